@@ -1,0 +1,1 @@
+"""Billing models arrive with the billing-core issue (ledger, catalog, orders)."""

@@ -1,0 +1,72 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import InvitationStatus, MemberType, PaymentMode
+from .models import AuditRecord, Department, Invitation, Membership
+
+
+class SearchMixin:
+    search_fields: tuple[str, ...] = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        q = Q()
+        for f in self.search_fields:
+            q |= Q(**{f"{f}__icontains": value})
+        return queryset.filter(q)
+
+
+class MemberFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("name", "account__uin", "remark", "account__name")
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    department = django_filters.NumberFilter(
+        method="in_department", label=_("Department"), widget=forms.HiddenInput
+    )
+    member_type = django_filters.ChoiceFilter(choices=MemberType.choices, label=_("Member type"), empty_label=_("All types"))
+    payment_mode = django_filters.ChoiceFilter(
+        choices=PaymentMode.choices, method="by_payment_mode", label=_("Payment mode"), empty_label=_("All payment modes")
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["q", "department", "member_type", "payment_mode"]
+
+    def in_department(self, queryset, name, value):
+        """A department's members include those of its sub-departments (one prefix query)."""
+        dept = Department.objects.filter(pk=value, organization_id__in=queryset.values("organization_id")).first()
+        if dept is None:
+            return queryset.none()
+        return queryset.filter(department__path__startswith=dept.path)
+
+    def by_payment_mode(self, queryset, name, value):
+        if value == PaymentMode.PAY_ON_BEHALF:
+            return queryset.filter(payer__isnull=False)
+        return queryset.filter(payer__isnull=True).exclude(member_type=MemberType.ADMIN)
+
+
+class InvitationFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("name", "invitee__uin", "organization__admin_account__name")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    status = django_filters.ChoiceFilter(choices=InvitationStatus.choices, empty_label=_("All statuses"))
+
+    class Meta:
+        model = Invitation
+        fields = ["q", "status"]
+
+
+class AuditFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("message", "actor_name", "action", "target_account__uin")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("From"),
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+    until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("To"),
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = AuditRecord
+        fields = ["q", "since", "until"]

@@ -1,0 +1,196 @@
+"""Forms: shape of input only. Rules are enforced by services; their refusals come back as
+DomainError and are attached to the field they name (see tco_console.views.form_view)."""
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from .choices import MANDATORY_PERMISSIONS, FinancialPermission, PaymentMode
+from .models import Account
+
+OPTIONAL_PERMISSIONS = [
+    (p.value, f"{p.value} · {p.label}")
+    for p in FinancialPermission
+    if p not in MANDATORY_PERMISSIONS and p != FinancialPermission.PAY_ON_BEHALF
+]
+
+
+class SignUpForm(forms.Form):
+    username = forms.RegexField(
+        label=_("Login name"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": _("Use letters, digits and @ . + - _ only.")},
+    )
+    email = forms.EmailField(label=_("Email"))
+    account_name = forms.CharField(label=_("Account name"), max_length=60)
+    enterprise_name = forms.CharField(
+        label=_("Enterprise name"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Enterprise real-name verification (simulated): accounts of the same enterprise "
+            "can pay on behalf of each other. Needed to create an organization."
+        ),
+    )
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Confirm password"), widget=forms.PasswordInput, strip=False)
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            try:
+                password_validation.validate_password(p1)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class FinancialFieldsMixin(forms.Form):
+    """O9: payment mode and permissions. 1 and 2 are always granted; 7 follows the mode."""
+
+    payment_mode = forms.ChoiceField(
+        label=_("Payment mode"),
+        choices=PaymentMode.choices,
+        initial=PaymentMode.SELF_PAY,
+        widget=forms.RadioSelect,
+    )
+    payer = forms.ChoiceField(label=_("Payer"), required=False)
+    permissions = forms.TypedMultipleChoiceField(
+        label=_("Financial permissions"),
+        choices=OPTIONAL_PERMISSIONS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("View bills (1) and view balance (2) are always granted; pay on behalf (7) follows the payment mode."),
+    )
+
+    def __init__(self, *args, payers: list[Account] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._payers = {a.uin: a for a in payers}
+        self.fields["payer"].choices = [("", _("— choose the payer —"))] + [
+            (a.uin, f"{a.name} ({a.uin})") for a in payers
+        ]
+
+    def clean(self):
+        data = super().clean()
+        perms = set(data.get("permissions") or []) | set(MANDATORY_PERMISSIONS)
+        perms.discard(FinancialPermission.PAY_ON_BEHALF)
+        payer = None
+        if data.get("payment_mode") == PaymentMode.PAY_ON_BEHALF:
+            perms.add(FinancialPermission.PAY_ON_BEHALF)
+            payer = self._payers.get(data.get("payer") or "")
+            if payer is None:
+                self.add_error("payer", _("Choose the account that pays on behalf of this member."))
+        data["permissions"] = sorted(int(p) for p in perms)
+        data["payer"] = payer
+        return data
+
+
+class InviteForm(FinancialFieldsMixin):
+    uin = forms.RegexField(
+        label=_("Account UIN"),
+        regex=r"^\d{12}$",
+        error_messages={"invalid": _("A UIN is a 12-digit number.")},
+    )
+    name = forms.CharField(label=_("Member name"), max_length=25, help_text=_("At most 25 characters, unique in the organization."))
+    remark = forms.CharField(label=_("Remark"), max_length=40, required=False)
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    allow_quit = forms.BooleanField(
+        label=_("Allow the member to quit the organization"),
+        required=False,
+        help_text=_("Not available in pay-on-behalf mode."),
+    )
+    field_order = ["uin", "name", "remark", "department", "payment_mode", "payer", "permissions", "allow_quit"]
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = departments
+
+
+class CreateMemberForm(FinancialFieldsMixin):
+    name = forms.CharField(label=_("Member name"), max_length=25, help_text=_("Also the new account's name."))
+    username = forms.RegexField(
+        label=_("Owner login name"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": _("Use letters, digits and @ . + - _ only.")},
+    )
+    password = forms.CharField(
+        label=_("Initial password"), widget=forms.PasswordInput, strip=False, min_length=8
+    )
+    email = forms.EmailField(label=_("Email"), required=False)
+    remark = forms.CharField(label=_("Remark"), max_length=40, required=False)
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    field_order = ["name", "username", "password", "email", "remark", "department", "payment_mode", "payer", "permissions"]
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = departments
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password)
+        return password
+
+
+class MemberEditForm(FinancialFieldsMixin):
+    name = forms.CharField(label=_("Member name"), max_length=25)
+    remark = forms.CharField(label=_("Remark"), max_length=40, required=False)
+    allow_quit = forms.BooleanField(
+        label=_("Allow the member to quit the organization"),
+        required=False,
+        help_text=_("Not available in pay-on-behalf mode or for created members."),
+    )
+    field_order = ["name", "remark", "payment_mode", "payer", "permissions", "allow_quit"]
+
+
+class AdminMemberEditForm(forms.Form):
+    """The admin account's own row: only its display name and remark."""
+
+    name = forms.CharField(label=_("Member name"), max_length=25)
+    remark = forms.CharField(label=_("Remark"), max_length=40, required=False)
+
+
+class MoveMembersForm(forms.Form):
+    department = forms.TypedChoiceField(label=_("Move to department"), coerce=int)
+    uins = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = departments
+
+    def clean_uins(self):
+        return [u for u in self.data.getlist("uins") if u] if hasattr(self.data, "getlist") else []
+
+
+class DepartmentCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Department name"),
+        max_length=40,
+        help_text=_("At most 40 characters: letters, digits, Chinese characters and + @ & . _ [ ] -"),
+    )
+    parent = forms.TypedChoiceField(label=_("Parent department"), coerce=int)
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].choices = departments
+
+
+class DepartmentRenameForm(forms.Form):
+    name = forms.CharField(label=_("Department name"), max_length=40)
+
+
+class DepartmentMoveForm(forms.Form):
+    parent = forms.TypedChoiceField(label=_("New parent department"), coerce=int)
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].choices = departments
+
+
+class ConfirmForm(forms.Form):
+    """A POST with only the CSRF token: destructive actions confirm in a modal first."""

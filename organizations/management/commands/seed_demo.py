@@ -1,0 +1,171 @@
+"""Demo data, created through the same services the console uses (so every rule holds).
+
+Idempotent: each step first looks for what it would create, so running it again (or after an
+interrupted run) completes the demo without duplicating anything.
+"""
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from organizations import services
+from organizations.choices import InvitationStatus
+from organizations.models import Account, Department, Invitation, Membership, User
+
+PASSWORD = "tco-demo-2026"  # noqa: S105 - printed by `make run`; demo only
+ACME = "Acme Group Co., Ltd."
+
+# (department, parent): about 8 departments, up to depth 3.
+DEPARTMENTS = [
+    ("Engineering", "Root"),
+    ("Platform", "Engineering"),
+    ("Data", "Engineering"),
+    ("Data-Warehouse", "Data"),
+    ("Finance", "Root"),
+    ("Sales", "Root"),
+    ("Sales-East", "Sales"),
+    ("Operations", "Root"),
+]
+
+# (member name, department, how it joins, pays on behalf?)
+MEMBERS = [
+    ("platform-prod", "Platform", "created", True),
+    ("platform-staging", "Platform", "created", True),
+    ("platform-ci", "Platform", "created", True),
+    ("k8s-shared", "Platform", "invited", True),
+    ("data-lake", "Data", "created", True),
+    ("data-streaming", "Data", "created", True),
+    ("dw-core", "Data-Warehouse", "created", True),
+    ("dw-bi-reports", "Data-Warehouse", "invited", True),
+    ("dw-sandbox", "Data-Warehouse", "invited", False),
+    ("finance-erp", "Finance", "created", True),
+    ("finance-audit", "Finance", "invited", False),
+    ("sales-crm", "Sales", "created", True),
+    ("sales-web", "Sales", "created", True),
+    ("sales-east-shop", "Sales-East", "created", True),
+    ("sales-east-cdn", "Sales-East", "invited", True),
+    ("sales-east-lab", "Sales-East", "invited", False),
+    ("ops-monitoring", "Operations", "created", True),
+    ("ops-backup", "Operations", "created", True),
+    ("ops-security", "Operations", "invited", True),
+    ("ops-logs", "Operations", "invited", False),
+    ("eng-sandbox", "Engineering", "invited", False),
+    ("eng-tools", "Engineering", "created", True),
+    ("mobile-app", "Engineering", "created", True),
+    ("iot-gateway", "Engineering", "invited", True),
+    ("brand-site", "Root", "created", True),
+    ("hr-portal", "Root", "created", False),
+    ("legal-archive", "Root", "invited", False),
+    ("rnd-lab", "Root", "invited", False),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo organization (Acme Group) and its logins. Safe to run repeatedly."
+
+    def handle(self, *args, **options):
+        admin_user = self._sign_up("admin", "Acme Group", ACME)
+        admin_account = admin_user.account
+        if not Membership.objects.filter(account=admin_account).exists():
+            services.organization_create(account=admin_account, acting_user=admin_user)
+        org = Membership.objects.get(account=admin_account).organization
+
+        self._sub_user(admin_account, "orgmanager", services.ORG_MANAGER_GROUP)
+
+        for name, parent in DEPARTMENTS:
+            if not Department.objects.filter(organization=org, name=name).exists():
+                services.department_create(
+                    organization=org,
+                    parent=Department.objects.get(organization=org, name=parent),
+                    name=name,
+                    acting_user=admin_user,
+                )
+
+        # The two named member logins first: `member` pays on behalf, `selfpay` pays itself.
+        self._invited(org, admin_user, "member", "member-pob", "Engineering", pay_on_behalf=True)
+        self._invited(org, admin_user, "selfpay", "member-selfpay", "Finance", pay_on_behalf=False)
+        for name, dept, how, pob in MEMBERS:
+            if Membership.objects.filter(organization=org, name=name).exists():
+                continue
+            if how == "created":
+                services.member_create(
+                    organization=org,
+                    acting_user=admin_user,
+                    name=name,
+                    username=f"acme-{name}",
+                    password=PASSWORD,
+                    email=f"{name}@acme.example",
+                    department=Department.objects.get(organization=org, name=dept),
+                    permissions=[1, 2, 5, 7, 8] if pob else [1, 2, 5, 8],
+                    payer=admin_account if pob else None,
+                )
+            else:
+                self._invited(org, admin_user, f"acme-{name}", name, dept, pay_on_behalf=pob)
+
+        outsider = self._sign_up("outsider", "Northwind Studio", "Northwind Studio Ltd.")
+        if not Invitation.objects.filter(organization=org, invitee=outsider.account).exists():
+            services.invitation_send(
+                organization=org,
+                acting_user=admin_user,
+                uin=outsider.account.uin,
+                name="northwind",
+                remark="Design agency",
+                department=Department.objects.get(organization=org, name="Sales"),
+                permissions=[1, 2],
+                allow_quit=True,
+            )
+
+        if not User.objects.filter(username="operator").exists():
+            User.objects.create_superuser("operator", "operator@tco.example", PASSWORD)
+
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {org.memberships.count()} accounts in Acme Group."))
+        self.print_logins()
+
+    def print_logins(self):
+        rows = [
+            ("admin", "Acme Group's admin account (owner)"),
+            ("orgmanager", "Acme Group sub-user, organization manager"),
+            ("member", "invited member, pay-on-behalf by Acme Group"),
+            ("selfpay", "invited member, self-pay"),
+            ("outsider", "account in no organization, with a pending invitation"),
+            ("operator", "operator (Django admin at /admin/)"),
+        ]
+        self.stdout.write("Demo logins (password for all: %s):" % PASSWORD)
+        for login, what in rows:
+            self.stdout.write(f"  {login:<11} {what}")
+
+    def _sign_up(self, username: str, account_name: str, enterprise: str) -> User:
+        user = User.objects.filter(username=username).select_related("account").first()
+        if user is None:
+            user = services.account_sign_up(
+                username=username,
+                password=PASSWORD,
+                email=f"{username}@example.com",
+                account_name=account_name,
+                enterprise_name=enterprise,
+            )
+        return user
+
+    @transaction.atomic
+    def _sub_user(self, account: Account, username: str, group: str) -> None:
+        if not User.objects.filter(username=username).exists():
+            user = User.objects.create_user(username, f"{username}@acme.example", PASSWORD, account=account)
+            user.groups.add(Group.objects.get(name=group))
+
+    def _invited(self, org, admin_user, username, name, dept, *, pay_on_behalf: bool) -> None:
+        user = self._sign_up(username, name, ACME)
+        if Membership.objects.filter(account=user.account).exists():
+            return
+        inv = Invitation.objects.filter(
+            organization=org, invitee=user.account, status=InvitationStatus.PENDING
+        ).first() or services.invitation_send(
+            organization=org,
+            acting_user=admin_user,
+            uin=user.account.uin,
+            name=name,
+            department=Department.objects.get(organization=org, name=dept),
+            permissions=[1, 2, 6, 7] if pay_on_behalf else [1, 2, 4],
+            payer=org.admin_account if pay_on_behalf else None,
+            allow_quit=not pay_on_behalf,
+        )
+        services.invitation_accept(invitation=inv, acting_user=user)

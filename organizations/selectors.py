@@ -1,0 +1,130 @@
+"""Reads for the organization pages. Every query starts from a `restrict()`ed queryset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .choices import InvitationStatus, MemberType
+from .models import Account, AuditRecord, Department, Invitation, Membership, MembershipPeriod
+
+
+def member_list(*, user):
+    """Members of the admin's organization, with what the table shows, in two joins."""
+    return Membership.objects.restrict(user, "view").select_related("account", "department", "payer")
+
+
+@dataclass
+class DepartmentNode:
+    department: Department
+    member_count: int = 0
+    subtree_count: int = 0
+    children: list[DepartmentNode] = field(default_factory=list)
+
+
+def department_tree(*, user) -> DepartmentNode | None:
+    """The whole tree of the admin's organization with member counts, in one query."""
+    departments = list(
+        Department.objects.restrict(user, "view")
+        .annotate(member_count=Count("members"))
+        .order_by("depth", "name", "pk")
+    )
+    if not departments or not departments[0].is_root:
+        return None
+    nodes = {d.pk: DepartmentNode(department=d, member_count=d.member_count) for d in departments}
+    for d in departments[1:]:
+        nodes[d.parent_id].children.append(nodes[d.pk])
+
+    def total(node: DepartmentNode) -> int:
+        node.subtree_count = node.member_count + sum(total(c) for c in node.children)
+        return node.subtree_count
+
+    root = nodes[departments[0].pk]
+    total(root)
+    return root
+
+
+def department_choices(*, user) -> list[tuple[int, str]]:
+    """(id, indented name) in tree order, for department pickers."""
+    departments = list(Department.objects.restrict(user, "view").order_by("path"))
+    by_id = {d.pk: d for d in departments}
+
+    def sort_key(d: Department):
+        return [by_id[i].name.lower() if i in by_id else "" for i in d.ancestor_ids()]
+
+    departments.sort(key=sort_key)
+    return [(d.pk, "\u2003" * d.depth + d.name) for d in departments]
+
+
+def payer_choices(*, user) -> list[Account]:
+    """O10: the admin account or a self-paying member (no chains)."""
+    return list(
+        Account.objects.filter(
+            membership__in=Membership.objects.restrict(user, "change").filter(payer__isnull=True)
+        )
+        .select_related("membership")
+        .order_by("-membership__member_type", "membership__name")
+    )
+
+
+def invitations_sent(*, user):
+    ctx_qs = Invitation.objects.restrict(user, "cancel")
+    return ctx_qs.select_related("invitee", "department", "payer", "invited_by")
+
+
+def invitations_received(*, user):
+    return (
+        Invitation.objects.restrict(user, "view")
+        .filter(invitee_id=user.account_id)
+        .select_related("organization__admin_account", "department", "payer")
+    )
+
+
+def audit_log(*, user):
+    return AuditRecord.objects.restrict(user, "view").select_related("target_account")
+
+
+@dataclass
+class OrgSummary:
+    members: int
+    invited: int
+    created: int
+    pay_on_behalf: int
+    self_pay: int
+    departments: int
+    pending_invitations: int
+    member_limit: int
+
+
+def organization_summary(*, user, organization) -> OrgSummary:
+    """Counts for the admin overview: two aggregate queries, whatever the size."""
+    qs = Membership.objects.restrict(user, "view").filter(organization=organization)
+    counts = qs.aggregate(
+        members=Count("pk", filter=~Q(member_type=MemberType.ADMIN)),
+        invited=Count("pk", filter=Q(member_type=MemberType.INVITED)),
+        created=Count("pk", filter=Q(member_type=MemberType.CREATED)),
+        pay_on_behalf=Count("pk", filter=Q(payer__isnull=False)),
+    )
+    departments = Department.objects.restrict(user, "view").filter(parent__isnull=False).count()
+    pending = Invitation.objects.filter(
+        organization=organization, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
+    ).count()
+    return OrgSummary(
+        members=counts["members"],
+        invited=counts["invited"],
+        created=counts["created"],
+        pay_on_behalf=counts["pay_on_behalf"],
+        self_pay=counts["members"] - counts["pay_on_behalf"],
+        departments=departments,
+        pending_invitations=pending,
+        member_limit=organization.member_limit,
+    )
+
+
+def membership_periods(*, account: Account, organization=None):
+    qs = MembershipPeriod.objects.filter(account=account).select_related("payer", "organization__admin_account")
+    if organization is not None:
+        qs = qs.filter(organization=organization)
+    return qs.order_by("-started_at", "-id")

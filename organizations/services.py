@@ -1,0 +1,1101 @@
+"""Writes for accounts, organizations, departments, members and invitations.
+
+Every public service is one durable transaction that locks what it reads before it writes,
+re-checks the rule inside the lock, and records an audit entry in the same transaction (A4).
+Lock order, everywhere: the organization row first, then account rows by primary key, then
+the invitation or membership row. Rules are cited by their SPEC.md numbers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tco_console.errors import DomainError
+
+from .choices import MANDATORY_PERMISSIONS, FinancialPermission, InvitationStatus, MemberType
+from .models import (
+    DEPARTMENT_NAME_VALIDATOR,
+    MEMBER_NAME_VALIDATOR,
+    Account,
+    AuditRecord,
+    Department,
+    Entity,
+    Invitation,
+    Membership,
+    MembershipPeriod,
+    Organization,
+    User,
+)
+
+OWNER_GROUP = "Account owner"
+ORG_MANAGER_GROUP = "Organization manager"
+FINANCE_MANAGER_GROUP = "Finance manager"
+READ_ONLY_GROUP = "Read-only"
+ROLE_GROUPS = (OWNER_GROUP, ORG_MANAGER_GROUP, FINANCE_MANAGER_GROUP, READ_ONLY_GROUP)
+
+
+# --------------------------------------------------------------------------- audit (A4)
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    message: str,
+    organization: Organization | None = None,
+    target_account: Account | None = None,
+    obj=None,
+    changes: dict | None = None,
+) -> AuditRecord:
+    """A4: write an audit record. Call inside the service's transaction."""
+    return AuditRecord.objects.create(
+        actor=actor,
+        actor_name=actor.get_username() if actor else "system",
+        actor_account_id=actor.account_id if actor else None,
+        organization=organization,
+        target_account=target_account,
+        action=action,
+        object_type=obj._meta.model_name if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        message=message[:300],
+        changes=changes or {},
+    )
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def _new_uin() -> str:
+    return str(secrets.randbelow(900_000_000_000) + 100_000_000_000)
+
+
+def _create_account(*, name: str, email: str = "", entity: Entity | None = None) -> Account:
+    """A new account with a fresh 12-digit UIN (retrying on the rare collision)."""
+    for _attempt in range(10):
+        uin = _new_uin()
+        if Account.objects.filter(uin=uin).exists():
+            continue
+        try:
+            with transaction.atomic():
+                return Account.objects.create(uin=uin, name=name, email=email, entity=entity)
+        except IntegrityError:
+            continue
+    raise DomainError(_("Could not allocate a new UIN; please try again."))
+
+
+def _create_owner(*, account: Account, username: str, password: str | None, email: str) -> User:
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError(_("This login name is already taken."), field="username")
+    user = User(username=username, email=email, account=account, is_owner=True)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    user.groups.add(Group.objects.get(name=OWNER_GROUP))
+    return user
+
+
+@transaction.atomic(durable=True)
+def account_sign_up(
+    *,
+    username: str,
+    password: str,
+    email: str,
+    account_name: str,
+    enterprise_name: str = "",
+) -> User:
+    """Sign-up: a new account (new UIN) with its owner user.
+
+    Enterprise real-name verification is simulated: an enterprise name given at sign-up
+    verifies the account as that entity (O2 needs one to create an organization).
+    """
+    entity = None
+    if enterprise_name.strip():
+        entity, _created = Entity.objects.get_or_create(name=enterprise_name.strip())
+    account = _create_account(name=account_name, email=email, entity=entity)
+    user = _create_owner(account=account, username=username, password=password, email=email)
+    audit_record(
+        actor=user,
+        action="account.sign_up",
+        message=_("Signed up account %(uin)s") % {"uin": account.uin},
+        target_account=account,
+        obj=account,
+    )
+    return user
+
+
+# --------------------------------------------------------------------------- organization
+
+
+def _lock_org(organization: Organization) -> Organization:
+    """Lock the organization row: every structural change of one organization serializes here."""
+    org = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    if org.deleted_at is not None:
+        raise DomainError(_("The organization does not exist."), code="ResourceNotFound.OrganizationNotExist")
+    return org
+
+
+def _lock_accounts(*accounts: Account | None) -> None:
+    ids = sorted({a.pk for a in accounts if a is not None})
+    list(Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
+
+
+def _open_period(*, membership: Membership, at) -> MembershipPeriod:
+    return MembershipPeriod.objects.create(
+        account_id=membership.account_id,
+        organization_id=membership.organization_id,
+        member_type=membership.member_type,
+        payer_id=membership.payer_id,
+        started_at=at,
+    )
+
+
+def _close_period(*, account: Account, at) -> None:
+    MembershipPeriod.objects.filter(account=account, ended_at__isnull=True).update(ended_at=at)
+
+
+@transaction.atomic(durable=True)
+def organization_create(*, account: Account, acting_user: User) -> Organization:
+    """O1, O2, O3: an enterprise-verified account in no organization becomes an admin."""
+    _lock_accounts(account)
+    account.refresh_from_db()
+    if Membership.objects.filter(account=account).exists():
+        # O1: a member (invited or created) or an admin cannot create another organization.
+        raise DomainError(
+            _("This account already belongs to an organization, so it cannot create one."),
+            code="FailedOperation.OrganizationExistAlready",
+        )
+    if not account.is_enterprise_verified:
+        raise DomainError(  # O2
+            _(
+                "The account has not completed enterprise identity verification; only "
+                "enterprise-verified accounts can create an organization."
+            ),
+            code="FailedOperation.AuthNotEnterprise",
+        )
+    now = timezone.now()
+    org = Organization.objects.create(
+        admin_account=account, member_limit=settings.TCO_DEFAULT_MEMBER_LIMIT
+    )
+    root = Department.objects.create(organization=org, name="Root", depth=0)  # O3
+    root.path = f"{root.pk}/"
+    root.save(update_fields=["path"])
+    admin = Membership.objects.create(
+        organization=org,
+        account=account,
+        member_type=MemberType.ADMIN,
+        department=root,
+        name=account.name[:25],
+        permissions=[],
+        joined_at=now,
+    )
+    _open_period(membership=admin, at=now)
+    audit_record(
+        actor=acting_user,
+        action="organization.create",
+        message=_("Created the organization"),
+        organization=org,
+        target_account=account,
+        obj=org,
+    )
+    return org
+
+
+@transaction.atomic(durable=True)
+def organization_delete(*, organization: Organization, acting_user: User) -> None:
+    """O7: the organization can be deleted only when it has no members."""
+    org = _lock_org(organization)
+    if Membership.objects.filter(organization=org).exclude(member_type=MemberType.ADMIN).exists():
+        raise DomainError(
+            _("There are members in this organization. Remove them before deleting it."),
+            code="FailedOperation.OrganizationNotEmpty",
+        )
+    now = timezone.now()
+    pending = Invitation.objects.filter(organization=org, status=InvitationStatus.PENDING)
+    pending.update(
+        status=InvitationStatus.INVALID,
+        status_reason=_("The organization was deleted."),
+        responded_at=now,
+    )
+    admin = Membership.objects.get(organization=org, member_type=MemberType.ADMIN)
+    _close_period(account=admin.account, at=now)
+    admin.delete()
+    org.deleted_at = now
+    org.save(update_fields=["deleted_at"])
+    audit_record(
+        actor=acting_user,
+        action="organization.delete",
+        message=_("Deleted the organization"),
+        organization=org,
+        target_account=org.admin_account,
+        obj=org,
+    )
+
+
+@transaction.atomic(durable=True)
+def organization_set_member_limit(*, organization: Organization, limit: int, acting_user: User) -> None:
+    """O2: an operator changes the member limit."""
+    org = _lock_org(organization)
+    if limit < 1:
+        raise DomainError(_("The member limit must be at least 1."), field="member_limit")
+    old = org.member_limit
+    org.member_limit = limit
+    org.save(update_fields=["member_limit"])
+    audit_record(
+        actor=acting_user,
+        action="organization.set_member_limit",
+        message=_("Set the member limit to %(limit)s") % {"limit": limit},
+        organization=org,
+        obj=org,
+        changes={"member_limit": [old, limit]},
+    )
+
+
+# --------------------------------------------------------------------------- departments (O3)
+
+
+def _check_department_name(org: Organization, name: str, *, exclude_pk=None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter a department name."), field="name")
+    if len(name) > 40:
+        raise DomainError(_("A department name is at most 40 characters."), field="name")
+    try:
+        DEPARTMENT_NAME_VALIDATOR(name)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], field="name") from None
+    taken = Department.objects.filter(organization=org, name=name).exclude(pk=exclude_pk)
+    if taken.exists():
+        raise DomainError(
+            _("The department name “%(name)s” is already in use.") % {"name": name},
+            code="FailedOperation.OrganizationNodeNameUsed",
+            field="name",
+        )
+    return name
+
+
+def _depth_error():
+    return DomainError(
+        _(
+            "The department has too many levels: departments nest at most %(max)s levels "
+            "below Root."
+        )
+        % {"max": settings.TCO_MAX_DEPARTMENT_DEPTH},
+        code="LimitExceeded.NodeDepthExceedLimit",
+        field="parent",
+    )
+
+
+@transaction.atomic(durable=True)
+def department_create(
+    *, organization: Organization, parent: Department, name: str, acting_user: User
+) -> Department:
+    org = _lock_org(organization)
+    parent = Department.objects.get(pk=parent.pk, organization=org)
+    name = _check_department_name(org, name)
+    if parent.depth + 1 > settings.TCO_MAX_DEPARTMENT_DEPTH:
+        raise _depth_error()
+    dept = Department.objects.create(
+        organization=org, parent=parent, name=name, depth=parent.depth + 1
+    )
+    dept.path = f"{parent.path}{dept.pk}/"
+    dept.save(update_fields=["path"])
+    audit_record(
+        actor=acting_user,
+        action="department.create",
+        message=_("Added department %(name)s under %(parent)s") % {"name": name, "parent": parent.name},
+        organization=org,
+        obj=dept,
+    )
+    return dept
+
+
+@transaction.atomic(durable=True)
+def department_rename(*, department: Department, name: str, acting_user: User) -> Department:
+    org = _lock_org(department.organization)
+    dept = Department.objects.get(pk=department.pk, organization=org)
+    if dept.is_root:
+        raise DomainError(_("The Root department cannot be renamed."), field="name")
+    old = dept.name
+    dept.name = _check_department_name(org, name, exclude_pk=dept.pk)
+    dept.save(update_fields=["name"])
+    audit_record(
+        actor=acting_user,
+        action="department.rename",
+        message=_("Renamed department %(old)s to %(new)s") % {"old": old, "new": dept.name},
+        organization=org,
+        obj=dept,
+        changes={"name": [old, dept.name]},
+    )
+    return dept
+
+
+@transaction.atomic(durable=True)
+def department_move(*, department: Department, new_parent: Department, acting_user: User) -> Department:
+    """O3: move under another parent, never under itself or a descendant, never past depth 5.
+
+    The organization lock serializes concurrent moves, and the checks run on fresh rows inside
+    it, so two moves racing can neither build a cycle nor push a subtree below level 5.
+    """
+    org = _lock_org(department.organization)
+    dept = Department.objects.get(pk=department.pk, organization=org)
+    parent = Department.objects.get(pk=new_parent.pk, organization=org)
+    if dept.is_root:
+        raise DomainError(_("The Root department cannot be moved."), field="parent")
+    if parent.path.startswith(dept.path):
+        raise DomainError(
+            _("A department cannot be moved under itself or one of its sub-departments."),
+            field="parent",
+        )
+    if parent.pk == dept.parent_id:
+        return dept
+    subtree = list(Department.objects.subtree_of(dept).order_by("depth", "pk"))
+    height = max(d.depth for d in subtree) - dept.depth
+    if parent.depth + 1 + height > settings.TCO_MAX_DEPARTMENT_DEPTH:
+        raise _depth_error()
+    old_path, old_parent_name = dept.path, dept.parent.name
+    new_path = f"{parent.path}{dept.pk}/"
+    delta = parent.depth + 1 - dept.depth
+    for node in subtree:
+        node.path = new_path + node.path[len(old_path) :]
+        node.depth += delta
+        if node.pk == dept.pk:
+            node.parent = parent
+    Department.objects.bulk_update(subtree, ["path", "depth", "parent"])
+    audit_record(
+        actor=acting_user,
+        action="department.move",
+        message=_("Moved department %(name)s from %(old)s to %(new)s")
+        % {"name": dept.name, "old": old_parent_name, "new": parent.name},
+        organization=org,
+        obj=dept,
+        changes={"parent": [old_parent_name, parent.name]},
+    )
+    return Department.objects.get(pk=dept.pk)
+
+
+@transaction.atomic(durable=True)
+def department_delete(*, department: Department, acting_user: User) -> None:
+    """O3: Root is never deleted; a department only when it has no members and no children."""
+    org = _lock_org(department.organization)
+    dept = Department.objects.get(pk=department.pk, organization=org)
+    if dept.is_root:
+        raise DomainError(_("The Root department cannot be deleted."))
+    if Membership.objects.filter(department=dept).exists():
+        raise DomainError(
+            _("There are members in this department. Move them out before deleting it."),
+            code="FailedOperation.NodeNotEmpty",
+        )
+    if Department.objects.filter(parent=dept).exists():
+        raise DomainError(
+            _("This department has sub-departments. Delete or move them first."),
+            code="FailedOperation.OrganizationNodeNotEmpty",
+        )
+    audit_record(
+        actor=acting_user,
+        action="department.delete",
+        message=_("Deleted department %(name)s") % {"name": dept.name},
+        organization=org,
+        obj=dept,
+    )
+    dept.delete()
+
+
+# --------------------------------------------------------------------------- member rules
+
+
+def _normalize_permissions(permissions: Iterable[int]) -> list[int]:
+    try:
+        perms = sorted({int(p) for p in permissions})
+    except (TypeError, ValueError):
+        raise DomainError(_("The financial permissions are invalid."), field="permissions") from None
+    valid = set(FinancialPermission.values)
+    if any(p not in valid for p in perms):
+        raise DomainError(
+            _("The organization permission is invalid."),
+            code="FailedOperation.OrganizationPermissionIllegal",
+            field="permissions",
+        )
+    if not MANDATORY_PERMISSIONS.issubset(perms):  # O9
+        raise DomainError(
+            _("View bills (1) and view balance (2) are mandatory permissions."),
+            code="FailedOperation.OrganizationPermissionIllegal",
+            field="permissions",
+        )
+    return perms
+
+
+def _check_member_name(org: Organization, name: str, *, exclude_membership=None, exclude_invitation=None) -> str:
+    """O4: at most 25 characters, unique within the organization (pending invitations too)."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter a member name."), field="name")
+    if len(name) > 25:
+        raise DomainError(_("A member name is at most 25 characters."), field="name")
+    try:
+        MEMBER_NAME_VALIDATOR(name)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], field="name") from None
+    used = Membership.objects.filter(organization=org, name=name)
+    if exclude_membership is not None:
+        used = used.exclude(pk=exclude_membership.pk)
+    pending = Invitation.objects.filter(organization=org, name=name, status=InvitationStatus.PENDING)
+    if exclude_invitation is not None:
+        pending = pending.exclude(pk=exclude_invitation.pk)
+    if used.exists() or pending.exists():
+        raise DomainError(
+            _("The member name “%(name)s” is already in use.") % {"name": name},
+            code="FailedOperation.OrganizationMemberNameUsed",
+            field="name",
+        )
+    return name
+
+
+def _check_remark(remark: str) -> str:
+    remark = (remark or "").strip()
+    if len(remark) > 40:  # O4
+        raise DomainError(_("A remark is at most 40 characters."), field="remark")
+    return remark
+
+
+def eligible_payer_ids(org: Organization) -> set[int]:
+    """O10: the admin account, or a member that is itself self-paying (no chains)."""
+    return set(
+        Membership.objects.filter(organization=org, payer__isnull=True).values_list(
+            "account_id", flat=True
+        )
+    )
+
+
+def _check_financials(
+    *,
+    org: Organization,
+    member_account: Account | None,
+    member_entity_id: int | None,
+    member_type: str,
+    permissions: list[int],
+    payer: Account | None,
+    allow_quit: bool,
+) -> None:
+    """O7, O9, O10 (entity rule): the financial settings of a member or an invitation."""
+    has_pob = FinancialPermission.PAY_ON_BEHALF in permissions
+    if has_pob and payer is None:
+        raise DomainError(
+            _("Pay on behalf (7) requires a payer."), code="FailedOperation.PayUinIllegal", field="payer"
+        )
+    if payer is not None and not has_pob:
+        raise DomainError(
+            _("A payer can only be set together with the pay-on-behalf permission (7)."),
+            code="FailedOperation.OrganizationPermissionIllegal",
+            field="permissions",
+        )
+    if member_type == MemberType.CREATED and allow_quit:
+        raise DomainError(
+            _("Created members cannot quit the organization, so “allow quit” cannot be on."),
+            code="UnsupportedOperation.CreateMemberNotAllowQuit",
+            field="allow_quit",
+        )
+    if payer is None:
+        return
+    if allow_quit:  # O7
+        raise DomainError(
+            _("A member in pay-on-behalf mode is not allowed to quit the organization actively."),
+            code="InvalidParameter.AllowQuitIllegal",
+            field="allow_quit",
+        )
+    if member_account is not None and payer.pk == member_account.pk:
+        raise DomainError(_("A member cannot pay on behalf of itself."), code="FailedOperation.PayUinIllegal", field="payer")
+    if payer.pk not in eligible_payer_ids(org):  # O10: admin, or a self-paying member
+        raise DomainError(
+            _("The payer must be the admin account or a self-paying member of this organization."),
+            code="FailedOperation.PayUinIllegal",
+            field="payer",
+        )
+    if member_account is not None and Membership.objects.filter(payer=member_account).exists():
+        raise DomainError(
+            _("This member pays on behalf of other members, so it cannot be paid for itself."),
+            code="FailedOperation.PayUinIllegal",
+            field="payer",
+        )
+    if member_entity_id is None or member_entity_id != payer.entity_id:  # O10 entity rule
+        raise DomainError(
+            _(
+                "The member and the payer have different enterprise entities; pay-on-behalf "
+                "needs both verified as the same enterprise."
+            ),
+            code="FailedOperation.AuthInfoNotSame",
+            field="payer",
+        )
+
+
+def _accounts_in_org(org: Organization) -> int:
+    return Membership.objects.filter(organization=org).count()
+
+
+def _pending_invitations(org: Organization) -> int:
+    return Invitation.objects.filter(
+        organization=org, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
+    ).count()
+
+
+def _check_member_limit(org: Organization, *, adding: int = 1) -> None:
+    """O2: accounts in the organization plus pending invitations count toward the limit."""
+    if _accounts_in_org(org) + _pending_invitations(org) + adding > org.member_limit:
+        raise DomainError(
+            _("The number of members exceeds the upper limit (%(limit)s accounts).")
+            % {"limit": org.member_limit},
+            code="LimitExceeded.OrganizationMemberOverLimit",
+        )
+
+
+def _department_in(org: Organization, department: Department | None) -> Department:
+    if department is None:
+        return Department.objects.get(organization=org, parent__isnull=True)
+    try:
+        return Department.objects.get(pk=department.pk, organization=org)
+    except Department.DoesNotExist:
+        raise DomainError(
+            _("The department does not exist."),
+            code="ResourceNotFound.OrganizationNodeNotExist",
+            field="department",
+        ) from None
+
+
+# --------------------------------------------------------------------------- invitations (O5)
+
+
+@transaction.atomic(durable=True)
+def invitation_send(
+    *,
+    organization: Organization,
+    acting_user: User,
+    uin: str,
+    name: str,
+    remark: str = "",
+    department: Department | None = None,
+    permissions: Iterable[int] = (1, 2),
+    payer: Account | None = None,
+    allow_quit: bool = False,
+) -> Invitation:
+    org = _lock_org(organization)
+    invitee = Account.objects.filter(uin=(uin or "").strip()).first()
+    if invitee is None:
+        raise DomainError(
+            _("No account with UIN %(uin)s exists.") % {"uin": uin},
+            code="ResourceNotFound.UserNotExist",
+            field="uin",
+        )
+    _lock_accounts(invitee, payer)
+    if Membership.objects.filter(account=invitee).exists():
+        raise DomainError(
+            _("The account %(uin)s has already joined an organization.") % {"uin": invitee.uin},
+            code="FailedOperation.UserInOrganization",
+            field="uin",
+        )
+    if Invitation.objects.filter(
+        organization=org, invitee=invitee, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
+    ).exists():
+        raise DomainError(
+            _("A pending invitation to %(uin)s from this organization already exists.") % {"uin": invitee.uin},
+            code="FailedOperation.ReSentInvitation",
+            field="uin",
+        )
+    now = timezone.now()
+    # An invitation that expired but was not yet swept must not block a new one.
+    Invitation.objects.filter(
+        organization=org, invitee=invitee, status=InvitationStatus.PENDING, expires_at__lte=now
+    ).update(status=InvitationStatus.EXPIRED)
+    _check_member_limit(org)
+    sent_last_day = Invitation.objects.filter(
+        organization=org, created_at__gt=now - timedelta(hours=24)
+    ).count()
+    if sent_last_day >= settings.TCO_INVITATIONS_PER_24H:
+        raise DomainError(
+            _("Invitation limit exceeded: at most %(n)s invitations in 24 hours.")
+            % {"n": settings.TCO_INVITATIONS_PER_24H},
+            code="LimitExceeded.InvitationOverLimit",
+        )
+    name = _check_member_name(org, name)
+    remark = _check_remark(remark)
+    perms = _normalize_permissions(permissions)
+    dept = _department_in(org, department)
+    _check_financials(
+        org=org,
+        member_account=invitee,
+        member_entity_id=invitee.entity_id,
+        member_type=MemberType.INVITED,
+        permissions=perms,
+        payer=payer,
+        allow_quit=allow_quit,
+    )
+    invitation = Invitation.objects.create(
+        organization=org,
+        invitee=invitee,
+        invited_by=acting_user,
+        name=name,
+        remark=remark,
+        department=dept,
+        permissions=perms,
+        payer=payer,
+        allow_quit=allow_quit,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.TCO_INVITATION_TTL_DAYS),
+    )
+    audit_record(
+        actor=acting_user,
+        action="invitation.send",
+        message=_("Invited %(uin)s as %(name)s") % {"uin": invitee.uin, "name": name},
+        organization=org,
+        target_account=invitee,
+        obj=invitation,
+        changes={"permissions": perms, "payer": payer.uin if payer else None},
+    )
+    return invitation
+
+
+def _lock_invitation(invitation: Invitation) -> Invitation:
+    return Invitation.objects.select_for_update(no_key=True).select_related("invitee").get(pk=invitation.pk)
+
+
+def _refuse_if_not_pending(inv: Invitation) -> None:
+    if inv.status == InvitationStatus.PENDING and inv.expires_at <= timezone.now():
+        raise DomainError(_("This invitation has expired."), code="ResourceNotFound.InvitationNotExist")
+    if inv.status != InvitationStatus.PENDING:
+        raise DomainError(
+            _("This invitation is no longer pending (it is %(status)s).") % {"status": inv.get_status_display().lower()},
+            code="ResourceNotFound.InvitationNotExist",
+        )
+
+
+@transaction.atomic(durable=True)
+def invitation_cancel(*, invitation: Invitation, acting_user: User) -> Invitation:
+    org = _lock_org(invitation.organization)
+    inv = _lock_invitation(invitation)
+    _refuse_if_not_pending(inv)
+    inv.status = InvitationStatus.CANCELLED
+    inv.responded_at = timezone.now()
+    inv.save(update_fields=["status", "responded_at"])
+    audit_record(
+        actor=acting_user,
+        action="invitation.cancel",
+        message=_("Cancelled the invitation to %(uin)s") % {"uin": inv.invitee.uin},
+        organization=org,
+        target_account=inv.invitee,
+        obj=inv,
+    )
+    return inv
+
+
+@transaction.atomic(durable=True)
+def invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitation:
+    org = _lock_org(invitation.organization)
+    inv = _lock_invitation(invitation)
+    _refuse_if_not_pending(inv)
+    inv.status = InvitationStatus.DECLINED
+    inv.responded_at = timezone.now()
+    inv.save(update_fields=["status", "responded_at"])
+    audit_record(
+        actor=acting_user,
+        action="invitation.decline",
+        message=_("Declined the invitation from %(org)s") % {"org": org.display_name},
+        organization=org,
+        target_account=inv.invitee,
+        obj=inv,
+    )
+    return inv
+
+
+@transaction.atomic(durable=True)
+def _invitation_accept(*, invitation: Invitation, acting_user: User) -> tuple[Membership | None, DomainError | None]:
+    org = Organization.objects.select_for_update(no_key=True).get(pk=invitation.organization_id)
+    inv = _lock_invitation(invitation)
+    _lock_accounts(inv.invitee, inv.payer)
+    now = timezone.now()
+    if inv.status == InvitationStatus.PENDING and inv.expires_at <= now:
+        inv.status = InvitationStatus.EXPIRED
+        inv.save(update_fields=["status"])
+        return None, DomainError(_("This invitation has expired."), code="ResourceNotFound.InvitationNotExist")
+    _refuse_if_not_pending(inv)
+    # O5: acceptance re-checks every condition inside the locks; a broken one invalidates it.
+    try:
+        if org.deleted_at is not None:
+            raise DomainError(_("The organization no longer exists."), code="ResourceNotFound.OrganizationNotExist")
+        if Membership.objects.filter(account=inv.invitee).exists():
+            raise DomainError(
+                _("Your account has already joined an organization."),
+                code="FailedOperation.MemberExistInOtherOrganization",
+            )
+        if _accounts_in_org(org) + 1 > org.member_limit:  # O2: this invitation's seat becomes a member
+            raise DomainError(
+                _("The organization has reached its member limit (%(limit)s accounts).") % {"limit": org.member_limit},
+                code="LimitExceeded.OrganizationMemberOverLimit",
+            )
+        _check_member_name(org, inv.name, exclude_invitation=inv)
+        perms = _normalize_permissions(inv.permissions)
+        _check_financials(
+            org=org,
+            member_account=inv.invitee,
+            member_entity_id=inv.invitee.entity_id,
+            member_type=MemberType.INVITED,
+            permissions=perms,
+            payer=inv.payer,
+            allow_quit=inv.allow_quit,
+        )
+    except DomainError as error:
+        inv.status = InvitationStatus.INVALID
+        inv.status_reason = str(error.message)[:200]
+        inv.responded_at = now
+        inv.save(update_fields=["status", "status_reason", "responded_at"])
+        audit_record(
+            actor=acting_user,
+            action="invitation.invalid",
+            message=_("Invitation became invalid: %(reason)s") % {"reason": error.message},
+            organization=org,
+            target_account=inv.invitee,
+            obj=inv,
+        )
+        return None, error
+    dept = Department.objects.filter(pk=inv.department_id, organization=org).first() or _department_in(org, None)
+    membership = Membership.objects.create(
+        organization=org,
+        account=inv.invitee,
+        member_type=MemberType.INVITED,
+        department=dept,
+        name=inv.name,
+        remark=inv.remark,
+        permissions=perms,
+        payer=inv.payer,
+        allow_quit=inv.allow_quit,
+        joined_at=now,
+    )
+    _open_period(membership=membership, at=now)
+    inv.status = InvitationStatus.ACCEPTED
+    inv.responded_at = now
+    inv.save(update_fields=["status", "responded_at"])
+    # The account is in an organization now: its other pending invitations can never be accepted.
+    Invitation.objects.filter(invitee=inv.invitee, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.INVALID,
+        status_reason=_("The account joined another organization."),
+        responded_at=now,
+    )
+    audit_record(
+        actor=acting_user,
+        action="invitation.accept",
+        message=_("%(name)s (%(uin)s) accepted the invitation and joined")
+        % {"name": inv.name, "uin": inv.invitee.uin},
+        organization=org,
+        target_account=inv.invitee,
+        obj=membership,
+        changes={"permissions": perms, "payer": inv.payer.uin if inv.payer else None},
+    )
+    return membership, None
+
+
+def invitation_accept(*, invitation: Invitation, acting_user: User) -> Membership:
+    """O5: accept; if a condition broke since sending, the invitation becomes invalid (committed)
+    and the refusal is raised to the caller."""
+    membership, error = _invitation_accept(invitation=invitation, acting_user=acting_user)
+    if error is not None:
+        raise error
+    return membership
+
+
+@transaction.atomic(durable=True)
+def invitations_expire(*, now=None) -> int:
+    """O5: pending invitations 15 days old become expired. Idempotent; safe for many workers."""
+    now = now or timezone.now()
+    due = list(
+        Invitation.objects.select_for_update(skip_locked=True, no_key=True)
+        .filter(status=InvitationStatus.PENDING, expires_at__lte=now)
+        .select_related("invitee", "organization")
+        .order_by("pk")[:1000]
+    )
+    for inv in due:
+        inv.status = InvitationStatus.EXPIRED
+        inv.responded_at = now
+    Invitation.objects.bulk_update(due, ["status", "responded_at"])
+    AuditRecord.objects.bulk_create(
+        [
+            AuditRecord(
+                actor_name="system",
+                organization=inv.organization,
+                target_account=inv.invitee,
+                action="invitation.expire",
+                object_type="invitation",
+                object_id=str(inv.pk),
+                message=_("The invitation to %(uin)s expired") % {"uin": inv.invitee.uin},
+            )
+            for inv in due
+        ]
+    )
+    return len(due)
+
+
+# --------------------------------------------------------------------------- members
+
+
+@transaction.atomic(durable=True)
+def member_create(
+    *,
+    organization: Organization,
+    acting_user: User,
+    name: str,
+    username: str,
+    password: str,
+    email: str = "",
+    remark: str = "",
+    department: Department | None = None,
+    permissions: Iterable[int] = (1, 2),
+    payer: Account | None = None,
+) -> Membership:
+    """O6: a brand-new account created in the organization, with the admin's entity."""
+    org = _lock_org(organization)
+    _lock_accounts(org.admin_account, payer)
+    _check_member_limit(org)
+    name = _check_member_name(org, name)
+    remark = _check_remark(remark)
+    perms = _normalize_permissions(permissions)
+    dept = _department_in(org, department)
+    entity = org.admin_account.entity
+    _check_financials(
+        org=org,
+        member_account=None,
+        member_entity_id=entity.pk if entity else None,
+        member_type=MemberType.CREATED,
+        permissions=perms,
+        payer=payer,
+        allow_quit=False,
+    )
+    account = _create_account(name=name, email=email, entity=entity)
+    _create_owner(account=account, username=username, password=password, email=email)
+    now = timezone.now()
+    membership = Membership.objects.create(
+        organization=org,
+        account=account,
+        member_type=MemberType.CREATED,
+        department=dept,
+        name=name,
+        remark=remark,
+        permissions=perms,
+        payer=payer,
+        allow_quit=False,
+        joined_at=now,
+    )
+    _open_period(membership=membership, at=now)
+    audit_record(
+        actor=acting_user,
+        action="member.create",
+        message=_("Created member account %(name)s (%(uin)s)") % {"name": name, "uin": account.uin},
+        organization=org,
+        target_account=account,
+        obj=membership,
+        changes={"permissions": perms, "payer": payer.uin if payer else None},
+    )
+    return membership
+
+
+@transaction.atomic(durable=True)
+def member_update(
+    *,
+    membership: Membership,
+    acting_user: User,
+    name: str,
+    remark: str,
+    permissions: Iterable[int],
+    payer: Account | None,
+    allow_quit: bool,
+) -> Membership:
+    """O4, O7, O9, O10: edit a member. Payer changes close and open membership periods (O11)."""
+    org = _lock_org(membership.organization)
+    m = Membership.objects.select_for_update(no_key=True).select_related("account", "payer").get(
+        pk=membership.pk, organization=org
+    )
+    _lock_accounts(m.account, m.payer, payer)
+    new_name = _check_member_name(org, name, exclude_membership=m)
+    new_remark = _check_remark(remark)
+    if m.is_admin:
+        perms, payer, allow_quit = m.permissions, None, False
+    else:
+        perms = _normalize_permissions(permissions)
+        _check_financials(
+            org=org,
+            member_account=m.account,
+            member_entity_id=m.account.entity_id,
+            member_type=m.member_type,
+            permissions=perms,
+            payer=payer,
+            allow_quit=allow_quit,
+        )
+    changes = {}
+    for field, new in (
+        ("name", new_name),
+        ("remark", new_remark),
+        ("permissions", perms),
+        ("payer", payer.uin if payer else None),
+        ("allow_quit", allow_quit),
+    ):
+        old = getattr(m, field)
+        if field == "payer":
+            old = m.payer.uin if m.payer else None
+        if old != new:
+            changes[field] = [old, new]
+    if not changes:
+        return m
+    payer_changed = "payer" in changes
+    m.name, m.remark, m.permissions, m.payer, m.allow_quit = new_name, new_remark, perms, payer, allow_quit
+    m.save()
+    if payer_changed:
+        now = timezone.now()
+        _close_period(account=m.account, at=now)
+        _open_period(membership=m, at=now)
+    audit_record(
+        actor=acting_user,
+        action="member.update",
+        message=_("Updated member %(name)s (%(uin)s): %(fields)s")
+        % {"name": m.name, "uin": m.account.uin, "fields": ", ".join(changes)},
+        organization=org,
+        target_account=m.account,
+        obj=m,
+        changes=changes,
+    )
+    return m
+
+
+@transaction.atomic(durable=True)
+def members_move(
+    *, organization: Organization, uins: Iterable[str], department: Department, acting_user: User
+) -> int:
+    """O8: move members (one or many) to a department."""
+    org = _lock_org(organization)
+    uins = sorted({str(u).strip() for u in uins if str(u).strip()})
+    if not uins:
+        raise DomainError(_("Select at least one member to move."), field="uins")
+    dept = _department_in(org, department)
+    members = list(
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("account", "department")
+        .filter(organization=org, account__uin__in=uins)
+        .order_by("pk")
+    )
+    if len(members) != len(uins):
+        raise DomainError(
+            _("Some of the UINs do not belong to the organization."),
+            code="FailedOperation.SomeUinsNotInOrganization",
+            field="uins",
+        )
+    moved = [m for m in members if m.department_id != dept.pk]
+    old_names = {m.pk: m.department.name for m in moved}
+    for m in moved:
+        m.department = dept
+    Membership.objects.bulk_update(moved, ["department"])
+    AuditRecord.objects.bulk_create(
+        [
+            AuditRecord(
+                actor=acting_user,
+                actor_name=acting_user.get_username(),
+                actor_account_id=acting_user.account_id,
+                organization=org,
+                target_account=m.account,
+                action="member.move",
+                object_type="membership",
+                object_id=str(m.pk),
+                message=_("Moved %(name)s from %(old)s to %(new)s")
+                % {"name": m.name, "old": old_names[m.pk], "new": dept.name},
+                changes={"department": [old_names[m.pk], dept.name]},
+            )
+            for m in moved
+        ]
+    )
+    return len(moved)
+
+
+def _check_can_leave(m: Membership) -> None:
+    """O7: refusals shared by quit and removal."""
+    if Membership.objects.filter(payer=m.account).exists():
+        raise DomainError(
+            _("The member pays on behalf of other members and cannot leave the organization."),
+            code="FailedOperation.MemberIsDelegatePayerNotAllowDelete",
+        )
+    if m.payer_id is not None:
+        raise DomainError(
+            _("The member has a payer and cannot leave; switch it to self-pay first."),
+            code="FailedOperation.MemberExistDelegatePayerNotAllowDelete",
+        )
+
+
+def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> None:
+    now = timezone.now()
+    _close_period(account=m.account, at=now)
+    audit_record(
+        actor=acting_user,
+        action=action,
+        message=message,
+        organization=m.organization,
+        target_account=m.account,
+        obj=m.account,
+        changes={"department": m.department.name, "member_type": m.member_type},
+    )
+    m.delete()
+
+
+@transaction.atomic(durable=True)
+def member_remove(*, membership: Membership, acting_user: User) -> None:
+    """O7: the admin removes an invited member."""
+    org = _lock_org(membership.organization)
+    m = Membership.objects.select_for_update(no_key=True, of=("self",)).select_related(
+        "account", "department", "organization"
+    ).get(pk=membership.pk, organization=org)
+    if m.is_admin:
+        raise DomainError(_("The admin account cannot be removed."), code="FailedOperation.DisableQuitSelfCreatedOrganization")
+    if m.member_type == MemberType.CREATED:
+        raise DomainError(
+            _("The created member cannot be removed from the organization."),
+            code="UnsupportedOperation.CreateMemberNotAllowDelete",
+        )
+    _check_can_leave(m)
+    _leave(
+        m=m,
+        acting_user=acting_user,
+        action="member.remove",
+        message=_("Removed member %(name)s (%(uin)s)") % {"name": m.name, "uin": m.account.uin},
+    )
+
+
+@transaction.atomic(durable=True)
+def member_quit(*, membership: Membership, acting_user: User) -> None:
+    """O7: an invited member quits, only when its "allow quit" setting is on."""
+    org = _lock_org(membership.organization)
+    m = Membership.objects.select_for_update(no_key=True, of=("self",)).select_related(
+        "account", "department", "organization"
+    ).get(pk=membership.pk, organization=org)
+    if m.is_admin:
+        raise DomainError(
+            _("You cannot quit an organization created by yourself."),
+            code="FailedOperation.DisableQuitSelfCreatedOrganization",
+        )
+    if m.member_type == MemberType.CREATED:
+        raise DomainError(
+            _("The created member is not allowed to quit."), code="UnsupportedOperation.CreateMemberNotAllowQuit"
+        )
+    if not m.allow_quit:
+        raise DomainError(
+            _("The organization does not allow this member to quit. Ask the admin to allow it."),
+            code="UnsupportedOperation.MemberNotAllowQuit",
+        )
+    _check_can_leave(m)
+    _leave(
+        m=m,
+        acting_user=acting_user,
+        action="member.quit",
+        message=_("%(name)s (%(uin)s) quit the organization") % {"name": m.name, "uin": m.account.uin},
+    )

@@ -1,0 +1,16 @@
+"""Periodic work run by django-tasks-db workers (`manage.py db_worker`), enqueued by `tick`."""
+
+from django.tasks import task
+
+from . import services
+
+
+@task()
+def expire_invitations() -> int:
+    """O5: pending invitations older than 15 days become expired. Idempotent."""
+    total = 0
+    while True:
+        n = services.invitations_expire()
+        total += n
+        if n == 0:
+            return total

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "organizations"
+
+urlpatterns = [
+    path("organization/create/", views.organization_create, name="organization_create"),
+    path("organization/delete/", views.organization_delete, name="organization_delete"),
+    path("organization/quit/", views.organization_quit, name="organization_quit"),
+    path("members/", views.members, name="members"),
+    path("members/invite/", views.member_invite, name="member_invite"),
+    path("members/create/", views.member_create, name="member_create"),
+    path("members/move/", views.members_move, name="members_move"),
+    path("members/<str:uin>/", views.member_detail, name="member_detail"),
+    path("members/<str:uin>/edit/", views.member_edit, name="member_edit"),
+    path("members/<str:uin>/move/", views.members_move, name="member_move"),
+    path("members/<str:uin>/remove/", views.member_remove, name="member_remove"),
+    path("departments/add/", views.department_add, name="department_add"),
+    path("departments/<int:pk>/rename/", views.department_rename, name="department_rename"),
+    path("departments/<int:pk>/move/", views.department_move, name="department_move"),
+    path("departments/<int:pk>/delete/", views.department_delete, name="department_delete"),
+    path("invitations/", views.invitations, name="invitations"),
+    path("invitations/<int:pk>/cancel/", views.invitation_cancel, name="invitation_cancel"),
+    path("invitations/<int:pk>/accept/", views.invitation_accept, name="invitation_accept"),
+    path("invitations/<int:pk>/decline/", views.invitation_decline, name="invitation_decline"),
+    path("audit/", views.audit, name="audit"),
+]

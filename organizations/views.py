@@ -1,0 +1,576 @@
+"""Organization pages. Every object is fetched through `restrict()` (A2: out of scope → 404)."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tco_console.errors import DomainError
+from tco_console.permissions import forget_console_context, require_perm
+from tco_console.views import form_view, run_action, table_page
+
+from . import selectors, services
+from .choices import FinancialPermission, InvitationStatus, PaymentMode
+from .filtersets import AuditFilterSet, InvitationFilterSet, MemberFilterSet
+from .forms import (
+    AdminMemberEditForm,
+    ConfirmForm,
+    CreateMemberForm,
+    DepartmentCreateForm,
+    DepartmentMoveForm,
+    DepartmentRenameForm,
+    InviteForm,
+    MemberEditForm,
+    MoveMembersForm,
+    SignUpForm,
+)
+from .models import Department, Invitation, Membership, Organization
+from .tables import AuditTable, MemberTable, ReceivedInvitationTable, SentInvitationTable
+
+MEMBERS_CHANGED = "membersChanged"
+INVITATIONS_CHANGED = "invitationsChanged"
+
+
+def _require_admin(request, perm: str = "organizations.manage_org"):
+    """Admin pages need the organization's admin account (A1) and the group permission."""
+    if not request.console.is_admin:
+        raise PermissionDenied(_("This page is for the organization's admin account."))
+    require_perm(request, perm)
+    return request.console.organization
+
+
+def sign_up(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.account_sign_up(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                email=form.cleaned_data["email"],
+                account_name=form.cleaned_data["account_name"],
+                enterprise_name=form.cleaned_data["enterprise_name"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request, _("Welcome! Your account UIN is %(uin)s.") % {"uin": user.account.uin}
+            )
+            return redirect("home")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+# ------------------------------------------------------------------ organization
+
+
+@login_required
+@require_POST
+def organization_create(request):
+    require_perm(request, "organizations.manage_org")
+    account = request.console.account
+
+    def action():
+        services.organization_create(account=account, acting_user=request.user)
+        forget_console_context(request.user)
+        return _("Organization created. Your account is its admin account.")
+
+    return run_action(request, action, success_url=reverse("home"))
+
+
+@login_required
+def organization_delete(request):
+    org = _require_admin(request)
+    org = get_object_or_404(Organization.objects.restrict(request.user, "change"), pk=org.pk)
+
+    def on_valid(form):
+        services.organization_delete(organization=org, acting_user=request.user)
+        forget_console_context(request.user)
+        return _("The organization was deleted.")
+
+    return form_view(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title=_("Delete the organization"),
+        description=_("This deletes the organization, its departments and its pending invitations. It needs no members left."),
+        submit_label=_("Delete organization"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=reverse("home"),
+        events=("orgChanged",),
+    )
+
+
+@login_required
+def organization_quit(request):
+    require_perm(request, "organizations.respond_invitation")
+    membership = get_object_or_404(Membership.objects.restrict(request.user, "quit"))
+    org_name = membership.organization.display_name
+
+    def on_valid(form):
+        services.member_quit(membership=membership, acting_user=request.user)
+        forget_console_context(request.user)
+        return _("You quit the organization of %(org)s.") % {"org": org_name}
+
+    return form_view(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title=_("Quit the organization"),
+        description=_("Your account will leave the organization of %(org)s. The admin will no longer see its new records.") % {"org": org_name},
+        submit_label=_("Quit organization"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=reverse("home"),
+        events=("orgChanged",),
+    )
+
+
+# ------------------------------------------------------------------ members
+
+
+@login_required
+def members(request):
+    org = _require_admin(request, "organizations.view_org")
+    qs = selectors.member_list(user=request.user)
+    filterset = MemberFilterSet(request.GET or None, queryset=qs)
+    table = MemberTable(filterset.qs)
+    selected = request.GET.get("department")
+    return table_page(
+        request,
+        "organizations/members.html",
+        table=table,
+        filterset=filterset,
+        tree=selectors.department_tree(user=request.user),
+        selected_department=int(selected) if selected and selected.isdigit() else None,
+        organization=org,
+        can_manage=request.console.can("organizations.manage_org"),
+        departments=selectors.department_choices(user=request.user),
+    )
+
+
+def _member_or_404(request, uin: str, action: str = "view") -> Membership:
+    return get_object_or_404(
+        Membership.objects.restrict(request.user, action).select_related("account", "department", "payer"),
+        account__uin=uin,
+    )
+
+
+@login_required
+def member_detail(request, uin):
+    _require_admin(request, "organizations.view_org")
+    membership = _member_or_404(request, uin)
+    return render(
+        request,
+        "organizations/member_detail.html",
+        {
+            "member": membership,
+            "permission_labels": [FinancialPermission(p) for p in membership.permissions],
+            "periods": selectors.membership_periods(account=membership.account, organization=membership.organization),
+            "history": selectors.audit_log(user=request.user).filter(
+                target_account=membership.account, organization=membership.organization
+            )[:20],
+            "can_manage": request.console.can("organizations.manage_org"),
+        },
+    )
+
+
+def _financial_initial(m) -> dict:
+    return {
+        "payment_mode": PaymentMode.PAY_ON_BEHALF if m.payer_id else PaymentMode.SELF_PAY,
+        "payer": m.payer.uin if m.payer_id else "",
+        "permissions": [p for p in m.permissions if p not in (1, 2, 7)],
+    }
+
+
+@login_required
+def member_invite(request):
+    org = _require_admin(request)
+    form = InviteForm(
+        request.POST or None,
+        departments=selectors.department_choices(user=request.user),
+        payers=selectors.payer_choices(user=request.user),
+        initial={"department": request.GET.get("department")},
+    )
+
+    def on_valid(form):
+        d = form.cleaned_data
+        inv = services.invitation_send(
+            organization=org,
+            acting_user=request.user,
+            uin=d["uin"],
+            name=d["name"],
+            remark=d["remark"],
+            department=Department.objects.restrict(request.user, "change").filter(pk=d["department"]).first(),
+            permissions=d["permissions"],
+            payer=d["payer"],
+            allow_quit=d["allow_quit"],
+        )
+        return _("Invitation sent to %(uin)s. It expires on %(date)s.") % {
+            "uin": inv.invitee.uin,
+            "date": inv.expires_at.strftime("%Y-%m-%d"),
+        }
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Invite member"),
+        description=_("Invite an existing Tencent Cloud account by its UIN. The invitation is valid for 15 days."),
+        submit_label=_("Send invitation"),
+        on_valid=on_valid,
+        success_url=reverse("organizations:members"),
+        events=(MEMBERS_CHANGED, INVITATIONS_CHANGED),
+        template="organizations/member_form.html",
+    )
+
+
+@login_required
+def member_create(request):
+    org = _require_admin(request)
+    form = CreateMemberForm(
+        request.POST or None,
+        departments=selectors.department_choices(user=request.user),
+        payers=selectors.payer_choices(user=request.user),
+        initial={"department": request.GET.get("department")},
+    )
+
+    def on_valid(form):
+        d = form.cleaned_data
+        m = services.member_create(
+            organization=org,
+            acting_user=request.user,
+            name=d["name"],
+            username=d["username"],
+            password=d["password"],
+            email=d["email"],
+            remark=d["remark"],
+            department=Department.objects.restrict(request.user, "change").filter(pk=d["department"]).first(),
+            permissions=d["permissions"],
+            payer=d["payer"],
+        )
+        return _("Created member account %(name)s with UIN %(uin)s.") % {"name": m.name, "uin": m.account.uin}
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Create member"),
+        description=_("Create a brand-new account inside the organization. It gets a new UIN and your enterprise entity, and it cannot quit."),
+        submit_label=_("Create member"),
+        on_valid=on_valid,
+        success_url=reverse("organizations:members"),
+        events=(MEMBERS_CHANGED,),
+        template="organizations/member_form.html",
+    )
+
+
+@login_required
+def member_edit(request, uin):
+    _require_admin(request)
+    m = _member_or_404(request, uin, "change")
+    if m.is_admin:
+        form = AdminMemberEditForm(request.POST or None, initial={"name": m.name, "remark": m.remark})
+    else:
+        form = MemberEditForm(
+            request.POST or None,
+            payers=[a for a in selectors.payer_choices(user=request.user) if a.pk != m.account_id],
+            initial={"name": m.name, "remark": m.remark, "allow_quit": m.allow_quit, **_financial_initial(m)},
+        )
+
+    def on_valid(form):
+        d = form.cleaned_data
+        services.member_update(
+            membership=m,
+            acting_user=request.user,
+            name=d["name"],
+            remark=d["remark"],
+            permissions=d.get("permissions", m.permissions),
+            payer=d.get("payer"),
+            allow_quit=d.get("allow_quit", False),
+        )
+        return _("Member %(name)s updated.") % {"name": d["name"]}
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Edit member %(name)s") % {"name": m.name},
+        submit_label=_("Save"),
+        on_valid=on_valid,
+        success_url=reverse("organizations:member_detail", args=[m.account.uin]),
+        events=(MEMBERS_CHANGED,),
+        template="organizations/member_form.html",
+        member=m,
+    )
+
+
+@login_required
+def members_move(request, uin=None):
+    """O8: move one member (from its row) or many (the selected rows) to a department."""
+    org = _require_admin(request)
+    if uin is not None:
+        member = _member_or_404(request, uin, "change")
+        uins = [member.account.uin]
+        title = _("Move %(name)s") % {"name": member.name}
+    else:
+        uins = [u for u in (request.POST.getlist("uins") or request.GET.getlist("uins")) if u]
+        title = _("Move %(n)s selected members") % {"n": len(uins)}
+    form = MoveMembersForm(request.POST or None, departments=selectors.department_choices(user=request.user))
+
+    def on_valid(form):
+        dept = Department.objects.restrict(request.user, "change").filter(pk=form.cleaned_data["department"]).first()
+        moved = services.members_move(organization=org, uins=uins, department=dept, acting_user=request.user)
+        return _("Moved %(n)s member(s) to %(dept)s.") % {"n": moved, "dept": dept.name if dept else "?"}
+
+    return form_view(
+        request,
+        form=form,
+        title=title,
+        submit_label=_("Move"),
+        on_valid=on_valid,
+        success_url=reverse("organizations:members"),
+        events=(MEMBERS_CHANGED,),
+        template="organizations/move_form.html",
+        uins=uins,
+    )
+
+
+@login_required
+def member_remove(request, uin):
+    _require_admin(request)
+    m = _member_or_404(request, uin, "change")
+
+    def on_valid(form):
+        services.member_remove(membership=m, acting_user=request.user)
+        return _("Removed %(name)s (%(uin)s) from the organization.") % {"name": m.name, "uin": m.account.uin}
+
+    return form_view(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title=_("Remove member %(name)s") % {"name": m.name},
+        description=_("The account %(uin)s leaves the organization; the account itself is not deleted.") % {"uin": m.account.uin},
+        submit_label=_("Remove"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=reverse("organizations:members"),
+        events=(MEMBERS_CHANGED,),
+    )
+
+
+# ------------------------------------------------------------------ departments (O3)
+
+
+def _department_or_404(request, pk) -> Department:
+    return get_object_or_404(Department.objects.restrict(request.user, "change"), pk=pk)
+
+
+@login_required
+def department_add(request):
+    org = _require_admin(request)
+    form = DepartmentCreateForm(
+        request.POST or None,
+        departments=selectors.department_choices(user=request.user),
+        initial={"parent": request.GET.get("parent")},
+    )
+
+    def on_valid(form):
+        parent = _department_or_404(request, form.cleaned_data["parent"])
+        dept = services.department_create(
+            organization=org, parent=parent, name=form.cleaned_data["name"], acting_user=request.user
+        )
+        return _("Department %(name)s added.") % {"name": dept.name}
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Add department"),
+        submit_label=_("Add"),
+        on_valid=on_valid,
+        success_url=reverse("organizations:members"),
+        events=(MEMBERS_CHANGED,),
+    )
+
+
+@login_required
+def department_rename(request, pk):
+    _require_admin(request)
+    dept = _department_or_404(request, pk)
+    form = DepartmentRenameForm(request.POST or None, initial={"name": dept.name})
+
+    def on_valid(form):
+        services.department_rename(department=dept, name=form.cleaned_data["name"], acting_user=request.user)
+        return _("Department renamed to %(name)s.") % {"name": form.cleaned_data["name"]}
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Rename department %(name)s") % {"name": dept.name},
+        submit_label=_("Rename"),
+        on_valid=on_valid,
+        success_url=reverse("organizations:members") + f"?department={dept.pk}",
+        events=(MEMBERS_CHANGED,),
+    )
+
+
+@login_required
+def department_move(request, pk):
+    _require_admin(request)
+    dept = _department_or_404(request, pk)
+    choices = [(i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk]
+    form = DepartmentMoveForm(request.POST or None, departments=choices, initial={"parent": dept.parent_id})
+
+    def on_valid(form):
+        parent = _department_or_404(request, form.cleaned_data["parent"])
+        services.department_move(department=dept, new_parent=parent, acting_user=request.user)
+        return _("Department %(name)s moved under %(parent)s.") % {"name": dept.name, "parent": parent.name}
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Move department %(name)s") % {"name": dept.name},
+        submit_label=_("Move"),
+        on_valid=on_valid,
+        success_url=reverse("organizations:members") + f"?department={dept.pk}",
+        events=(MEMBERS_CHANGED,),
+    )
+
+
+@login_required
+def department_delete(request, pk):
+    _require_admin(request)
+    dept = _department_or_404(request, pk)
+
+    def on_valid(form):
+        services.department_delete(department=dept, acting_user=request.user)
+        return _("Department %(name)s deleted.") % {"name": dept.name}
+
+    return form_view(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title=_("Delete department %(name)s") % {"name": dept.name},
+        description=_("A department can be deleted only when it has no members and no sub-departments."),
+        submit_label=_("Delete"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=reverse("organizations:members"),
+        events=(MEMBERS_CHANGED,),
+    )
+
+
+# ------------------------------------------------------------------ invitations (O5)
+
+
+@login_required
+def invitations(request):
+    require_perm(request, "organizations.view_org")
+    ctx = request.console
+    tab = request.GET.get("tab") or ("sent" if ctx.is_admin else "received")
+    if tab == "sent" and ctx.is_admin:
+        qs = selectors.invitations_sent(user=request.user)
+        table_class = SentInvitationTable
+    else:
+        tab = "received"
+        qs = selectors.invitations_received(user=request.user)
+        table_class = ReceivedInvitationTable
+    filterset = InvitationFilterSet(request.GET or None, queryset=qs)
+    return table_page(
+        request,
+        "organizations/invitations.html",
+        table=table_class(filterset.qs),
+        filterset=filterset,
+        tab=tab,
+        pending=InvitationStatus.PENDING,
+    )
+
+
+@login_required
+def invitation_cancel(request, pk):
+    _require_admin(request)
+    inv = get_object_or_404(Invitation.objects.restrict(request.user, "cancel").select_related("invitee"), pk=pk)
+
+    def on_valid(form):
+        services.invitation_cancel(invitation=inv, acting_user=request.user)
+        return _("The invitation to %(uin)s was cancelled.") % {"uin": inv.invitee.uin}
+
+    return form_view(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title=_("Cancel invitation"),
+        description=_("Cancel the invitation to %(uin)s (%(name)s)?") % {"uin": inv.invitee.uin, "name": inv.name},
+        submit_label=_("Cancel invitation"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=reverse("organizations:invitations") + "?tab=sent",
+        events=(INVITATIONS_CHANGED,),
+    )
+
+
+def _received_or_404(request, pk) -> Invitation:
+    return get_object_or_404(
+        Invitation.objects.restrict(request.user, "respond").select_related("organization__admin_account", "payer"),
+        pk=pk,
+    )
+
+
+@login_required
+def invitation_accept(request, pk):
+    inv = _received_or_404(request, pk)
+
+    def on_valid(form):
+        services.invitation_accept(invitation=inv, acting_user=request.user)
+        forget_console_context(request.user)
+        return _("You joined the organization of %(org)s.") % {"org": inv.organization.display_name}
+
+    payer_text = (
+        _("Pay-on-behalf: %(payer)s pays your orders and usage.") % {"payer": inv.payer.name}
+        if inv.payer_id
+        else _("Self-pay: your account keeps paying for itself.")
+    )
+    return form_view(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title=_("Accept invitation"),
+        description=_("Join the organization of %(org)s as “%(name)s”. %(payer)s")
+        % {"org": inv.organization.display_name, "name": inv.name, "payer": payer_text},
+        submit_label=_("Accept and join"),
+        on_valid=on_valid,
+        success_url=reverse("organizations:invitations"),
+        events=(INVITATIONS_CHANGED,),
+        template="organizations/invitation_confirm.html",
+        invitation=inv,
+    )
+
+
+@login_required
+def invitation_decline(request, pk):
+    inv = _received_or_404(request, pk)
+
+    def on_valid(form):
+        services.invitation_decline(invitation=inv, acting_user=request.user)
+        return _("You declined the invitation from %(org)s.") % {"org": inv.organization.display_name}
+
+    return form_view(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title=_("Decline invitation"),
+        description=_("Decline the invitation from %(org)s?") % {"org": inv.organization.display_name},
+        submit_label=_("Decline"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=reverse("organizations:invitations"),
+        events=(INVITATIONS_CHANGED,),
+    )
+
+
+# ------------------------------------------------------------------ audit (A4)
+
+
+@login_required
+def audit(request):
+    require_perm(request, "organizations.view_audit")
+    filterset = AuditFilterSet(request.GET or None, queryset=selectors.audit_log(user=request.user))
+    return table_page(request, "organizations/audit.html", table=AuditTable(filterset.qs), filterset=filterset)

@@ -1,0 +1,72 @@
+/* TCO Console glue: toasts, the shared modal, select-all. Kept tiny on purpose. */
+(function () {
+  "use strict";
+  function toast(level, text) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var colour = level === "error" ? "danger" : level === "warning" ? "warning" : level === "success" ? "success" : "primary";
+    var el = document.createElement("div");
+    el.className = "toast align-items-center border-0 text-bg-" + colour;
+    el.setAttribute("role", level === "error" ? "alert" : "status");
+    el.innerHTML = '<div class="d-flex"><div class="toast-body"></div><button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast" aria-label="Close"></button></div>';
+    el.querySelector(".toast-body").textContent = text;
+    box.appendChild(el);
+    var t = bootstrap.Toast.getOrCreateInstance(el, { delay: level === "error" ? 8000 : 4000 });
+    el.addEventListener("hidden.bs.toast", function () { el.remove(); });
+    t.show();
+  }
+  window.tcoToast = toast;
+  function modal() { return bootstrap.Modal.getOrCreateInstance(document.getElementById("modal")); }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var initial = document.getElementById("initial-messages");
+    if (initial) JSON.parse(initial.textContent).forEach(function (m) { toast(m.level, m.text); });
+  });
+  document.body.addEventListener("toasts", function (e) {
+    (e.detail.value || e.detail || []).forEach(function (m) { toast(m.level, m.text); });
+  });
+  document.body.addEventListener("closeModal", function () { modal().hide(); });
+  document.body.addEventListener("orgChanged", function () { window.location.reload(); });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "modal-content") {
+      modal().show();
+      var first = e.detail.target.querySelector("input:not([type=hidden]):not([disabled]), select, textarea");
+      if (first) setTimeout(function () { first.focus(); }, 150);
+    }
+  });
+  document.body.addEventListener("htmx:responseError", function (e) {
+    var status = e.detail.xhr.status;
+    var text = status === 403 ? "You do not have permission for this action." : status === 404 ? "Not found." : "Something went wrong (" + status + "). Please try again.";
+    toast("error", text);
+  });
+  document.body.addEventListener("htmx:sendError", function () { toast("error", "The console could not be reached. Check your connection."); });
+  // Select-all checkbox in a table header, and the bulk-action bar that counts the selection.
+  document.body.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches("[data-select-all]")) {
+      document.querySelectorAll('input[name="' + t.dataset.selectAll + '"]').forEach(function (c) { c.checked = t.checked; });
+    }
+    if (t.matches('input[name="uins"], [data-select-all]')) {
+      var n = document.querySelectorAll('input[name="uins"]:checked').length;
+      document.querySelectorAll("[data-needs-selection]").forEach(function (b) { b.disabled = n === 0; });
+      document.querySelectorAll("[data-selection-count]").forEach(function (s) { s.textContent = n; });
+    }
+  });
+  // Payment mode: the payer picker only matters in pay-on-behalf mode; allow-quit only in self-pay.
+  function syncPayment(root) {
+    var checked = root.querySelector('input[name="payment_mode"]:checked');
+    if (!checked) return;
+    var behalf = checked.value === "behalf";
+    var payer = root.querySelector('[data-field="payer"]');
+    if (payer) payer.hidden = !behalf;
+    var quit = root.querySelector('input[name="allow_quit"]');
+    if (quit) { quit.disabled = behalf; if (behalf) quit.checked = false; }
+  }
+  document.body.addEventListener("change", function (e) {
+    if (e.target.name === "payment_mode") syncPayment(e.target.form);
+  });
+  document.body.addEventListener("htmx:load", function (e) {
+    e.detail.elt.querySelectorAll && e.detail.elt.querySelectorAll("form").forEach(syncPayment);
+  });
+  document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("form").forEach(syncPayment); });
+})();

@@ -1,0 +1,136 @@
+"""Who the user is in console terms, and the one scoping function every view goes through.
+
+A1: what a user may do = its groups' permissions, limited by its account's position.
+A2: every query is scoped; an object outside the scope is a 404, never a 403.
+
+`request.console` (ConsoleContext) answers "which account, which organization, admin or
+member?" once per request. `Model.objects.restrict(user, action)` returns only the rows that
+user may see (or act on) and nothing at all when the user lacks the action's permission; a
+view that fetches through it gets 404 for anything outside the scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from organizations.models import Account, Membership, Organization
+
+
+@dataclass
+class ConsoleContext:
+    user: Any
+    account: Account | None
+    membership: Membership | None
+
+    @classmethod
+    def for_user(cls, user) -> ConsoleContext:
+        if not getattr(user, "is_authenticated", False) or not user.account_id:
+            return cls(user=user, account=None, membership=None)
+        from organizations.models import Membership
+
+        membership = (
+            Membership.objects.select_related(
+                "organization", "organization__admin_account", "department", "payer", "account"
+            )
+            .filter(account_id=user.account_id, organization__deleted_at__isnull=True)
+            .first()
+        )
+        account = membership.account if membership else user.account
+        return cls(user=user, account=account, membership=membership)
+
+    @property
+    def organization(self) -> Organization | None:
+        return self.membership.organization if self.membership else None
+
+    @property
+    def is_admin(self) -> bool:
+        """The user's account is the admin (management) account of its organization."""
+        return self.membership is not None and self.membership.is_admin
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership is not None and not self.membership.is_admin
+
+    @property
+    def is_outsider(self) -> bool:
+        return self.account is not None and self.membership is None
+
+    @cached_property
+    def role_label(self) -> str:
+        if self.account is None:
+            return str(_("Operator"))
+        position = (
+            _("Organization admin")
+            if self.is_admin
+            else _("Member")
+            if self.is_member
+            else _("Not in an organization")
+        )
+        who = _("owner") if self.user.is_owner else _("sub-user")
+        return f"{position} · {who}"
+
+    def can(self, perm: str) -> bool:
+        return self.account is not None and self.user.has_perm(perm)
+
+
+def console_context(user) -> ConsoleContext:
+    """The (cached) console context of a user object."""
+    ctx = getattr(user, "_console_ctx", None)
+    if ctx is None:
+        ctx = ConsoleContext.for_user(user)
+        if getattr(user, "is_authenticated", False):
+            user._console_ctx = ctx
+    return ctx
+
+
+def forget_console_context(user) -> None:
+    """Call after a service changed the user's position (joined, quit, created an org)."""
+    if hasattr(user, "_console_ctx"):
+        del user._console_ctx
+
+
+class ConsoleContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.console = SimpleLazyObject(lambda: console_context(request.user))
+        return self.get_response(request)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows how to restrict itself to what a user may see or act on.
+
+    Subclasses define `permissions` (action -> permission codename) and `scope(ctx, action)`,
+    which returns a filtered queryset. `restrict` is the only entry point views use.
+    """
+
+    permissions: dict[str, str] = {}
+
+    def restrict(self, user, action: str = "view"):
+        ctx = console_context(user)
+        if ctx.account is None:
+            return self.none()
+        perm = self.permissions.get(action)
+        if perm is None:
+            raise ValueError(f"{self.model.__name__} has no action {action!r}")
+        if not user.has_perm(perm):
+            return self.none()
+        return self.scope(ctx, action)
+
+    def scope(self, ctx: ConsoleContext, action: str):  # pragma: no cover - abstract
+        return self.none()
+
+
+def require_perm(request, perm: str) -> None:
+    """403 when the user's groups lack `perm` (A1). Pages are not secret; objects are (A2)."""
+    if not request.console.can(perm):
+        raise PermissionDenied(_("Your user lacks the permission for this action."))

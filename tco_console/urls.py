@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from organizations.views import sign_up
+
+from . import views
+
+admin.site.site_header = "TCO Console · operators"
+admin.site.site_title = "TCO Console operators"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", sign_up, name="signup"),
+    path("", include("organizations.urls")),
+    path("admin/", admin.site.urls),
+]

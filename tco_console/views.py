@@ -1,0 +1,159 @@
+"""Project-wide views and the helpers every console view uses.
+
+Views are thin (STYLE.md): authenticate, authorize, parse a form, call one service, choose a
+response. `form_view` is that sequence for every modal form; `table_page` for every list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_tables2 import RequestConfig
+
+from tco_console.errors import DomainError
+from tco_console.htmx import is_partial, modal_success
+
+# SPEC §5 sidebar, in its order: label, url name, icon, view names that light it up, who sees it.
+SIDEBAR = [
+    (_("Overview"), "home", "speedometer2", ("home",), lambda c: True),
+    (
+        _("Member account management"),
+        "organizations:members",
+        "diagram-3",
+        ("organizations:member", "organizations:department"),
+        lambda c: c.is_admin and c.can("organizations.view_org"),
+    ),
+    (
+        _("Invitations"),
+        "organizations:invitations",
+        "envelope",
+        ("organizations:invitation",),
+        lambda c: c.can("organizations.view_org"),
+    ),
+    (
+        _("Audit log"),
+        "organizations:audit",
+        "journal-text",
+        ("organizations:audit",),
+        lambda c: c.can("organizations.view_audit"),
+    ),
+]
+
+
+def console_context(request):
+    ctx = getattr(request, "console", None)
+    if ctx is None or not request.user.is_authenticated or ctx.account is None:
+        return {}
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    items = [
+        {
+            "label": label,
+            "url": reverse(name),
+            "icon": icon,
+            "active": any(current.startswith(prefix) for prefix in prefixes),
+        }
+        for label, name, icon, prefixes, visible in SIDEBAR
+        if visible(ctx)
+    ]
+    return {"sidebar": items}
+
+
+def table_page(request, template: str, *, table, filterset=None, partial: str = "table", **extra):
+    """Render a list page: the whole page, or only its table partial for htmx requests."""
+    RequestConfig(request, paginate={"per_page": table._meta.per_page}).configure(table)
+    context = {"table": table, "filter": filterset, **extra}
+    if is_partial(request):
+        return render(request, f"{template}#{partial}", context)
+    return render(request, template, context)
+
+
+def form_view(
+    request,
+    *,
+    form,
+    title: str,
+    submit_label: str,
+    on_valid: Callable[[object], str],
+    success_url: str,
+    events: tuple[str, ...] = (),
+    template: str = "inc/form_page.html",
+    danger: bool = False,
+    description: str = "",
+    **extra,
+):
+    """GET shows the form (as a modal for htmx, as a page otherwise); POST calls the service.
+
+    A DomainError from the service is shown on its field (or above the form) and the form is
+    re-rendered with status 422, so nothing is half-saved and the user sees why.
+    """
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                message = on_valid(form)
+            except DomainError as error:
+                field = error.field if error.field in form.fields else None
+                form.add_error(field, error.message)
+            else:
+                messages.success(request, message)
+                if is_partial(request):
+                    return modal_success(*events)
+                return redirect(success_url)
+        status = 422
+    context = {
+        "form": form,
+        "title": title,
+        "submit_label": submit_label,
+        "danger": danger,
+        "description": description,
+        "action": request.get_full_path(),
+        "cancel_url": success_url,
+        **extra,
+    }
+    name = f"{template}#modal" if is_partial(request) else template
+    return render(request, name, context, status=status)
+
+
+def run_action(request, action: Callable[[], str], *, success_url: str, events: tuple[str, ...] = ()):
+    """A POST without a form (button actions): call the service, report, go back."""
+    try:
+        message = action()
+    except DomainError as error:
+        messages.error(request, error.message)
+        if is_partial(request):
+            response = modal_success(*events)
+            response.status_code = 200
+            return response
+    else:
+        messages.success(request, message)
+        if is_partial(request):
+            return modal_success(*events)
+    return redirect(success_url)
+
+
+@login_required
+def home(request):
+    """Overview: outsiders create an organization; admins see a summary; members their org."""
+    from organizations import selectors
+    from organizations.choices import FinancialPermission
+
+    ctx = request.console
+    context = {}
+    if ctx.account is None:
+        return redirect("admin:index") if request.user.is_staff else render(request, "no_account.html")
+    if ctx.is_admin and ctx.can("organizations.view_org"):
+        context["summary"] = selectors.organization_summary(user=request.user, organization=ctx.organization)
+        context["tree"] = selectors.department_tree(user=request.user)
+        context["recent"] = selectors.audit_log(user=request.user).filter(organization=ctx.organization)[:8] if ctx.can("organizations.view_audit") else []
+    elif ctx.is_member:
+        context["permission_labels"] = [
+            FinancialPermission(p) for p in ctx.membership.permissions if p in FinancialPermission.values
+        ]
+    else:
+        context["pending_invitations"] = selectors.invitations_received(user=request.user).filter(status="pending")[:5]
+    return render(request, "overview.html", context)
