@@ -84,6 +84,12 @@ class OrganizationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The admin wraps this view in a transaction; our services are durable transactions
+        # of their own and refuse to nest, so run the view unwrapped: the one write it makes
+        # (save_model below) is atomic by itself.
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         # O2: the member limit is the only operator-editable field; it goes through a service.
         try:

@@ -257,7 +257,7 @@ class MembershipQuerySet(ScopedQuerySet):
             return self.none()
         if ctx.is_admin and action in {"view", "change"}:
             return self.filter(organization_id=ctx.membership.organization_id)
-        if action in {"view", "quit"}:
+        if action == "view" or (action == "quit" and ctx.is_member):
             return self.filter(pk=ctx.membership.pk)
         return self.none()
 

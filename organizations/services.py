@@ -1087,12 +1087,12 @@ def member_quit(*, membership: Membership, acting_user: User) -> None:
         raise DomainError(
             _("The created member is not allowed to quit."), code="UnsupportedOperation.CreateMemberNotAllowQuit"
         )
+    _check_can_leave(m)
     if not m.allow_quit:
         raise DomainError(
             _("The organization does not allow this member to quit. Ask the admin to allow it."),
             code="UnsupportedOperation.MemberNotAllowQuit",
         )
-    _check_can_leave(m)
     _leave(
         m=m,
         acting_user=acting_user,

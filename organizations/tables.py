@@ -9,17 +9,17 @@ from .models import AuditRecord, Invitation, Membership
 
 class MemberTable(ConsoleTable):
     select = tables.CheckBoxColumn(
-        accessor="account.uin",
+        accessor="account__uin",
         attrs={
             "th__input": {"aria-label": _("Select all"), "data-select-all": "uins"},
             "td__input": {"name": "uins", "form": "bulk-move-form", "class": "form-check-input"},
         },
         orderable=False,
     )
-    name = tables.Column(verbose_name=_("Member name"), linkify=("organizations:member_detail", {"uin": tables.A("account.uin")}))
-    uin = tables.Column(accessor="account.uin", verbose_name=_("UIN"))
+    name = tables.Column(verbose_name=_("Member name"), linkify=("organizations:member_detail", {"uin": tables.A("account__uin")}))
+    uin = tables.Column(accessor="account__uin", verbose_name=_("UIN"))
     member_type = tables.Column(verbose_name=_("Type"))
-    department = tables.Column(accessor="department.name", verbose_name=_("Department"))
+    department = tables.Column(accessor="department__name", verbose_name=_("Department"))
     payment_mode = tables.Column(accessor="payer", verbose_name=_("Payment mode"), order_by=("payer__name",), empty_values=())
     joined_at = tables.DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d H:i")
     actions = tables.TemplateColumn(
@@ -46,10 +46,10 @@ class MemberTable(ConsoleTable):
 
 
 class SentInvitationTable(ConsoleTable):
-    invitee = tables.Column(accessor="invitee.uin", verbose_name=_("UIN"))
+    invitee = tables.Column(accessor="invitee__uin", verbose_name=_("UIN"))
     name = tables.Column(verbose_name=_("Member name"))
-    department = tables.Column(accessor="department.name", verbose_name=_("Department"), default="Root")
-    payer = tables.Column(accessor="payer.name", verbose_name=_("Payer"), default=_("Self-pay"))
+    department = tables.Column(accessor="department__name", verbose_name=_("Department"), default="Root")
+    payer = tables.Column(accessor="payer__name", verbose_name=_("Payer"), default=_("Self-pay"))
     status = tables.TemplateColumn(template_name="organizations/inc/invitation_status.html", verbose_name=_("Status"))
     created_at = tables.DateTimeColumn(verbose_name=_("Sent"), format="Y-m-d H:i")
     expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
@@ -65,10 +65,10 @@ class SentInvitationTable(ConsoleTable):
 
 
 class ReceivedInvitationTable(ConsoleTable):
-    organization = tables.Column(accessor="organization.admin_account.name", verbose_name=_("Organization"))
-    admin_uin = tables.Column(accessor="organization.admin_account.uin", verbose_name=_("Admin UIN"))
+    organization = tables.Column(accessor="organization__admin_account__name", verbose_name=_("Organization"))
+    admin_uin = tables.Column(accessor="organization__admin_account__uin", verbose_name=_("Admin UIN"))
     name = tables.Column(verbose_name=_("Your member name"))
-    payer = tables.Column(accessor="payer.name", verbose_name=_("Payer"), default=_("Self-pay"))
+    payer = tables.Column(accessor="payer__name", verbose_name=_("Payer"), default=_("Self-pay"))
     status = tables.TemplateColumn(template_name="organizations/inc/invitation_status.html", verbose_name=_("Status"))
     created_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
     expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
@@ -87,7 +87,7 @@ class AuditTable(ConsoleTable):
     created_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
     actor_name = tables.Column(verbose_name=_("User"))
     action = tables.Column(verbose_name=_("Action"))
-    target = tables.Column(accessor="target_account.uin", verbose_name=_("Account"), default="—")
+    target = tables.Column(accessor="target_account__uin", verbose_name=_("Account"), default="—")
     message = tables.Column(verbose_name=_("Description"), orderable=False)
 
     class Meta(ConsoleTable.Meta):

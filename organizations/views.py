@@ -35,6 +35,11 @@ MEMBERS_CHANGED = "membersChanged"
 INVITATIONS_CHANGED = "invitationsChanged"
 
 
+def _data(request):
+    """Bind forms on POST even when the body is empty (a confirmation has no fields)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _require_admin(request, perm: str = "organizations.manage_org"):
     """Admin pages need the organization's admin account (A1) and the group permission."""
     if not request.console.is_admin:
@@ -46,7 +51,7 @@ def _require_admin(request, perm: str = "organizations.manage_org"):
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             user = services.account_sign_up(
@@ -97,7 +102,7 @@ def organization_delete(request):
 
     return form_view(
         request,
-        form=ConfirmForm(request.POST or None),
+        form=ConfirmForm(_data(request)),
         title=_("Delete the organization"),
         description=_("This deletes the organization, its departments and its pending invitations. It needs no members left."),
         submit_label=_("Delete organization"),
@@ -121,7 +126,7 @@ def organization_quit(request):
 
     return form_view(
         request,
-        form=ConfirmForm(request.POST or None),
+        form=ConfirmForm(_data(request)),
         title=_("Quit the organization"),
         description=_("Your account will leave the organization of %(org)s. The admin will no longer see its new records.") % {"org": org_name},
         submit_label=_("Quit organization"),
@@ -193,7 +198,7 @@ def _financial_initial(m) -> dict:
 def member_invite(request):
     org = _require_admin(request)
     form = InviteForm(
-        request.POST or None,
+        _data(request),
         departments=selectors.department_choices(user=request.user),
         payers=selectors.payer_choices(user=request.user),
         initial={"department": request.GET.get("department")},
@@ -234,7 +239,7 @@ def member_invite(request):
 def member_create(request):
     org = _require_admin(request)
     form = CreateMemberForm(
-        request.POST or None,
+        _data(request),
         departments=selectors.department_choices(user=request.user),
         payers=selectors.payer_choices(user=request.user),
         initial={"department": request.GET.get("department")},
@@ -274,10 +279,10 @@ def member_edit(request, uin):
     _require_admin(request)
     m = _member_or_404(request, uin, "change")
     if m.is_admin:
-        form = AdminMemberEditForm(request.POST or None, initial={"name": m.name, "remark": m.remark})
+        form = AdminMemberEditForm(_data(request), initial={"name": m.name, "remark": m.remark})
     else:
         form = MemberEditForm(
-            request.POST or None,
+            _data(request),
             payers=[a for a in selectors.payer_choices(user=request.user) if a.pk != m.account_id],
             initial={"name": m.name, "remark": m.remark, "allow_quit": m.allow_quit, **_financial_initial(m)},
         )
@@ -319,7 +324,7 @@ def members_move(request, uin=None):
     else:
         uins = [u for u in (request.POST.getlist("uins") or request.GET.getlist("uins")) if u]
         title = _("Move %(n)s selected members") % {"n": len(uins)}
-    form = MoveMembersForm(request.POST or None, departments=selectors.department_choices(user=request.user))
+    form = MoveMembersForm(_data(request), departments=selectors.department_choices(user=request.user))
 
     def on_valid(form):
         dept = Department.objects.restrict(request.user, "change").filter(pk=form.cleaned_data["department"]).first()
@@ -350,7 +355,7 @@ def member_remove(request, uin):
 
     return form_view(
         request,
-        form=ConfirmForm(request.POST or None),
+        form=ConfirmForm(_data(request)),
         title=_("Remove member %(name)s") % {"name": m.name},
         description=_("The account %(uin)s leaves the organization; the account itself is not deleted.") % {"uin": m.account.uin},
         submit_label=_("Remove"),
@@ -372,7 +377,7 @@ def _department_or_404(request, pk) -> Department:
 def department_add(request):
     org = _require_admin(request)
     form = DepartmentCreateForm(
-        request.POST or None,
+        _data(request),
         departments=selectors.department_choices(user=request.user),
         initial={"parent": request.GET.get("parent")},
     )
@@ -399,7 +404,7 @@ def department_add(request):
 def department_rename(request, pk):
     _require_admin(request)
     dept = _department_or_404(request, pk)
-    form = DepartmentRenameForm(request.POST or None, initial={"name": dept.name})
+    form = DepartmentRenameForm(_data(request), initial={"name": dept.name})
 
     def on_valid(form):
         services.department_rename(department=dept, name=form.cleaned_data["name"], acting_user=request.user)
@@ -421,7 +426,7 @@ def department_move(request, pk):
     _require_admin(request)
     dept = _department_or_404(request, pk)
     choices = [(i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk]
-    form = DepartmentMoveForm(request.POST or None, departments=choices, initial={"parent": dept.parent_id})
+    form = DepartmentMoveForm(_data(request), departments=choices, initial={"parent": dept.parent_id})
 
     def on_valid(form):
         parent = _department_or_404(request, form.cleaned_data["parent"])
@@ -450,7 +455,7 @@ def department_delete(request, pk):
 
     return form_view(
         request,
-        form=ConfirmForm(request.POST or None),
+        form=ConfirmForm(_data(request)),
         title=_("Delete department %(name)s") % {"name": dept.name},
         description=_("A department can be deleted only when it has no members and no sub-departments."),
         submit_label=_("Delete"),
@@ -498,7 +503,7 @@ def invitation_cancel(request, pk):
 
     return form_view(
         request,
-        form=ConfirmForm(request.POST or None),
+        form=ConfirmForm(_data(request)),
         title=_("Cancel invitation"),
         description=_("Cancel the invitation to %(uin)s (%(name)s)?") % {"uin": inv.invitee.uin, "name": inv.name},
         submit_label=_("Cancel invitation"),
@@ -532,7 +537,7 @@ def invitation_accept(request, pk):
     )
     return form_view(
         request,
-        form=ConfirmForm(request.POST or None),
+        form=ConfirmForm(_data(request)),
         title=_("Accept invitation"),
         description=_("Join the organization of %(org)s as “%(name)s”. %(payer)s")
         % {"org": inv.organization.display_name, "name": inv.name, "payer": payer_text},
@@ -555,7 +560,7 @@ def invitation_decline(request, pk):
 
     return form_view(
         request,
-        form=ConfirmForm(request.POST or None),
+        form=ConfirmForm(_data(request)),
         title=_("Decline invitation"),
         description=_("Decline the invitation from %(org)s?") % {"org": inv.organization.display_name},
         submit_label=_("Decline"),

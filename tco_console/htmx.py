@@ -7,8 +7,10 @@ from django.http import HttpResponse
 
 
 def is_partial(request) -> bool:
-    """Render only the partial for htmx requests that are not boosted page loads."""
-    return bool(getattr(request, "htmx", False)) and not request.htmx.boosted
+    """Render only the partial for htmx requests, but not for boosted page loads or history
+    restores (those need the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def modal_success(*events: str) -> HttpResponse:

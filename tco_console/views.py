@@ -81,7 +81,7 @@ def form_view(
     on_valid: Callable[[object], str],
     success_url: str,
     events: tuple[str, ...] = (),
-    template: str = "inc/form_page.html",
+    template: str = "inc/modal_form.html",
     danger: bool = False,
     description: str = "",
     **extra,
@@ -115,8 +115,9 @@ def form_view(
         "cancel_url": success_url,
         **extra,
     }
-    name = f"{template}#modal" if is_partial(request) else template
-    return render(request, name, context, status=status)
+    if is_partial(request):
+        return render(request, template, context, status=status)
+    return render(request, "inc/form_page.html", {**context, "modal_template": template}, status=status)
 
 
 def run_action(request, action: Callable[[], str], *, success_url: str, events: tuple[str, ...] = ()):

@@ -63,7 +63,13 @@ MEMBERS = [
 class Command(BaseCommand):
     help = "Load the demo organization (Acme Group) and its logins. Safe to run repeatedly."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--logins-only", action="store_true", help="Only print the demo logins.")
+
     def handle(self, *args, **options):
+        if options["logins_only"]:
+            self.print_logins()
+            return
         admin_user = self._sign_up("admin", "Acme Group", ACME)
         admin_account = admin_user.account
         if not Membership.objects.filter(account=admin_account).exists():

@@ -1,0 +1,112 @@
+"""Browser-test plumbing: the system Chromium (never `playwright install`), the live server,
+logging in as a person does, and screenshots at the steps worth looking at.
+
+Run in its own process:
+    DJANGO_ALLOW_ASYNC_UNSAFE=1 .venv/bin/python -m pytest -m browser tests/browser -q
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser_support import find_chromium
+
+SHOTS_DIR = Path("/tmp/browser-shots")
+# Auto-waiting budget for `expect(...)`: htmx swaps here take a few hundred ms at most.
+EXPECT_TIMEOUT_MS = 7_000
+ACTION_TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch arguments, pointed at the system Chromium."""
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("no Chromium found (install Debian's 'chromium' package or set CHROMIUM)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_next_to_playwright():
+    """Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+    there unless told it is safe (it is: the calls are sequential). Scoped to the browser tests."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _expect_timeout():
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 900}}
+
+
+@pytest.fixture
+def page(page, live_server):
+    """pytest-playwright's page; requesting it starts the live server (and a transactional db)."""
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    return page
+
+
+@pytest.fixture
+def new_page(browser, browser_context_args, live_server):
+    """A page in a fresh browser context (a second person at another computer)."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(**browser_context_args)
+        contexts.append(context)
+        p = context.new_page()
+        p.set_default_timeout(ACTION_TIMEOUT_MS)
+        return p
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def login(page, live_server, username, password):
+    """Sign in through the login form, as a person does, and land on the overview."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, "step") saves /tmp/browser-shots/<test-name>-<step>.png (full page)."""
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    test_name = re.sub(r"[^\w.-]+", "_", request.node.originalname)
+
+    def take(page, step):
+        path = SHOTS_DIR / f"{test_name}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,145 @@
+"""A1/A2: every URL pattern × every role → the expected status, and no other account's data.
+
+A new URL pattern fails `test_every_url_pattern_is_in_the_matrix` until it is added here.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from organizations import services
+from organizations.models import Department
+from tests.factories import UserFactory, join, make_org, sub_user
+
+ROLES = ["anonymous", "outsider", "member", "admin", "readonly_sub"]
+LOGIN = 302
+
+# url name → expected GET status per role (anonymous, outsider, member, admin, readonly_sub)
+EXPECTED = {
+    "home": (LOGIN, 200, 200, 200, 200),
+    "login": (200, 302, 302, 302, 302),
+    "logout": (405, 405, 405, 405, 405),
+    "signup": (200, 302, 302, 302, 302),
+    "organizations:organization_create": (LOGIN, 405, 405, 405, 405),
+    "organizations:organization_delete": (LOGIN, 403, 403, 200, 403),
+    "organizations:organization_quit": (LOGIN, 404, 200, 404, 403),
+    "organizations:members": (LOGIN, 403, 403, 200, 200),
+    "organizations:member_invite": (LOGIN, 403, 403, 200, 403),
+    "organizations:member_create": (LOGIN, 403, 403, 200, 403),
+    "organizations:members_move": (LOGIN, 403, 403, 200, 403),
+    "organizations:member_detail": (LOGIN, 403, 403, 200, 200),
+    "organizations:member_edit": (LOGIN, 403, 403, 200, 403),
+    "organizations:member_move": (LOGIN, 403, 403, 200, 403),
+    "organizations:member_remove": (LOGIN, 403, 403, 200, 403),
+    "organizations:department_add": (LOGIN, 403, 403, 200, 403),
+    "organizations:department_rename": (LOGIN, 403, 403, 200, 403),
+    "organizations:department_move": (LOGIN, 403, 403, 200, 403),
+    "organizations:department_delete": (LOGIN, 403, 403, 200, 403),
+    "organizations:invitations": (LOGIN, 200, 200, 200, 200),
+    "organizations:invitation_cancel": (LOGIN, 403, 403, 200, 403),
+    "organizations:invitation_accept": (LOGIN, 200, 404, 404, 404),
+    "organizations:invitation_decline": (LOGIN, 200, 404, 404, 404),
+    "organizations:audit": (LOGIN, 200, 200, 200, 200),
+}
+
+
+def url_names(resolver=None, prefix=""):
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "admin":
+                continue
+            yield from url_names(p, prefix + (f"{p.namespace}:" if p.namespace else ""))
+        elif isinstance(p, URLPattern) and p.name:
+            yield prefix + p.name
+
+
+@pytest.fixture
+def world(db):
+    org, admin = make_org()
+    member = join(org, admin, name="the-member", allow_quit=True)
+    sibling = join(org, admin, name="sibling-secret")
+    root = Department.objects.get(organization=org, parent=None)
+    dept = services.department_create(organization=org, parent=root, name="Dept-A", acting_user=admin)
+    outsider = UserFactory(account__name="outsider-acct")
+    invitation = services.invitation_send(
+        organization=org, acting_user=admin, uin=outsider.account.uin, name="invited-one"
+    )
+    org2, admin2 = make_org()
+    foreign = join(org2, admin2, name="foreign-secret")
+    return {
+        "users": {
+            "anonymous": None,
+            "outsider": outsider,
+            "member": member,
+            "admin": admin,
+            "readonly_sub": sub_user(admin.account, services.READ_ONLY_GROUP),
+        },
+        "kwargs": {"uin": sibling.account.uin, "pk": dept.pk},
+        "invitation": invitation,
+        "foreign": [foreign.account.uin, "foreign-secret", admin2.account.uin],
+        "sibling": [sibling.account.uin, "sibling-secret"],
+        "admin2": admin2,
+        "org2_dept": Department.objects.get(organization=org2, parent=None),
+    }
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    assert set(url_names()) == set(EXPECTED)
+
+
+def build_url(name, world):
+    from django.urls import reverse
+
+    if name in {
+        "organizations:invitation_cancel",
+        "organizations:invitation_accept",
+        "organizations:invitation_decline",
+    }:
+        return reverse(name, kwargs={"pk": world["invitation"].pk})
+    for kwargs in ({}, {"uin": world["kwargs"]["uin"]}, {"pk": world["kwargs"]["pk"]}):
+        try:
+            return reverse(name, kwargs=kwargs)
+        except Exception:  # noqa: BLE001 - try the next signature
+            continue
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a2_permission_matrix(client, world, role):
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    forbidden = list(world["foreign"])
+    if role in {"outsider", "member"}:
+        forbidden += world["sibling"]
+    failures = []
+    for name, expected in EXPECTED.items():
+        url = build_url(name, world)
+        response = client.get(url)
+        want = expected[ROLES.index(role)]
+        if response.status_code != want:
+            failures.append(f"{name} {url}: {response.status_code} != {want}")
+        body = response.content.decode(errors="replace")
+        leaked = [s for s in forbidden if s in body]
+        if leaked:
+            failures.append(f"{name} {url}: leaks {leaked}")
+    assert not failures, "\n".join(failures)
+
+
+def test_a2_another_organizations_objects_are_404(client, world):
+    client.force_login(world["users"]["admin"])
+    foreign_uin = world["foreign"][0]
+    for path in ("", "edit/", "move/", "remove/"):
+        assert client.get(f"/members/{foreign_uin}/{path}").status_code == 404
+    dept = world["org2_dept"].pk
+    for path in ("rename", "move", "delete"):
+        assert client.get(f"/departments/{dept}/{path}/").status_code == 404
+        assert client.post(f"/departments/{dept}/{path}/", {"name": "x", "parent": dept}).status_code == 404
+
+
+def test_a2_post_to_a_foreign_object_changes_nothing(client, world):
+    client.force_login(world["users"]["admin"])
+    uin = world["foreign"][0]
+    assert client.post(f"/members/{uin}/remove/").status_code == 404
+    from organizations.models import Membership
+
+    assert Membership.objects.filter(account__uin=uin).exists()
