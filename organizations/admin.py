@@ -66,7 +66,10 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "email", "account__uin", "account__name")
     list_select_related = ("account",)
     raw_id_fields = ("account",)
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("Cloud account"), {"fields": ("account", "is_owner")}))
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("Cloud account"), {"fields": ("account", "is_owner")}),
+    )
 
 
 @admin.register(Organization)
@@ -109,7 +112,16 @@ class DepartmentAdmin(ReadOnlyAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ReadOnlyAdmin):
-    list_display = ("name", "account", "organization", "member_type", "department", "payer", "allow_quit", "joined_at")
+    list_display = (
+        "name",
+        "account",
+        "organization",
+        "member_type",
+        "department",
+        "payer",
+        "allow_quit",
+        "joined_at",
+    )
     list_filter = ("member_type", "allow_quit")
     search_fields = ("name", "account__uin", "account__name")
     list_select_related = ("account", "organization__admin_account", "department", "payer")
@@ -133,7 +145,14 @@ class InvitationAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_name", "action", "organization", "target_account", "message")
+    list_display = (
+        "created_at",
+        "actor_name",
+        "action",
+        "organization",
+        "target_account",
+        "message",
+    )
     list_filter = ("action",)
     search_fields = ("message", "actor_name", "target_account__uin", "action")
     date_hierarchy = "created_at"

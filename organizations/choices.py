@@ -41,4 +41,6 @@ class FinancialPermission(models.IntegerChoices):
     CREDIT_LIMIT = 10, _("Credit-limit setting")
 
 
-MANDATORY_PERMISSIONS = frozenset({FinancialPermission.VIEW_BILLS, FinancialPermission.VIEW_BALANCE})
+MANDATORY_PERMISSIONS = frozenset(
+    {FinancialPermission.VIEW_BILLS, FinancialPermission.VIEW_BALANCE}
+)

@@ -27,9 +27,14 @@ class MemberFilterSet(SearchMixin, django_filters.FilterSet):
     department = django_filters.NumberFilter(
         method="in_department", label=_("Department"), widget=forms.HiddenInput
     )
-    member_type = django_filters.ChoiceFilter(choices=MemberType.choices, label=_("Member type"), empty_label=_("All types"))
+    member_type = django_filters.ChoiceFilter(
+        choices=MemberType.choices, label=_("Member type"), empty_label=_("All types")
+    )
     payment_mode = django_filters.ChoiceFilter(
-        choices=PaymentMode.choices, method="by_payment_mode", label=_("Payment mode"), empty_label=_("All payment modes")
+        choices=PaymentMode.choices,
+        method="by_payment_mode",
+        label=_("Payment mode"),
+        empty_label=_("All payment modes"),
     )
 
     class Meta:
@@ -38,7 +43,9 @@ class MemberFilterSet(SearchMixin, django_filters.FilterSet):
 
     def in_department(self, queryset, name, value):
         """A department's members include those of its sub-departments (one prefix query)."""
-        dept = Department.objects.filter(pk=value, organization_id__in=queryset.values("organization_id")).first()
+        dept = Department.objects.filter(
+            pk=value, organization_id__in=queryset.values("organization_id")
+        ).first()
         if dept is None:
             return queryset.none()
         return queryset.filter(department__path__startswith=dept.path)
@@ -52,7 +59,9 @@ class MemberFilterSet(SearchMixin, django_filters.FilterSet):
 class InvitationFilterSet(SearchMixin, django_filters.FilterSet):
     search_fields = ("name", "invitee__uin", "organization__admin_account__name")
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    status = django_filters.ChoiceFilter(choices=InvitationStatus.choices, empty_label=_("All statuses"))
+    status = django_filters.ChoiceFilter(
+        choices=InvitationStatus.choices, empty_label=_("All statuses")
+    )
 
     class Meta:
         model = Invitation
@@ -62,10 +71,18 @@ class InvitationFilterSet(SearchMixin, django_filters.FilterSet):
 class AuditFilterSet(SearchMixin, django_filters.FilterSet):
     search_fields = ("message", "actor_name", "action", "target_account__uin")
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("From"),
-                                      widget=forms.DateInput(attrs={"type": "date"}))
-    until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("To"),
-                                      widget=forms.DateInput(attrs={"type": "date"}))
+    since = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     class Meta:
         model = AuditRecord

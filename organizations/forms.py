@@ -34,7 +34,9 @@ class SignUpForm(forms.Form):
         ),
     )
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label=_("Confirm password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label=_("Confirm password"), widget=forms.PasswordInput, strip=False
+    )
 
     def clean(self):
         data = super().clean()
@@ -65,7 +67,10 @@ class FinancialFieldsMixin(forms.Form):
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("View bills (1) and view balance (2) are always granted; pay on behalf (7) follows the payment mode."),
+        help_text=_(
+            "View bills (1) and view balance (2) are always granted; "
+            "pay on behalf (7) follows the payment mode."
+        ),
     )
 
     def __init__(self, *args, payers: list[Account] = (), **kwargs):
@@ -96,7 +101,11 @@ class InviteForm(FinancialFieldsMixin):
         regex=r"^\d{12}$",
         error_messages={"invalid": _("A UIN is a 12-digit number.")},
     )
-    name = forms.CharField(label=_("Member name"), max_length=25, help_text=_("At most 25 characters, unique in the organization."))
+    name = forms.CharField(
+        label=_("Member name"),
+        max_length=25,
+        help_text=_("At most 25 characters, unique in the organization."),
+    )
     remark = forms.CharField(label=_("Remark"), max_length=40, required=False)
     department = forms.TypedChoiceField(label=_("Department"), coerce=int)
     allow_quit = forms.BooleanField(
@@ -104,7 +113,16 @@ class InviteForm(FinancialFieldsMixin):
         required=False,
         help_text=_("Not available in pay-on-behalf mode."),
     )
-    field_order = ["uin", "name", "remark", "department", "payment_mode", "payer", "permissions", "allow_quit"]
+    field_order = [
+        "uin",
+        "name",
+        "remark",
+        "department",
+        "payment_mode",
+        "payer",
+        "permissions",
+        "allow_quit",
+    ]
 
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,7 +130,9 @@ class InviteForm(FinancialFieldsMixin):
 
 
 class CreateMemberForm(FinancialFieldsMixin):
-    name = forms.CharField(label=_("Member name"), max_length=25, help_text=_("Also the new account's name."))
+    name = forms.CharField(
+        label=_("Member name"), max_length=25, help_text=_("Also the new account's name.")
+    )
     username = forms.RegexField(
         label=_("Owner login name"),
         max_length=150,
@@ -125,7 +145,17 @@ class CreateMemberForm(FinancialFieldsMixin):
     email = forms.EmailField(label=_("Email"), required=False)
     remark = forms.CharField(label=_("Remark"), max_length=40, required=False)
     department = forms.TypedChoiceField(label=_("Department"), coerce=int)
-    field_order = ["name", "username", "password", "email", "remark", "department", "payment_mode", "payer", "permissions"]
+    field_order = [
+        "name",
+        "username",
+        "password",
+        "email",
+        "remark",
+        "department",
+        "payment_mode",
+        "payer",
+        "permissions",
+    ]
 
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -171,7 +201,9 @@ class DepartmentCreateForm(forms.Form):
     name = forms.CharField(
         label=_("Department name"),
         max_length=40,
-        help_text=_("At most 40 characters: letters, digits, Chinese characters and + @ & . _ [ ] -"),
+        help_text=_(
+            "At most 40 characters: letters, digits, Chinese characters and + @ & . _ [ ] -"
+        ),
     )
     parent = forms.TypedChoiceField(label=_("Parent department"), coerce=int)
 

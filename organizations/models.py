@@ -185,7 +185,9 @@ class DepartmentQuerySet(ScopedQuerySet):
         return self.none()
 
     def subtree_of(self, department):
-        return self.filter(organization_id=department.organization_id, path__startswith=department.path)
+        return self.filter(
+            organization_id=department.organization_id, path__startswith=department.path
+        )
 
 
 class Department(models.Model):
@@ -369,7 +371,8 @@ class MembershipPeriod(models.Model):
         indexes = [models.Index(fields=["organization", "account", "started_at"])]
 
     def __str__(self):
-        return f"{self.account.uin} in {self.organization_id}: {self.started_at} – {self.ended_at or '…'}"
+        end = self.ended_at or "…"
+        return f"{self.account.uin} in {self.organization_id}: {self.started_at} – {end}"
 
 
 class InvitationQuerySet(ScopedQuerySet):
@@ -413,7 +416,11 @@ class Invitation(models.Model):
     )
     permissions = models.JSONField(_("financial permissions"), default=list, blank=True)
     payer = models.ForeignKey(
-        Account, verbose_name=_("payer"), on_delete=models.PROTECT, null=True, blank=True,
+        Account,
+        verbose_name=_("payer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     allow_quit = models.BooleanField(_("allow quit"), default=False)
@@ -470,7 +477,11 @@ class AuditRecord(models.Model):
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("user"), on_delete=models.SET_NULL, null=True, blank=True,
+        User,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     actor_name = models.CharField(_("user"), max_length=150, blank=True, default="")

@@ -13,7 +13,9 @@ from .models import Account, AuditRecord, Department, Invitation, Membership, Me
 
 def member_list(*, user):
     """Members of the admin's organization, with what the table shows, in two joins."""
-    return Membership.objects.restrict(user, "view").select_related("account", "department", "payer")
+    return Membership.objects.restrict(user, "view").select_related(
+        "account", "department", "payer"
+    )
 
 
 @dataclass
@@ -124,7 +126,9 @@ def organization_summary(*, user, organization) -> OrgSummary:
 
 
 def membership_periods(*, account: Account, organization=None):
-    qs = MembershipPeriod.objects.filter(account=account).select_related("payer", "organization__admin_account")
+    qs = MembershipPeriod.objects.filter(account=account).select_related(
+        "payer", "organization__admin_account"
+    )
     if organization is not None:
         qs = qs.filter(organization=organization)
     return qs.order_by("-started_at", "-id")

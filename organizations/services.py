@@ -141,7 +141,9 @@ def _lock_org(organization: Organization) -> Organization:
     """Lock the organization row: every structural change of one organization serializes here."""
     org = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
     if org.deleted_at is not None:
-        raise DomainError(_("The organization does not exist."), code="ResourceNotFound.OrganizationNotExist")
+        raise DomainError(
+            _("The organization does not exist."), code="ResourceNotFound.OrganizationNotExist"
+        )
     return org
 
 
@@ -243,7 +245,9 @@ def organization_delete(*, organization: Organization, acting_user: User) -> Non
 
 
 @transaction.atomic(durable=True)
-def organization_set_member_limit(*, organization: Organization, limit: int, acting_user: User) -> None:
+def organization_set_member_limit(
+    *, organization: Organization, limit: int, acting_user: User
+) -> None:
     """O2: an operator changes the member limit."""
     org = _lock_org(organization)
     if limit < 1:
@@ -286,10 +290,7 @@ def _check_department_name(org: Organization, name: str, *, exclude_pk=None) -> 
 
 def _depth_error():
     return DomainError(
-        _(
-            "The department has too many levels: departments nest at most %(max)s levels "
-            "below Root."
-        )
+        _("The department has too many levels: departments nest at most %(max)s levels below Root.")
         % {"max": settings.TCO_MAX_DEPARTMENT_DEPTH},
         code="LimitExceeded.NodeDepthExceedLimit",
         field="parent",
@@ -313,7 +314,8 @@ def department_create(
     audit_record(
         actor=acting_user,
         action="department.create",
-        message=_("Added department %(name)s under %(parent)s") % {"name": name, "parent": parent.name},
+        message=_("Added department %(name)s under %(parent)s")
+        % {"name": name, "parent": parent.name},
         organization=org,
         obj=dept,
     )
@@ -341,7 +343,9 @@ def department_rename(*, department: Department, name: str, acting_user: User) -
 
 
 @transaction.atomic(durable=True)
-def department_move(*, department: Department, new_parent: Department, acting_user: User) -> Department:
+def department_move(
+    *, department: Department, new_parent: Department, acting_user: User
+) -> Department:
     """O3: move under another parent, never under itself or a descendant, never past depth 5.
 
     The organization lock serializes concurrent moves, and the checks run on fresh rows inside
@@ -418,7 +422,9 @@ def _normalize_permissions(permissions: Iterable[int]) -> list[int]:
     try:
         perms = sorted({int(p) for p in permissions})
     except (TypeError, ValueError):
-        raise DomainError(_("The financial permissions are invalid."), field="permissions") from None
+        raise DomainError(
+            _("The financial permissions are invalid."), field="permissions"
+        ) from None
     valid = set(FinancialPermission.values)
     if any(p not in valid for p in perms):
         raise DomainError(
@@ -435,7 +441,9 @@ def _normalize_permissions(permissions: Iterable[int]) -> list[int]:
     return perms
 
 
-def _check_member_name(org: Organization, name: str, *, exclude_membership=None, exclude_invitation=None) -> str:
+def _check_member_name(
+    org: Organization, name: str, *, exclude_membership=None, exclude_invitation=None
+) -> str:
     """O4: at most 25 characters, unique within the organization (pending invitations too)."""
     name = (name or "").strip()
     if not name:
@@ -449,7 +457,9 @@ def _check_member_name(org: Organization, name: str, *, exclude_membership=None,
     used = Membership.objects.filter(organization=org, name=name)
     if exclude_membership is not None:
         used = used.exclude(pk=exclude_membership.pk)
-    pending = Invitation.objects.filter(organization=org, name=name, status=InvitationStatus.PENDING)
+    pending = Invitation.objects.filter(
+        organization=org, name=name, status=InvitationStatus.PENDING
+    )
     if exclude_invitation is not None:
         pending = pending.exclude(pk=exclude_invitation.pk)
     if used.exists() or pending.exists():
@@ -491,7 +501,9 @@ def _check_financials(
     has_pob = FinancialPermission.PAY_ON_BEHALF in permissions
     if has_pob and payer is None:
         raise DomainError(
-            _("Pay on behalf (7) requires a payer."), code="FailedOperation.PayUinIllegal", field="payer"
+            _("Pay on behalf (7) requires a payer."),
+            code="FailedOperation.PayUinIllegal",
+            field="payer",
         )
     if payer is not None and not has_pob:
         raise DomainError(
@@ -514,7 +526,11 @@ def _check_financials(
             field="allow_quit",
         )
     if member_account is not None and payer.pk == member_account.pk:
-        raise DomainError(_("A member cannot pay on behalf of itself."), code="FailedOperation.PayUinIllegal", field="payer")
+        raise DomainError(
+            _("A member cannot pay on behalf of itself."),
+            code="FailedOperation.PayUinIllegal",
+            field="payer",
+        )
     if payer.pk not in eligible_payer_ids(org):  # O10: admin, or a self-paying member
         raise DomainError(
             _("The payer must be the admin account or a self-paying member of this organization."),
@@ -603,10 +619,14 @@ def invitation_send(
             field="uin",
         )
     if Invitation.objects.filter(
-        organization=org, invitee=invitee, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
+        organization=org,
+        invitee=invitee,
+        status=InvitationStatus.PENDING,
+        expires_at__gt=timezone.now(),
     ).exists():
         raise DomainError(
-            _("A pending invitation to %(uin)s from this organization already exists.") % {"uin": invitee.uin},
+            _("A pending invitation to %(uin)s from this organization already exists.")
+            % {"uin": invitee.uin},
             code="FailedOperation.ReSentInvitation",
             field="uin",
         )
@@ -664,15 +684,22 @@ def invitation_send(
 
 
 def _lock_invitation(invitation: Invitation) -> Invitation:
-    return Invitation.objects.select_for_update(no_key=True).select_related("invitee").get(pk=invitation.pk)
+    return (
+        Invitation.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("invitee")
+        .get(pk=invitation.pk)
+    )
 
 
 def _refuse_if_not_pending(inv: Invitation) -> None:
     if inv.status == InvitationStatus.PENDING and inv.expires_at <= timezone.now():
-        raise DomainError(_("This invitation has expired."), code="ResourceNotFound.InvitationNotExist")
+        raise DomainError(
+            _("This invitation has expired."), code="ResourceNotFound.InvitationNotExist"
+        )
     if inv.status != InvitationStatus.PENDING:
         raise DomainError(
-            _("This invitation is no longer pending (it is %(status)s).") % {"status": inv.get_status_display().lower()},
+            _("This invitation is no longer pending (it is %(status)s).")
+            % {"status": inv.get_status_display().lower()},
             code="ResourceNotFound.InvitationNotExist",
         )
 
@@ -716,7 +743,9 @@ def invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitati
 
 
 @transaction.atomic(durable=True)
-def _invitation_accept(*, invitation: Invitation, acting_user: User) -> tuple[Membership | None, DomainError | None]:
+def _invitation_accept(
+    *, invitation: Invitation, acting_user: User
+) -> tuple[Membership | None, DomainError | None]:
     org = Organization.objects.select_for_update(no_key=True).get(pk=invitation.organization_id)
     inv = _lock_invitation(invitation)
     _lock_accounts(inv.invitee, inv.payer)
@@ -724,20 +753,28 @@ def _invitation_accept(*, invitation: Invitation, acting_user: User) -> tuple[Me
     if inv.status == InvitationStatus.PENDING and inv.expires_at <= now:
         inv.status = InvitationStatus.EXPIRED
         inv.save(update_fields=["status"])
-        return None, DomainError(_("This invitation has expired."), code="ResourceNotFound.InvitationNotExist")
+        return None, DomainError(
+            _("This invitation has expired."), code="ResourceNotFound.InvitationNotExist"
+        )
     _refuse_if_not_pending(inv)
     # O5: acceptance re-checks every condition inside the locks; a broken one invalidates it.
     try:
         if org.deleted_at is not None:
-            raise DomainError(_("The organization no longer exists."), code="ResourceNotFound.OrganizationNotExist")
+            raise DomainError(
+                _("The organization no longer exists."),
+                code="ResourceNotFound.OrganizationNotExist",
+            )
         if Membership.objects.filter(account=inv.invitee).exists():
             raise DomainError(
                 _("Your account has already joined an organization."),
                 code="FailedOperation.MemberExistInOtherOrganization",
             )
-        if _accounts_in_org(org) + 1 > org.member_limit:  # O2: this invitation's seat becomes a member
+        if (
+            _accounts_in_org(org) + 1 > org.member_limit
+        ):  # O2: this invitation's seat becomes a member
             raise DomainError(
-                _("The organization has reached its member limit (%(limit)s accounts).") % {"limit": org.member_limit},
+                _("The organization has reached its member limit (%(limit)s accounts).")
+                % {"limit": org.member_limit},
                 code="LimitExceeded.OrganizationMemberOverLimit",
             )
         _check_member_name(org, inv.name, exclude_invitation=inv)
@@ -765,7 +802,9 @@ def _invitation_accept(*, invitation: Invitation, acting_user: User) -> tuple[Me
             obj=inv,
         )
         return None, error
-    dept = Department.objects.filter(pk=inv.department_id, organization=org).first() or _department_in(org, None)
+    dept = Department.objects.filter(
+        pk=inv.department_id, organization=org
+    ).first() or _department_in(org, None)
     membership = Membership.objects.create(
         organization=org,
         account=inv.invitee,
@@ -815,7 +854,7 @@ def invitations_expire(*, now=None) -> int:
     """O5: pending invitations 15 days old become expired. Idempotent; safe for many workers."""
     now = now or timezone.now()
     due = list(
-        Invitation.objects.select_for_update(skip_locked=True, no_key=True)
+        Invitation.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
         .filter(status=InvitationStatus.PENDING, expires_at__lte=now)
         .select_related("invitee", "organization")
         .order_by("pk")[:1000]
@@ -917,8 +956,10 @@ def member_update(
 ) -> Membership:
     """O4, O7, O9, O10: edit a member. Payer changes close and open membership periods (O11)."""
     org = _lock_org(membership.organization)
-    m = Membership.objects.select_for_update(no_key=True).select_related("account", "payer").get(
-        pk=membership.pk, organization=org
+    m = (
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("account", "payer")
+        .get(pk=membership.pk, organization=org)
     )
     _lock_accounts(m.account, m.payer, payer)
     new_name = _check_member_name(org, name, exclude_membership=m)
@@ -952,7 +993,13 @@ def member_update(
     if not changes:
         return m
     payer_changed = "payer" in changes
-    m.name, m.remark, m.permissions, m.payer, m.allow_quit = new_name, new_remark, perms, payer, allow_quit
+    m.name, m.remark, m.permissions, m.payer, m.allow_quit = (
+        new_name,
+        new_remark,
+        perms,
+        payer,
+        allow_quit,
+    )
     m.save()
     if payer_changed:
         now = timezone.now()
@@ -1052,11 +1099,16 @@ def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> No
 def member_remove(*, membership: Membership, acting_user: User) -> None:
     """O7: the admin removes an invited member."""
     org = _lock_org(membership.organization)
-    m = Membership.objects.select_for_update(no_key=True, of=("self",)).select_related(
-        "account", "department", "organization"
-    ).get(pk=membership.pk, organization=org)
+    m = (
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("account", "department", "organization")
+        .get(pk=membership.pk, organization=org)
+    )
     if m.is_admin:
-        raise DomainError(_("The admin account cannot be removed."), code="FailedOperation.DisableQuitSelfCreatedOrganization")
+        raise DomainError(
+            _("The admin account cannot be removed."),
+            code="FailedOperation.DisableQuitSelfCreatedOrganization",
+        )
     if m.member_type == MemberType.CREATED:
         raise DomainError(
             _("The created member cannot be removed from the organization."),
@@ -1075,9 +1127,11 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
 def member_quit(*, membership: Membership, acting_user: User) -> None:
     """O7: an invited member quits, only when its "allow quit" setting is on."""
     org = _lock_org(membership.organization)
-    m = Membership.objects.select_for_update(no_key=True, of=("self",)).select_related(
-        "account", "department", "organization"
-    ).get(pk=membership.pk, organization=org)
+    m = (
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("account", "department", "organization")
+        .get(pk=membership.pk, organization=org)
+    )
     if m.is_admin:
         raise DomainError(
             _("You cannot quit an organization created by yourself."),
@@ -1085,7 +1139,8 @@ def member_quit(*, membership: Membership, acting_user: User) -> None:
         )
     if m.member_type == MemberType.CREATED:
         raise DomainError(
-            _("The created member is not allowed to quit."), code="UnsupportedOperation.CreateMemberNotAllowQuit"
+            _("The created member is not allowed to quit."),
+            code="UnsupportedOperation.CreateMemberNotAllowQuit",
         )
     _check_can_leave(m)
     if not m.allow_quit:
@@ -1097,5 +1152,6 @@ def member_quit(*, membership: Membership, acting_user: User) -> None:
         m=m,
         acting_user=acting_user,
         action="member.quit",
-        message=_("%(name)s (%(uin)s) quit the organization") % {"name": m.name, "uin": m.account.uin},
+        message=_("%(name)s (%(uin)s) quit the organization")
+        % {"name": m.name, "uin": m.account.uin},
     )

@@ -16,11 +16,16 @@ class MemberTable(ConsoleTable):
         },
         orderable=False,
     )
-    name = tables.Column(verbose_name=_("Member name"), linkify=("organizations:member_detail", {"uin": tables.A("account__uin")}))
+    name = tables.Column(
+        verbose_name=_("Member name"),
+        linkify=("organizations:member_detail", {"uin": tables.A("account__uin")}),
+    )
     uin = tables.Column(accessor="account__uin", verbose_name=_("UIN"))
     member_type = tables.Column(verbose_name=_("Type"))
     department = tables.Column(accessor="department__name", verbose_name=_("Department"))
-    payment_mode = tables.Column(accessor="payer", verbose_name=_("Payment mode"), order_by=("payer__name",), empty_values=())
+    payment_mode = tables.Column(
+        accessor="payer", verbose_name=_("Payment mode"), order_by=("payer__name",), empty_values=()
+    )
     joined_at = tables.DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d H:i")
     actions = tables.TemplateColumn(
         template_name="organizations/inc/member_actions.html", verbose_name="", orderable=False
@@ -28,57 +33,106 @@ class MemberTable(ConsoleTable):
 
     class Meta(ConsoleTable.Meta):
         model = Membership
-        fields = ("select", "name", "uin", "member_type", "department", "payment_mode", "joined_at", "actions")
+        fields = (
+            "select",
+            "name",
+            "uin",
+            "member_type",
+            "department",
+            "payment_mode",
+            "joined_at",
+            "actions",
+        )
         order_by = ("name",)
         empty_text = _("No members match these filters.")
 
     def render_member_type(self, record, value):
-        css = {"admin": "text-bg-primary", "invited": "text-bg-light border", "created": "text-bg-info"}
-        return format_html('<span class="badge {}">{}</span>', css.get(record.member_type, ""), value)
+        css = {
+            "admin": "text-bg-primary",
+            "invited": "text-bg-light border",
+            "created": "text-bg-info",
+        }
+        return format_html(
+            '<span class="badge {}">{}</span>', css.get(record.member_type, ""), value
+        )
 
     def render_payment_mode(self, record):
         if record.payer_id is None:
             return _("Self-pay") if not record.is_admin else "—"
         return format_html(
             '{} <span class="text-body-secondary small">· {} {}</span>',
-            _("Pay-on-behalf"), _("by"), record.payer.name,
+            _("Pay-on-behalf"),
+            _("by"),
+            record.payer.name,
         )
 
 
 class SentInvitationTable(ConsoleTable):
     invitee = tables.Column(accessor="invitee__uin", verbose_name=_("UIN"))
     name = tables.Column(verbose_name=_("Member name"))
-    department = tables.Column(accessor="department__name", verbose_name=_("Department"), default="Root")
+    department = tables.Column(
+        accessor="department__name", verbose_name=_("Department"), default="Root"
+    )
     payer = tables.Column(accessor="payer__name", verbose_name=_("Payer"), default=_("Self-pay"))
-    status = tables.TemplateColumn(template_name="organizations/inc/invitation_status.html", verbose_name=_("Status"))
+    status = tables.TemplateColumn(
+        template_name="organizations/inc/invitation_status.html", verbose_name=_("Status")
+    )
     created_at = tables.DateTimeColumn(verbose_name=_("Sent"), format="Y-m-d H:i")
     expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
     actions = tables.TemplateColumn(
-        template_name="organizations/inc/invitation_sent_actions.html", verbose_name="", orderable=False
+        template_name="organizations/inc/invitation_sent_actions.html",
+        verbose_name="",
+        orderable=False,
     )
 
     class Meta(ConsoleTable.Meta):
         model = Invitation
-        fields = ("invitee", "name", "department", "payer", "status", "created_at", "expires_at", "actions")
+        fields = (
+            "invitee",
+            "name",
+            "department",
+            "payer",
+            "status",
+            "created_at",
+            "expires_at",
+            "actions",
+        )
         order_by = ("-created_at",)
         empty_text = _("No invitations sent yet.")
 
 
 class ReceivedInvitationTable(ConsoleTable):
-    organization = tables.Column(accessor="organization__admin_account__name", verbose_name=_("Organization"))
-    admin_uin = tables.Column(accessor="organization__admin_account__uin", verbose_name=_("Admin UIN"))
+    organization = tables.Column(
+        accessor="organization__admin_account__name", verbose_name=_("Organization")
+    )
+    admin_uin = tables.Column(
+        accessor="organization__admin_account__uin", verbose_name=_("Admin UIN")
+    )
     name = tables.Column(verbose_name=_("Your member name"))
     payer = tables.Column(accessor="payer__name", verbose_name=_("Payer"), default=_("Self-pay"))
-    status = tables.TemplateColumn(template_name="organizations/inc/invitation_status.html", verbose_name=_("Status"))
+    status = tables.TemplateColumn(
+        template_name="organizations/inc/invitation_status.html", verbose_name=_("Status")
+    )
     created_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
     expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
     actions = tables.TemplateColumn(
-        template_name="organizations/inc/invitation_received_actions.html", verbose_name="", orderable=False
+        template_name="organizations/inc/invitation_received_actions.html",
+        verbose_name="",
+        orderable=False,
     )
 
     class Meta(ConsoleTable.Meta):
         model = Invitation
-        fields = ("organization", "admin_uin", "name", "payer", "status", "created_at", "expires_at", "actions")
+        fields = (
+            "organization",
+            "admin_uin",
+            "name",
+            "payer",
+            "status",
+            "created_at",
+            "expires_at",
+            "actions",
+        )
         order_by = ("-created_at",)
         empty_text = _("You have not received any invitations.")
 

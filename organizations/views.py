@@ -104,7 +104,10 @@ def organization_delete(request):
         request,
         form=ConfirmForm(_data(request)),
         title=_("Delete the organization"),
-        description=_("This deletes the organization, its departments and its pending invitations. It needs no members left."),
+        description=_(
+            "This deletes the organization, its departments and its pending invitations. "
+            "It needs no members left."
+        ),
         submit_label=_("Delete organization"),
         danger=True,
         on_valid=on_valid,
@@ -128,7 +131,11 @@ def organization_quit(request):
         request,
         form=ConfirmForm(_data(request)),
         title=_("Quit the organization"),
-        description=_("Your account will leave the organization of %(org)s. The admin will no longer see its new records.") % {"org": org_name},
+        description=_(
+            "Your account will leave the organization of %(org)s. "
+            "The admin will no longer see its new records."
+        )
+        % {"org": org_name},
         submit_label=_("Quit organization"),
         danger=True,
         on_valid=on_valid,
@@ -162,7 +169,9 @@ def members(request):
 
 def _member_or_404(request, uin: str, action: str = "view") -> Membership:
     return get_object_or_404(
-        Membership.objects.restrict(request.user, action).select_related("account", "department", "payer"),
+        Membership.objects.restrict(request.user, action).select_related(
+            "account", "department", "payer"
+        ),
         account__uin=uin,
     )
 
@@ -177,7 +186,9 @@ def member_detail(request, uin):
         {
             "member": membership,
             "permission_labels": [FinancialPermission(p) for p in membership.permissions],
-            "periods": selectors.membership_periods(account=membership.account, organization=membership.organization),
+            "periods": selectors.membership_periods(
+                account=membership.account, organization=membership.organization
+            ),
             "history": selectors.audit_log(user=request.user).filter(
                 target_account=membership.account, organization=membership.organization
             )[:20],
@@ -212,7 +223,9 @@ def member_invite(request):
             uin=d["uin"],
             name=d["name"],
             remark=d["remark"],
-            department=Department.objects.restrict(request.user, "change").filter(pk=d["department"]).first(),
+            department=Department.objects.restrict(request.user, "change")
+            .filter(pk=d["department"])
+            .first(),
             permissions=d["permissions"],
             payer=d["payer"],
             allow_quit=d["allow_quit"],
@@ -226,7 +239,10 @@ def member_invite(request):
         request,
         form=form,
         title=_("Invite member"),
-        description=_("Invite an existing Tencent Cloud account by its UIN. The invitation is valid for 15 days."),
+        description=_(
+            "Invite an existing Tencent Cloud account by its UIN. "
+            "The invitation is valid for 15 days."
+        ),
         submit_label=_("Send invitation"),
         on_valid=on_valid,
         success_url=reverse("organizations:members"),
@@ -255,17 +271,25 @@ def member_create(request):
             password=d["password"],
             email=d["email"],
             remark=d["remark"],
-            department=Department.objects.restrict(request.user, "change").filter(pk=d["department"]).first(),
+            department=Department.objects.restrict(request.user, "change")
+            .filter(pk=d["department"])
+            .first(),
             permissions=d["permissions"],
             payer=d["payer"],
         )
-        return _("Created member account %(name)s with UIN %(uin)s.") % {"name": m.name, "uin": m.account.uin}
+        return _("Created member account %(name)s with UIN %(uin)s.") % {
+            "name": m.name,
+            "uin": m.account.uin,
+        }
 
     return form_view(
         request,
         form=form,
         title=_("Create member"),
-        description=_("Create a brand-new account inside the organization. It gets a new UIN and your enterprise entity, and it cannot quit."),
+        description=_(
+            "Create a brand-new account inside the organization. It gets a new UIN and "
+            "your enterprise entity, and it cannot quit."
+        ),
         submit_label=_("Create member"),
         on_valid=on_valid,
         success_url=reverse("organizations:members"),
@@ -284,7 +308,12 @@ def member_edit(request, uin):
         form = MemberEditForm(
             _data(request),
             payers=[a for a in selectors.payer_choices(user=request.user) if a.pk != m.account_id],
-            initial={"name": m.name, "remark": m.remark, "allow_quit": m.allow_quit, **_financial_initial(m)},
+            initial={
+                "name": m.name,
+                "remark": m.remark,
+                "allow_quit": m.allow_quit,
+                **_financial_initial(m),
+            },
         )
 
     def on_valid(form):
@@ -324,12 +353,23 @@ def members_move(request, uin=None):
     else:
         uins = [u for u in (request.POST.getlist("uins") or request.GET.getlist("uins")) if u]
         title = _("Move %(n)s selected members") % {"n": len(uins)}
-    form = MoveMembersForm(_data(request), departments=selectors.department_choices(user=request.user))
+    form = MoveMembersForm(
+        _data(request), departments=selectors.department_choices(user=request.user)
+    )
 
     def on_valid(form):
-        dept = Department.objects.restrict(request.user, "change").filter(pk=form.cleaned_data["department"]).first()
-        moved = services.members_move(organization=org, uins=uins, department=dept, acting_user=request.user)
-        return _("Moved %(n)s member(s) to %(dept)s.") % {"n": moved, "dept": dept.name if dept else "?"}
+        dept = (
+            Department.objects.restrict(request.user, "change")
+            .filter(pk=form.cleaned_data["department"])
+            .first()
+        )
+        moved = services.members_move(
+            organization=org, uins=uins, department=dept, acting_user=request.user
+        )
+        return _("Moved %(n)s member(s) to %(dept)s.") % {
+            "n": moved,
+            "dept": dept.name if dept else "?",
+        }
 
     return form_view(
         request,
@@ -351,13 +391,19 @@ def member_remove(request, uin):
 
     def on_valid(form):
         services.member_remove(membership=m, acting_user=request.user)
-        return _("Removed %(name)s (%(uin)s) from the organization.") % {"name": m.name, "uin": m.account.uin}
+        return _("Removed %(name)s (%(uin)s) from the organization.") % {
+            "name": m.name,
+            "uin": m.account.uin,
+        }
 
     return form_view(
         request,
         form=ConfirmForm(_data(request)),
         title=_("Remove member %(name)s") % {"name": m.name},
-        description=_("The account %(uin)s leaves the organization; the account itself is not deleted.") % {"uin": m.account.uin},
+        description=_(
+            "The account %(uin)s leaves the organization; the account itself is not deleted."
+        )
+        % {"uin": m.account.uin},
         submit_label=_("Remove"),
         danger=True,
         on_valid=on_valid,
@@ -385,7 +431,10 @@ def department_add(request):
     def on_valid(form):
         parent = _department_or_404(request, form.cleaned_data["parent"])
         dept = services.department_create(
-            organization=org, parent=parent, name=form.cleaned_data["name"], acting_user=request.user
+            organization=org,
+            parent=parent,
+            name=form.cleaned_data["name"],
+            acting_user=request.user,
         )
         return _("Department %(name)s added.") % {"name": dept.name}
 
@@ -407,7 +456,9 @@ def department_rename(request, pk):
     form = DepartmentRenameForm(_data(request), initial={"name": dept.name})
 
     def on_valid(form):
-        services.department_rename(department=dept, name=form.cleaned_data["name"], acting_user=request.user)
+        services.department_rename(
+            department=dept, name=form.cleaned_data["name"], acting_user=request.user
+        )
         return _("Department renamed to %(name)s.") % {"name": form.cleaned_data["name"]}
 
     return form_view(
@@ -425,13 +476,20 @@ def department_rename(request, pk):
 def department_move(request, pk):
     _require_admin(request)
     dept = _department_or_404(request, pk)
-    choices = [(i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk]
-    form = DepartmentMoveForm(_data(request), departments=choices, initial={"parent": dept.parent_id})
+    choices = [
+        (i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk
+    ]
+    form = DepartmentMoveForm(
+        _data(request), departments=choices, initial={"parent": dept.parent_id}
+    )
 
     def on_valid(form):
         parent = _department_or_404(request, form.cleaned_data["parent"])
         services.department_move(department=dept, new_parent=parent, acting_user=request.user)
-        return _("Department %(name)s moved under %(parent)s.") % {"name": dept.name, "parent": parent.name}
+        return _("Department %(name)s moved under %(parent)s.") % {
+            "name": dept.name,
+            "parent": parent.name,
+        }
 
     return form_view(
         request,
@@ -457,7 +515,9 @@ def department_delete(request, pk):
         request,
         form=ConfirmForm(_data(request)),
         title=_("Delete department %(name)s") % {"name": dept.name},
-        description=_("A department can be deleted only when it has no members and no sub-departments."),
+        description=_(
+            "A department can be deleted only when it has no members and no sub-departments."
+        ),
         submit_label=_("Delete"),
         danger=True,
         on_valid=on_valid,
@@ -495,7 +555,9 @@ def invitations(request):
 @login_required
 def invitation_cancel(request, pk):
     _require_admin(request)
-    inv = get_object_or_404(Invitation.objects.restrict(request.user, "cancel").select_related("invitee"), pk=pk)
+    inv = get_object_or_404(
+        Invitation.objects.restrict(request.user, "cancel").select_related("invitee"), pk=pk
+    )
 
     def on_valid(form):
         services.invitation_cancel(invitation=inv, acting_user=request.user)
@@ -505,7 +567,8 @@ def invitation_cancel(request, pk):
         request,
         form=ConfirmForm(_data(request)),
         title=_("Cancel invitation"),
-        description=_("Cancel the invitation to %(uin)s (%(name)s)?") % {"uin": inv.invitee.uin, "name": inv.name},
+        description=_("Cancel the invitation to %(uin)s (%(name)s)?")
+        % {"uin": inv.invitee.uin, "name": inv.name},
         submit_label=_("Cancel invitation"),
         danger=True,
         on_valid=on_valid,
@@ -516,7 +579,9 @@ def invitation_cancel(request, pk):
 
 def _received_or_404(request, pk) -> Invitation:
     return get_object_or_404(
-        Invitation.objects.restrict(request.user, "respond").select_related("organization__admin_account", "payer"),
+        Invitation.objects.restrict(request.user, "respond").select_related(
+            "organization__admin_account", "payer"
+        ),
         pk=pk,
     )
 
@@ -556,13 +621,16 @@ def invitation_decline(request, pk):
 
     def on_valid(form):
         services.invitation_decline(invitation=inv, acting_user=request.user)
-        return _("You declined the invitation from %(org)s.") % {"org": inv.organization.display_name}
+        return _("You declined the invitation from %(org)s.") % {
+            "org": inv.organization.display_name
+        }
 
     return form_view(
         request,
         form=ConfirmForm(_data(request)),
         title=_("Decline invitation"),
-        description=_("Decline the invitation from %(org)s?") % {"org": inv.organization.display_name},
+        description=_("Decline the invitation from %(org)s?")
+        % {"org": inv.organization.display_name},
         submit_label=_("Decline"),
         danger=True,
         on_valid=on_valid,
@@ -578,4 +646,6 @@ def invitation_decline(request, pk):
 def audit(request):
     require_perm(request, "organizations.view_audit")
     filterset = AuditFilterSet(request.GET or None, queryset=selectors.audit_log(user=request.user))
-    return table_page(request, "organizations/audit.html", table=AuditTable(filterset.qs), filterset=filterset)
+    return table_page(
+        request, "organizations/audit.html", table=AuditTable(filterset.qs), filterset=filterset
+    )

@@ -1,6 +1,6 @@
 """Settings for TCO Console, read from the environment (12-factor).
 
-DATABASE_URL  unset -> embedded SQLite (db.sqlite3) for the demo; postgres://... in production and CI.
+DATABASE_URL  unset -> embedded SQLite (db.sqlite3) for the demo; postgres://... otherwise.
 SECRET_KEY    required when DEBUG is off.
 DEBUG         "1"/"true" turns debug on (default on only for the local demo).
 ALLOWED_HOSTS comma-separated.
@@ -28,7 +28,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or ""
 if not SECRET_KEY:
     if not DEBUG and not env_bool("TCO_INSECURE_DEV_KEY", False):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -150,7 +150,9 @@ DJANGO_TABLES2_TEMPLATE = "inc/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle mb-0"}
 
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads nothing from the cookie; the token is in <body hx-headers>
+CSRF_COOKIE_HTTPONLY = (
+    False  # htmx reads nothing from the cookie; the token is in <body hx-headers>
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:

@@ -117,10 +117,14 @@ def form_view(
     }
     if is_partial(request):
         return render(request, template, context, status=status)
-    return render(request, "inc/form_page.html", {**context, "modal_template": template}, status=status)
+    return render(
+        request, "inc/form_page.html", {**context, "modal_template": template}, status=status
+    )
 
 
-def run_action(request, action: Callable[[], str], *, success_url: str, events: tuple[str, ...] = ()):
+def run_action(
+    request, action: Callable[[], str], *, success_url: str, events: tuple[str, ...] = ()
+):
     """A POST without a form (button actions): call the service, report, go back."""
     try:
         message = action()
@@ -146,15 +150,27 @@ def home(request):
     ctx = request.console
     context = {}
     if ctx.account is None:
-        return redirect("admin:index") if request.user.is_staff else render(request, "no_account.html")
+        return (
+            redirect("admin:index") if request.user.is_staff else render(request, "no_account.html")
+        )
     if ctx.is_admin and ctx.can("organizations.view_org"):
-        context["summary"] = selectors.organization_summary(user=request.user, organization=ctx.organization)
+        context["summary"] = selectors.organization_summary(
+            user=request.user, organization=ctx.organization
+        )
         context["tree"] = selectors.department_tree(user=request.user)
-        context["recent"] = selectors.audit_log(user=request.user).filter(organization=ctx.organization)[:8] if ctx.can("organizations.view_audit") else []
+        context["recent"] = (
+            selectors.audit_log(user=request.user).filter(organization=ctx.organization)[:8]
+            if ctx.can("organizations.view_audit")
+            else []
+        )
     elif ctx.is_member:
         context["permission_labels"] = [
-            FinancialPermission(p) for p in ctx.membership.permissions if p in FinancialPermission.values
+            FinancialPermission(p)
+            for p in ctx.membership.permissions
+            if p in FinancialPermission.values
         ]
     else:
-        context["pending_invitations"] = selectors.invitations_received(user=request.user).filter(status="pending")[:5]
+        context["pending_invitations"] = selectors.invitations_received(user=request.user).filter(
+            status="pending"
+        )[:5]
     return render(request, "overview.html", context)

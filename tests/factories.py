@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from organizations import services
 from organizations.models import Account, Entity, User
 
-PASSWORD = "pw-for-tests-2026"  # noqa: S105
+PASSWORD = "pw-for-tests-2026"
 
 
 class EntityFactory(factory.django.DjangoModelFactory):
@@ -43,7 +43,11 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
-        names = extracted if extracted is not None else ([services.OWNER_GROUP] if self.is_owner else [])
+        names = (
+            extracted
+            if extracted is not None
+            else ([services.OWNER_GROUP] if self.is_owner else [])
+        )
         for name in names:
             self.groups.add(Group.objects.get(name=name))
 
@@ -58,8 +62,18 @@ def make_org(*, entity=None, member_limit=None):
     return org, admin
 
 
-def join(org, admin, *, user=None, name=None, payer=None, allow_quit=False, department=None, permissions=None):
-    """Invite a (new or given) owner user's account and accept: an invited member. Returns the user."""
+def join(
+    org,
+    admin,
+    *,
+    user=None,
+    name=None,
+    payer=None,
+    allow_quit=False,
+    department=None,
+    permissions=None,
+):
+    """Invite a (new or given) owner user's account and accept it: an invited member."""
     user = user or UserFactory(account__entity=org.admin_account.entity)
     perms = permissions or ([1, 2, 7] if payer else [1, 2])
     inv = services.invitation_send(
@@ -77,4 +91,9 @@ def join(org, admin, *, user=None, name=None, payer=None, allow_quit=False, depa
 
 
 def sub_user(account, *groups, username=None):
-    return UserFactory(account=account, is_owner=False, groups=list(groups), **({"username": username} if username else {}))
+    return UserFactory(
+        account=account,
+        is_owner=False,
+        groups=list(groups),
+        **({"username": username} if username else {}),
+    )

@@ -58,7 +58,9 @@ def world(db):
     member = join(org, admin, name="the-member", allow_quit=True)
     sibling = join(org, admin, name="sibling-secret")
     root = Department.objects.get(organization=org, parent=None)
-    dept = services.department_create(organization=org, parent=root, name="Dept-A", acting_user=admin)
+    dept = services.department_create(
+        organization=org, parent=root, name="Dept-A", acting_user=admin
+    )
     outsider = UserFactory(account__name="outsider-acct")
     invitation = services.invitation_send(
         organization=org, acting_user=admin, uin=outsider.account.uin, name="invited-one"
@@ -98,7 +100,7 @@ def build_url(name, world):
     for kwargs in ({}, {"uin": world["kwargs"]["uin"]}, {"pk": world["kwargs"]["pk"]}):
         try:
             return reverse(name, kwargs=kwargs)
-        except Exception:  # noqa: BLE001 - try the next signature
+        except Exception:
             continue
     raise AssertionError(name)
 
@@ -133,7 +135,10 @@ def test_a2_another_organizations_objects_are_404(client, world):
     dept = world["org2_dept"].pk
     for path in ("rename", "move", "delete"):
         assert client.get(f"/departments/{dept}/{path}/").status_code == 404
-        assert client.post(f"/departments/{dept}/{path}/", {"name": "x", "parent": dept}).status_code == 404
+        assert (
+            client.post(f"/departments/{dept}/{path}/", {"name": "x", "parent": dept}).status_code
+            == 404
+        )
 
 
 def test_a2_post_to_a_foreign_object_changes_nothing(client, world):

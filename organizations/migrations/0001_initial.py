@@ -10,295 +10,831 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uin', models.CharField(max_length=12, unique=True, validators=[django.core.validators.RegexValidator('^[1-9]\\d{11}$', 'A UIN is a 12-digit number.')], verbose_name='UIN')),
-                ('name', models.CharField(max_length=60, verbose_name='account name')),
-                ('email', models.EmailField(blank=True, default='', max_length=254, verbose_name='email')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uin",
+                    models.CharField(
+                        max_length=12,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[1-9]\\d{11}$", "A UIN is a 12-digit number."
+                            )
+                        ],
+                        verbose_name="UIN",
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="account name")),
+                (
+                    "email",
+                    models.EmailField(blank=True, default="", max_length=254, verbose_name="email"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'account',
-                'verbose_name_plural': 'accounts',
-                'ordering': ['uin'],
-                'permissions': [('manage_account_users', "Can manage the account's sub-users"), ('respond_invitation', 'Can accept or decline invitations and quit')],
+                "verbose_name": "account",
+                "verbose_name_plural": "accounts",
+                "ordering": ["uin"],
+                "permissions": [
+                    ("manage_account_users", "Can manage the account's sub-users"),
+                    ("respond_invitation", "Can accept or decline invitations and quit"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Entity',
+            name="Entity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='enterprise name')),
-                ('credit_code', models.CharField(blank=True, default='', max_length=18, verbose_name='unified social credit code')),
-                ('verified_at', models.DateTimeField(auto_now_add=True, verbose_name='verified at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(max_length=200, unique=True, verbose_name="enterprise name"),
+                ),
+                (
+                    "credit_code",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        max_length=18,
+                        verbose_name="unified social credit code",
+                    ),
+                ),
+                (
+                    "verified_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="verified at"),
+                ),
             ],
             options={
-                'verbose_name': 'enterprise entity',
-                'verbose_name_plural': 'enterprise entities',
-                'ordering': ['name'],
+                "verbose_name": "enterprise entity",
+                "verbose_name_plural": "enterprise entities",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('is_owner', models.BooleanField(default=False, verbose_name='account owner')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='organizations.account', verbose_name='account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                ("is_owner", models.BooleanField(default=False, verbose_name="account owner")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="organizations.account",
+                        verbose_name="account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
-                'swappable': 'AUTH_USER_MODEL',
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
+                "swappable": "AUTH_USER_MODEL",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[0-9A-Za-z\\u4e00-\\u9fff+@&._\\[\\]\\-]+$', 'Use letters, digits, Chinese characters and + @ & . _ [ ] - only.'), django.core.validators.MaxLengthValidator(40)], verbose_name='name')),
-                ('depth', models.PositiveSmallIntegerField(default=0, verbose_name='depth')),
-                ('path', models.CharField(db_index=True, default='', max_length=255, verbose_name='path')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='organizations.department', verbose_name='parent department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9A-Za-z\\u4e00-\\u9fff+@&._\\[\\]\\-]+$",
+                                "Use letters, digits, Chinese characters and + @ & . _ [ ] - only.",
+                            ),
+                            django.core.validators.MaxLengthValidator(40),
+                        ],
+                        verbose_name="name",
+                    ),
+                ),
+                ("depth", models.PositiveSmallIntegerField(default=0, verbose_name="depth")),
+                (
+                    "path",
+                    models.CharField(
+                        db_index=True, default="", max_length=255, verbose_name="path"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="organizations.department",
+                        verbose_name="parent department",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'department',
-                'verbose_name_plural': 'departments',
-                'ordering': ['path'],
+                "verbose_name": "department",
+                "verbose_name_plural": "departments",
+                "ordering": ["path"],
             },
         ),
         migrations.AddField(
-            model_name='account',
-            name='entity',
-            field=models.ForeignKey(blank=True, help_text='Empty means the account has no enterprise real-name verification.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='organizations.entity', verbose_name='enterprise entity'),
+            model_name="account",
+            name="entity",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty means the account has no enterprise real-name verification.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="accounts",
+                to="organizations.entity",
+                verbose_name="enterprise entity",
+            ),
         ),
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('member_limit', models.PositiveIntegerField(default=100, help_text='Accounts in the organization (admin included) plus pending invitations.', verbose_name='member limit')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('deleted_at', models.DateTimeField(blank=True, null=True, verbose_name='deleted at')),
-                ('admin_account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='administered_organizations', to='organizations.account', verbose_name='admin account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "member_limit",
+                    models.PositiveIntegerField(
+                        default=100,
+                        help_text="Accounts in the organization (admin included) plus pending invitations.",
+                        verbose_name="member limit",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="deleted at"),
+                ),
+                (
+                    "admin_account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="administered_organizations",
+                        to="organizations.account",
+                        verbose_name="admin account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organization',
-                'verbose_name_plural': 'organizations',
-                'ordering': ['id'],
-                'permissions': [('view_org', 'Can view the organization console'), ('manage_org', 'Can manage the organization, departments and members'), ('view_audit', 'Can view the audit log')],
+                "verbose_name": "organization",
+                "verbose_name_plural": "organizations",
+                "ordering": ["id"],
+                "permissions": [
+                    ("view_org", "Can view the organization console"),
+                    ("manage_org", "Can manage the organization, departments and members"),
+                    ("view_audit", "Can view the audit log"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MembershipPeriod',
+            name="MembershipPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('member_type', models.CharField(choices=[('admin', 'Admin account'), ('invited', 'Invited'), ('created', 'Created')], max_length=10, verbose_name='member type')),
-                ('started_at', models.DateTimeField(verbose_name='start')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='end')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='periods', to='organizations.account')),
-                ('payer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payer_periods', to='organizations.account', verbose_name='payer')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='periods', to='organizations.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "member_type",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Admin account"),
+                            ("invited", "Invited"),
+                            ("created", "Created"),
+                        ],
+                        max_length=10,
+                        verbose_name="member type",
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="start")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="end")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="periods",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payer_periods",
+                        to="organizations.account",
+                        verbose_name="payer",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="periods",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership period',
-                'verbose_name_plural': 'membership periods',
-                'ordering': ['account', 'started_at', 'id'],
+                "verbose_name": "membership period",
+                "verbose_name_plural": "membership periods",
+                "ordering": ["account", "started_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('member_type', models.CharField(choices=[('admin', 'Admin account'), ('invited', 'Invited'), ('created', 'Created')], max_length=10, verbose_name='member type')),
-                ('name', models.CharField(max_length=25, validators=[django.core.validators.RegexValidator('^[0-9A-Za-z\\u4e00-\\u9fff+@&._\\[\\]\\-:,]+$', 'Use letters, digits, Chinese characters and + @ & . _ [ ] - : , only.')], verbose_name='member name')),
-                ('remark', models.CharField(blank=True, default='', max_length=40, verbose_name='remark')),
-                ('permissions', models.JSONField(blank=True, default=list, verbose_name='financial permissions')),
-                ('allow_quit', models.BooleanField(default=False, verbose_name='allow quit')),
-                ('joined_at', models.DateTimeField(verbose_name='joined at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='membership', to='organizations.account')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='organizations.department', verbose_name='department')),
-                ('payer', models.ForeignKey(blank=True, help_text='Set only in pay-on-behalf mode (O9).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='paid_memberships', to='organizations.account', verbose_name='payer')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='organizations.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "member_type",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Admin account"),
+                            ("invited", "Invited"),
+                            ("created", "Created"),
+                        ],
+                        max_length=10,
+                        verbose_name="member type",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        max_length=25,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9A-Za-z\\u4e00-\\u9fff+@&._\\[\\]\\-:,]+$",
+                                "Use letters, digits, Chinese characters and + @ & . _ [ ] - : , only.",
+                            )
+                        ],
+                        verbose_name="member name",
+                    ),
+                ),
+                (
+                    "remark",
+                    models.CharField(blank=True, default="", max_length=40, verbose_name="remark"),
+                ),
+                (
+                    "permissions",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="financial permissions"
+                    ),
+                ),
+                ("allow_quit", models.BooleanField(default=False, verbose_name="allow quit")),
+                ("joined_at", models.DateTimeField(verbose_name="joined at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="membership",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="organizations.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set only in pay-on-behalf mode (O9).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="paid_memberships",
+                        to="organizations.account",
+                        verbose_name="payer",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
-                'ordering': ['name', 'id'],
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=25, validators=[django.core.validators.RegexValidator('^[0-9A-Za-z\\u4e00-\\u9fff+@&._\\[\\]\\-:,]+$', 'Use letters, digits, Chinese characters and + @ & . _ [ ] - : , only.')], verbose_name='member name')),
-                ('remark', models.CharField(blank=True, default='', max_length=40, verbose_name='remark')),
-                ('permissions', models.JSONField(blank=True, default=list, verbose_name='financial permissions')),
-                ('allow_quit', models.BooleanField(default=False, verbose_name='allow quit')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('cancelled', 'Cancelled'), ('expired', 'Expired'), ('invalid', 'Invalid')], default='pending', max_length=10, verbose_name='status')),
-                ('status_reason', models.CharField(blank=True, default='', max_length=200, verbose_name='reason')),
-                ('created_at', models.DateTimeField(verbose_name='sent at')),
-                ('expires_at', models.DateTimeField(verbose_name='expires at')),
-                ('responded_at', models.DateTimeField(blank=True, null=True, verbose_name='answered at')),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='organizations.department', verbose_name='department')),
-                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('invitee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='organizations.account', verbose_name='invitee')),
-                ('payer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account', verbose_name='payer')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='organizations.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        max_length=25,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9A-Za-z\\u4e00-\\u9fff+@&._\\[\\]\\-:,]+$",
+                                "Use letters, digits, Chinese characters and + @ & . _ [ ] - : , only.",
+                            )
+                        ],
+                        verbose_name="member name",
+                    ),
+                ),
+                (
+                    "remark",
+                    models.CharField(blank=True, default="", max_length=40, verbose_name="remark"),
+                ),
+                (
+                    "permissions",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="financial permissions"
+                    ),
+                ),
+                ("allow_quit", models.BooleanField(default=False, verbose_name="allow quit")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                            ("invalid", "Invalid"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_reason",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="reason"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="sent at")),
+                ("expires_at", models.DateTimeField(verbose_name="expires at")),
+                (
+                    "responded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="answered at"),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="organizations.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invitee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invitations",
+                        to="organizations.account",
+                        verbose_name="invitee",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                        verbose_name="payer",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invitations",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invitation',
-                'verbose_name_plural': 'invitations',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "invitation",
+                "verbose_name_plural": "invitations",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='department',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departments', to='organizations.organization'),
+            model_name="department",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="departments",
+                to="organizations.organization",
+            ),
         ),
         migrations.CreateModel(
-            name='AuditRecord',
+            name="AuditRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('actor_name', models.CharField(blank=True, default='', max_length=150, verbose_name='user')),
-                ('action', models.CharField(db_index=True, max_length=60, verbose_name='action')),
-                ('object_type', models.CharField(blank=True, default='', max_length=60, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, default='', max_length=40, verbose_name='object id')),
-                ('message', models.CharField(max_length=300, verbose_name='description')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
-                ('actor_account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account')),
-                ('target_account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time"),
+                ),
+                (
+                    "actor_name",
+                    models.CharField(blank=True, default="", max_length=150, verbose_name="user"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=60, verbose_name="action")),
+                (
+                    "object_type",
+                    models.CharField(
+                        blank=True, default="", max_length=60, verbose_name="object type"
+                    ),
+                ),
+                (
+                    "object_id",
+                    models.CharField(
+                        blank=True, default="", max_length=40, verbose_name="object id"
+                    ),
+                ),
+                ("message", models.CharField(max_length=300, verbose_name="description")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                (
+                    "actor_account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "target_account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit record',
-                'verbose_name_plural': 'audit records',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "audit record",
+                "verbose_name_plural": "audit records",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_owner', True)), fields=('account',), name='one_owner_per_account'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_owner", True)),
+                fields=("account",),
+                name="one_owner_per_account",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('is_owner', False), ('account__isnull', False), _connector='OR'), name='owner_has_account'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("is_owner", False), ("account__isnull", False), _connector="OR"
+                ),
+                name="owner_has_account",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.UniqueConstraint(condition=models.Q(('deleted_at__isnull', True)), fields=('admin_account',), name='one_live_org_per_admin'),
+            model_name="organization",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=("admin_account",),
+                name="one_live_org_per_admin",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.CheckConstraint(condition=models.Q(('member_limit__gte', 1)), name='member_limit_positive'),
+            model_name="organization",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("member_limit__gte", 1)), name="member_limit_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='membershipperiod',
-            index=models.Index(fields=['organization', 'account', 'started_at'], name='organizatio_organiz_672af1_idx'),
+            model_name="membershipperiod",
+            index=models.Index(
+                fields=["organization", "account", "started_at"],
+                name="organizatio_organiz_672af1_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membershipperiod',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('account',), name='one_open_period'),
+            model_name="membershipperiod",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("account",),
+                name="one_open_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membershipperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='period_ends_after_start'),
+            model_name="membershipperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_at__isnull", True),
+                    ("ended_at__gte", models.F("started_at")),
+                    _connector="OR",
+                ),
+                name="period_ends_after_start",
+            ),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['organization', 'department'], name='organizatio_organiz_d3f316_idx'),
+            model_name="membership",
+            index=models.Index(
+                fields=["organization", "department"], name="organizatio_organiz_d3f316_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='member_name_unique_in_org'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "name"), name="member_name_unique_in_org"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(condition=models.Q(('member_type', 'admin')), fields=('organization',), name='one_admin_membership_per_org'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("member_type", "admin")),
+                fields=("organization",),
+                name="one_admin_membership_per_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(('payer__isnull', True), ('allow_quit', False), _connector='OR'), name='pay_on_behalf_cannot_allow_quit'),
+            model_name="membership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("payer__isnull", True), ("allow_quit", False), _connector="OR"),
+                name="pay_on_behalf_cannot_allow_quit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('member_type', 'admin'), _negated=True), ('payer__isnull', True), _connector='OR'), name='admin_pays_for_itself'),
+            model_name="membership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("member_type", "admin"), _negated=True),
+                    ("payer__isnull", True),
+                    _connector="OR",
+                ),
+                name="admin_pays_for_itself",
+            ),
         ),
         migrations.AddIndex(
-            model_name='invitation',
-            index=models.Index(fields=['organization', 'status'], name='organizatio_organiz_d73592_idx'),
+            model_name="invitation",
+            index=models.Index(
+                fields=["organization", "status"], name="organizatio_organiz_d73592_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='invitation',
-            index=models.Index(fields=['organization', 'created_at'], name='organizatio_organiz_b3d3c6_idx'),
+            model_name="invitation",
+            index=models.Index(
+                fields=["organization", "created_at"], name="organizatio_organiz_b3d3c6_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='invitation',
-            index=models.Index(fields=['status', 'expires_at'], name='organizatio_status_83fc2c_idx'),
+            model_name="invitation",
+            index=models.Index(
+                fields=["status", "expires_at"], name="organizatio_status_83fc2c_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('organization', 'invitee'), name='one_pending_invitation_per_invitee'),
+            model_name="invitation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("organization", "invitee"),
+                name="one_pending_invitation_per_invitee",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.CheckConstraint(condition=models.Q(('payer__isnull', True), ('allow_quit', False), _connector='OR'), name='invitation_pay_on_behalf_cannot_allow_quit'),
+            model_name="invitation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("payer__isnull", True), ("allow_quit", False), _connector="OR"),
+                name="invitation_pay_on_behalf_cannot_allow_quit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='department',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='department_name_unique_in_org'),
+            model_name="department",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "name"), name="department_name_unique_in_org"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='department',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', True)), fields=('organization',), name='one_root_per_org'),
+            model_name="department",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", True)),
+                fields=("organization",),
+                name="one_root_per_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='department',
-            constraint=models.CheckConstraint(condition=models.Q(('depth__lte', 5)), name='department_depth_max_5'),
+            model_name="department",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("depth__lte", 5)), name="department_depth_max_5"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='department',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('parent__isnull', True), ('depth', 0)), models.Q(('parent__isnull', False), ('depth__gte', 1)), _connector='OR'), name='root_has_depth_zero'),
+            model_name="department",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("parent__isnull", True), ("depth", 0)),
+                    models.Q(("parent__isnull", False), ("depth__gte", 1)),
+                    _connector="OR",
+                ),
+                name="root_has_depth_zero",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditrecord',
-            index=models.Index(fields=['organization', '-created_at', '-id'], name='organizatio_organiz_ac4a72_idx'),
+            model_name="auditrecord",
+            index=models.Index(
+                fields=["organization", "-created_at", "-id"], name="organizatio_organiz_ac4a72_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditrecord',
-            index=models.Index(fields=['actor_account', '-created_at', '-id'], name='organizatio_actor_a_4bff40_idx'),
+            model_name="auditrecord",
+            index=models.Index(
+                fields=["actor_account", "-created_at", "-id"],
+                name="organizatio_actor_a_4bff40_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditrecord',
-            index=models.Index(fields=['target_account', '-created_at', '-id'], name='organizatio_target__ae16a6_idx'),
+            model_name="auditrecord",
+            index=models.Index(
+                fields=["target_account", "-created_at", "-id"],
+                name="organizatio_target__ae16a6_idx",
+            ),
         ),
     ]

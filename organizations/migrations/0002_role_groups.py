@@ -5,7 +5,11 @@ from django.db import migrations
 
 ROLES = {
     "Account owner": [
-        "view_org", "manage_org", "view_audit", "manage_account_users", "respond_invitation",
+        "view_org",
+        "manage_org",
+        "view_audit",
+        "manage_account_users",
+        "respond_invitation",
     ],
     "Organization manager": ["view_org", "manage_org", "view_audit"],
     "Finance manager": ["view_org"],
@@ -22,7 +26,9 @@ def create_groups(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
-        perms = Permission.objects.filter(content_type__app_label="organizations", codename__in=codenames)
+        perms = Permission.objects.filter(
+            content_type__app_label="organizations", codename__in=codenames
+        )
         assert perms.count() == len(codenames), (name, codenames)
         group.permissions.add(*perms)
 

@@ -16,7 +16,13 @@ def test_a1_role_groups_exist_with_their_permissions():
         g.name: set(g.permissions.values_list("codename", flat=True))
         for g in Group.objects.filter(name__in=services.ROLE_GROUPS)
     }
-    assert perms[services.OWNER_GROUP] >= {"view_org", "manage_org", "view_audit", "respond_invitation", "manage_account_users"}
+    assert perms[services.OWNER_GROUP] >= {
+        "view_org",
+        "manage_org",
+        "view_audit",
+        "respond_invitation",
+        "manage_account_users",
+    }
     assert perms[services.ORG_MANAGER_GROUP] == {"view_org", "manage_org", "view_audit"}
     assert "manage_org" not in perms[services.READ_ONLY_GROUP]
     assert "manage_org" not in perms[services.FINANCE_MANAGER_GROUP]
@@ -25,10 +31,15 @@ def test_a1_role_groups_exist_with_their_permissions():
 def test_a1_org_manager_sub_user_can_manage_members(client, org, admin, outsider):
     manager = sub_user(admin.account, services.ORG_MANAGER_GROUP)
     client.force_login(manager)
-    response = client.post("/members/invite/", {
-        "uin": outsider.account.uin, "name": "via-manager", "department": Department.objects.get(organization=org, parent=None).pk,
-        "payment_mode": "self",
-    })
+    response = client.post(
+        "/members/invite/",
+        {
+            "uin": outsider.account.uin,
+            "name": "via-manager",
+            "department": Department.objects.get(organization=org, parent=None).pk,
+            "payment_mode": "self",
+        },
+    )
     assert response.status_code == 302
     record = AuditRecord.objects.get(action="invitation.send")
     assert record.actor == manager and record.actor_account == admin.account
@@ -45,7 +56,9 @@ def test_a1_read_only_sub_user_sees_but_cannot_change(client, org, admin, member
 
 
 def test_a1_sub_user_cannot_accept_invitations_for_its_account(client, org, admin, outsider):
-    inv = services.invitation_send(organization=org, acting_user=admin, uin=outsider.account.uin, name="x")
+    inv = services.invitation_send(
+        organization=org, acting_user=admin, uin=outsider.account.uin, name="x"
+    )
     manager = sub_user(outsider.account, services.ORG_MANAGER_GROUP)
     client.force_login(manager)
     assert client.post(f"/invitations/{inv.pk}/accept/").status_code == 404
@@ -65,28 +78,48 @@ def test_a1_member_position_limits_an_owner(client, org, admin, member):
 def test_a3_admin_site_is_for_staff_only(client, admin):
     client.force_login(admin)
     assert client.get("/admin/").status_code == 302  # to the admin login
-    operator = UserFactory(account=None, is_owner=False, is_staff=True, is_superuser=True, groups=[])
+    operator = UserFactory(
+        account=None, is_owner=False, is_staff=True, is_superuser=True, groups=[]
+    )
     client.force_login(operator)
-    for path in ("/admin/", "/admin/organizations/account/", "/admin/organizations/organization/",
-                 "/admin/organizations/auditrecord/", "/admin/organizations/membership/",
-                 "/admin/organizations/invitation/", "/admin/organizations/department/",
-                 "/admin/organizations/membershipperiod/", "/admin/organizations/user/",
-                 "/admin/organizations/entity/"):
+    for path in (
+        "/admin/",
+        "/admin/organizations/account/",
+        "/admin/organizations/organization/",
+        "/admin/organizations/auditrecord/",
+        "/admin/organizations/membership/",
+        "/admin/organizations/invitation/",
+        "/admin/organizations/department/",
+        "/admin/organizations/membershipperiod/",
+        "/admin/organizations/user/",
+        "/admin/organizations/entity/",
+    ):
         assert client.get(path).status_code == 200, path
 
 
 def test_a3_audit_records_are_read_only_for_operators(client, org, admin):
-    operator = UserFactory(account=None, is_owner=False, is_staff=True, is_superuser=True, groups=[])
+    operator = UserFactory(
+        account=None, is_owner=False, is_staff=True, is_superuser=True, groups=[]
+    )
     client.force_login(operator)
     record = AuditRecord.objects.first()
-    assert client.post(f"/admin/organizations/auditrecord/{record.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/organizations/auditrecord/{record.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert AuditRecord.objects.filter(pk=record.pk).exists()
 
 
 def test_a3_operator_sets_the_member_limit_in_the_admin(client, org, admin):
-    operator = UserFactory(account=None, is_owner=False, is_staff=True, is_superuser=True, groups=[])
+    operator = UserFactory(
+        account=None, is_owner=False, is_staff=True, is_superuser=True, groups=[]
+    )
     client.force_login(operator)
-    response = client.post(f"/admin/organizations/organization/{org.pk}/change/", {"member_limit": 150})
+    response = client.post(
+        f"/admin/organizations/organization/{org.pk}/change/", {"member_limit": 150}
+    )
     assert response.status_code == 302
     org.refresh_from_db()
     assert org.member_limit == 150
@@ -95,7 +128,9 @@ def test_a3_operator_sets_the_member_limit_in_the_admin(client, org, admin):
 
 def test_a4_every_change_writes_one_audit_record(org, admin, outsider):
     before = AuditRecord.objects.count()
-    inv = services.invitation_send(organization=org, acting_user=admin, uin=outsider.account.uin, name="audited")
+    inv = services.invitation_send(
+        organization=org, acting_user=admin, uin=outsider.account.uin, name="audited"
+    )
     services.invitation_accept(invitation=inv, acting_user=outsider)
     actions = list(AuditRecord.objects.order_by("id").values_list("action", flat=True)[before:])
     assert actions == ["invitation.send", "invitation.accept"]
@@ -123,7 +158,7 @@ def test_a4_audit_is_in_the_same_transaction(monkeypatch, db):
 
 
 def test_a4_audit_log_is_scoped(client, org, admin, member):
-    org2, admin2 = make_org()
+    _org2, admin2 = make_org()
     client.force_login(member)
     page = client.get("/audit/").content.decode()
     assert member.account.uin in page

@@ -32,7 +32,9 @@ def chain(org, admin, depth):
     """Departments L1 … L<depth> nested under Root; returns the deepest."""
     parent = Department.objects.get(organization=org, parent=None)
     for level in range(1, depth + 1):
-        parent = services.department_create(organization=org, parent=parent, name=f"L{level}", acting_user=admin)
+        parent = services.department_create(
+            organization=org, parent=parent, name=f"L{level}", acting_user=admin
+        )
     return parent
 
 
@@ -95,7 +97,9 @@ def test_o2_members_and_pending_invitations_count_toward_the_limit(db):
         invite(org, admin, UserFactory())
     assert exc.value.code == "LimitExceeded.OrganizationMemberOverLimit"
     with pytest.raises(DomainError, match="exceeds the upper limit"):
-        services.member_create(organization=org, acting_user=admin, name="c1", username="c1", password="x" * 12)
+        services.member_create(
+            organization=org, acting_user=admin, name="c1", username="c1", password="x" * 12
+        )
 
 
 def test_o2_default_member_limit_is_100(org):
@@ -107,7 +111,9 @@ def test_o2_operator_changes_the_member_limit_with_audit(org, admin):
     services.organization_set_member_limit(organization=org, limit=250, acting_user=operator)
     org.refresh_from_db()
     assert org.member_limit == 250
-    assert AuditRecord.objects.filter(action="organization.set_member_limit", organization=org).exists()
+    assert AuditRecord.objects.filter(
+        action="organization.set_member_limit", organization=org
+    ).exists()
 
 
 # ------------------------------------------------------------------ O3
@@ -187,7 +193,9 @@ def test_o3_move_refuses_a_subtree_that_would_pass_depth_5(org, admin):
     services.department_create(organization=org, parent=a, name="A2", acting_user=admin)  # height 1
     l4 = Department.objects.get(organization=org, name="L4")
     with pytest.raises(DomainError, match="at most 5 levels"):
-        services.department_move(department=a, new_parent=l4, acting_user=admin)  # A2 would be level 6
+        services.department_move(
+            department=a, new_parent=l4, acting_user=admin
+        )  # A2 would be level 6
     l3 = Department.objects.get(organization=org, name="L3")
     services.department_move(department=a, new_parent=l3, acting_user=admin)  # A at 4, A2 at 5
     a2 = Department.objects.get(organization=org, name="A2")
@@ -204,7 +212,9 @@ def test_o3_delete_only_when_no_members_and_no_children(org, admin):
     with pytest.raises(DomainError, match="There are members in this department") as exc:
         services.department_delete(department=l2, acting_user=admin)
     assert exc.value.code == "FailedOperation.NodeNotEmpty"
-    services.members_move(organization=org, uins=[user.account.uin], department=l1, acting_user=admin)
+    services.members_move(
+        organization=org, uins=[user.account.uin], department=l1, acting_user=admin
+    )
     services.department_delete(department=l2, acting_user=admin)
     assert not Department.objects.filter(pk=l2.pk).exists()
 
@@ -221,8 +231,13 @@ def test_o4_member_name_at_most_25_and_unique(org, admin, member):
     m = Membership.objects.get(account=member.account)
     with pytest.raises(DomainError, match="already in use"):
         services.member_update(
-            membership=m, acting_user=admin, name=Membership.objects.get(account=admin.account).name,
-            remark="", permissions=[1, 2], payer=None, allow_quit=False,
+            membership=m,
+            acting_user=admin,
+            name=Membership.objects.get(account=admin.account).name,
+            remark="",
+            permissions=[1, 2],
+            payer=None,
+            allow_quit=False,
         )
 
 
@@ -230,12 +245,22 @@ def test_o4_remark_at_most_40(org, admin, member):
     m = Membership.objects.get(account=member.account)
     with pytest.raises(DomainError, match="remark is at most 40"):
         services.member_update(
-            membership=m, acting_user=admin, name=m.name, remark="r" * 41,
-            permissions=[1, 2], payer=None, allow_quit=True,
+            membership=m,
+            acting_user=admin,
+            name=m.name,
+            remark="r" * 41,
+            permissions=[1, 2],
+            payer=None,
+            allow_quit=True,
         )
     services.member_update(
-        membership=m, acting_user=admin, name=m.name, remark="r" * 40,
-        permissions=[1, 2], payer=None, allow_quit=True,
+        membership=m,
+        acting_user=admin,
+        name=m.name,
+        remark="r" * 40,
+        permissions=[1, 2],
+        payer=None,
+        allow_quit=True,
     )
     m.refresh_from_db()
     assert m.remark == "r" * 40
@@ -244,7 +269,9 @@ def test_o4_remark_at_most_40(org, admin, member):
 def test_o4_pending_invitation_reserves_its_name(org, admin):
     invite(org, admin, UserFactory(), name="reserved")
     with pytest.raises(DomainError, match="already in use"):
-        services.member_create(organization=org, acting_user=admin, name="reserved", username="u-r", password="x" * 12)
+        services.member_create(
+            organization=org, acting_user=admin, name="reserved", username="u-r", password="x" * 12
+        )
 
 
 # ------------------------------------------------------------------ O5
@@ -278,14 +305,28 @@ def test_o5_twenty_invitations_per_24_hours(org, admin):
 
 def test_o5_accept_creates_an_invited_member_with_the_invitation_terms(org, admin, outsider):
     dept = chain(org, admin, 1)
-    inv = invite(org, admin, outsider, name="newbie", remark="hello", department=dept, permissions=[1, 2, 5], allow_quit=True)
+    inv = invite(
+        org,
+        admin,
+        outsider,
+        name="newbie",
+        remark="hello",
+        department=dept,
+        permissions=[1, 2, 5],
+        allow_quit=True,
+    )
     assert inv.status == InvitationStatus.PENDING
     assert inv.expires_at - inv.created_at == timedelta(days=15)
     m = services.invitation_accept(invitation=inv, acting_user=outsider)
     inv.refresh_from_db()
     assert inv.status == InvitationStatus.ACCEPTED
     assert (m.member_type, m.name, m.remark, m.department, m.permissions, m.allow_quit) == (
-        MemberType.INVITED, "newbie", "hello", dept, [1, 2, 5], True,
+        MemberType.INVITED,
+        "newbie",
+        "hello",
+        dept,
+        [1, 2, 5],
+        True,
     )
 
 
@@ -314,16 +355,20 @@ def test_o5_invitations_expire_after_15_days(org, admin, outsider):
         assert expire_invitations.call() == 0  # idempotent
     inv.refresh_from_db()
     assert inv.status == InvitationStatus.EXPIRED
-    assert AuditRecord.objects.filter(action="invitation.expire", object_id=str(inv.pk)).count() == 1
+    assert (
+        AuditRecord.objects.filter(action="invitation.expire", object_id=str(inv.pk)).count() == 1
+    )
 
 
 def test_o5_an_expired_but_unswept_invitation_cannot_be_accepted(org, admin, outsider):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         inv = invite(org, admin, outsider)
-    with time_machine.travel(start + timedelta(days=16), tick=False):
-        with pytest.raises(DomainError, match="expired"):
-            services.invitation_accept(invitation=inv, acting_user=outsider)
+    with (
+        time_machine.travel(start + timedelta(days=16), tick=False),
+        pytest.raises(DomainError, match="expired"),
+    ):
+        services.invitation_accept(invitation=inv, acting_user=outsider)
     inv.refresh_from_db()
     assert inv.status == InvitationStatus.EXPIRED
 
@@ -367,8 +412,13 @@ def test_o5_records_stay_visible_to_both_sides(client, org, admin, outsider):
 
 def test_o6_created_member_gets_new_uin_and_admin_entity(client, org, admin):
     m = services.member_create(
-        organization=org, acting_user=admin, name="made-here", username="made", password="Created-pw-2026",
-        permissions=[1, 2, 7], payer=org.admin_account,
+        organization=org,
+        acting_user=admin,
+        name="made-here",
+        username="made",
+        password="Created-pw-2026",
+        permissions=[1, 2, 7],
+        payer=org.admin_account,
     )
     assert m.member_type == MemberType.CREATED
     assert len(m.account.uin) == 12 and m.account.uin.isdigit()
@@ -390,14 +440,22 @@ def test_o7_quit_needs_allow_quit(org, admin):
 
 
 def test_o7_member_quits_when_allowed(org, admin, member):
-    services.member_quit(membership=Membership.objects.get(account=member.account), acting_user=member)
+    services.member_quit(
+        membership=Membership.objects.get(account=member.account), acting_user=member
+    )
     assert not Membership.objects.filter(account=member.account).exists()
 
 
 def test_o7_pay_on_behalf_member_cannot_have_allow_quit(org, admin):
     with pytest.raises(DomainError, match="not allowed to quit the organization actively") as exc:
-        invite(org, admin, UserFactory(account__entity=org.admin_account.entity),
-               permissions=[1, 2, 7], payer=org.admin_account, allow_quit=True)
+        invite(
+            org,
+            admin,
+            UserFactory(account__entity=org.admin_account.entity),
+            permissions=[1, 2, 7],
+            payer=org.admin_account,
+            allow_quit=True,
+        )
     assert exc.value.code == "InvalidParameter.AllowQuitIllegal"
     m = Membership.objects.get(account=admin.account)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -405,7 +463,9 @@ def test_o7_pay_on_behalf_member_cannot_have_allow_quit(org, admin):
 
 
 def test_o7_created_members_cannot_quit_or_be_removed(org, admin):
-    m = services.member_create(organization=org, acting_user=admin, name="c", username="c-user", password="x" * 12)
+    m = services.member_create(
+        organization=org, acting_user=admin, name="c", username="c-user", password="x" * 12
+    )
     with pytest.raises(DomainError, match="cannot be removed"):
         services.member_remove(membership=m, acting_user=admin)
     with pytest.raises(DomainError, match="not allowed to quit"):
@@ -416,7 +476,9 @@ def test_o7_admin_removes_an_invited_member(org, admin, member):
     m = Membership.objects.get(account=member.account)
     services.member_remove(membership=m, acting_user=admin)
     assert not Membership.objects.filter(account=member.account).exists()
-    assert AuditRecord.objects.filter(action="member.remove", target_account=member.account).exists()
+    assert AuditRecord.objects.filter(
+        action="member.remove", target_account=member.account
+    ).exists()
 
 
 def test_o7_removal_and_quit_refused_while_paid_for_by_a_payer(org, admin, pob_member):
@@ -424,7 +486,15 @@ def test_o7_removal_and_quit_refused_while_paid_for_by_a_payer(org, admin, pob_m
     for call in (services.member_remove, services.member_quit):
         with pytest.raises(DomainError, match="switch it to self-pay first"):
             call(membership=m, acting_user=admin)
-    services.member_update(membership=m, acting_user=admin, name=m.name, remark="", permissions=[1, 2], payer=None, allow_quit=True)
+    services.member_update(
+        membership=m,
+        acting_user=admin,
+        name=m.name,
+        remark="",
+        permissions=[1, 2],
+        payer=None,
+        allow_quit=True,
+    )
     services.member_quit(membership=m, acting_user=pob_member)
 
 
@@ -432,16 +502,22 @@ def test_o7_removal_refused_while_paying_for_others(org, admin):
     payer_user = join(org, admin, name="payer-member")
     join(org, admin, name="paid", payer=payer_user.account)
     with pytest.raises(DomainError, match="pays on behalf of other members") as exc:
-        services.member_remove(membership=Membership.objects.get(account=payer_user.account), acting_user=admin)
+        services.member_remove(
+            membership=Membership.objects.get(account=payer_user.account), acting_user=admin
+        )
     assert exc.value.code == "FailedOperation.MemberIsDelegatePayerNotAllowDelete"
 
 
 def test_o7_admin_cannot_quit_and_org_deletes_only_when_empty(org, admin, member):
     with pytest.raises(DomainError, match="cannot quit an organization created by yourself"):
-        services.member_quit(membership=Membership.objects.get(account=admin.account), acting_user=admin)
+        services.member_quit(
+            membership=Membership.objects.get(account=admin.account), acting_user=admin
+        )
     with pytest.raises(DomainError, match="There are members in this organization"):
         services.organization_delete(organization=org, acting_user=admin)
-    services.member_remove(membership=Membership.objects.get(account=member.account), acting_user=admin)
+    services.member_remove(
+        membership=Membership.objects.get(account=member.account), acting_user=admin
+    )
     services.organization_delete(organization=org, acting_user=admin)
     org.refresh_from_db()
     assert org.deleted_at is not None
@@ -455,11 +531,13 @@ def test_o7_admin_cannot_quit_and_org_deletes_only_when_empty(org, admin, member
 def test_o8_move_members_in_bulk(org, admin):
     dept = chain(org, admin, 1)
     users = [join(org, admin) for _ in range(3)]
-    moved = services.members_move(organization=org, uins=[u.account.uin for u in users], department=dept, acting_user=admin)
+    moved = services.members_move(
+        organization=org, uins=[u.account.uin for u in users], department=dept, acting_user=admin
+    )
     assert moved == 3
-    assert set(Membership.objects.filter(department=dept).values_list("account__uin", flat=True)) == {
-        u.account.uin for u in users
-    }
+    assert set(
+        Membership.objects.filter(department=dept).values_list("account__uin", flat=True)
+    ) == {u.account.uin for u in users}
     assert AuditRecord.objects.filter(action="member.move", organization=org).count() == 3
 
 
@@ -467,7 +545,9 @@ def test_o8_moving_a_foreign_uin_moves_nothing(org, admin, member, other_org):
     dept = chain(org, admin, 1)
     foreign = other_org[2].account.uin
     with pytest.raises(DomainError, match="do not belong to the organization"):
-        services.members_move(organization=org, uins=[member.account.uin, foreign], department=dept, acting_user=admin)
+        services.members_move(
+            organization=org, uins=[member.account.uin, foreign], department=dept, acting_user=admin
+        )
     assert Membership.objects.get(account=member.account).department.is_root
 
 
@@ -489,8 +569,18 @@ def test_o9_pay_on_behalf_requires_a_payer_and_vice_versa(org, admin):
 
 def test_o9_permission_changes_are_audited(org, admin, member):
     m = Membership.objects.get(account=member.account)
-    services.member_update(membership=m, acting_user=admin, name=m.name, remark="", permissions=[1, 2, 4, 8], payer=None, allow_quit=True)
-    record = AuditRecord.objects.filter(action="member.update", target_account=member.account).latest("id")
+    services.member_update(
+        membership=m,
+        acting_user=admin,
+        name=m.name,
+        remark="",
+        permissions=[1, 2, 4, 8],
+        payer=None,
+        allow_quit=True,
+    )
+    record = AuditRecord.objects.filter(
+        action="member.update", target_account=member.account
+    ).latest("id")
     assert record.changes["permissions"] == [[1, 2], [1, 2, 4, 8]]
     assert record.actor == admin
 
@@ -513,12 +603,26 @@ def test_o10_no_payer_chains(org, admin):
     join(org, admin, name="paid-by-member", payer=payer_member.account)
     m = Membership.objects.get(account=payer_member.account)
     with pytest.raises(DomainError, match="pays on behalf of other members"):
-        services.member_update(membership=m, acting_user=admin, name=m.name, remark="", permissions=[1, 2, 7], payer=org.admin_account, allow_quit=False)
+        services.member_update(
+            membership=m,
+            acting_user=admin,
+            name=m.name,
+            remark="",
+            permissions=[1, 2, 7],
+            payer=org.admin_account,
+            allow_quit=False,
+        )
 
 
 def test_o10_payer_outside_the_organization_is_refused(org, admin, other_org):
     with pytest.raises(DomainError, match="admin account or a self-paying member"):
-        invite(org, admin, UserFactory(account__entity=org.admin_account.entity), permissions=[1, 2, 7], payer=other_org[0].admin_account)
+        invite(
+            org,
+            admin,
+            UserFactory(account__entity=org.admin_account.entity),
+            permissions=[1, 2, 7],
+            payer=other_org[0].admin_account,
+        )
 
 
 # ------------------------------------------------------------------ O11
@@ -530,10 +634,22 @@ def test_o11_periods_record_join_payer_switch_and_leave(org, admin):
         user = join(org, admin, name="periodic", payer=org.admin_account)
     m = Membership.objects.get(account=user.account)
     with time_machine.travel(t0 + timedelta(days=10), tick=False):
-        services.member_update(membership=m, acting_user=admin, name=m.name, remark="", permissions=[1, 2], payer=None, allow_quit=True)
+        services.member_update(
+            membership=m,
+            acting_user=admin,
+            name=m.name,
+            remark="",
+            permissions=[1, 2],
+            payer=None,
+            allow_quit=True,
+        )
     with time_machine.travel(t0 + timedelta(days=20), tick=False):
         services.member_quit(membership=Membership.objects.get(pk=m.pk), acting_user=user)
-    periods = list(MembershipPeriod.objects.filter(account=user.account).order_by("started_at").values_list("payer_id", "started_at", "ended_at"))
+    periods = list(
+        MembershipPeriod.objects.filter(account=user.account)
+        .order_by("started_at")
+        .values_list("payer_id", "started_at", "ended_at")
+    )
     assert periods == [
         (org.admin_account.pk, t0, t0 + timedelta(days=10)),
         (None, t0 + timedelta(days=10), t0 + timedelta(days=20)),
@@ -541,11 +657,18 @@ def test_o11_periods_record_join_payer_switch_and_leave(org, admin):
 
 
 def test_o11_rejoining_opens_a_new_period_and_history_is_per_org(org, admin, member, other_org):
-    services.member_quit(membership=Membership.objects.get(account=member.account), acting_user=member)
+    services.member_quit(
+        membership=Membership.objects.get(account=member.account), acting_user=member
+    )
     org2, admin2, _ = other_org
     join(org2, admin2, user=member, name="rejoined")
     assert MembershipPeriod.objects.filter(account=member.account).count() == 2
-    assert MembershipPeriod.objects.filter(account=member.account, ended_at__isnull=True).get().organization == org2
+    assert (
+        MembershipPeriod.objects.filter(account=member.account, ended_at__isnull=True)
+        .get()
+        .organization
+        == org2
+    )
 
 
 def test_o11_admin_never_sees_records_from_before_joining(client, org, admin):

@@ -25,14 +25,20 @@ def test_list_pages_answer_htmx_with_the_partial_only(client, admin, member, url
 
 def test_history_restore_requests_get_the_full_page(client, admin):
     client.force_login(admin)
-    response = client.get("/members/", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    response = client.get(
+        "/members/", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
     assert b"<html" in response.content
 
 
 def test_member_search_filters_and_sorts(client, org, admin):
     root = Department.objects.get(organization=org, parent=None)
-    sales = services.department_create(organization=org, parent=root, name="Sales", acting_user=admin)
-    east = services.department_create(organization=org, parent=sales, name="East", acting_user=admin)
+    sales = services.department_create(
+        organization=org, parent=root, name="Sales", acting_user=admin
+    )
+    east = services.department_create(
+        organization=org, parent=sales, name="East", acting_user=admin
+    )
     join(org, admin, name="alpha-east", department=east)
     join(org, admin, name="beta-root", payer=org.admin_account)
     client.force_login(admin)
@@ -53,7 +59,9 @@ def test_pages_never_skip_or_repeat_rows_with_duplicate_sort_keys(client, org, a
     client.force_login(admin)
     seen = []
     for page in (1, 2):
-        html = client.get("/members/", {"sort": "member_type", "page": page}, **HTMX).content.decode()
+        html = client.get(
+            "/members/", {"sort": "member_type", "page": page}, **HTMX
+        ).content.decode()
         seen += [f"dup-{i:02d}" for i in range(30) if f">dup-{i:02d}<" in html]
     assert sorted(seen) == [f"dup-{i:02d}" for i in range(30)]
 
@@ -64,7 +72,9 @@ def _count_queries(client, url):
     return len(ctx.captured_queries)
 
 
-def test_member_list_query_count_is_pinned_and_constant(client, org, admin, settings, django_assert_max_num_queries):
+def test_member_list_query_count_is_pinned_and_constant(
+    client, org, admin, settings, django_assert_max_num_queries
+):
     settings.TCO_INVITATIONS_PER_24H = 100
     for _ in range(3):
         join(org, admin)
@@ -82,12 +92,18 @@ def test_member_list_query_count_is_pinned_and_constant(client, org, admin, sett
 def test_invalid_form_rerenders_with_422_and_changes_nothing(client, org, admin):
     client.force_login(admin)
     root = Department.objects.get(organization=org, parent=None)
-    response = client.post("/members/invite/", {"uin": "123456789012", "name": "ghost", "department": root.pk, "payment_mode": "self"}, **HTMX)
+    response = client.post(
+        "/members/invite/",
+        {"uin": "123456789012", "name": "ghost", "department": root.pk, "payment_mode": "self"},
+        **HTMX,
+    )
     assert response.status_code == 422
     assert "No account with UIN 123456789012 exists." in response.content.decode()
     assert b"<html" not in response.content
     assert not Invitation.objects.exists()
-    response = client.post("/members/invite/", {"uin": "12", "name": "", "department": root.pk, "payment_mode": "self"})
+    response = client.post(
+        "/members/invite/", {"uin": "12", "name": "", "department": root.pk, "payment_mode": "self"}
+    )
     assert response.status_code == 422
     body = response.content.decode()
     assert "A UIN is a 12-digit number." in body and "This field is required." in body
@@ -99,13 +115,20 @@ def test_successful_modal_closes_and_refreshes_the_table(client, org, admin):
     response = client.post("/departments/add/", {"name": "Ops", "parent": root.pk}, **HTMX)
     assert response.status_code == 204
     trigger = response["HX-Trigger"]
-    assert "closeModal" in trigger and "membersChanged" in trigger and "Department Ops added." in trigger
+    assert (
+        "closeModal" in trigger
+        and "membersChanged" in trigger
+        and "Department Ops added." in trigger
+    )
 
 
 def test_pay_on_behalf_form_needs_a_payer(client, org, admin, outsider):
     client.force_login(admin)
     root = Department.objects.get(organization=org, parent=None)
-    response = client.post("/members/invite/", {"uin": outsider.account.uin, "name": "p", "department": root.pk, "payment_mode": "behalf"})
+    response = client.post(
+        "/members/invite/",
+        {"uin": outsider.account.uin, "name": "p", "department": root.pk, "payment_mode": "behalf"},
+    )
     assert response.status_code == 422
     assert "Choose the account that pays on behalf of this member." in response.content.decode()
 
@@ -120,10 +143,18 @@ def test_outsider_creates_an_organization_from_the_overview(client, db):
 
 
 def test_sign_up_creates_an_account_with_a_new_uin(client, db):
-    response = client.post("/accounts/signup/", {
-        "username": "newbie", "email": "n@example.com", "account_name": "Newbie Inc",
-        "enterprise_name": "Newbie Inc Ltd.", "password1": "A-strong-pass-2026", "password2": "A-strong-pass-2026",
-    }, follow=True)
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "newbie",
+            "email": "n@example.com",
+            "account_name": "Newbie Inc",
+            "enterprise_name": "Newbie Inc Ltd.",
+            "password1": "A-strong-pass-2026",
+            "password2": "A-strong-pass-2026",
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     membership_free = UserFactory._meta.model.objects.get(username="newbie")
     assert membership_free.is_owner and len(membership_free.account.uin) == 12
@@ -131,10 +162,17 @@ def test_sign_up_creates_an_account_with_a_new_uin(client, db):
 
 
 def test_sign_up_explains_bad_input(client, db):
-    response = client.post("/accounts/signup/", {"username": "x y", "email": "bad", "account_name": "", "password1": "a", "password2": "b"})
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "x y", "email": "bad", "account_name": "", "password1": "a", "password2": "b"},
+    )
     assert response.status_code == 422
     body = response.content.decode()
-    assert "Use letters, digits" in body and "Enter a valid email address." in body and "do not match" in body
+    assert (
+        "Use letters, digits" in body
+        and "Enter a valid email address." in body
+        and "do not match" in body
+    )
 
 
 def test_member_overview_shows_org_payer_and_permissions(client, org, admin, pob_member):
@@ -154,9 +192,13 @@ def test_member_quits_from_the_overview(client, org, admin, member):
 
 def test_bulk_move_from_the_members_page(client, org, admin):
     root = Department.objects.get(organization=org, parent=None)
-    dept = services.department_create(organization=org, parent=root, name="Target", acting_user=admin)
+    dept = services.department_create(
+        organization=org, parent=root, name="Target", acting_user=admin
+    )
     users = [join(org, admin) for _ in range(2)]
     client.force_login(admin)
-    response = client.post("/members/move/", {"uins": [u.account.uin for u in users], "department": dept.pk}, **HTMX)
+    response = client.post(
+        "/members/move/", {"uins": [u.account.uin for u in users], "department": dept.pk}, **HTMX
+    )
     assert response.status_code == 204
     assert Membership.objects.filter(department=dept).count() == 2

@@ -12,7 +12,7 @@ from organizations import services
 from organizations.choices import InvitationStatus
 from organizations.models import Account, Department, Invitation, Membership, User
 
-PASSWORD = "tco-demo-2026"  # noqa: S105 - printed by `make run`; demo only
+PASSWORD = "tco-demo-2026"
 ACME = "Acme Group Co., Ltd."
 
 # (department, parent): about 8 departments, up to depth 3.
@@ -64,7 +64,9 @@ class Command(BaseCommand):
     help = "Load the demo organization (Acme Group) and its logins. Safe to run repeatedly."
 
     def add_arguments(self, parser):
-        parser.add_argument("--logins-only", action="store_true", help="Only print the demo logins.")
+        parser.add_argument(
+            "--logins-only", action="store_true", help="Only print the demo logins."
+        )
 
     def handle(self, *args, **options):
         if options["logins_only"]:
@@ -124,7 +126,11 @@ class Command(BaseCommand):
         if not User.objects.filter(username="operator").exists():
             User.objects.create_superuser("operator", "operator@tco.example", PASSWORD)
 
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {org.memberships.count()} accounts in Acme Group."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {org.memberships.count()} accounts in Acme Group."
+            )
+        )
         self.print_logins()
 
     def print_logins(self):
@@ -136,7 +142,7 @@ class Command(BaseCommand):
             ("outsider", "account in no organization, with a pending invitation"),
             ("operator", "operator (Django admin at /admin/)"),
         ]
-        self.stdout.write("Demo logins (password for all: %s):" % PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         for login, what in rows:
             self.stdout.write(f"  {login:<11} {what}")
 
@@ -155,7 +161,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def _sub_user(self, account: Account, username: str, group: str) -> None:
         if not User.objects.filter(username=username).exists():
-            user = User.objects.create_user(username, f"{username}@acme.example", PASSWORD, account=account)
+            user = User.objects.create_user(
+                username, f"{username}@acme.example", PASSWORD, account=account
+            )
             user.groups.add(Group.objects.get(name=group))
 
     def _invited(self, org, admin_user, username, name, dept, *, pay_on_behalf: bool) -> None:
