@@ -1,6 +1,8 @@
 /* TCO Console glue: toasts, the shared modal, select-all. Kept tiny on purpose. */
 (function () {
   "use strict";
+  var strings = {};
+  function t(key) { return strings[key] || key; }
   function toast(level, text) {
     var box = document.getElementById("toasts");
     if (!box) return;
@@ -8,8 +10,9 @@
     var el = document.createElement("div");
     el.className = "toast align-items-center border-0 text-bg-" + colour;
     el.setAttribute("role", level === "error" ? "alert" : "status");
-    el.innerHTML = '<div class="d-flex"><div class="toast-body"></div><button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast" aria-label="Close"></button></div>';
+    el.innerHTML = '<div class="d-flex"><div class="toast-body"></div><button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast" ></button></div>';
     el.querySelector(".toast-body").textContent = text;
+    el.querySelector(".btn-close").setAttribute("aria-label", t("close"));
     box.appendChild(el);
     var t = bootstrap.Toast.getOrCreateInstance(el, { delay: level === "error" ? 8000 : 4000 });
     el.addEventListener("hidden.bs.toast", function () { el.remove(); });
@@ -19,6 +22,8 @@
   function modal() { return bootstrap.Modal.getOrCreateInstance(document.getElementById("modal")); }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var s = document.getElementById("js-strings");
+    if (s) strings = JSON.parse(s.textContent);
     var initial = document.getElementById("initial-messages");
     if (initial) JSON.parse(initial.textContent).forEach(function (m) { toast(m.level, m.text); });
   });
@@ -36,10 +41,10 @@
   });
   document.body.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr.status;
-    var text = status === 403 ? "You do not have permission for this action." : status === 404 ? "Not found." : "Something went wrong (" + status + "). Please try again.";
+    var text = status === 403 ? t("forbidden") : status === 404 ? t("notFound") : t("failed") + " (" + status + ")";
     toast("error", text);
   });
-  document.body.addEventListener("htmx:sendError", function () { toast("error", "The console could not be reached. Check your connection."); });
+  document.body.addEventListener("htmx:sendError", function () { toast("error", t("offline")); });
   // Select-all checkbox in a table header, and the bulk-action bar that counts the selection.
   document.body.addEventListener("change", function (e) {
     var t = e.target;
