@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .choices import InvitationStatus, MemberType
@@ -13,8 +14,10 @@ from .models import Account, AuditRecord, Department, Invitation, Membership, Me
 
 def member_list(*, user):
     """Members of the admin's organization, with what the table shows, in two joins."""
-    return Membership.objects.restrict(user, "view").select_related(
-        "account", "department", "payer"
+    return (
+        Membership.objects.restrict(user, "view")
+        .select_related("account", "department", "payer")
+        .annotate(name_lower=Lower("name"))  # the same order on SQLite and PostgreSQL
     )
 
 
@@ -91,6 +94,7 @@ def audit_log(*, user):
 @dataclass
 class OrgSummary:
     members: int
+    accounts_used: int
     invited: int
     created: int
     pay_on_behalf: int
@@ -115,6 +119,7 @@ def organization_summary(*, user, organization) -> OrgSummary:
     ).count()
     return OrgSummary(
         members=counts["members"],
+        accounts_used=counts["members"] + 1 + pending,  # O2: admin and pending invitations count
         invited=counts["invited"],
         created=counts["created"],
         pay_on_behalf=counts["pay_on_behalf"],

@@ -18,6 +18,7 @@ class MemberTable(ConsoleTable):
     )
     name = tables.Column(
         verbose_name=_("Member name"),
+        order_by=("name_lower",),
         linkify=("organizations:member_detail", {"uin": tables.A("account__uin")}),
     )
     uin = tables.Column(accessor="account__uin", verbose_name=_("UIN"))
@@ -26,7 +27,7 @@ class MemberTable(ConsoleTable):
     payment_mode = tables.Column(
         accessor="payer", verbose_name=_("Payment mode"), order_by=("payer__name",), empty_values=()
     )
-    joined_at = tables.DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d H:i")
+    joined_at = tables.DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
     actions = tables.TemplateColumn(
         template_name="organizations/inc/member_actions.html", verbose_name="", orderable=False
     )
@@ -60,7 +61,7 @@ class MemberTable(ConsoleTable):
         if record.payer_id is None:
             return _("Self-pay") if not record.is_admin else "—"
         return format_html(
-            '{} <span class="text-body-secondary small">· {} {}</span>',
+            '{}<div class="text-body-secondary small">{} {}</div>',
             _("Pay-on-behalf"),
             _("by"),
             record.payer.name,

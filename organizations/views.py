@@ -112,7 +112,7 @@ def organization_delete(request):
         danger=True,
         on_valid=on_valid,
         success_url=reverse("home"),
-        events=("orgChanged",),
+        navigate=True,
     )
 
 
@@ -140,7 +140,7 @@ def organization_quit(request):
         danger=True,
         on_valid=on_valid,
         success_url=reverse("home"),
-        events=("orgChanged",),
+        navigate=True,
     )
 
 
@@ -223,9 +223,7 @@ def member_invite(request):
             uin=d["uin"],
             name=d["name"],
             remark=d["remark"],
-            department=Department.objects.restrict(request.user, "change")
-            .filter(pk=d["department"])
-            .first(),
+            department=_department_or_404(request, d["department"]),
             permissions=d["permissions"],
             payer=d["payer"],
             allow_quit=d["allow_quit"],
@@ -271,9 +269,7 @@ def member_create(request):
             password=d["password"],
             email=d["email"],
             remark=d["remark"],
-            department=Department.objects.restrict(request.user, "change")
-            .filter(pk=d["department"])
-            .first(),
+            department=_department_or_404(request, d["department"]),
             permissions=d["permissions"],
             payer=d["payer"],
         )
@@ -358,18 +354,13 @@ def members_move(request, uin=None):
     )
 
     def on_valid(form):
-        dept = (
-            Department.objects.restrict(request.user, "change")
-            .filter(pk=form.cleaned_data["department"])
-            .first()
-        )
+        dept = _department_or_404(request, form.cleaned_data["department"])
         moved = services.members_move(
             organization=org, uins=uins, department=dept, acting_user=request.user
         )
-        return _("Moved %(n)s member(s) to %(dept)s.") % {
-            "n": moved,
-            "dept": dept.name if dept else "?",
-        }
+        if moved == 0:
+            return _("The selected members are already in %(dept)s.") % {"dept": dept.name}
+        return _("Moved %(n)s member(s) to %(dept)s.") % {"n": moved, "dept": dept.name}
 
     return form_view(
         request,
@@ -608,10 +599,11 @@ def invitation_accept(request, pk):
         % {"org": inv.organization.display_name, "name": inv.name, "payer": payer_text},
         submit_label=_("Accept and join"),
         on_valid=on_valid,
-        success_url=reverse("organizations:invitations"),
-        events=(INVITATIONS_CHANGED,),
+        success_url=reverse("home"),
+        navigate=True,
         template="organizations/invitation_confirm.html",
         invitation=inv,
+        permission_labels=[FinancialPermission(p) for p in inv.permissions],
     )
 
 

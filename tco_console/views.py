@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -84,12 +85,15 @@ def form_view(
     template: str = "inc/modal_form.html",
     danger: bool = False,
     description: str = "",
+    navigate: bool = False,
     **extra,
 ):
     """GET shows the form (as a modal for htmx, as a page otherwise); POST calls the service.
 
     A DomainError from the service is shown on its field (or above the form) and the form is
-    re-rendered with status 422, so nothing is half-saved and the user sees why.
+    re-rendered with status 422, so nothing is half-saved and the user sees why. `navigate`
+    sends the browser to `success_url` afterwards (for actions that change what the user is,
+    such as joining or leaving an organization); the message then shows on that page.
     """
     status = 200
     if request.method == "POST":
@@ -101,6 +105,8 @@ def form_view(
                 form.add_error(field, error.message)
             else:
                 messages.success(request, message)
+                if is_partial(request) and navigate:
+                    return HttpResponse(status=204, headers={"HX-Redirect": success_url})
                 if is_partial(request):
                     return modal_success(*events)
                 return redirect(success_url)

@@ -14,9 +14,9 @@
     el.querySelector(".toast-body").textContent = text;
     el.querySelector(".btn-close").setAttribute("aria-label", t("close"));
     box.appendChild(el);
-    var t = bootstrap.Toast.getOrCreateInstance(el, { delay: level === "error" ? 8000 : 4000 });
+    var instance = bootstrap.Toast.getOrCreateInstance(el, { delay: level === "error" ? 8000 : 4000 });
     el.addEventListener("hidden.bs.toast", function () { el.remove(); });
-    t.show();
+    instance.show();
   }
   window.tcoToast = toast;
   function modal() { return bootstrap.Modal.getOrCreateInstance(document.getElementById("modal")); }
@@ -31,7 +31,6 @@
     (e.detail.value || e.detail || []).forEach(function (m) { toast(m.level, m.text); });
   });
   document.body.addEventListener("closeModal", function () { modal().hide(); });
-  document.body.addEventListener("orgChanged", function () { window.location.reload(); });
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "modal-content") {
       modal().show();
@@ -71,7 +70,9 @@
     if (e.target.name === "payment_mode") syncPayment(e.target.form);
   });
   document.body.addEventListener("htmx:load", function (e) {
-    e.detail.elt.querySelectorAll && e.detail.elt.querySelectorAll("form").forEach(syncPayment);
+    var root = e.detail.elt;
+    if (root.matches && root.matches("form")) syncPayment(root);
+    if (root.querySelectorAll) root.querySelectorAll("form").forEach(syncPayment);
   });
   document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("form").forEach(syncPayment); });
 })();
