@@ -19,6 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import inheritance
+from billing import selectors as billing
+from billing.models.choices import PayMode
 from tco_console.errors import DomainError
 
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, InvitationStatus, MemberType
@@ -496,8 +499,13 @@ def _check_financials(
     permissions: list[int],
     payer: Account | None,
     allow_quit: bool,
+    previous_payer: Account | None = None,
 ) -> None:
-    """O7, O9, O10 (entity rule): the financial settings of a member or an invitation."""
+    """O7, O9, O10, B14: the financial settings of a member or an invitation.
+
+    `previous_payer` is the member's payer before this change (None when it joins or was
+    self-paying): pay-on-behalf admission is checked when it is turned on or moved.
+    """
     has_pob = FinancialPermission.PAY_ON_BEHALF in permissions
     if has_pob and payer is None:
         raise DomainError(
@@ -510,6 +518,20 @@ def _check_financials(
             _("A payer can only be set together with the pay-on-behalf permission (7)."),
             code="FailedOperation.OrganizationPermissionIllegal",
             field="permissions",
+        )
+    switching_away = previous_payer is not None and (payer is None or payer.pk != previous_payer.pk)
+    if switching_away and member_account is not None:
+        if billing.orders_awaiting_payment(member_account, pay_mode=PayMode.ON_BEHALF).exists():
+            raise DomainError(
+                _("The member has pay-on-behalf orders awaiting payment. Pay or cancel them first."),
+                code="UnsupportedOperation.DeleteDelegatePayerNotAllow",
+                field="payer",
+            )
+    if FinancialPermission.OFFER_INHERITANCE in permissions and member_account is not None:
+        inheritance.check_inheritance(
+            account=member_account,
+            source=inheritance.inheritance_source(organization=org, payer=payer),
+            organization=org,
         )
     if member_type == MemberType.CREATED and allow_quit:
         raise DomainError(
@@ -550,6 +572,26 @@ def _check_financials(
                 "needs both verified as the same enterprise."
             ),
             code="FailedOperation.AuthInfoNotSame",
+            field="payer",
+        )
+    if previous_payer is not None and previous_payer.pk == payer.pk:
+        return  # pay-on-behalf is already on with this payer: nothing is being admitted
+    if billing.balance_of(payer).in_arrears:  # O10
+        raise DomainError(
+            _("The payer has an overdue payment (it is in arrears), so it cannot pay on behalf of members."),
+            code="UnsupportedOperation.PayerArrearsAndNoCreditAccount",
+            field="payer",
+        )
+    if member_account is not None and billing.balance_of(member_account).in_arrears:
+        raise DomainError(
+            _("The member account has an overdue payment (it is in arrears). It must top up first."),
+            code="UnsupportedOperation.MemberAccountArrears",
+            field="payer",
+        )
+    if member_account is not None and billing.orders_awaiting_payment(member_account).exists():
+        raise DomainError(
+            _("There is an ongoing order: the member has orders awaiting payment. Pay or cancel them first."),
+            code="UnsupportedOperation.OrderInProgressExisted",
             field="payer",
         )
 
@@ -818,6 +860,7 @@ def _invitation_accept(
         joined_at=now,
     )
     _open_period(membership=membership, at=now)
+    inheritance.sync_inheritance(membership)
     inv.status = InvitationStatus.ACCEPTED
     inv.responded_at = now
     inv.save(update_fields=["status", "responded_at"])
@@ -931,6 +974,7 @@ def member_create(
         joined_at=now,
     )
     _open_period(membership=membership, at=now)
+    inheritance.sync_inheritance(membership)
     audit_record(
         actor=acting_user,
         action="member.create",
@@ -976,6 +1020,7 @@ def member_update(
             permissions=perms,
             payer=payer,
             allow_quit=allow_quit,
+            previous_payer=m.payer,
         )
     changes = {}
     for field, new in (
@@ -1001,6 +1046,7 @@ def member_update(
         allow_quit,
     )
     m.save()
+    inheritance.sync_inheritance(m)
     if payer_changed:
         now = timezone.now()
         _close_period(account=m.account, at=now)
@@ -1068,6 +1114,11 @@ def members_move(
 
 def _check_can_leave(m: Membership) -> None:
     """O7: refusals shared by quit and removal."""
+    if billing.orders_awaiting_payment(m.account, pay_mode=PayMode.ON_BEHALF).exists():
+        raise DomainError(
+            _("The member has pay-on-behalf orders still to be paid. Pay or cancel them first."),
+            code="UnsupportedOperation.OrderInProgressExisted",
+        )
     if Membership.objects.filter(payer=m.account).exists():
         raise DomainError(
             _("The member pays on behalf of other members and cannot leave the organization."),
@@ -1083,6 +1134,7 @@ def _check_can_leave(m: Membership) -> None:
 def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> None:
     now = timezone.now()
     _close_period(account=m.account, at=now)
+    inheritance.drop_inheritance(account=m.account, organization=m.organization)
     audit_record(
         actor=acting_user,
         action=action,

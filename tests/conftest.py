@@ -28,6 +28,7 @@ def role_groups(request):
     if transactional:
         request.getfixturevalue("transactional_db")
         import_module("organizations.migrations.0002_role_groups").create_groups(apps, None)
+        import_module("billing.migrations.0002_ledger_guards_and_roles").add_roles(apps, None)
 
 
 @pytest.fixture
@@ -80,3 +81,13 @@ def other_org(db):
     org2, admin2 = make_org()
     m2 = join(org2, admin2, name="other-member")
     return org2, admin2, m2
+
+
+@pytest.fixture
+def catalog(db):
+    """The seeded catalog: products by code (`catalog["p_cvm"]`), with `spec(code)` helpers."""
+    from billing.catalog import ensure_catalog
+    from billing.models import Product
+
+    ensure_catalog()
+    return {p.code: p for p in Product.objects.all()}

@@ -1,1 +1,0 @@
-"""Billing models arrive with the billing-core issue (ledger, catalog, orders)."""

@@ -1,0 +1,72 @@
+"""B11 bill line items and the messages sent to accounts."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .catalog import MONEY, OwnedQuerySet
+
+
+class MessageQuerySet(OwnedQuerySet):
+    owner_field = "account"
+    permissions = {"view": "organizations.view_org", "change": "organizations.view_org"}
+from .choices import BillingMode, MessageCategory, TransactionType
+
+
+class BillLine(models.Model):
+    """B11: one bill line per payment, refund share and settlement. Refund lines are negative."""
+
+    bill_month = models.DateField(_("bill month"))
+    owner = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("billing.Product", on_delete=models.PROTECT, related_name="+")
+    resource = models.ForeignKey(
+        "billing.Resource", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    region = models.ForeignKey("billing.Region", on_delete=models.PROTECT, related_name="+")
+    billing_mode = models.CharField(_("billing mode"), max_length=12, choices=BillingMode.choices)
+    transaction_type = models.CharField(_("transaction type"), max_length=12, choices=TransactionType.choices)
+    list_cost = models.DecimalField(_("list cost"), **MONEY)
+    discount = models.DecimalField(_("discount"), **MONEY)
+    voucher_amount = models.DecimalField(_("voucher deduction"), **MONEY)
+    cash_amount = models.DecimalField(_("cash paid"), **MONEY)
+    created_at = models.DateTimeField(_("time"))
+    order = models.ForeignKey(
+        "billing.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="bill_lines"
+    )
+    journal = models.ForeignKey("billing.Journal", on_delete=models.PROTECT, related_name="bill_lines")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bill line item")
+        verbose_name_plural = _("bill line items")
+        indexes = [
+            models.Index(fields=["payer", "bill_month"], name="billline_payer_month"),
+            models.Index(fields=["owner", "bill_month"], name="billline_owner_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.bill_month:%Y-%m} {self.owner_id}/{self.payer_id} {self.cash_amount}"
+
+
+class Message(models.Model):
+    account = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="messages")
+    category = models.CharField(_("category"), max_length=16, choices=MessageCategory.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("content"), blank=True, default="")
+    order = models.ForeignKey("billing.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resource = models.ForeignKey(
+        "billing.Resource", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["account", "read_at"], name="message_unread")]
+
+    def __str__(self):
+        return self.title

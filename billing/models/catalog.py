@@ -1,0 +1,124 @@
+"""The simulated cloud: regions, products (Tencent-like codes) and their specs with list prices."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tco_console.permissions import ScopedQuerySet
+
+from .choices import BillingMode, Cycle, ResourceStatus
+
+
+class OwnedQuerySet(ScopedQuerySet):
+    """Rows that belong to one account (`owner_field`): only that account sees them."""
+
+    owner_field = "owner"
+    permissions = {"view": "billing.view_finance", "change": "billing.place_order"}
+
+    def scope(self, ctx, action):
+        return self.filter(**{f"{self.owner_field}_id": ctx.account.pk})
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class Region(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Product(models.Model):
+    code = models.CharField(_("product code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    description = models.CharField(_("description"), max_length=300, blank=True, default="")
+    sells_subscription = models.BooleanField(_("monthly subscription"), default=True)
+    sells_payg = models.BooleanField(_("pay-as-you-go"), default=False)
+    payg_cycle = models.CharField(
+        _("settlement cycle"), max_length=10, choices=Cycle.choices, blank=True, default=""
+    )
+    payg_unit = models.CharField(_("usage unit"), max_length=20, blank=True, default="")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Spec(models.Model):
+    """A configuration of a product with its list prices. `rank` orders specs for upgrades."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="specs")
+    code = models.CharField(_("spec code"), max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    rank = models.PositiveSmallIntegerField(_("rank"), default=0)
+    monthly_price = models.DecimalField(_("monthly price (CNY)"), **MONEY, null=True, blank=True)
+    payg_price = models.DecimalField(
+        _("price per cycle (CNY)"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["product", "rank", "code"]
+        verbose_name = _("spec")
+        verbose_name_plural = _("specs")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "code"], name="spec_code_unique"),
+            models.CheckConstraint(
+                condition=Q(monthly_price__isnull=True) | Q(monthly_price__gt=0),
+                name="spec_monthly_price_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(payg_price__isnull=True) | Q(payg_price__gt=0),
+                name="spec_payg_price_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.code} {self.name}"
+
+
+class Resource(models.Model):
+    """A cloud resource owned by an account: a subscription with a period, or pay-as-you-go."""
+
+    instance_id = models.CharField(_("instance ID"), max_length=24, unique=True)
+    owner = models.ForeignKey(
+        "organizations.Account", on_delete=models.PROTECT, related_name="resources"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    spec = models.ForeignKey(Spec, on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    billing_mode = models.CharField(_("billing mode"), max_length=12, choices=BillingMode.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE
+    )
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("expires"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        indexes = [models.Index(fields=["owner", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(billing_mode=BillingMode.SUBSCRIPTION) | Q(period_end__isnull=False),
+                name="subscription_has_period_end",
+            ),
+        ]
+
+    def __str__(self):
+        return self.instance_id

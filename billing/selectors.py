@@ -1,0 +1,104 @@
+"""Billing reads. Pages start from `restrict()`ed querysets; the membership rules (O7, O10) ask
+the questions at the bottom. This module imports no services, so organizations can use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from billing.models import Entry, Message, Order, Product, Resource, Spec, Voucher, Wallet
+from billing.models.choices import OrderStatus, PayMode, ResourceStatus
+from billing.money import ZERO
+
+
+@dataclass(frozen=True)
+class Balance:
+    """B2, for display: cash, credit limit, frozen and available."""
+
+    cash: Decimal
+    credit_limit: Decimal
+    frozen: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.cash + self.credit_limit - self.frozen
+
+    @property
+    def in_arrears(self) -> bool:
+        return self.cash + self.credit_limit < 0
+
+
+def balance_of(account) -> Balance:
+    wallet = Wallet.objects.filter(account=account).first()
+    if wallet is None:
+        return Balance(ZERO, ZERO, ZERO)
+    return Balance(wallet.cash, wallet.credit_limit, wallet.frozen)
+
+
+def catalog() -> list[Product]:
+    """Products with their specs, for the Products page (two queries)."""
+    return list(Product.objects.prefetch_related("specs").order_by("position", "code"))
+
+
+def subscription_specs():
+    return Spec.objects.filter(monthly_price__isnull=False, product__sells_subscription=True).select_related("product")
+
+
+def resources(*, user):
+    return Resource.objects.restrict(user, "view").select_related("product", "spec", "region")
+
+
+def orders(*, user):
+    """Every order the user's account owns or pays for."""
+    return Order.objects.restrict(user, "view").select_related("owner", "payer", "product", "spec", "region", "resource", "voucher")
+
+
+def pay_on_behalf_orders_as_payer(*, user):
+    """Pay-on-behalf order management, admin side: members' orders this account pays."""
+    return orders(user=user).filter(payer_id=user.account_id, pay_mode=PayMode.ON_BEHALF)
+
+
+def pay_on_behalf_orders_as_member(*, user):
+    """Pay-on-behalf order management, member side: its own orders paid by a payer."""
+    return orders(user=user).filter(owner_id=user.account_id, pay_mode=PayMode.ON_BEHALF)
+
+
+def own_orders(*, user):
+    """Billing Center: the orders the account placed for itself (whoever pays)."""
+    return orders(user=user).filter(owner_id=user.account_id)
+
+
+def vouchers(*, user):
+    return Voucher.objects.restrict(user, "view").select_related("product")
+
+
+def transactions(*, user):
+    """B13: the account's cash movements, including those it made for members (labelled)."""
+    return Entry.objects.restrict(user, "view").select_related("journal", "owner", "order", "resource")
+
+
+def messages(*, user):
+    return Message.objects.restrict(user, "view").select_related("order", "resource")
+
+
+def unread_message_count(*, user) -> int:
+    return Message.objects.restrict(user, "view").filter(read_at__isnull=True).count()
+
+
+# ------------------------------------------------------------------ membership rules
+
+
+def in_arrears(account) -> bool:
+    """B9/O10: cash + credit limit < 0."""
+    return balance_of(account).in_arrears
+
+
+def orders_awaiting_payment(account, *, pay_mode: str | None = None):
+    qs = Order.objects.filter(owner=account, status=OrderStatus.TO_BE_PAID)
+    if pay_mode is not None:
+        qs = qs.filter(pay_mode=pay_mode)
+    return qs
+
+
+def active_resource_count(account) -> int:
+    return Resource.objects.filter(owner=account).exclude(status=ResourceStatus.TERMINATED).count()

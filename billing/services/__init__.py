@@ -1,0 +1,32 @@
+"""Billing writes. Import services from here: `from billing import services`."""
+
+from .ledger import wallet_set_credit_limit, wallet_top_up
+from .orders import (
+    order_apply,
+    order_buy,
+    order_cancel,
+    order_downgrade,
+    order_pay,
+    order_renew,
+    order_unsubscribe,
+    order_upgrade,
+    orders_cancel_bulk,
+    orders_pay_bulk,
+    payer_of,
+)
+
+__all__ = [
+    "order_apply",
+    "order_buy",
+    "order_cancel",
+    "order_downgrade",
+    "order_pay",
+    "order_renew",
+    "order_unsubscribe",
+    "order_upgrade",
+    "orders_cancel_bulk",
+    "orders_pay_bulk",
+    "payer_of",
+    "wallet_set_credit_limit",
+    "wallet_top_up",
+]
