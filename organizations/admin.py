@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
 from tco_console.errors import DomainError
 
 from . import services
@@ -20,17 +21,6 @@ from .models import (
     Organization,
     User,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Entity)
@@ -73,7 +63,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ServiceAdmin):
     list_display = ("id", "admin_account", "member_limit", "created_at", "deleted_at")
     list_filter = ("deleted_at",)
     search_fields = ("admin_account__uin", "admin_account__name")
@@ -86,12 +76,6 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The admin wraps this view in a transaction; our services are durable transactions
-        # of their own and refuse to nest, so run the view unwrapped: the one write it makes
-        # (save_model below) is atomic by itself.
-        return self._changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # O2: the member limit is the only operator-editable field; it goes through a service.

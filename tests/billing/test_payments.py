@@ -247,3 +247,20 @@ def test_b13_payer_movements_are_labelled_with_the_member(catalog, org, admin, p
     order = buy(pob_member)
     entry = Entry.objects.get(account=admin.account, book=Book.CASH, order=order)
     assert entry.owner == pob_member.account and entry.amount == D("-150.00") and entry.balance_after == D("350.00")
+
+
+# ------------------------------------------------------------------ check_books
+
+
+def test_b1_check_books_passes_on_real_flows_and_catches_tampering(catalog, org, admin, pob_member):
+    from django.core.management import CommandError, call_command
+
+    from billing.models import Wallet
+
+    fund(admin, "1000", admin)
+    order = buy(pob_member, "S5.MEDIUM4", months=2)
+    services.order_unsubscribe(resource=Resource.objects.get(pk=order.resource_id), acting_user=pob_member)
+    call_command("check_books")
+    Wallet.objects.filter(account=admin.account).update(cash=D("999.99"))  # tamper with the cache
+    with pytest.raises(CommandError, match="problem"):
+        call_command("check_books")

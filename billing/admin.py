@@ -1,0 +1,215 @@
+"""Operators' admin for billing (A3): catalog, offers, blocklist, vouchers, credit limits and
+top-ups (through the services, so every change is a ledger journal with an audit record);
+orders, ledger, bills and messages are read-only."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
+from tco_console.errors import DomainError
+
+from . import services
+from .models import (
+    BillLine,
+    Entry,
+    InheritanceBlock,
+    Journal,
+    Message,
+    Offer,
+    OfferInheritance,
+    Order,
+    Product,
+    RefundShare,
+    Region,
+    Resource,
+    Spec,
+    Voucher,
+    Wallet,
+)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+class SpecInline(admin.TabularInline):
+    model = Spec
+    extra = 0
+    fields = ("code", "name", "rank", "monthly_price", "payg_price")
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "sells_subscription", "sells_payg", "payg_cycle", "position")
+    list_filter = ("sells_subscription", "sells_payg", "payg_cycle")
+    search_fields = ("code", "name")
+    inlines = [SpecInline]
+
+
+@admin.register(Spec)
+class SpecAdmin(admin.ModelAdmin):
+    list_display = ("product", "code", "name", "rank", "monthly_price", "payg_price")
+    list_filter = ("product",)
+    search_fields = ("code", "name")
+    list_select_related = ("product",)
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ("account", "product", "kind", "rate", "created_at")
+    list_filter = ("kind", "product")
+    search_fields = ("account__uin", "account__name")
+    raw_id_fields = ("account",)
+    list_select_related = ("account", "product")
+
+
+@admin.register(InheritanceBlock)
+class InheritanceBlockAdmin(admin.ModelAdmin):
+    list_display = ("product", "created_at")
+
+
+@admin.register(OfferInheritance)
+class OfferInheritanceAdmin(admin.ModelAdmin):
+    list_display = ("account", "source", "organization", "created_at")
+    search_fields = ("account__uin", "source__uin")
+    raw_id_fields = ("account", "source", "organization")
+    list_select_related = ("account", "source")
+
+
+class VoucherForm(forms.ModelForm):
+    class Meta:
+        model = Voucher
+        fields = ("account", "code", "face_value", "product", "min_order_amount", "valid_from", "valid_until")
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin):
+    """Operators issue vouchers; what remains of one changes only by paying orders."""
+
+    form = VoucherForm
+    list_display = ("code", "account", "face_value", "remaining", "product", "min_order_amount", "valid_until")
+    list_filter = ("product",)
+    search_fields = ("code", "account__uin")
+    raw_id_fields = ("account",)
+    list_select_related = ("account", "product")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("account", "code", "face_value", "remaining") if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.remaining = obj.face_value
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class WalletForm(forms.ModelForm):
+    top_up = forms.DecimalField(
+        label=_("Top up (CNY)"), required=False, min_value=Decimal("0.01"), max_digits=18, decimal_places=2,
+        help_text=_("Credits the account's cash with a ledger journal (for bank transfers received)."),
+    )
+
+    class Meta:
+        model = Wallet
+        fields = ("credit_limit",)
+
+
+@admin.register(Wallet)
+class WalletAdmin(ServiceAdmin):
+    form = WalletForm
+    list_display = ("account", "cash", "credit_limit", "frozen", "updated_at")
+    search_fields = ("account__uin", "account__name")
+    readonly_fields = ("account", "cash", "frozen", "updated_at")
+    list_select_related = ("account",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if "credit_limit" in form.changed_data:
+                services.wallet_set_credit_limit(
+                    account=obj.account, limit=form.cleaned_data["credit_limit"], acting_user=request.user
+                )
+            if form.cleaned_data.get("top_up"):
+                services.wallet_top_up(account=obj.account, amount=form.cleaned_data["top_up"], acting_user=request.user)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    extra = 0
+    can_delete = False
+    fields = ("book", "account", "amount", "balance_after", "owner", "order", "resource", "voucher")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Journal)
+class JournalAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "created_at", "memo", "order", "created_by")
+    list_filter = ("kind",)
+    search_fields = ("memo", "order__order_no")
+    date_hierarchy = "created_at"
+    inlines = [EntryInline]
+    list_select_related = ("order", "created_by")
+
+
+@admin.register(Entry)
+class EntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "journal", "book", "account", "amount", "balance_after", "owner")
+    list_filter = ("book",)
+    search_fields = ("account__uin", "owner__uin")
+    list_select_related = ("journal", "account", "owner")
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ("order_no", "kind", "status", "owner", "payer", "pay_mode", "product", "list_cost", "cash_amount", "created_at")
+    list_filter = ("status", "kind", "pay_mode", "product")
+    search_fields = ("order_no", "owner__uin", "payer__uin")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner", "payer", "product")
+
+
+@admin.register(RefundShare)
+class RefundShareAdmin(ReadOnlyAdmin):
+    list_display = ("refund_order", "payment_order", "account", "cash_amount", "voucher_amount")
+    list_select_related = ("refund_order", "payment_order", "account")
+
+
+@admin.register(Resource)
+class ResourceAdmin(ReadOnlyAdmin):
+    list_display = ("instance_id", "owner", "product", "spec", "region", "billing_mode", "status", "period_end")
+    list_filter = ("status", "billing_mode", "product")
+    search_fields = ("instance_id", "owner__uin")
+    list_select_related = ("owner", "product", "spec", "region")
+
+
+@admin.register(BillLine)
+class BillLineAdmin(ReadOnlyAdmin):
+    list_display = ("bill_month", "owner", "payer", "product", "transaction_type", "list_cost", "discount", "voucher_amount", "cash_amount")
+    list_filter = ("transaction_type", "billing_mode", "product")
+    search_fields = ("owner__uin", "payer__uin")
+    list_select_related = ("owner", "payer", "product")
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "account", "category", "title", "read_at")
+    list_filter = ("category",)
+    search_fields = ("title", "account__uin")
+    list_select_related = ("account",)

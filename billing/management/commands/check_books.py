@@ -1,0 +1,63 @@
+"""Verify the books (B1, B11): exit 1 and list every problem found, else say they balance.
+
+1. every journal's entries sum to zero;
+2. every wallet's cached cash equals the sum of its cash-book entries;
+3. every voucher's remaining value equals its face value less what the ledger drew from it;
+4. per journal, the bill lines' cash equals the ledger's cash movement.
+Each check is one aggregate query, so it runs on large books too.
+"""
+
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Sum
+
+from billing.models import BillLine, Entry, Voucher, Wallet
+from billing.models.choices import Book
+
+def problems():
+    for row in Entry.objects.values("journal_id").annotate(total=Sum("amount")).exclude(total=0):
+        yield f"journal {row['journal_id']} does not balance: entries sum to {row['total']}"
+
+    ledger = dict(
+        Entry.objects.filter(book=Book.CASH).values_list("account_id").annotate(total=Sum("amount"))
+    )
+    for account_id, cached in Wallet.objects.values_list("account_id", "cash"):
+        derived = ledger.pop(account_id, Decimal("0.00"))
+        if derived != cached:
+            yield f"wallet of account {account_id}: cached cash {cached} but the ledger says {derived}"
+    for account_id, derived in ledger.items():
+        yield f"account {account_id} has cash entries ({derived}) but no wallet"
+
+    drawn = dict(
+        Entry.objects.filter(book=Book.VOUCHER_FUNDING, voucher__isnull=False)
+        .values_list("voucher_id")
+        .annotate(total=Sum("amount"))
+    )
+    for pk, code, face, remaining in Voucher.objects.values_list("pk", "code", "face_value", "remaining"):
+        expected = face + drawn.get(pk, Decimal("0.00"))
+        if expected != remaining:
+            yield f"voucher {code}: remaining {remaining} but face value less ledger draws is {expected}"
+
+    bill_cash = dict(BillLine.objects.values_list("journal_id").annotate(total=Sum("cash_amount")))
+    ledger_cash = dict(
+        Entry.objects.filter(book=Book.CASH, journal_id__in=list(bill_cash))
+        .values_list("journal_id")
+        .annotate(total=Sum("amount"))
+    )
+    for journal_id, billed in bill_cash.items():
+        moved = ledger_cash.get(journal_id, Decimal("0.00"))
+        if billed + moved != 0:
+            yield f"journal {journal_id}: bill lines say {billed} cash but the ledger moved {moved}"
+
+
+class Command(BaseCommand):
+    help = "Check that the ledger balances and agrees with wallets, vouchers and bill lines."
+
+    def handle(self, *args, **options):
+        found = list(problems())
+        for problem in found:
+            self.stderr.write(problem)
+        if found:
+            raise CommandError(f"{len(found)} problem(s) in the books")
+        self.stdout.write(self.style.SUCCESS("The books balance."))

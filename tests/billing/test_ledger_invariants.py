@@ -1,0 +1,162 @@
+"""B1, B2, B6 invariants under random sequences of money and membership operations.
+
+Whatever happens (top-ups, purchases, renewals, upgrades, downgrades, unsubscribes, paying
+and cancelling, joining, quitting and payer switches, with time moving on), afterwards:
+every journal balances; every cached balance equals its ledger; no purchase took an account
+below minus its credit limit; and no payment is refunded more than it paid.
+"""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db.models import Sum
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing import services
+from billing.management.commands.check_books import problems
+from billing.models import Order, RefundShare, Resource, Spec, Wallet
+from billing.models.choices import OrderStatus, ResourceStatus
+from organizations import services as org_services
+from organizations.models import Membership
+from tco_console.errors import DomainError
+from tests.billing.helpers import D, region
+from tests.factories import UserFactory, make_org
+
+SPECS = ["S5.SMALL2", "S5.MEDIUM4", "S5.LARGE8", "S5.2XLARGE16", "PREMIUM-100", "HA-4C8G"]
+WHO = st.integers(min_value=0, max_value=2)
+
+BUY = st.tuples(st.just("buy"), WHO, st.sampled_from(SPECS), st.integers(1, 3))
+operations = st.one_of(
+    BUY,
+    BUY,
+    BUY,
+    st.tuples(st.just("topup"), st.integers(0, 3), st.decimals("0.01", "900", places=2)),
+    st.tuples(st.just("renew"), WHO, st.integers(0, 5), st.integers(1, 2)),
+    st.tuples(st.just("upgrade"), WHO, st.integers(0, 5)),
+    st.tuples(st.just("downgrade"), WHO, st.integers(0, 5)),
+    st.tuples(st.just("unsubscribe"), WHO, st.integers(0, 5)),
+    st.tuples(st.just("unsubscribe"), WHO, st.integers(0, 5)),
+    st.tuples(st.just("pay"), st.integers(0, 9)),
+    st.tuples(st.just("cancel"), st.integers(0, 9)),
+    st.tuples(st.just("join_pob"), WHO),
+    st.tuples(st.just("join_self"), WHO),
+    st.tuples(st.just("switch_self"), WHO),
+    st.tuples(st.just("switch_pob"), WHO),
+    st.tuples(st.just("quit"), WHO),
+    st.tuples(st.just("advance"), st.integers(0, 40)),
+)
+
+
+def neighbour_spec(resource, step):
+    specs = list(Spec.objects.filter(product=resource.product_id, monthly_price__isnull=False).order_by("rank"))
+    i = [s.pk for s in specs].index(resource.spec_id) + step
+    return specs[i] if 0 <= i < len(specs) else None
+
+
+def membership_of(user):
+    return Membership.objects.filter(account=user.account).first()
+
+
+def apply(op, world):
+    org, admin, users = world["org"], world["admin"], world["users"]
+    kind = op[0]
+    if kind == "topup":
+        target = ([admin, *users])[op[1]]
+        services.wallet_top_up(account=target.account, amount=op[2], acting_user=target)
+    elif kind == "buy":
+        user = users[op[1]]
+        services.order_buy(owner=user.account, acting_user=user, spec=Spec.objects.get(code=op[2]),
+                           region=region(), months=op[3])
+    elif kind in {"renew", "upgrade", "downgrade", "unsubscribe"}:
+        user = users[op[1]]
+        mine = list(Resource.objects.filter(owner=user.account).exclude(status=ResourceStatus.TERMINATED).order_by("pk"))
+        if not mine:
+            return
+        res = mine[op[2] % len(mine)]
+        if kind == "renew":
+            services.order_renew(resource=res, acting_user=user, months=op[3])
+        elif kind == "unsubscribe":
+            services.order_unsubscribe(resource=res, acting_user=user)
+        else:
+            spec = neighbour_spec(res, 1 if kind == "upgrade" else -1)
+            if spec is not None:
+                call = services.order_upgrade if kind == "upgrade" else services.order_downgrade
+                call(resource=res, acting_user=user, spec=spec)
+    elif kind in {"pay", "cancel"}:
+        waiting = list(Order.objects.filter(status=OrderStatus.TO_BE_PAID, owner__in=[u.account for u in users]).order_by("pk"))
+        if not waiting:
+            return
+        order = waiting[op[1] % len(waiting)]
+        actor = admin if order.payer_id == admin.account_id else next(u for u in users if u.account_id == order.payer_id)
+        (services.order_pay if kind == "pay" else services.order_cancel)(order=order, acting_user=actor)
+    elif kind in {"join_pob", "join_self"}:
+        user = users[op[1]]
+        if membership_of(user) is None:
+            pob = kind == "join_pob"
+            inv = org_services.invitation_send(
+                organization=org, acting_user=admin, uin=user.account.uin, name=f"u{op[1]}-{world['n']}",
+                permissions=[1, 2, 7] if pob else [1, 2], payer=org.admin_account if pob else None, allow_quit=not pob,
+            )
+            world["n"] += 1
+            org_services.invitation_accept(invitation=inv, acting_user=user)
+    elif kind in {"switch_self", "switch_pob"}:
+        m = membership_of(users[op[1]])
+        if m is not None:
+            pob = kind == "switch_pob"
+            org_services.member_update(
+                membership=m, acting_user=admin, name=m.name, remark="", permissions=[1, 2, 7] if pob else [1, 2],
+                payer=org.admin_account if pob else None, allow_quit=not pob,
+            )
+    elif kind == "quit":
+        m = membership_of(users[op[1]])
+        if m is not None:
+            org_services.member_quit(membership=m, acting_user=users[op[1]])
+
+
+COVERAGE = {"paid": 0, "refunds": 0, "pob_paid": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def the_sequences_really_move_money():
+    """Guard against a vacuous run: across all examples, money must really have moved."""
+    yield
+    assert COVERAGE["paid"] >= 20 and COVERAGE["refunds"] >= 5 and COVERAGE["pob_paid"] >= 5, COVERAGE
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(ops=st.lists(operations, min_size=8, max_size=30))
+def test_b1_b6_ledger_invariants_hold_for_any_sequence(catalog, ops):
+    org, admin = make_org()
+    world = {"org": org, "admin": admin, "users": [UserFactory(account__entity=org.admin_account.entity) for _ in range(3)], "n": 0}
+    services.wallet_set_credit_limit(account=admin.account, limit=D("300"), acting_user=admin)
+    for user in [admin, *world["users"]]:
+        services.wallet_top_up(account=user.account, amount=D("1500"), acting_user=user)
+    clock = timezone.now().replace(microsecond=0)
+    for op in ops:
+        if op[0] == "advance":
+            clock += timedelta(days=op[1])
+            continue
+        with time_machine.travel(clock, tick=False):
+            try:
+                apply(op, world)
+            except DomainError:
+                pass  # a refusal changes nothing; the invariants below prove it
+        clock += timedelta(minutes=7)
+
+    mine = Order.objects.filter(owner__in=[u.account for u in world["users"]])
+    COVERAGE["paid"] += mine.filter(status=OrderStatus.PAID).count()
+    COVERAGE["pob_paid"] += mine.filter(status=OrderStatus.PAID, payer=admin.account).count()
+    COVERAGE["refunds"] += RefundShare.objects.filter(refund_order__in=mine).count()
+    assert list(problems()) == []  # journals balance; caches, vouchers and bills agree with the ledger
+    for wallet in Wallet.objects.all():
+        assert wallet.cash + wallet.credit_limit >= 0, wallet  # no purchase went past the credit limit
+    for payment in Order.objects.filter(refunded_shares__isnull=False).distinct():
+        refunded = payment.refunded_shares.aggregate(c=Sum("cash_amount"), v=Sum("voucher_amount"))
+        assert refunded["c"] <= payment.charged and refunded["v"] <= payment.voucher_amount
+    paid_by = dict(Order.objects.filter(status=OrderStatus.PAID).values_list("payer").annotate(s=Sum("cash_amount") + Sum("credit_amount")))
+    for account_id, refunded in RefundShare.objects.values_list("account").annotate(s=Sum("cash_amount")):
+        assert refunded <= paid_by.get(account_id, D(0))  # refunds to each payer ≤ what it paid
