@@ -264,3 +264,16 @@ def test_b1_check_books_passes_on_real_flows_and_catches_tampering(catalog, org,
     Wallet.objects.filter(account=admin.account).update(cash=D("999.99"))  # tamper with the cache
     with pytest.raises(CommandError, match="problem"):
         call_command("check_books")
+
+
+def test_b3_upgrade_price_worked_example_from_docs(catalog, org, admin):
+    """docs/pricing.md: 150 → 300 a month with 12 days 6 hours left is 61.25; a 0.90 contract
+    offer takes 6.13 off (6.125 half-up) and the payer pays 55.12."""
+    from billing.services import pricing
+
+    now = timezone.now()
+    list_cost = pricing.upgrade_list_cost(spec("S5.MEDIUM4"), spec("S5.LARGE8"), now + timedelta(days=12, hours=6), now)
+    assert list_cost == D("61.25")
+    Offer.objects.create(account=admin.account, product=None, kind=OfferKind.CONTRACT, rate=D("0.90"))
+    p = pricing.price(admin.account, catalog["p_cvm"], list_cost)
+    assert (p.discount, p.payable) == (D("6.13"), D("55.12"))

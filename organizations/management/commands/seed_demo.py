@@ -123,6 +123,12 @@ class Command(BaseCommand):
                 allow_quit=True,
             )
 
+        from billing.demo import seed_billing
+
+        selfpay = User.objects.get(username="selfpay")
+        if seed_billing(org, admin_user, selfpay_user=selfpay):
+            self.stdout.write("Billing history written (orders, refunds, vouchers, offers).")
+
         if not User.objects.filter(username="operator").exists():
             User.objects.create_superuser("operator", "operator@tco.example", PASSWORD)
 
