@@ -84,7 +84,15 @@ class OfferInheritanceAdmin(admin.ModelAdmin):
 class VoucherForm(forms.ModelForm):
     class Meta:
         model = Voucher
-        fields = ("account", "code", "face_value", "product", "min_order_amount", "valid_from", "valid_until")
+        fields = (
+            "account",
+            "code",
+            "face_value",
+            "product",
+            "min_order_amount",
+            "valid_from",
+            "valid_until",
+        )
 
 
 @admin.register(Voucher)
@@ -92,7 +100,15 @@ class VoucherAdmin(admin.ModelAdmin):
     """Operators issue vouchers; what remains of one changes only by paying orders."""
 
     form = VoucherForm
-    list_display = ("code", "account", "face_value", "remaining", "product", "min_order_amount", "valid_until")
+    list_display = (
+        "code",
+        "account",
+        "face_value",
+        "remaining",
+        "product",
+        "min_order_amount",
+        "valid_until",
+    )
     list_filter = ("product",)
     search_fields = ("code", "account__uin")
     raw_id_fields = ("account",)
@@ -112,8 +128,14 @@ class VoucherAdmin(admin.ModelAdmin):
 
 class WalletForm(forms.ModelForm):
     top_up = forms.DecimalField(
-        label=_("Top up (CNY)"), required=False, min_value=Decimal("0.01"), max_digits=18, decimal_places=2,
-        help_text=_("Credits the account's cash with a ledger journal (for bank transfers received)."),
+        label=_("Top up (CNY)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=18,
+        decimal_places=2,
+        help_text=_(
+            "Credits the account's cash with a ledger journal (for bank transfers received)."
+        ),
     )
 
     class Meta:
@@ -139,10 +161,16 @@ class WalletAdmin(ServiceAdmin):
         try:
             if "credit_limit" in form.changed_data:
                 services.wallet_set_credit_limit(
-                    account=obj.account, limit=form.cleaned_data["credit_limit"], acting_user=request.user
+                    account=obj.account,
+                    limit=form.cleaned_data["credit_limit"],
+                    acting_user=request.user,
                 )
             if form.cleaned_data.get("top_up"):
-                services.wallet_top_up(account=obj.account, amount=form.cleaned_data["top_up"], acting_user=request.user)
+                services.wallet_top_up(
+                    account=obj.account,
+                    amount=form.cleaned_data["top_up"],
+                    acting_user=request.user,
+                )
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
 
@@ -178,7 +206,18 @@ class EntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ("order_no", "kind", "status", "owner", "payer", "pay_mode", "product", "list_cost", "cash_amount", "created_at")
+    list_display = (
+        "order_no",
+        "kind",
+        "status",
+        "owner",
+        "payer",
+        "pay_mode",
+        "product",
+        "list_cost",
+        "cash_amount",
+        "created_at",
+    )
     list_filter = ("status", "kind", "pay_mode", "product")
     search_fields = ("order_no", "owner__uin", "payer__uin")
     date_hierarchy = "created_at"
@@ -193,7 +232,16 @@ class RefundShareAdmin(ReadOnlyAdmin):
 
 @admin.register(Resource)
 class ResourceAdmin(ReadOnlyAdmin):
-    list_display = ("instance_id", "owner", "product", "spec", "region", "billing_mode", "status", "period_end")
+    list_display = (
+        "instance_id",
+        "owner",
+        "product",
+        "spec",
+        "region",
+        "billing_mode",
+        "status",
+        "period_end",
+    )
     list_filter = ("status", "billing_mode", "product")
     search_fields = ("instance_id", "owner__uin")
     list_select_related = ("owner", "product", "spec", "region")
@@ -201,7 +249,17 @@ class ResourceAdmin(ReadOnlyAdmin):
 
 @admin.register(BillLine)
 class BillLineAdmin(ReadOnlyAdmin):
-    list_display = ("bill_month", "owner", "payer", "product", "transaction_type", "list_cost", "discount", "voucher_amount", "cash_amount")
+    list_display = (
+        "bill_month",
+        "owner",
+        "payer",
+        "product",
+        "transaction_type",
+        "list_cost",
+        "discount",
+        "voucher_amount",
+        "cash_amount",
+    )
     list_filter = ("transaction_type", "billing_mode", "product")
     search_fields = ("owner__uin", "payer__uin")
     list_select_related = ("owner", "payer", "product")

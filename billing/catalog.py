@@ -23,33 +23,87 @@ REGIONS = [
 # code, name, description, subscription?, pay-as-you-go?, cycle, unit, specs
 # spec: code, name, monthly price (subscription), price per cycle (pay-as-you-go)
 PRODUCTS = [
-    ("p_cvm", "Cloud Virtual Machine", "Elastic compute instances (CVM).", True, True, Cycle.HOURLY, "instance-hour", [
-        ("S5.SMALL2", "S5 · 1 vCPU · 2 GiB", D("65.00"), D("0.1200")),
-        ("S5.MEDIUM4", "S5 · 2 vCPU · 4 GiB", D("150.00"), D("0.2800")),
-        ("S5.LARGE8", "S5 · 4 vCPU · 8 GiB", D("300.00"), D("0.5500")),
-        ("S5.2XLARGE16", "S5 · 8 vCPU · 16 GiB", D("600.00"), D("1.1000")),
-    ]),
-    ("p_cbs", "Cloud Block Storage", "Persistent block storage for CVM (CBS).", True, False, "", "", [
-        ("PREMIUM-100", "Premium cloud disk · 100 GB", D("35.00"), None),
-        ("PREMIUM-500", "Premium cloud disk · 500 GB", D("175.00"), None),
-        ("SSD-200", "SSD cloud disk · 200 GB", D("160.00"), None),
-    ]),
-    ("p_cdb", "TencentDB for MySQL", "Managed MySQL databases (CDB).", True, False, "", "", [
-        ("BASIC-2C4G", "Basic · 2 cores · 4 GB · 100 GB", D("298.00"), None),
-        ("HA-4C8G", "Two-node HA · 4 cores · 8 GB · 200 GB", D("796.00"), None),
-        ("HA-8C16G", "Two-node HA · 8 cores · 16 GB · 400 GB", D("1592.00"), None),
-    ]),
-    ("p_clb", "Cloud Load Balancer", "Layer-4/7 load balancing (CLB).", False, True, Cycle.HOURLY, "instance-hour", [
-        ("CLB-STANDARD", "Standard instance", None, D("0.0200")),
-        ("CLB-PERFORMANCE", "Performance instance · LCU included", None, D("0.2100")),
-    ]),
-    ("p_cos", "Cloud Object Storage", "Object storage (COS), billed daily.", False, True, Cycle.DAILY, "GB-day", [
-        ("COS-STANDARD", "Standard storage · per 100 GB-day", None, D("0.3300")),
-        ("COS-IA", "Infrequent access · per 100 GB-day", None, D("0.2000")),
-    ]),
-    ("p_cdn", "Content Delivery Network", "Global acceleration (CDN), billed monthly.", False, True, Cycle.MONTHLY, "TB", [
-        ("CDN-TRAFFIC", "Chinese mainland traffic · per TB", None, D("210.0000")),
-    ]),
+    (
+        "p_cvm",
+        "Cloud Virtual Machine",
+        "Elastic compute instances (CVM).",
+        True,
+        True,
+        Cycle.HOURLY,
+        "instance-hour",
+        [
+            ("S5.SMALL2", "S5 · 1 vCPU · 2 GiB", D("65.00"), D("0.1200")),
+            ("S5.MEDIUM4", "S5 · 2 vCPU · 4 GiB", D("150.00"), D("0.2800")),
+            ("S5.LARGE8", "S5 · 4 vCPU · 8 GiB", D("300.00"), D("0.5500")),
+            ("S5.2XLARGE16", "S5 · 8 vCPU · 16 GiB", D("600.00"), D("1.1000")),
+        ],
+    ),
+    (
+        "p_cbs",
+        "Cloud Block Storage",
+        "Persistent block storage for CVM (CBS).",
+        True,
+        False,
+        "",
+        "",
+        [
+            ("PREMIUM-100", "Premium cloud disk · 100 GB", D("35.00"), None),
+            ("PREMIUM-500", "Premium cloud disk · 500 GB", D("175.00"), None),
+            ("SSD-200", "SSD cloud disk · 200 GB", D("160.00"), None),
+        ],
+    ),
+    (
+        "p_cdb",
+        "TencentDB for MySQL",
+        "Managed MySQL databases (CDB).",
+        True,
+        False,
+        "",
+        "",
+        [
+            ("BASIC-2C4G", "Basic · 2 cores · 4 GB · 100 GB", D("298.00"), None),
+            ("HA-4C8G", "Two-node HA · 4 cores · 8 GB · 200 GB", D("796.00"), None),
+            ("HA-8C16G", "Two-node HA · 8 cores · 16 GB · 400 GB", D("1592.00"), None),
+        ],
+    ),
+    (
+        "p_clb",
+        "Cloud Load Balancer",
+        "Layer-4/7 load balancing (CLB).",
+        False,
+        True,
+        Cycle.HOURLY,
+        "instance-hour",
+        [
+            ("CLB-STANDARD", "Standard instance", None, D("0.0200")),
+            ("CLB-PERFORMANCE", "Performance instance · LCU included", None, D("0.2100")),
+        ],
+    ),
+    (
+        "p_cos",
+        "Cloud Object Storage",
+        "Object storage (COS), billed daily.",
+        False,
+        True,
+        Cycle.DAILY,
+        "GB-day",
+        [
+            ("COS-STANDARD", "Standard storage · per 100 GB-day", None, D("0.3300")),
+            ("COS-IA", "Infrequent access · per 100 GB-day", None, D("0.2000")),
+        ],
+    ),
+    (
+        "p_cdn",
+        "Content Delivery Network",
+        "Global acceleration (CDN), billed monthly.",
+        False,
+        True,
+        Cycle.MONTHLY,
+        "TB",
+        [
+            ("CDN-TRAFFIC", "Chinese mainland traffic · per TB", None, D("210.0000")),
+        ],
+    ),
 ]
 
 
@@ -61,12 +115,23 @@ def ensure_catalog() -> None:
         product, _ = Product.objects.update_or_create(
             code=code,
             defaults={
-                "name": name, "description": description, "sells_subscription": sub, "sells_payg": payg,
-                "payg_cycle": cycle, "payg_unit": unit, "position": position,
+                "name": name,
+                "description": description,
+                "sells_subscription": sub,
+                "sells_payg": payg,
+                "payg_cycle": cycle,
+                "payg_unit": unit,
+                "position": position,
             },
         )
         for rank, (spec_code, spec_name, monthly, per_cycle) in enumerate(specs):
             Spec.objects.update_or_create(
-                product=product, code=spec_code,
-                defaults={"name": spec_name, "rank": rank, "monthly_price": monthly, "payg_price": per_cycle},
+                product=product,
+                code=spec_code,
+                defaults={
+                    "name": spec_name,
+                    "rank": rank,
+                    "monthly_price": monthly,
+                    "payg_price": per_cycle,
+                },
             )

@@ -39,7 +39,9 @@ def _user_of(membership: Membership) -> User:
 
 
 def _members(org) -> dict[str, Membership]:
-    return {m.name: m for m in Membership.objects.filter(organization=org).select_related("account")}
+    return {
+        m.name: m for m in Membership.objects.filter(organization=org).select_related("account")
+    }
 
 
 def seed_billing(org, admin_user, *, selfpay_user) -> bool:
@@ -53,21 +55,41 @@ def seed_billing(org, admin_user, *, selfpay_user) -> bool:
     start = timezone.now() - timedelta(days=150)
 
     with time_machine.travel(start, tick=False):
-        Offer.objects.get_or_create(account=admin, product=None, kind=OfferKind.CONTRACT, defaults={"rate": D("0.90")})
-        Offer.objects.get_or_create(account=selfpay_user.account, product=None, kind=OfferKind.REBATE, defaults={"rate": D("0.95")})
+        Offer.objects.get_or_create(
+            account=admin, product=None, kind=OfferKind.CONTRACT, defaults={"rate": D("0.90")}
+        )
+        Offer.objects.get_or_create(
+            account=selfpay_user.account,
+            product=None,
+            kind=OfferKind.REBATE,
+            defaults={"rate": D("0.95")},
+        )
         Voucher.objects.get_or_create(
             code="ACME-WELCOME-800",
-            defaults={"account": admin, "face_value": D("800"), "remaining": D("800"), "valid_from": start,
-                      "valid_until": start + timedelta(days=365)},
+            defaults={
+                "account": admin,
+                "face_value": D("800"),
+                "remaining": D("800"),
+                "valid_from": start,
+                "valid_until": start + timedelta(days=365),
+            },
         )
         Voucher.objects.get_or_create(
             code="ACME-CDB-300",
-            defaults={"account": admin, "face_value": D("300"), "remaining": D("300"), "valid_from": start,
-                      "valid_until": start + timedelta(days=400), "product": Spec.objects.get(code="HA-4C8G").product,
-                      "min_order_amount": D("1000")},
+            defaults={
+                "account": admin,
+                "face_value": D("300"),
+                "remaining": D("300"),
+                "valid_from": start,
+                "valid_until": start + timedelta(days=400),
+                "product": Spec.objects.get(code="HA-4C8G").product,
+                "min_order_amount": D("1000"),
+            },
         )
         services.wallet_top_up(account=admin, amount=D("26000"), acting_user=admin_user)
-        services.wallet_top_up(account=selfpay_user.account, amount=D("3000"), acting_user=selfpay_user)
+        services.wallet_top_up(
+            account=selfpay_user.account, amount=D("3000"), acting_user=selfpay_user
+        )
 
     moment = start + timedelta(hours=3)
     for name, spec_code, months in PURCHASES:
@@ -75,13 +97,23 @@ def seed_billing(org, admin_user, *, selfpay_user) -> bool:
         if member is None:
             continue
         with time_machine.travel(moment, tick=False):
-            services.order_buy(owner=member.account, acting_user=_user_of(member), spec=Spec.objects.get(code=spec_code),
-                               region=region, months=months)
+            services.order_buy(
+                owner=member.account,
+                acting_user=_user_of(member),
+                spec=Spec.objects.get(code=spec_code),
+                region=region,
+                months=months,
+            )
         moment += timedelta(days=2, hours=5)
 
     with time_machine.travel(start + timedelta(days=20), tick=False):
-        services.order_buy(owner=selfpay_user.account, acting_user=selfpay_user, spec=Spec.objects.get(code="S5.LARGE8"),
-                           region=region, months=6)
+        services.order_buy(
+            owner=selfpay_user.account,
+            acting_user=selfpay_user,
+            spec=Spec.objects.get(code="S5.LARGE8"),
+            region=region,
+            months=6,
+        )
     # Monthly top-ups, upgrades, renewals and an unsubscribe over the months.
     for month in range(1, 5):
         with time_machine.travel(start + timedelta(days=30 * month), tick=False):
@@ -92,16 +124,27 @@ def seed_billing(org, admin_user, *, selfpay_user) -> bool:
     _change(members, "member-pob", start + timedelta(days=88), "renew", 3)
     _change(members, "k8s-shared", start + timedelta(days=100), "unsubscribe", None)
 
-    # Today: the payer is short, so the big purchases wait to be paid; a small one still goes through.
+    # Today: the payer is short, so the big purchases wait to be paid; a small one goes through.
     with time_machine.travel(timezone.now() - timedelta(days=2), tick=False):
         for name, spec_code, months in (
-            ("member-pob", "HA-4C8G", 12), ("platform-ci", "S5.MEDIUM4", 1), ("eng-tools", "HA-8C16G", 12),
+            ("member-pob", "HA-4C8G", 12),
+            ("platform-ci", "S5.MEDIUM4", 1),
+            ("eng-tools", "HA-8C16G", 12),
         ):
             member = members.get(name)
             if member is not None:
-                services.order_buy(owner=member.account, acting_user=_user_of(member),
-                                   spec=Spec.objects.get(code=spec_code), region=region, months=months)
-    pending = Order.objects.filter(owner=members["member-pob"].account, status="to_be_paid").first() if "member-pob" in members else None
+                services.order_buy(
+                    owner=member.account,
+                    acting_user=_user_of(member),
+                    spec=Spec.objects.get(code=spec_code),
+                    region=region,
+                    months=months,
+                )
+    pending = (
+        Order.objects.filter(owner=members["member-pob"].account, status="to_be_paid").first()
+        if "member-pob" in members
+        else None
+    )
     if pending is not None:
         services.order_apply(order=pending, acting_user=_user_of(members["member-pob"]))
     return True
@@ -111,16 +154,24 @@ def _change(members, name, when, kind, arg):
     member = members.get(name)
     if member is None:
         return
-    resource = Resource.objects.filter(owner=member.account).exclude(status=ResourceStatus.TERMINATED).first()
+    resource = (
+        Resource.objects.filter(owner=member.account)
+        .exclude(status=ResourceStatus.TERMINATED)
+        .first()
+    )
     if resource is None:
         return
     user = _user_of(member)
     with time_machine.travel(when, tick=False):
         try:
             if kind == "upgrade":
-                services.order_upgrade(resource=resource, acting_user=user, spec=Spec.objects.get(code=arg))
+                services.order_upgrade(
+                    resource=resource, acting_user=user, spec=Spec.objects.get(code=arg)
+                )
             elif kind == "downgrade":
-                services.order_downgrade(resource=resource, acting_user=user, spec=Spec.objects.get(code=arg))
+                services.order_downgrade(
+                    resource=resource, acting_user=user, spec=Spec.objects.get(code=arg)
+                )
             elif kind == "renew":
                 services.order_renew(resource=resource, acting_user=user, months=arg)
             else:

@@ -28,7 +28,10 @@ def check_inheritance(*, account, source, organization) -> None:
         )
     if OfferInheritance.objects.filter(account=source).exists():
         raise DomainError(
-            _("The payer itself inherits offers from another account, so its offers cannot be inherited."),
+            _(
+                "The payer itself inherits offers from another account, "
+                "so its offers cannot be inherited."
+            ),
             code="UnsupportedOperation.OwnerDiscountInheritExisted",
             field="permissions",
         )
@@ -44,7 +47,9 @@ def sync_inheritance(membership) -> None:
     """Create, move or remove the member's inheritance to match permission 6. Call inside the
     membership service's transaction, after check_inheritance passed."""
     existing = OfferInheritance.objects.filter(account_id=membership.account_id).first()
-    wants = not membership.is_admin and FinancialPermission.OFFER_INHERITANCE in membership.permissions
+    wants = (
+        not membership.is_admin and FinancialPermission.OFFER_INHERITANCE in membership.permissions
+    )
     if not wants:
         if existing is not None and existing.organization_id == membership.organization_id:
             existing.delete()

@@ -41,7 +41,9 @@ def catalog() -> list[Product]:
 
 
 def subscription_specs():
-    return Spec.objects.filter(monthly_price__isnull=False, product__sells_subscription=True).select_related("product")
+    return Spec.objects.filter(
+        monthly_price__isnull=False, product__sells_subscription=True
+    ).select_related("product")
 
 
 def resources(*, user):
@@ -50,7 +52,9 @@ def resources(*, user):
 
 def orders(*, user):
     """Every order the user's account owns or pays for."""
-    return Order.objects.restrict(user, "view").select_related("owner", "payer", "product", "spec", "region", "resource", "voucher")
+    return Order.objects.restrict(user, "view").select_related(
+        "owner", "payer", "product", "spec", "region", "resource", "voucher"
+    )
 
 
 def pay_on_behalf_orders_as_payer(*, user):
@@ -74,7 +78,9 @@ def vouchers(*, user):
 
 def transactions(*, user):
     """B13: the account's cash movements, including those it made for members (labelled)."""
-    return Entry.objects.restrict(user, "view").select_related("journal", "owner", "order", "resource")
+    return Entry.objects.restrict(user, "view").select_related(
+        "journal", "owner", "order", "resource"
+    )
 
 
 def messages(*, user):

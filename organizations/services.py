@@ -520,13 +520,16 @@ def _check_financials(
             field="permissions",
         )
     switching_away = previous_payer is not None and (payer is None or payer.pk != previous_payer.pk)
-    if switching_away and member_account is not None:
-        if billing.orders_awaiting_payment(member_account, pay_mode=PayMode.ON_BEHALF).exists():
-            raise DomainError(
-                _("The member has pay-on-behalf orders awaiting payment. Pay or cancel them first."),
-                code="UnsupportedOperation.DeleteDelegatePayerNotAllow",
-                field="payer",
-            )
+    if (
+        switching_away
+        and member_account is not None
+        and billing.orders_awaiting_payment(member_account, pay_mode=PayMode.ON_BEHALF).exists()
+    ):
+        raise DomainError(
+            _("The member has pay-on-behalf orders awaiting payment. Pay or cancel them first."),
+            code="UnsupportedOperation.DeleteDelegatePayerNotAllow",
+            field="payer",
+        )
     if FinancialPermission.OFFER_INHERITANCE in permissions and member_account is not None:
         inheritance.check_inheritance(
             account=member_account,
@@ -578,19 +581,28 @@ def _check_financials(
         return  # pay-on-behalf is already on with this payer: nothing is being admitted
     if billing.balance_of(payer).in_arrears:  # O10
         raise DomainError(
-            _("The payer has an overdue payment (it is in arrears), so it cannot pay on behalf of members."),
+            _(
+                "The payer has an overdue payment (it is in arrears), "
+                "so it cannot pay on behalf of members."
+            ),
             code="UnsupportedOperation.PayerArrearsAndNoCreditAccount",
             field="payer",
         )
     if member_account is not None and billing.balance_of(member_account).in_arrears:
         raise DomainError(
-            _("The member account has an overdue payment (it is in arrears). It must top up first."),
+            _(
+                "The member account has an overdue payment (it is in arrears). "
+                "It must top up first."
+            ),
             code="UnsupportedOperation.MemberAccountArrears",
             field="payer",
         )
     if member_account is not None and billing.orders_awaiting_payment(member_account).exists():
         raise DomainError(
-            _("There is an ongoing order: the member has orders awaiting payment. Pay or cancel them first."),
+            _(
+                "There is an ongoing order: the member has orders awaiting payment. "
+                "Pay or cancel them first."
+            ),
             code="UnsupportedOperation.OrderInProgressExisted",
             field="payer",
         )

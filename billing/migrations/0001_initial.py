@@ -6,387 +6,1179 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0002_role_groups'),
+        ("organizations", "0002_role_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='product code')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('description', models.CharField(blank=True, default='', max_length=300, verbose_name='description')),
-                ('sells_subscription', models.BooleanField(default=True, verbose_name='monthly subscription')),
-                ('sells_payg', models.BooleanField(default=False, verbose_name='pay-as-you-go')),
-                ('payg_cycle', models.CharField(blank=True, choices=[('hourly', 'Hourly'), ('daily', 'Daily'), ('monthly', 'Monthly')], default='', max_length=10, verbose_name='settlement cycle')),
-                ('payg_unit', models.CharField(blank=True, default='', max_length=20, verbose_name='usage unit')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="product code")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "description",
+                    models.CharField(
+                        blank=True, default="", max_length=300, verbose_name="description"
+                    ),
+                ),
+                (
+                    "sells_subscription",
+                    models.BooleanField(default=True, verbose_name="monthly subscription"),
+                ),
+                ("sells_payg", models.BooleanField(default=False, verbose_name="pay-as-you-go")),
+                (
+                    "payg_cycle",
+                    models.CharField(
+                        blank=True,
+                        choices=[("hourly", "Hourly"), ("daily", "Daily"), ("monthly", "Monthly")],
+                        default="",
+                        max_length=10,
+                        verbose_name="settlement cycle",
+                    ),
+                ),
+                (
+                    "payg_unit",
+                    models.CharField(
+                        blank=True, default="", max_length=20, verbose_name="usage unit"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
-                'ordering': ['position', 'code'],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+                "ordering": ["position", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=60, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'region',
-                'verbose_name_plural': 'regions',
-                'ordering': ['code'],
+                "verbose_name": "region",
+                "verbose_name_plural": "regions",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_no', models.CharField(max_length=24, unique=True, verbose_name='order number')),
-                ('kind', models.CharField(choices=[('new', 'New purchase'), ('renew', 'Renewal'), ('upgrade', 'Upgrade'), ('downgrade', 'Downgrade'), ('unsubscribe', 'Unsubscribe')], max_length=12, verbose_name='type')),
-                ('status', models.CharField(choices=[('to_be_paid', 'To be paid'), ('paid', 'Paid'), ('cancelled', 'Cancelled'), ('refunded', 'Refunded')], max_length=12, verbose_name='status')),
-                ('pay_mode', models.CharField(choices=[('self', 'Self-pay'), ('behalf', 'Pay on behalf')], max_length=8, verbose_name='payment method')),
-                ('months', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='months')),
-                ('list_cost', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='list cost')),
-                ('discount', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='discount')),
-                ('discount_rate', models.DecimalField(decimal_places=4, default=1, max_digits=5, verbose_name='rate paid')),
-                ('voucher_amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='voucher')),
-                ('cash_amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='cash')),
-                ('credit_amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='credit')),
-                ('refund_amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='refund')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('applied_at', models.DateTimeField(blank=True, null=True, verbose_name='applied for pay-on-behalf')),
-                ('paid_at', models.DateTimeField(blank=True, null=True, verbose_name='paid')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled or refunded')),
-                ('idempotency_key', models.CharField(blank=True, max_length=80, null=True)),
-                ('offer_source', models.ForeignKey(blank=True, help_text='Whose offer priced the order (the owner, or the account it inherits from).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='organizations.account', verbose_name='owner')),
-                ('payer', models.ForeignKey(help_text='Who pays (or was refunded): the owner, or its payer in pay-on-behalf mode.', on_delete=django.db.models.deletion.PROTECT, related_name='paid_orders', to='organizations.account', verbose_name='payer')),
-                ('placed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.product')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "order_no",
+                    models.CharField(max_length=24, unique=True, verbose_name="order number"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new", "New purchase"),
+                            ("renew", "Renewal"),
+                            ("upgrade", "Upgrade"),
+                            ("downgrade", "Downgrade"),
+                            ("unsubscribe", "Unsubscribe"),
+                        ],
+                        max_length=12,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("to_be_paid", "To be paid"),
+                            ("paid", "Paid"),
+                            ("cancelled", "Cancelled"),
+                            ("refunded", "Refunded"),
+                        ],
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "pay_mode",
+                    models.CharField(
+                        choices=[("self", "Self-pay"), ("behalf", "Pay on behalf")],
+                        max_length=8,
+                        verbose_name="payment method",
+                    ),
+                ),
+                (
+                    "months",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="months"),
+                ),
+                (
+                    "list_cost",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="list cost"),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="discount"
+                    ),
+                ),
+                (
+                    "discount_rate",
+                    models.DecimalField(
+                        decimal_places=4, default=1, max_digits=5, verbose_name="rate paid"
+                    ),
+                ),
+                (
+                    "voucher_amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="voucher"
+                    ),
+                ),
+                (
+                    "cash_amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="cash"
+                    ),
+                ),
+                (
+                    "credit_amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="credit"
+                    ),
+                ),
+                (
+                    "refund_amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="refund"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                (
+                    "applied_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="applied for pay-on-behalf"
+                    ),
+                ),
+                ("paid_at", models.DateTimeField(blank=True, null=True, verbose_name="paid")),
+                (
+                    "closed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="cancelled or refunded"
+                    ),
+                ),
+                ("idempotency_key", models.CharField(blank=True, max_length=80, null=True)),
+                (
+                    "offer_source",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Whose offer priced the order (the owner, or the account it inherits from).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="organizations.account",
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        help_text="Who pays (or was refunded): the owner, or its payer in pay-on-behalf mode.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="paid_orders",
+                        to="organizations.account",
+                        verbose_name="payer",
+                    ),
+                ),
+                (
+                    "placed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.product",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('manage_finance', 'Can pay, cancel and top up'), ('view_finance', 'Can view orders, balances and bills'), ('place_order', 'Can buy and change resources')],
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("manage_finance", "Can pay, cancel and top up"),
+                    ("view_finance", "Can view orders, balances and bills"),
+                    ("place_order", "Can buy and change resources"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Journal',
+            name="Journal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('topup', 'Top-up'), ('payment', 'Payment'), ('refund', 'Refund'), ('settlement', 'Usage settlement'), ('adjustment', 'Adjustment')], max_length=12, verbose_name='type')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='time')),
-                ('memo', models.CharField(blank=True, default='', max_length=200, verbose_name='memo')),
-                ('idempotency_key', models.CharField(blank=True, max_length=80, null=True, unique=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='journals', to='billing.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("topup", "Top-up"),
+                            ("payment", "Payment"),
+                            ("refund", "Refund"),
+                            ("settlement", "Usage settlement"),
+                            ("adjustment", "Adjustment"),
+                        ],
+                        max_length=12,
+                        verbose_name="type",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="time")),
+                (
+                    "memo",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="memo"),
+                ),
+                (
+                    "idempotency_key",
+                    models.CharField(blank=True, max_length=80, null=True, unique=True),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="journals",
+                        to="billing.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'journal',
-                'verbose_name_plural': 'journals',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "journal",
+                "verbose_name_plural": "journals",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='InheritanceBlock',
+            name="InheritanceBlock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('product', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "product",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'offer-inheritance blocklist entry',
-                'verbose_name_plural': 'offer-inheritance blocklist',
+                "verbose_name": "offer-inheritance blocklist entry",
+                "verbose_name_plural": "offer-inheritance blocklist",
             },
         ),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instance_id', models.CharField(max_length=24, unique=True, verbose_name='instance ID')),
-                ('billing_mode', models.CharField(choices=[('subscription', 'Monthly subscription'), ('payg', 'Pay-as-you-go')], max_length=12, verbose_name='billing mode')),
-                ('status', models.CharField(choices=[('active', 'Running'), ('suspended', 'Suspended'), ('expired', 'Expired'), ('terminated', 'Terminated')], default='active', max_length=12, verbose_name='status')),
-                ('period_start', models.DateTimeField(verbose_name='period start')),
-                ('period_end', models.DateTimeField(blank=True, null=True, verbose_name='expires')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended at')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='resources', to='organizations.account')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.product')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "instance_id",
+                    models.CharField(max_length=24, unique=True, verbose_name="instance ID"),
+                ),
+                (
+                    "billing_mode",
+                    models.CharField(
+                        choices=[
+                            ("subscription", "Monthly subscription"),
+                            ("payg", "Pay-as-you-go"),
+                        ],
+                        max_length=12,
+                        verbose_name="billing mode",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Running"),
+                            ("suspended", "Suspended"),
+                            ("expired", "Expired"),
+                            ("terminated", "Terminated"),
+                        ],
+                        default="active",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("period_start", models.DateTimeField(verbose_name="period start")),
+                ("period_end", models.DateTimeField(blank=True, null=True, verbose_name="expires")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended at")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resources",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.product",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'resource',
-                'verbose_name_plural': 'resources',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "resource",
+                "verbose_name_plural": "resources",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='resource',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='billing.resource'),
+            model_name="order",
+            name="resource",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="billing.resource",
+            ),
         ),
         migrations.CreateModel(
-            name='Spec',
+            name="Spec",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, verbose_name='spec code')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('rank', models.PositiveSmallIntegerField(default=0, verbose_name='rank')),
-                ('monthly_price', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='monthly price (CNY)')),
-                ('payg_price', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True, verbose_name='price per cycle (CNY)')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='specs', to='billing.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, verbose_name="spec code")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("rank", models.PositiveSmallIntegerField(default=0, verbose_name="rank")),
+                (
+                    "monthly_price",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=18,
+                        null=True,
+                        verbose_name="monthly price (CNY)",
+                    ),
+                ),
+                (
+                    "payg_price",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=18,
+                        null=True,
+                        verbose_name="price per cycle (CNY)",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="specs",
+                        to="billing.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'spec',
-                'verbose_name_plural': 'specs',
-                'ordering': ['product', 'rank', 'code'],
+                "verbose_name": "spec",
+                "verbose_name_plural": "specs",
+                "ordering": ["product", "rank", "code"],
             },
         ),
         migrations.AddField(
-            model_name='resource',
-            name='spec',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.spec'),
+            model_name="resource",
+            name="spec",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="billing.spec"
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='previous_spec',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.spec'),
+            model_name="order",
+            name="previous_spec",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="billing.spec",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='spec',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.spec'),
+            model_name="order",
+            name="spec",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="billing.spec"
+            ),
         ),
         migrations.CreateModel(
-            name='Voucher',
+            name="Voucher",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=24, unique=True, verbose_name='voucher code')),
-                ('face_value', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='face value')),
-                ('remaining', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='remaining')),
-                ('min_order_amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='minimum order amount')),
-                ('valid_from', models.DateTimeField(verbose_name='valid from')),
-                ('valid_until', models.DateTimeField(verbose_name='valid until')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vouchers', to='organizations.account')),
-                ('product', models.ForeignKey(blank=True, help_text='Empty means every product.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=24, unique=True, verbose_name="voucher code")),
+                (
+                    "face_value",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="face value"),
+                ),
+                (
+                    "remaining",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="remaining"),
+                ),
+                (
+                    "min_order_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=18,
+                        verbose_name="minimum order amount",
+                    ),
+                ),
+                ("valid_from", models.DateTimeField(verbose_name="valid from")),
+                ("valid_until", models.DateTimeField(verbose_name="valid until")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vouchers",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty means every product.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'voucher',
-                'verbose_name_plural': 'vouchers',
-                'ordering': ['valid_until', 'id'],
+                "verbose_name": "voucher",
+                "verbose_name_plural": "vouchers",
+                "ordering": ["valid_until", "id"],
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='voucher',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='billing.voucher'),
+            model_name="order",
+            name="voucher",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="billing.voucher",
+            ),
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('book', models.CharField(choices=[('cash', 'Customer cash'), ('revenue', 'Platform revenue'), ('clearing', 'Payment gateway clearing'), ('voucher_funding', 'Voucher funding')], max_length=16, verbose_name='book')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
-                ('balance_after', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='balance after')),
-                ('created_at', models.DateTimeField(verbose_name='time')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='organizations.account', verbose_name='account')),
-                ('owner', models.ForeignKey(blank=True, help_text='The account whose order or resource the movement is for.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account', verbose_name='owner')),
-                ('journal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='billing.journal')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.order')),
-                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.resource')),
-                ('voucher', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.voucher')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "book",
+                    models.CharField(
+                        choices=[
+                            ("cash", "Customer cash"),
+                            ("revenue", "Platform revenue"),
+                            ("clearing", "Payment gateway clearing"),
+                            ("voucher_funding", "Voucher funding"),
+                        ],
+                        max_length=16,
+                        verbose_name="book",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="amount"),
+                ),
+                (
+                    "balance_after",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=18,
+                        null=True,
+                        verbose_name="balance after",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="time")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to="organizations.account",
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The account whose order or resource the movement is for.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "journal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="billing.journal",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.order",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.resource",
+                    ),
+                ),
+                (
+                    "voucher",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.voucher",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ledger entry',
-                'verbose_name_plural': 'ledger entries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "ledger entry",
+                "verbose_name_plural": "ledger entries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Wallet',
+            name="Wallet",
             fields=[
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='wallet', serialize=False, to='organizations.account')),
-                ('cash', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='cash balance')),
-                ('credit_limit', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='credit limit')),
-                ('frozen', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='frozen')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="wallet",
+                        serialize=False,
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "cash",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="cash balance"
+                    ),
+                ),
+                (
+                    "credit_limit",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="credit limit"
+                    ),
+                ),
+                (
+                    "frozen",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="frozen"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'wallet',
-                'verbose_name_plural': 'wallets',
-                'constraints': [models.CheckConstraint(condition=models.Q(('credit_limit__gte', 0)), name='credit_limit_not_negative'), models.CheckConstraint(condition=models.Q(('frozen__gte', 0)), name='frozen_not_negative')],
+                "verbose_name": "wallet",
+                "verbose_name_plural": "wallets",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("credit_limit__gte", 0)),
+                        name="credit_limit_not_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("frozen__gte", 0)), name="frozen_not_negative"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OfferInheritance',
+            name="OfferInheritance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='offer_inheritance', to='organizations.account')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offer_inheritance",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'offer inheritance',
-                'verbose_name_plural': 'offer inheritances',
-                'constraints': [models.CheckConstraint(condition=models.Q(('account', models.F('source')), _negated=True), name='no_self_inheritance')],
+                "verbose_name": "offer inheritance",
+                "verbose_name_plural": "offer inheritances",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("account", models.F("source")), _negated=True),
+                        name="no_self_inheritance",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Offer',
+            name="Offer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contract', 'Contract'), ('rebate', 'Rebate')], max_length=10, verbose_name='kind')),
-                ('rate', models.DecimalField(decimal_places=4, max_digits=5, verbose_name='rate paid')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='organizations.account')),
-                ('product', models.ForeignKey(blank=True, help_text='Empty means every product.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("contract", "Contract"), ("rebate", "Rebate")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(decimal_places=4, max_digits=5, verbose_name="rate paid"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offers",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty means every product.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'offer',
-                'verbose_name_plural': 'offers',
-                'ordering': ['account', 'product', 'kind'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('rate__gt', 0), ('rate__lte', 1)), name='offer_rate_range'), models.UniqueConstraint(fields=('account', 'product', 'kind'), name='one_offer_per_product_kind'), models.UniqueConstraint(condition=models.Q(('product__isnull', True)), fields=('account', 'kind'), name='one_global_offer_per_kind')],
+                "verbose_name": "offer",
+                "verbose_name_plural": "offers",
+                "ordering": ["account", "product", "kind"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("rate__gt", 0), ("rate__lte", 1)),
+                        name="offer_rate_range",
+                    ),
+                    models.UniqueConstraint(
+                        fields=("account", "product", "kind"), name="one_offer_per_product_kind"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("product__isnull", True)),
+                        fields=("account", "kind"),
+                        name="one_global_offer_per_kind",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RefundShare',
+            name="RefundShare",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cash_amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='returned')),
-                ('voucher_amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='voucher share (not returned)')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account')),
-                ('payment_order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refunded_shares', to='billing.order')),
-                ('refund_order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refund_shares', to='billing.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "cash_amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="returned"),
+                ),
+                (
+                    "voucher_amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=18, verbose_name="voucher share (not returned)"
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "payment_order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refunded_shares",
+                        to="billing.order",
+                    ),
+                ),
+                (
+                    "refund_order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refund_shares",
+                        to="billing.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'refund share',
-                'verbose_name_plural': 'refund shares',
-                'constraints': [models.CheckConstraint(condition=models.Q(('cash_amount__gte', 0), ('voucher_amount__gte', 0)), name='refund_share_not_negative')],
+                "verbose_name": "refund share",
+                "verbose_name_plural": "refund shares",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("cash_amount__gte", 0), ("voucher_amount__gte", 0)),
+                        name="refund_share_not_negative",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('order', 'Orders'), ('resource', 'Resources'), ('organization', 'Organization'), ('finance', 'Finance')], max_length=16, verbose_name='category')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, default='', verbose_name='content')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='time')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='organizations.account')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.order')),
-                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("order", "Orders"),
+                            ("resource", "Resources"),
+                            ("organization", "Organization"),
+                            ("finance", "Finance"),
+                        ],
+                        max_length=16,
+                        verbose_name="category",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, default="", verbose_name="content")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="time")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.order",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.resource",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'verbose_name_plural': 'messages',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['account', 'read_at'], name='message_unread')],
+                "verbose_name": "message",
+                "verbose_name_plural": "messages",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["account", "read_at"], name="message_unread")],
             },
         ),
         migrations.CreateModel(
-            name='BillLine',
+            name="BillLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bill_month', models.DateField(verbose_name='bill month')),
-                ('billing_mode', models.CharField(choices=[('subscription', 'Monthly subscription'), ('payg', 'Pay-as-you-go')], max_length=12, verbose_name='billing mode')),
-                ('transaction_type', models.CharField(choices=[('new', 'New purchase'), ('renew', 'Renewal'), ('upgrade', 'Upgrade'), ('downgrade', 'Downgrade refund'), ('unsubscribe', 'Unsubscribe refund'), ('settlement', 'Usage settlement')], max_length=12, verbose_name='transaction type')),
-                ('list_cost', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='list cost')),
-                ('discount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='discount')),
-                ('voucher_amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='voucher deduction')),
-                ('cash_amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='cash paid')),
-                ('created_at', models.DateTimeField(verbose_name='time')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account')),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account')),
-                ('journal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bill_lines', to='billing.journal')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='bill_lines', to='billing.order')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.product')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.region')),
-                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("bill_month", models.DateField(verbose_name="bill month")),
+                (
+                    "billing_mode",
+                    models.CharField(
+                        choices=[
+                            ("subscription", "Monthly subscription"),
+                            ("payg", "Pay-as-you-go"),
+                        ],
+                        max_length=12,
+                        verbose_name="billing mode",
+                    ),
+                ),
+                (
+                    "transaction_type",
+                    models.CharField(
+                        choices=[
+                            ("new", "New purchase"),
+                            ("renew", "Renewal"),
+                            ("upgrade", "Upgrade"),
+                            ("downgrade", "Downgrade refund"),
+                            ("unsubscribe", "Unsubscribe refund"),
+                            ("settlement", "Usage settlement"),
+                        ],
+                        max_length=12,
+                        verbose_name="transaction type",
+                    ),
+                ),
+                (
+                    "list_cost",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="list cost"),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="discount"),
+                ),
+                (
+                    "voucher_amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=18, verbose_name="voucher deduction"
+                    ),
+                ),
+                (
+                    "cash_amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="cash paid"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="time")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.account",
+                    ),
+                ),
+                (
+                    "journal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bill_lines",
+                        to="billing.journal",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bill_lines",
+                        to="billing.order",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.product",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.region",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.resource",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'bill line item',
-                'verbose_name_plural': 'bill line items',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['payer', 'bill_month'], name='billline_payer_month'), models.Index(fields=['owner', 'bill_month'], name='billline_owner_month')],
+                "verbose_name": "bill line item",
+                "verbose_name_plural": "bill line items",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["payer", "bill_month"], name="billline_payer_month"),
+                    models.Index(fields=["owner", "bill_month"], name="billline_owner_month"),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='spec',
-            constraint=models.UniqueConstraint(fields=('product', 'code'), name='spec_code_unique'),
+            model_name="spec",
+            constraint=models.UniqueConstraint(fields=("product", "code"), name="spec_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='spec',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_price__isnull', True), ('monthly_price__gt', 0), _connector='OR'), name='spec_monthly_price_positive'),
+            model_name="spec",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("monthly_price__isnull", True), ("monthly_price__gt", 0), _connector="OR"
+                ),
+                name="spec_monthly_price_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='spec',
-            constraint=models.CheckConstraint(condition=models.Q(('payg_price__isnull', True), ('payg_price__gt', 0), _connector='OR'), name='spec_payg_price_positive'),
+            model_name="spec",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("payg_price__isnull", True), ("payg_price__gt", 0), _connector="OR"
+                ),
+                name="spec_payg_price_positive",
+            ),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['owner', 'status'], name='billing_res_owner_i_f5b68b_idx'),
+            model_name="resource",
+            index=models.Index(fields=["owner", "status"], name="billing_res_owner_i_f5b68b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('billing_mode', 'subscription'), _negated=True), ('period_end__isnull', False), _connector='OR'), name='subscription_has_period_end'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("billing_mode", "subscription"), _negated=True),
+                    ("period_end__isnull", False),
+                    _connector="OR",
+                ),
+                name="subscription_has_period_end",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('face_value__gt', 0)), name='voucher_face_positive'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("face_value__gt", 0)), name="voucher_face_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('remaining__gte', 0), ('remaining__lte', models.F('face_value'))), name='voucher_remaining_in_range'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("remaining__gte", 0), ("remaining__lte", models.F("face_value"))
+                ),
+                name="voucher_remaining_in_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__gt', models.F('valid_from'))), name='voucher_window'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_until__gt", models.F("valid_from"))),
+                name="voucher_window",
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['payer', 'pay_mode', 'status', '-created_at'], name='order_payer_list'),
+            model_name="order",
+            index=models.Index(
+                fields=["payer", "pay_mode", "status", "-created_at"], name="order_payer_list"
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['owner', '-created_at'], name='order_owner_list'),
+            model_name="order",
+            index=models.Index(fields=["owner", "-created_at"], name="order_owner_list"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.UniqueConstraint(fields=('owner', 'idempotency_key'), name='order_idempotency_per_owner'),
+            model_name="order",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "idempotency_key"), name="order_idempotency_per_owner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('list_cost__gte', 0)), name='order_list_cost_not_negative'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("list_cost__gte", 0)), name="order_list_cost_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('discount__gte', 0), ('voucher_amount__gte', 0), ('cash_amount__gte', 0), ('credit_amount__gte', 0), ('refund_amount__gte', 0)), name='order_amounts_not_negative'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("discount__gte", 0),
+                    ("voucher_amount__gte", 0),
+                    ("cash_amount__gte", 0),
+                    ("credit_amount__gte", 0),
+                    ("refund_amount__gte", 0),
+                ),
+                name="order_amounts_not_negative",
+            ),
         ),
         migrations.AddIndex(
-            model_name='entry',
-            index=models.Index(fields=['account', 'book', '-created_at', '-id'], name='entry_account_book'),
+            model_name="entry",
+            index=models.Index(
+                fields=["account", "book", "-created_at", "-id"], name="entry_account_book"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='entry_amount_not_zero'),
+            model_name="entry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount", 0), _negated=True), name="entry_amount_not_zero"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('book', 'cash'), _negated=True), models.Q(('account__isnull', False), ('balance_after__isnull', False)), _connector='OR'), name='cash_entry_has_account_and_balance'),
+            model_name="entry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("book", "cash"), _negated=True),
+                    models.Q(("account__isnull", False), ("balance_after__isnull", False)),
+                    _connector="OR",
+                ),
+                name="cash_entry_has_account_and_balance",
+            ),
         ),
     ]

@@ -4,12 +4,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .catalog import MONEY, OwnedQuerySet
+from .choices import BillingMode, MessageCategory, TransactionType
 
 
 class MessageQuerySet(OwnedQuerySet):
     owner_field = "account"
     permissions = {"view": "organizations.view_org", "change": "organizations.view_org"}
-from .choices import BillingMode, MessageCategory, TransactionType
 
 
 class BillLine(models.Model):
@@ -24,7 +24,9 @@ class BillLine(models.Model):
     )
     region = models.ForeignKey("billing.Region", on_delete=models.PROTECT, related_name="+")
     billing_mode = models.CharField(_("billing mode"), max_length=12, choices=BillingMode.choices)
-    transaction_type = models.CharField(_("transaction type"), max_length=12, choices=TransactionType.choices)
+    transaction_type = models.CharField(
+        _("transaction type"), max_length=12, choices=TransactionType.choices
+    )
     list_cost = models.DecimalField(_("list cost"), **MONEY)
     discount = models.DecimalField(_("discount"), **MONEY)
     voucher_amount = models.DecimalField(_("voucher deduction"), **MONEY)
@@ -33,7 +35,9 @@ class BillLine(models.Model):
     order = models.ForeignKey(
         "billing.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="bill_lines"
     )
-    journal = models.ForeignKey("billing.Journal", on_delete=models.PROTECT, related_name="bill_lines")
+    journal = models.ForeignKey(
+        "billing.Journal", on_delete=models.PROTECT, related_name="bill_lines"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -49,11 +53,15 @@ class BillLine(models.Model):
 
 
 class Message(models.Model):
-    account = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="messages")
+    account = models.ForeignKey(
+        "organizations.Account", on_delete=models.PROTECT, related_name="messages"
+    )
     category = models.CharField(_("category"), max_length=16, choices=MessageCategory.choices)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("content"), blank=True, default="")
-    order = models.ForeignKey("billing.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    order = models.ForeignKey(
+        "billing.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     resource = models.ForeignKey(
         "billing.Resource", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

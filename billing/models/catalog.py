@@ -18,6 +18,7 @@ class OwnedQuerySet(ScopedQuerySet):
     def scope(self, ctx, action):
         return self.filter(**{f"{self.owner_field}_id": ctx.account.pk})
 
+
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .catalog import MONEY, OwnedQuerySet
+from .choices import Book, JournalKind
 
 
 class EntryQuerySet(OwnedQuerySet):
@@ -19,7 +20,6 @@ class EntryQuerySet(OwnedQuerySet):
 
     def scope(self, ctx, action):
         return super().scope(ctx, action).filter(book=Book.CASH)
-from .choices import Book, JournalKind
 
 
 class Wallet(models.Model):
@@ -35,7 +35,9 @@ class Wallet(models.Model):
         verbose_name = _("wallet")
         verbose_name_plural = _("wallets")
         constraints = [
-            models.CheckConstraint(condition=Q(credit_limit__gte=0), name="credit_limit_not_negative"),
+            models.CheckConstraint(
+                condition=Q(credit_limit__gte=0), name="credit_limit_not_negative"
+            ),
             models.CheckConstraint(condition=Q(frozen__gte=0), name="frozen_not_negative"),
         ]
 
@@ -116,12 +118,15 @@ class Entry(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
             models.CheckConstraint(
-                condition=~Q(book=Book.CASH) | (Q(account__isnull=False) & Q(balance_after__isnull=False)),
+                condition=~Q(book=Book.CASH)
+                | (Q(account__isnull=False) & Q(balance_after__isnull=False)),
                 name="cash_entry_has_account_and_balance",
             ),
         ]
         indexes = [
-            models.Index(fields=["account", "book", "-created_at", "-id"], name="entry_account_book"),
+            models.Index(
+                fields=["account", "book", "-created_at", "-id"], name="entry_account_book"
+            ),
         ]
 
     def __str__(self):

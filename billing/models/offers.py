@@ -5,17 +5,19 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from .catalog import MONEY, OwnedQuerySet
+from .choices import OfferKind
 
 
 class AccountOwnedQuerySet(OwnedQuerySet):
     owner_field = "account"
-from .choices import OfferKind
 
 
 class Offer(models.Model):
     """A discount: the account pays `rate` of the list price (0.85 = 15 % off)."""
 
-    account = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="offers")
+    account = models.ForeignKey(
+        "organizations.Account", on_delete=models.PROTECT, related_name="offers"
+    )
     product = models.ForeignKey(
         "billing.Product",
         on_delete=models.PROTECT,
@@ -33,12 +35,16 @@ class Offer(models.Model):
         verbose_name = _("offer")
         verbose_name_plural = _("offers")
         constraints = [
-            models.CheckConstraint(condition=Q(rate__gt=0) & Q(rate__lte=1), name="offer_rate_range"),
+            models.CheckConstraint(
+                condition=Q(rate__gt=0) & Q(rate__lte=1), name="offer_rate_range"
+            ),
             models.UniqueConstraint(
                 fields=["account", "product", "kind"], name="one_offer_per_product_kind"
             ),
             models.UniqueConstraint(
-                fields=["account", "kind"], condition=Q(product__isnull=True), name="one_global_offer_per_kind"
+                fields=["account", "kind"],
+                condition=Q(product__isnull=True),
+                name="one_global_offer_per_kind",
             ),
         ]
 
@@ -68,7 +74,11 @@ class OfferInheritance(models.Model):
     )
     source = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="+")
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -86,7 +96,9 @@ class OfferInheritance(models.Model):
 class Voucher(models.Model):
     """B15: one voucher per order; the eligible one that expires first."""
 
-    account = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="vouchers")
+    account = models.ForeignKey(
+        "organizations.Account", on_delete=models.PROTECT, related_name="vouchers"
+    )
     code = models.CharField(_("voucher code"), max_length=24, unique=True)
     face_value = models.DecimalField(_("face value"), **MONEY)
     remaining = models.DecimalField(_("remaining"), **MONEY)
@@ -115,7 +127,9 @@ class Voucher(models.Model):
                 condition=Q(remaining__gte=0) & Q(remaining__lte=F("face_value")),
                 name="voucher_remaining_in_range",
             ),
-            models.CheckConstraint(condition=Q(valid_until__gt=F("valid_from")), name="voucher_window"),
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=F("valid_from")), name="voucher_window"
+            ),
         ]
 
     def __str__(self):

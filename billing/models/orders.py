@@ -1,4 +1,4 @@
-"""Orders (B3–B6): purchases, renewals, upgrades (paying) and downgrades, unsubscribes (refunding)."""
+"""Orders (B3–B6): purchases, renewals and upgrades pay; downgrades and unsubscribes refund."""
 
 from django.db import models
 from django.db.models import Q
@@ -36,7 +36,10 @@ class Order(models.Model):
     kind = models.CharField(_("type"), max_length=12, choices=OrderKind.choices)
     status = models.CharField(_("status"), max_length=12, choices=OrderStatus.choices)
     owner = models.ForeignKey(
-        "organizations.Account", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="orders"
+        "organizations.Account",
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
     payer = models.ForeignKey(
         "organizations.Account",
@@ -81,7 +84,8 @@ class Order(models.Model):
     applied_at = models.DateTimeField(_("applied for pay-on-behalf"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     closed_at = models.DateTimeField(_("cancelled or refunded"), null=True, blank=True)
-    idempotency_key = models.CharField(max_length=80, null=True, blank=True)
+    # NULL = no key given; the unique constraint ignores NULLs, so it must not be "".
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
 
     objects = OrderQuerySet.as_manager()
 
@@ -98,15 +102,22 @@ class Order(models.Model):
             models.UniqueConstraint(
                 fields=["owner", "idempotency_key"], name="order_idempotency_per_owner"
             ),
-            models.CheckConstraint(condition=Q(list_cost__gte=0), name="order_list_cost_not_negative"),
             models.CheckConstraint(
-                condition=Q(discount__gte=0) & Q(voucher_amount__gte=0) & Q(cash_amount__gte=0)
-                & Q(credit_amount__gte=0) & Q(refund_amount__gte=0),
+                condition=Q(list_cost__gte=0), name="order_list_cost_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0)
+                & Q(voucher_amount__gte=0)
+                & Q(cash_amount__gte=0)
+                & Q(credit_amount__gte=0)
+                & Q(refund_amount__gte=0),
                 name="order_amounts_not_negative",
             ),
         ]
         indexes = [
-            models.Index(fields=["payer", "pay_mode", "status", "-created_at"], name="order_payer_list"),
+            models.Index(
+                fields=["payer", "pay_mode", "status", "-created_at"], name="order_payer_list"
+            ),
             models.Index(fields=["owner", "-created_at"], name="order_owner_list"),
         ]
 
@@ -127,7 +138,9 @@ class RefundShare(models.Model):
     """B6: the part of a refund that goes back to the account that made one payment."""
 
     refund_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refund_shares")
-    payment_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunded_shares")
+    payment_order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunded_shares"
+    )
     account = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="+")
     cash_amount = models.DecimalField(_("returned"), **MONEY)
     voucher_amount = models.DecimalField(_("voucher share (not returned)"), **MONEY)
@@ -137,7 +150,8 @@ class RefundShare(models.Model):
         verbose_name_plural = _("refund shares")
         constraints = [
             models.CheckConstraint(
-                condition=Q(cash_amount__gte=0) & Q(voucher_amount__gte=0), name="refund_share_not_negative"
+                condition=Q(cash_amount__gte=0) & Q(voucher_amount__gte=0),
+                name="refund_share_not_negative",
             ),
         ]
 

@@ -41,7 +41,11 @@ def lock_wallets(*accounts: Account | None) -> dict[int, Wallet]:
         raise RuntimeError("lock_wallets needs a transaction")
     ids = sorted({a.pk for a in accounts if a is not None})
     Wallet.objects.bulk_create([Wallet(account_id=i) for i in ids], ignore_conflicts=True)
-    wallets = Wallet.objects.select_for_update(no_key=True).filter(account_id__in=ids).order_by("account_id")
+    wallets = (
+        Wallet.objects.select_for_update(no_key=True)
+        .filter(account_id__in=ids)
+        .order_by("account_id")
+    )
     return {w.account_id: w for w in wallets}
 
 
@@ -67,7 +71,11 @@ def post(
         raise ValueError("journal does not balance")  # B1; PostgreSQL checks it again at commit
     at = at or timezone.now()
     journal = Journal.objects.create(
-        kind=kind, memo=memo[:200], order=order, created_by=actor, created_at=at,
+        kind=kind,
+        memo=memo[:200],
+        order=order,
+        created_by=actor,
+        created_at=at,
         idempotency_key=idempotency_key,
     )
     touched = {}
@@ -81,9 +89,16 @@ def post(
             touched[wallet.pk] = wallet
         entries.append(
             Entry(
-                journal=journal, book=line.book, account=line.account, amount=line.amount,
-                balance_after=balance_after, owner=line.owner, order=line.order,
-                resource=line.resource, voucher=line.voucher, created_at=at,
+                journal=journal,
+                book=line.book,
+                account=line.account,
+                amount=line.amount,
+                balance_after=balance_after,
+                owner=line.owner,
+                order=line.order,
+                resource=line.resource,
+                voucher=line.voucher,
+                created_at=at,
             )
         )
     Entry.objects.bulk_create(entries)
@@ -93,7 +108,9 @@ def post(
 
 
 @transaction.atomic(durable=True)
-def wallet_top_up(*, account: Account, amount: Decimal, acting_user, idempotency_key: str | None = None) -> Journal:
+def wallet_top_up(
+    *, account: Account, amount: Decimal, acting_user, idempotency_key: str | None = None
+) -> Journal:
     """Top-up (a simulated online payment, or an operator's deposit): credits cash at once."""
     amount = q(amount)
     if amount <= 0:
@@ -139,7 +156,8 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
     audit_record(
         actor=acting_user,
         action="wallet.credit_limit",
-        message=_("Set the credit limit of %(uin)s to %(limit)s CNY") % {"uin": account.uin, "limit": limit},
+        message=_("Set the credit limit of %(uin)s to %(limit)s CNY")
+        % {"uin": account.uin, "limit": limit},
         organization=_org_of(account),
         target_account=account,
         changes={"credit_limit": [str(old), str(limit)]},

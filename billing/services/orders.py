@@ -18,7 +18,17 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillLine, Message, Order, Product, RefundShare, Region, Resource, Spec, Voucher
+from billing.models import (
+    BillLine,
+    Message,
+    Order,
+    Product,
+    RefundShare,
+    Region,
+    Resource,
+    Spec,
+    Voucher,
+)
 from billing.models.choices import (
     PAYING_KINDS,
     BillingMode,
@@ -51,7 +61,11 @@ def _lock_accounts(*accounts: Account | None) -> None:
 
 def payer_of(owner: Account) -> tuple[Account, str]:
     """Who pays the owner's orders now: its payer in pay-on-behalf mode, else itself (B4/B5)."""
-    m = Membership.objects.filter(account=owner, organization__deleted_at__isnull=True).select_related("payer").first()
+    m = (
+        Membership.objects.filter(account=owner, organization__deleted_at__isnull=True)
+        .select_related("payer")
+        .first()
+    )
     if m is not None and m.payer_id is not None:
         return m.payer, PayMode.ON_BEHALF
     return owner, PayMode.SELF
@@ -68,7 +82,9 @@ def _order_no(now) -> str:
 
 def _instance_id(product: Product) -> str:
     alphabet = string.ascii_lowercase + string.digits
-    prefix = {"p_cvm": "ins", "p_cbs": "disk", "p_cdb": "cdb", "p_clb": "lb"}.get(product.code, "res")
+    prefix = {"p_cvm": "ins", "p_cbs": "disk", "p_cdb": "cdb", "p_clb": "lb"}.get(
+        product.code, "res"
+    )
     for _attempt in range(10):
         candidate = f"{prefix}-{''.join(secrets.choice(alphabet) for _ in range(8))}"
         if not Resource.objects.filter(instance_id=candidate).exists():
@@ -76,9 +92,22 @@ def _instance_id(product: Product) -> str:
     raise DomainError(_("Could not allocate an instance ID; please try again."))
 
 
-def notify(account: Account, title: str, body: str = "", *, category=MessageCategory.ORDER, order=None, resource=None):
+def notify(
+    account: Account,
+    title: str,
+    body: str = "",
+    *,
+    category=MessageCategory.ORDER,
+    order=None,
+    resource=None,
+):
     return Message.objects.create(
-        account=account, category=category, title=title[:200], body=body, order=order, resource=resource
+        account=account,
+        category=category,
+        title=title[:200],
+        body=body,
+        order=order,
+        resource=resource,
     )
 
 
@@ -102,7 +131,9 @@ def _existing(owner: Account, idempotency_key: str | None) -> Order | None:
 
 def _check_months(months: int) -> int:
     if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
-        raise DomainError(_("Choose between 1 and %(max)s months.") % {"max": MAX_MONTHS}, field="months")
+        raise DomainError(
+            _("Choose between 1 and %(max)s months.") % {"max": MAX_MONTHS}, field="months"
+        )
     return months
 
 
@@ -116,9 +147,15 @@ def _no_open_order(resource: Resource) -> None:
 
 
 def _lock_resource(resource: Resource) -> Resource:
-    res = Resource.objects.select_for_update(no_key=True, of=("self",)).select_related("spec", "product", "region").get(pk=resource.pk)
+    res = (
+        Resource.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("spec", "product", "region")
+        .get(pk=resource.pk)
+    )
     if res.billing_mode != BillingMode.SUBSCRIPTION:
-        raise DomainError(_("Only subscription resources can be renewed, upgraded, downgraded or unsubscribed."))
+        raise DomainError(
+            _("Only subscription resources can be renewed, upgraded, downgraded or unsubscribed.")
+        )
     if res.status == ResourceStatus.TERMINATED:
         raise DomainError(_("The resource %(id)s is terminated.") % {"id": res.instance_id})
     return res
@@ -148,8 +185,21 @@ def _try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
     post(
         kind=JournalKind.PAYMENT,
         lines=[
-            Line(Book.CASH, -due, account=order.payer, owner=order.owner, order=order, resource=order.resource),
-            Line(Book.VOUCHER_FUNDING, -voucher_amount, voucher=voucher, owner=order.owner, order=order),
+            Line(
+                Book.CASH,
+                -due,
+                account=order.payer,
+                owner=order.owner,
+                order=order,
+                resource=order.resource,
+            ),
+            Line(
+                Book.VOUCHER_FUNDING,
+                -voucher_amount,
+                voucher=voucher,
+                owner=order.owner,
+                order=order,
+            ),
             Line(Book.REVENUE, payable, owner=order.owner, order=order, resource=order.resource),
         ],
         wallets=wallets,
@@ -212,9 +262,16 @@ def _fulfil(order: Order, *, now) -> None:
             res.status = ResourceStatus.ACTIVE
         res.save(update_fields=["period_end", "status"])
     elif order.kind == OrderKind.UPGRADE:
-        if res.spec_id != order.previous_spec_id or res.period_end <= now or res.status == ResourceStatus.TERMINATED:
+        if (
+            res.spec_id != order.previous_spec_id
+            or res.period_end <= now
+            or res.status == ResourceStatus.TERMINATED
+        ):
             raise DomainError(
-                _("The resource changed since this upgrade was ordered. Cancel the order and order again.")
+                _(
+                    "The resource changed since this upgrade was ordered. "
+                    "Cancel the order and order again."
+                )
             )
         res.spec = order.spec
         res.save(update_fields=["spec"])
@@ -227,7 +284,12 @@ def _after_placement(order: Order, paid: bool, *, actor) -> None:
             actor=actor,
             action="order.paid",
             message=_("Order %(no)s (%(kind)s) paid: %(amount)s CNY by %(payer)s")
-            % {"no": order.order_no, "kind": order.get_kind_display(), "amount": order.payable, "payer": order.payer.uin},
+            % {
+                "no": order.order_no,
+                "kind": order.get_kind_display(),
+                "amount": order.payable,
+                "payer": order.payer.uin,
+            },
             organization=org,
             target_account=order.owner,
             obj=order,
@@ -245,8 +307,12 @@ def _after_placement(order: Order, paid: bool, *, actor) -> None:
     if order.pay_mode == PayMode.ON_BEHALF:
         notify(
             order.payer,
-            _("Order %(no)s of member %(uin)s is to be paid") % {"no": order.order_no, "uin": order.owner.uin},
-            _("Your available funds did not cover %(amount)s CNY. Top up, then pay it under Pay-on-behalf order management.")
+            _("Order %(no)s of member %(uin)s is to be paid")
+            % {"no": order.order_no, "uin": order.owner.uin},
+            _(
+                "Your available funds did not cover %(amount)s CNY. "
+                "Top up, then pay it under Pay-on-behalf order management."
+            )
             % {"amount": order.payable},
             order=order,
         )
@@ -255,13 +321,30 @@ def _after_placement(order: Order, paid: bool, *, actor) -> None:
         _("Order %(no)s is to be paid") % {"no": order.order_no},
         _("The payer's available funds did not cover %(amount)s CNY.") % {"amount": order.payable}
         if order.pay_mode == PayMode.ON_BEHALF
-        else _("Your available funds did not cover %(amount)s CNY. Top up, then pay it.") % {"amount": order.payable},
+        else _("Your available funds did not cover %(amount)s CNY. Top up, then pay it.")
+        % {"amount": order.payable},
         order=order,
     )
 
 
-def _place(*, owner, acting_user, kind, product, spec, region, months=None, resource=None, previous_spec=None,
-           list_cost, wallets, payer, mode, idempotency_key, now) -> Order:
+def _place(
+    *,
+    owner,
+    acting_user,
+    kind,
+    product,
+    spec,
+    region,
+    months=None,
+    resource=None,
+    previous_spec=None,
+    list_cost,
+    wallets,
+    payer,
+    mode,
+    idempotency_key,
+    now,
+) -> Order:
     p = pricing.price(owner, product, list_cost)
     order = Order.objects.create(
         order_no=_order_no(now),
@@ -294,7 +377,13 @@ def _place(*, owner, acting_user, kind, product, spec, region, months=None, reso
 
 @transaction.atomic(durable=True)
 def order_buy(
-    *, owner: Account, acting_user, spec: Spec, region: Region, months: int, idempotency_key: str | None = None
+    *,
+    owner: Account,
+    acting_user,
+    spec: Spec,
+    region: Region,
+    months: int,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Buy a subscription for `months` months. Paid at once if the payer's funds allow."""
     payer, mode, wallets = _begin(owner)
@@ -302,18 +391,33 @@ def order_buy(
         return existing
     spec = Spec.objects.select_related("product").get(pk=spec.pk)
     if not spec.product.sells_subscription or spec.monthly_price is None:
-        raise DomainError(_("%(product)s is not sold by monthly subscription.") % {"product": spec.product.name}, field="spec")
+        raise DomainError(
+            _("%(product)s is not sold by monthly subscription.") % {"product": spec.product.name},
+            field="spec",
+        )
     months = _check_months(months)
     now = timezone.now()
     return _place(
-        owner=owner, acting_user=acting_user, kind=OrderKind.NEW, product=spec.product, spec=spec, region=region,
-        months=months, list_cost=pricing.subscription_list_cost(spec, months), wallets=wallets, payer=payer,
-        mode=mode, idempotency_key=idempotency_key, now=now,
+        owner=owner,
+        acting_user=acting_user,
+        kind=OrderKind.NEW,
+        product=spec.product,
+        spec=spec,
+        region=region,
+        months=months,
+        list_cost=pricing.subscription_list_cost(spec, months),
+        wallets=wallets,
+        payer=payer,
+        mode=mode,
+        idempotency_key=idempotency_key,
+        now=now,
     )
 
 
 @transaction.atomic(durable=True)
-def order_renew(*, resource: Resource, acting_user, months: int, idempotency_key: str | None = None) -> Order:
+def order_renew(
+    *, resource: Resource, acting_user, months: int, idempotency_key: str | None = None
+) -> Order:
     """B10: renewals are orders like any other."""
     payer, mode, wallets = _begin(resource.owner)
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
@@ -323,14 +427,27 @@ def order_renew(*, resource: Resource, acting_user, months: int, idempotency_key
     months = _check_months(months)
     now = timezone.now()
     return _place(
-        owner=res.owner, acting_user=acting_user, kind=OrderKind.RENEW, product=res.product, spec=res.spec,
-        region=res.region, months=months, resource=res, list_cost=pricing.subscription_list_cost(res.spec, months),
-        wallets=wallets, payer=payer, mode=mode, idempotency_key=idempotency_key, now=now,
+        owner=res.owner,
+        acting_user=acting_user,
+        kind=OrderKind.RENEW,
+        product=res.product,
+        spec=res.spec,
+        region=res.region,
+        months=months,
+        resource=res,
+        list_cost=pricing.subscription_list_cost(res.spec, months),
+        wallets=wallets,
+        payer=payer,
+        mode=mode,
+        idempotency_key=idempotency_key,
+        now=now,
     )
 
 
 @transaction.atomic(durable=True)
-def order_upgrade(*, resource: Resource, acting_user, spec: Spec, idempotency_key: str | None = None) -> Order:
+def order_upgrade(
+    *, resource: Resource, acting_user, spec: Spec, idempotency_key: str | None = None
+) -> Order:
     """Upgrade to a dearer spec for the rest of the period, priced pro rata by remaining days."""
     payer, mode, wallets = _begin(resource.owner)
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
@@ -339,15 +456,32 @@ def order_upgrade(*, resource: Resource, acting_user, spec: Spec, idempotency_ke
     _no_open_order(res)
     now = timezone.now()
     spec = Spec.objects.get(pk=spec.pk)
-    if spec.product_id != res.product_id or spec.monthly_price is None or spec.monthly_price <= res.spec.monthly_price:
-        raise DomainError(_("Choose a spec of the same product that costs more than the current one."), field="spec")
+    if (
+        spec.product_id != res.product_id
+        or spec.monthly_price is None
+        or spec.monthly_price <= res.spec.monthly_price
+    ):
+        raise DomainError(
+            _("Choose a spec of the same product that costs more than the current one."),
+            field="spec",
+        )
     if res.status != ResourceStatus.ACTIVE or res.period_end <= now:
         raise DomainError(_("Only running resources within their period can be upgraded."))
     return _place(
-        owner=res.owner, acting_user=acting_user, kind=OrderKind.UPGRADE, product=res.product, spec=spec,
-        previous_spec=res.spec, region=res.region, resource=res,
+        owner=res.owner,
+        acting_user=acting_user,
+        kind=OrderKind.UPGRADE,
+        product=res.product,
+        spec=spec,
+        previous_spec=res.spec,
+        region=res.region,
+        resource=res,
         list_cost=pricing.upgrade_list_cost(res.spec, spec, res.period_end, now),
-        wallets=wallets, payer=payer, mode=mode, idempotency_key=idempotency_key, now=now,
+        wallets=wallets,
+        payer=payer,
+        mode=mode,
+        idempotency_key=idempotency_key,
+        now=now,
     )
 
 
@@ -371,7 +505,9 @@ def _net_paid(payments: list[Order]) -> list[Decimal]:
     return [p.voucher_amount + p.charged - refunded.get(p.pk, ZERO) for p in payments]
 
 
-def refund_split(payments: list[Order], nets: list[Decimal], value: Decimal) -> list[tuple[Order, Decimal, Decimal]]:
+def refund_split(
+    payments: list[Order], nets: list[Decimal], value: Decimal
+) -> list[tuple[Order, Decimal, Decimal]]:
     """B6: split `value` over the payments in proportion to what each still holds, then split
     each share into its voucher part (not returned) and its cash part, cents balanced."""
     value = q(value)
@@ -379,7 +515,7 @@ def refund_split(payments: list[Order], nets: list[Decimal], value: Decimal) -> 
         return []
     shares = split(value, nets)
     out = []
-    for payment, share, net in zip(payments, shares, nets, strict=True):
+    for payment, share, _net in zip(payments, shares, nets, strict=True):
         if share == 0:
             continue
         voucher_weight, cash_weight = payment.voucher_amount, payment.charged
@@ -393,37 +529,75 @@ def refund_split(payments: list[Order], nets: list[Decimal], value: Decimal) -> 
     return out
 
 
-def _refund(res: Resource, refund_order: Order, *, value: Decimal, payments: list[Order], nets: list[Decimal],
-            wallets: dict, actor, now) -> Decimal:
+def _refund(
+    res: Resource,
+    refund_order: Order,
+    *,
+    value: Decimal,
+    payments: list[Order],
+    nets: list[Decimal],
+    wallets: dict,
+    actor,
+    now,
+) -> Decimal:
     parts = refund_split(payments, nets, value)
     per_account: dict[int, Decimal] = defaultdict(lambda: ZERO)
     accounts = {}
     for payment, voucher_part, cash_part in parts:
         RefundShare.objects.create(
-            refund_order=refund_order, payment_order=payment, account=payment.payer,
-            cash_amount=cash_part, voucher_amount=voucher_part,
+            refund_order=refund_order,
+            payment_order=payment,
+            account=payment.payer,
+            cash_amount=cash_part,
+            voucher_amount=voucher_part,
         )
         per_account[payment.payer_id] += cash_part
         accounts[payment.payer_id] = payment.payer
     lines = []
     for account_id, amount in sorted(per_account.items()):
         if amount:
-            lines.append(Line(Book.CASH, amount, account=accounts[account_id], owner=res.owner, order=refund_order, resource=res))
-            lines.append(Line(Book.REVENUE, -amount, owner=res.owner, order=refund_order, resource=res))
+            lines.append(
+                Line(
+                    Book.CASH,
+                    amount,
+                    account=accounts[account_id],
+                    owner=res.owner,
+                    order=refund_order,
+                    resource=res,
+                )
+            )
+            lines.append(
+                Line(Book.REVENUE, -amount, owner=res.owner, order=refund_order, resource=res)
+            )
     returned = sum(per_account.values(), ZERO)
     if not lines:
         return ZERO
     journal = post(
-        kind=JournalKind.REFUND, lines=lines, wallets=wallets,
-        memo=f"{refund_order.get_kind_display()} {refund_order.order_no}", order=refund_order, actor=actor, at=now,
+        kind=JournalKind.REFUND,
+        lines=lines,
+        wallets=wallets,
+        memo=f"{refund_order.get_kind_display()} {refund_order.order_no}",
+        order=refund_order,
+        actor=actor,
+        at=now,
     )
     BillLine.objects.bulk_create(
         [
             BillLine(
-                bill_month=now.date().replace(day=1), owner=res.owner, payer=payment.payer, product=res.product,
-                resource=res, region=res.region, billing_mode=BillingMode.SUBSCRIPTION,
-                transaction_type=refund_order.kind, list_cost=-(voucher_part + cash_part), discount=ZERO,
-                voucher_amount=-voucher_part, cash_amount=-cash_part, created_at=now, order=refund_order,
+                bill_month=now.date().replace(day=1),
+                owner=res.owner,
+                payer=payment.payer,
+                product=res.product,
+                resource=res,
+                region=res.region,
+                billing_mode=BillingMode.SUBSCRIPTION,
+                transaction_type=refund_order.kind,
+                list_cost=-(voucher_part + cash_part),
+                discount=ZERO,
+                voucher_amount=-voucher_part,
+                cash_amount=-cash_part,
+                created_at=now,
+                order=refund_order,
                 journal=journal,
             )
             for payment, voucher_part, cash_part in parts
@@ -433,10 +607,17 @@ def _refund(res: Resource, refund_order: Order, *, value: Decimal, payments: lis
         if amount:
             notify(
                 accounts[account_id],
-                _("Refund of %(amount)s CNY for %(id)s") % {"amount": amount, "id": res.instance_id},
+                _("Refund of %(amount)s CNY for %(id)s")
+                % {"amount": amount, "id": res.instance_id},
                 _("%(kind)s of %(id)s (owner %(uin)s).")
-                % {"kind": refund_order.get_kind_display(), "id": res.instance_id, "uin": res.owner.uin},
-                category=MessageCategory.FINANCE, order=refund_order, resource=res,
+                % {
+                    "kind": refund_order.get_kind_display(),
+                    "id": res.instance_id,
+                    "uin": res.owner.uin,
+                },
+                category=MessageCategory.FINANCE,
+                order=refund_order,
+                resource=res,
             )
     return returned
 
@@ -450,30 +631,66 @@ def _begin_refund(resource: Resource) -> tuple[Account, str, dict, Resource]:
     return payer, mode, wallets, res
 
 
-def _refunding_order(*, res: Resource, kind, acting_user, spec: Spec, share_of_price: Decimal,
-                     payer, mode, wallets, idempotency_key, now) -> Order:
+def _refunding_order(
+    *,
+    res: Resource,
+    kind,
+    acting_user,
+    spec: Spec,
+    share_of_price: Decimal,
+    payer,
+    mode,
+    wallets,
+    idempotency_key,
+    now,
+) -> Order:
     payments = _payments(res)  # re-read under the locks
     if any(p.payer_id not in wallets for p in payments):
         raise DomainError(_("The resource was paid for just now; please try again."))
     nets = _net_paid(payments)
     value = pricing.refundable_value(
-        net_paid=sum(nets, ZERO), period_start=res.period_start, period_end=res.period_end, now=now,
+        net_paid=sum(nets, ZERO),
+        period_start=res.period_start,
+        period_end=res.period_end,
+        now=now,
         share_of_price=share_of_price,
     )
     order = Order.objects.create(
-        order_no=_order_no(now), kind=kind, status=OrderStatus.REFUNDED, owner=res.owner, payer=payer,
-        pay_mode=mode, placed_by=acting_user, product=res.product, spec=spec, previous_spec=res.spec,
-        region=res.region, resource=res, list_cost=value, created_at=now, closed_at=now,
+        order_no=_order_no(now),
+        kind=kind,
+        status=OrderStatus.REFUNDED,
+        owner=res.owner,
+        payer=payer,
+        pay_mode=mode,
+        placed_by=acting_user,
+        product=res.product,
+        spec=spec,
+        previous_spec=res.spec,
+        region=res.region,
+        resource=res,
+        list_cost=value,
+        created_at=now,
+        closed_at=now,
         idempotency_key=idempotency_key or None,
     )
-    order.refund_amount = _refund(res, order, value=value, payments=payments, nets=nets, wallets=wallets,
-                                  actor=acting_user, now=now)
+    order.refund_amount = _refund(
+        res,
+        order,
+        value=value,
+        payments=payments,
+        nets=nets,
+        wallets=wallets,
+        actor=acting_user,
+        now=now,
+    )
     order.save(update_fields=["refund_amount"])
     return order
 
 
 @transaction.atomic(durable=True)
-def order_downgrade(*, resource: Resource, acting_user, spec: Spec, idempotency_key: str | None = None) -> Order:
+def order_downgrade(
+    *, resource: Resource, acting_user, spec: Spec, idempotency_key: str | None = None
+) -> Order:
     """Downgrade to a cheaper spec; the price difference for the rest of the period is refunded
     over the payments made for the resource (B6)."""
     payer, mode, wallets, res = _begin_refund(resource)
@@ -482,43 +699,77 @@ def order_downgrade(*, resource: Resource, acting_user, spec: Spec, idempotency_
     _no_open_order(res)
     now = timezone.now()
     spec = Spec.objects.get(pk=spec.pk)
-    if spec.product_id != res.product_id or spec.monthly_price is None or spec.monthly_price >= res.spec.monthly_price:
-        raise DomainError(_("Choose a spec of the same product that costs less than the current one."), field="spec")
+    if (
+        spec.product_id != res.product_id
+        or spec.monthly_price is None
+        or spec.monthly_price >= res.spec.monthly_price
+    ):
+        raise DomainError(
+            _("Choose a spec of the same product that costs less than the current one."),
+            field="spec",
+        )
     if res.status != ResourceStatus.ACTIVE or res.period_end <= now:
         raise DomainError(_("Only running resources within their period can be downgraded."))
     share = (res.spec.monthly_price - spec.monthly_price) / res.spec.monthly_price
-    order = _refunding_order(res=res, kind=OrderKind.DOWNGRADE, acting_user=acting_user, spec=spec,
-                             share_of_price=share, payer=payer, mode=mode, wallets=wallets,
-                             idempotency_key=idempotency_key, now=now)
+    order = _refunding_order(
+        res=res,
+        kind=OrderKind.DOWNGRADE,
+        acting_user=acting_user,
+        spec=spec,
+        share_of_price=share,
+        payer=payer,
+        mode=mode,
+        wallets=wallets,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
     res.spec = spec
     res.save(update_fields=["spec"])
     audit_record(
-        actor=acting_user, action="order.downgrade",
+        actor=acting_user,
+        action="order.downgrade",
         message=_("Downgraded %(id)s to %(spec)s; refunded %(amount)s CNY")
         % {"id": res.instance_id, "spec": spec.name, "amount": order.refund_amount},
-        organization=_org_of(res.owner), target_account=res.owner, obj=order,
+        organization=_org_of(res.owner),
+        target_account=res.owner,
+        obj=order,
     )
     return order
 
 
 @transaction.atomic(durable=True)
-def order_unsubscribe(*, resource: Resource, acting_user, idempotency_key: str | None = None) -> Order:
+def order_unsubscribe(
+    *, resource: Resource, acting_user, idempotency_key: str | None = None
+) -> Order:
     """Unsubscribe: the resource ends now and its remaining value is refunded (B6)."""
     payer, mode, wallets, res = _begin_refund(resource)
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
         return existing
     _no_open_order(res)
     now = timezone.now()
-    order = _refunding_order(res=res, kind=OrderKind.UNSUBSCRIBE, acting_user=acting_user, spec=res.spec,
-                             share_of_price=Decimal(1), payer=payer, mode=mode, wallets=wallets,
-                             idempotency_key=idempotency_key, now=now)
+    order = _refunding_order(
+        res=res,
+        kind=OrderKind.UNSUBSCRIBE,
+        acting_user=acting_user,
+        spec=res.spec,
+        share_of_price=Decimal(1),
+        payer=payer,
+        mode=mode,
+        wallets=wallets,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
     res.status = ResourceStatus.TERMINATED
     res.ended_at = now
     res.save(update_fields=["status", "ended_at"])
     audit_record(
-        actor=acting_user, action="order.unsubscribe",
-        message=_("Unsubscribed %(id)s; refunded %(amount)s CNY") % {"id": res.instance_id, "amount": order.refund_amount},
-        organization=_org_of(res.owner), target_account=res.owner, obj=order,
+        actor=acting_user,
+        action="order.unsubscribe",
+        message=_("Unsubscribed %(id)s; refunded %(amount)s CNY")
+        % {"id": res.instance_id, "amount": order.refund_amount},
+        organization=_org_of(res.owner),
+        target_account=res.owner,
+        obj=order,
     )
     return order
 
@@ -563,18 +814,29 @@ def order_pay(*, order: Order, acting_user) -> Order:
     if not _try_pay(o, wallets, actor=acting_user, now=now):
         wallet = wallets[o.payer_id]
         raise DomainError(
-            _("Insufficient funds: %(payer)s has %(available)s CNY available and the order needs %(due)s CNY. Top up first.")
+            _(
+                "Insufficient funds: %(payer)s has %(available)s CNY available "
+                "and the order needs %(due)s CNY. Top up first."
+            )
             % {"payer": o.payer.name, "available": wallet.available, "due": o.payable},
             code="FailedOperation.InsufficientBalance",
         )
     audit_record(
-        actor=acting_user, action="order.paid",
-        message=_("Order %(no)s paid: %(amount)s CNY by %(payer)s") % {"no": o.order_no, "amount": o.payable, "payer": o.payer.uin},
-        organization=_org_of(o.owner), target_account=o.owner, obj=o,
+        actor=acting_user,
+        action="order.paid",
+        message=_("Order %(no)s paid: %(amount)s CNY by %(payer)s")
+        % {"no": o.order_no, "amount": o.payable, "payer": o.payer.uin},
+        organization=_org_of(o.owner),
+        target_account=o.owner,
+        obj=o,
     )
     if o.payer_id != o.owner_id:
-        notify(o.owner, _("Order %(no)s was paid on your behalf") % {"no": o.order_no},
-               _("%(payer)s paid %(amount)s CNY.") % {"payer": o.payer.name, "amount": o.payable}, order=o)
+        notify(
+            o.owner,
+            _("Order %(no)s was paid on your behalf") % {"no": o.order_no},
+            _("%(payer)s paid %(amount)s CNY.") % {"payer": o.payer.name, "amount": o.payable},
+            order=o,
+        )
     return o
 
 
@@ -586,19 +848,27 @@ def order_apply(*, order: Order, acting_user) -> Order:
     if o.pay_mode != PayMode.ON_BEHALF:
         raise DomainError(_("Only pay-on-behalf orders can be applied for."))
     if o.applied_at is not None:
-        raise DomainError(_("You already applied for this order on %(date)s.") % {"date": f"{o.applied_at:%Y-%m-%d %H:%M}"})
+        raise DomainError(
+            _("You already applied for this order on %(date)s.")
+            % {"date": f"{o.applied_at:%Y-%m-%d %H:%M}"}
+        )
     o.applied_at = timezone.now()
     o.save(update_fields=["applied_at"])
     notify(
         o.payer,
-        _("Member %(uin)s applied for pay-on-behalf of order %(no)s") % {"uin": o.owner.uin, "no": o.order_no},
-        _("%(amount)s CNY, %(kind)s of %(product)s.") % {"amount": o.payable, "kind": o.get_kind_display(), "product": o.product.name},
+        _("Member %(uin)s applied for pay-on-behalf of order %(no)s")
+        % {"uin": o.owner.uin, "no": o.order_no},
+        _("%(amount)s CNY, %(kind)s of %(product)s.")
+        % {"amount": o.payable, "kind": o.get_kind_display(), "product": o.product.name},
         order=o,
     )
     audit_record(
-        actor=acting_user, action="order.apply",
+        actor=acting_user,
+        action="order.apply",
         message=_("Applied for pay-on-behalf of order %(no)s") % {"no": o.order_no},
-        organization=_org_of(o.owner), target_account=o.owner, obj=o,
+        organization=_org_of(o.owner),
+        target_account=o.owner,
+        obj=o,
     )
     return o
 
@@ -611,17 +881,26 @@ def order_cancel(*, order: Order, acting_user) -> Order:
     o.closed_at = timezone.now()
     o.save(update_fields=["status", "closed_at"])
     if acting_user.account_id != o.owner_id:
-        notify(o.owner, _("Order %(no)s was cancelled") % {"no": o.order_no},
-               _("%(payer)s cancelled it.") % {"payer": o.payer.name}, order=o)
+        notify(
+            o.owner,
+            _("Order %(no)s was cancelled") % {"no": o.order_no},
+            _("%(payer)s cancelled it.") % {"payer": o.payer.name},
+            order=o,
+        )
     audit_record(
-        actor=acting_user, action="order.cancel",
+        actor=acting_user,
+        action="order.cancel",
         message=_("Cancelled order %(no)s") % {"no": o.order_no},
-        organization=_org_of(o.owner), target_account=o.owner, obj=o,
+        organization=_org_of(o.owner),
+        target_account=o.owner,
+        obj=o,
     )
     return o
 
 
-def orders_pay_bulk(*, orders: list[Order], acting_user) -> tuple[list[Order], list[tuple[Order, str]]]:
+def orders_pay_bulk(
+    *, orders: list[Order], acting_user
+) -> tuple[list[Order], list[tuple[Order, str]]]:
     """Pay several orders, each in its own transaction (oldest first): some may succeed while
     others are refused (already paid, or the funds ran out)."""
     paid, refused = [], []
@@ -633,7 +912,9 @@ def orders_pay_bulk(*, orders: list[Order], acting_user) -> tuple[list[Order], l
     return paid, refused
 
 
-def orders_cancel_bulk(*, orders: list[Order], acting_user) -> tuple[list[Order], list[tuple[Order, str]]]:
+def orders_cancel_bulk(
+    *, orders: list[Order], acting_user
+) -> tuple[list[Order], list[tuple[Order, str]]]:
     done, refused = [], []
     for order in sorted(orders, key=lambda o: (o.created_at, o.pk)):
         try:

@@ -88,7 +88,11 @@ def upgrade_list_cost(old_spec, new_spec, period_end: datetime, now: datetime) -
 
 
 def refundable_value(
-    *, net_paid: Decimal, period_start: datetime, period_end: datetime, now: datetime,
+    *,
+    net_paid: Decimal,
+    period_start: datetime,
+    period_end: datetime,
+    now: datetime,
     share_of_price: Decimal = Decimal(1),
 ) -> Decimal:
     """What is still owed back on a subscription: the net amount paid for it, pro rata for the

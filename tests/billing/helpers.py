@@ -37,4 +37,6 @@ def ledger_cash(account) -> Decimal:
 
 
 def buy(user, code="S5.MEDIUM4", months=1, **kw):
-    return services.order_buy(owner=user.account, acting_user=user, spec=spec(code), region=region(), months=months, **kw)
+    return services.order_buy(
+        owner=user.account, acting_user=user, spec=spec(code), region=region(), months=months, **kw
+    )

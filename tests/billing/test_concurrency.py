@@ -21,11 +21,15 @@ def test_b4_twenty_simultaneous_pays_of_one_order_pay_once(catalog):
     assert order.status == OrderStatus.TO_BE_PAID
     fund(admin, "1000", admin)
 
-    results = run_concurrently(*[lambda: services.order_pay(order=order, acting_user=admin) for _ in range(20)])
+    results = run_concurrently(
+        *[lambda: services.order_pay(order=order, acting_user=admin) for _ in range(20)]
+    )
     paid = [r for r, e in results if e is None]
     errors = [e for r, e in results if e is not None]
     assert len(paid) == 1, results
-    assert len(errors) == 19 and all(isinstance(e, DomainError) and "already paid" in e.message for e in errors)
+    assert len(errors) == 19 and all(
+        isinstance(e, DomainError) and "already paid" in e.message for e in errors
+    )
     assert Journal.objects.filter(order=order).count() == 1
     assert Wallet.objects.get(account=admin.account).cash == D("850.00")
     call_command("check_books")
@@ -36,7 +40,7 @@ def test_b4_thirty_purchases_against_a_payer_funded_for_seven(catalog):
     org.member_limit = 50
     org.save(update_fields=["member_limit"])
     members = []
-    for i in range(30):
+    for _ in range(30):
         user = UserFactory(account__entity=org.admin_account.entity)
         members.append(user)
     from django.test import override_settings
@@ -59,7 +63,9 @@ def test_b4_a_double_submitted_form_pays_once(catalog):
     org, admin = make_org()
     member = join(org, admin, name="m", payer=org.admin_account)
     fund(admin, "1000", admin)
-    results = run_concurrently(*[lambda: buy(member, "S5.MEDIUM4", idempotency_key="form-1") for _ in range(2)])
+    results = run_concurrently(
+        *[lambda: buy(member, "S5.MEDIUM4", idempotency_key="form-1") for _ in range(2)]
+    )
     orders = {r.pk for r, e in results if e is None}
     assert len(orders) == 1, results
     assert Order.objects.filter(owner=member.account).count() == 1
@@ -73,13 +79,15 @@ def test_b1_the_database_refuses_an_unbalanced_journal_and_edits(catalog):
     from billing.models import Entry
     from billing.models.choices import Book, JournalKind
 
-    org, admin = make_org()
+    _org, admin = make_org()
     fund(admin, "10", admin)
-    with pytest.raises(DatabaseError, match="balance|append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=r"balance|append-only"), transaction.atomic():
         journal = Journal.objects.create(kind=JournalKind.ADJUSTMENT, created_at=timezone.now())
-        Entry.objects.create(journal=journal, book=Book.REVENUE, amount=D("5.00"), created_at=timezone.now())
+        Entry.objects.create(
+            journal=journal, book=Book.REVENUE, amount=D("5.00"), created_at=timezone.now()
+        )
     entry = Entry.objects.filter(book=Book.CASH).first()
-    with pytest.raises(DatabaseError, match="balance|append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=r"balance|append-only"), transaction.atomic():
         Entry.objects.filter(pk=entry.pk).update(amount=D("1000.00"))
-    with pytest.raises(DatabaseError, match="balance|append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=r"balance|append-only"), transaction.atomic():
         Entry.objects.filter(pk=entry.pk).delete()

@@ -6,6 +6,7 @@ every journal balances; every cached balance equals its ledger; no purchase took
 below minus its credit limit; and no payment is refunded more than it paid.
 """
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -51,7 +52,11 @@ operations = st.one_of(
 
 
 def neighbour_spec(resource, step):
-    specs = list(Spec.objects.filter(product=resource.product_id, monthly_price__isnull=False).order_by("rank"))
+    specs = list(
+        Spec.objects.filter(product=resource.product_id, monthly_price__isnull=False).order_by(
+            "rank"
+        )
+    )
     i = [s.pk for s in specs].index(resource.spec_id) + step
     return specs[i] if 0 <= i < len(specs) else None
 
@@ -68,11 +73,20 @@ def apply(op, world):
         services.wallet_top_up(account=target.account, amount=op[2], acting_user=target)
     elif kind == "buy":
         user = users[op[1]]
-        services.order_buy(owner=user.account, acting_user=user, spec=Spec.objects.get(code=op[2]),
-                           region=region(), months=op[3])
+        services.order_buy(
+            owner=user.account,
+            acting_user=user,
+            spec=Spec.objects.get(code=op[2]),
+            region=region(),
+            months=op[3],
+        )
     elif kind in {"renew", "upgrade", "downgrade", "unsubscribe"}:
         user = users[op[1]]
-        mine = list(Resource.objects.filter(owner=user.account).exclude(status=ResourceStatus.TERMINATED).order_by("pk"))
+        mine = list(
+            Resource.objects.filter(owner=user.account)
+            .exclude(status=ResourceStatus.TERMINATED)
+            .order_by("pk")
+        )
         if not mine:
             return
         res = mine[op[2] % len(mine)]
@@ -86,19 +100,34 @@ def apply(op, world):
                 call = services.order_upgrade if kind == "upgrade" else services.order_downgrade
                 call(resource=res, acting_user=user, spec=spec)
     elif kind in {"pay", "cancel"}:
-        waiting = list(Order.objects.filter(status=OrderStatus.TO_BE_PAID, owner__in=[u.account for u in users]).order_by("pk"))
+        waiting = list(
+            Order.objects.filter(
+                status=OrderStatus.TO_BE_PAID, owner__in=[u.account for u in users]
+            ).order_by("pk")
+        )
         if not waiting:
             return
         order = waiting[op[1] % len(waiting)]
-        actor = admin if order.payer_id == admin.account_id else next(u for u in users if u.account_id == order.payer_id)
-        (services.order_pay if kind == "pay" else services.order_cancel)(order=order, acting_user=actor)
+        actor = (
+            admin
+            if order.payer_id == admin.account_id
+            else next(u for u in users if u.account_id == order.payer_id)
+        )
+        (services.order_pay if kind == "pay" else services.order_cancel)(
+            order=order, acting_user=actor
+        )
     elif kind in {"join_pob", "join_self"}:
         user = users[op[1]]
         if membership_of(user) is None:
             pob = kind == "join_pob"
             inv = org_services.invitation_send(
-                organization=org, acting_user=admin, uin=user.account.uin, name=f"u{op[1]}-{world['n']}",
-                permissions=[1, 2, 7] if pob else [1, 2], payer=org.admin_account if pob else None, allow_quit=not pob,
+                organization=org,
+                acting_user=admin,
+                uin=user.account.uin,
+                name=f"u{op[1]}-{world['n']}",
+                permissions=[1, 2, 7] if pob else [1, 2],
+                payer=org.admin_account if pob else None,
+                allow_quit=not pob,
             )
             world["n"] += 1
             org_services.invitation_accept(invitation=inv, acting_user=user)
@@ -107,8 +136,13 @@ def apply(op, world):
         if m is not None:
             pob = kind == "switch_pob"
             org_services.member_update(
-                membership=m, acting_user=admin, name=m.name, remark="", permissions=[1, 2, 7] if pob else [1, 2],
-                payer=org.admin_account if pob else None, allow_quit=not pob,
+                membership=m,
+                acting_user=admin,
+                name=m.name,
+                remark="",
+                permissions=[1, 2, 7] if pob else [1, 2],
+                payer=org.admin_account if pob else None,
+                allow_quit=not pob,
             )
     elif kind == "quit":
         m = membership_of(users[op[1]])
@@ -123,15 +157,28 @@ COVERAGE = {"paid": 0, "refunds": 0, "pob_paid": 0}
 def the_sequences_really_move_money():
     """Guard against a vacuous run: across all examples, money must really have moved."""
     yield
-    assert COVERAGE["paid"] >= 20 and COVERAGE["refunds"] >= 5 and COVERAGE["pob_paid"] >= 5, COVERAGE
+    print(f"\nledger invariants exercised: {COVERAGE}")
+    assert COVERAGE["paid"] >= 20 and COVERAGE["refunds"] >= 5 and COVERAGE["pob_paid"] >= 5, (
+        COVERAGE
+    )
 
 
 @pytest.mark.django_db
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    derandomize=True,  # the same sequences every run: CI stays reproducible
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(ops=st.lists(operations, min_size=8, max_size=30))
 def test_b1_b6_ledger_invariants_hold_for_any_sequence(catalog, ops):
     org, admin = make_org()
-    world = {"org": org, "admin": admin, "users": [UserFactory(account__entity=org.admin_account.entity) for _ in range(3)], "n": 0}
+    world = {
+        "org": org,
+        "admin": admin,
+        "users": [UserFactory(account__entity=org.admin_account.entity) for _ in range(3)],
+        "n": 0,
+    }
     services.wallet_set_credit_limit(account=admin.account, limit=D("300"), acting_user=admin)
     for user in [admin, *world["users"]]:
         services.wallet_top_up(account=user.account, amount=D("1500"), acting_user=user)
@@ -140,23 +187,31 @@ def test_b1_b6_ledger_invariants_hold_for_any_sequence(catalog, ops):
         if op[0] == "advance":
             clock += timedelta(days=op[1])
             continue
-        with time_machine.travel(clock, tick=False):
-            try:
-                apply(op, world)
-            except DomainError:
-                pass  # a refusal changes nothing; the invariants below prove it
+        # A refusal changes nothing; the invariants below prove it.
+        with time_machine.travel(clock, tick=False), contextlib.suppress(DomainError):
+            apply(op, world)
         clock += timedelta(minutes=7)
 
     mine = Order.objects.filter(owner__in=[u.account for u in world["users"]])
     COVERAGE["paid"] += mine.filter(status=OrderStatus.PAID).count()
     COVERAGE["pob_paid"] += mine.filter(status=OrderStatus.PAID, payer=admin.account).count()
     COVERAGE["refunds"] += RefundShare.objects.filter(refund_order__in=mine).count()
-    assert list(problems()) == []  # journals balance; caches, vouchers and bills agree with the ledger
+    assert (
+        list(problems()) == []
+    )  # journals balance; caches, vouchers and bills agree with the ledger
     for wallet in Wallet.objects.all():
-        assert wallet.cash + wallet.credit_limit >= 0, wallet  # no purchase went past the credit limit
+        assert wallet.cash + wallet.credit_limit >= 0, (
+            wallet
+        )  # no purchase went past the credit limit
     for payment in Order.objects.filter(refunded_shares__isnull=False).distinct():
         refunded = payment.refunded_shares.aggregate(c=Sum("cash_amount"), v=Sum("voucher_amount"))
         assert refunded["c"] <= payment.charged and refunded["v"] <= payment.voucher_amount
-    paid_by = dict(Order.objects.filter(status=OrderStatus.PAID).values_list("payer").annotate(s=Sum("cash_amount") + Sum("credit_amount")))
-    for account_id, refunded in RefundShare.objects.values_list("account").annotate(s=Sum("cash_amount")):
+    paid_by = dict(
+        Order.objects.filter(status=OrderStatus.PAID)
+        .values_list("payer")
+        .annotate(s=Sum("cash_amount") + Sum("credit_amount"))
+    )
+    for account_id, refunded in RefundShare.objects.values_list("account").annotate(
+        s=Sum("cash_amount")
+    ):
         assert refunded <= paid_by.get(account_id, D(0))  # refunds to each payer ≤ what it paid

@@ -8,7 +8,17 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing import services
-from billing.models import BillLine, Entry, Journal, Message, Offer, Order, RefundShare, Resource, Voucher
+from billing.models import (
+    BillLine,
+    Entry,
+    Journal,
+    Message,
+    Offer,
+    Order,
+    RefundShare,
+    Resource,
+    Voucher,
+)
 from billing.models.choices import Book, OfferKind, OrderStatus, PayMode, ResourceStatus
 from billing.money import split
 from billing.services.orders import refund_split
@@ -32,7 +42,9 @@ def test_b1_top_up_is_a_balanced_journal_and_the_cached_balance_follows_the_ledg
     fund(admin, "0.01", admin)
     assert cash(admin) == ledger_cash(admin) == D("100.11")
     assert_books_balance()
-    assert Entry.objects.filter(account=admin.account, book=Book.CASH).latest("id").balance_after == D("100.11")
+    assert Entry.objects.filter(account=admin.account, book=Book.CASH).latest(
+        "id"
+    ).balance_after == D("100.11")
 
 
 def test_b1_floats_never_touch_money():
@@ -64,7 +76,11 @@ def test_b5_self_payer_pays_from_cash_then_credit(catalog, org, admin, member):
     services.wallet_set_credit_limit(account=member.account, limit=D("100"), acting_user=admin)
     fund(member, "100", member)
     order = buy(member, "S5.MEDIUM4")  # 150.00
-    assert order.status == OrderStatus.PAID and order.pay_mode == PayMode.SELF and order.payer == member.account
+    assert (
+        order.status == OrderStatus.PAID
+        and order.pay_mode == PayMode.SELF
+        and order.payer == member.account
+    )
     assert (order.cash_amount, order.credit_amount) == (D("100.00"), D("50.00"))
     assert cash(member) == D("-50.00") == ledger_cash(member)
     assert Resource.objects.get(pk=order.resource_id).status == ResourceStatus.ACTIVE
@@ -91,10 +107,17 @@ def test_b4_pay_on_behalf_member_is_paid_for_at_once_by_the_payer(catalog, org, 
     assert order.pay_mode == PayMode.ON_BEHALF and order.payer == admin.account
     assert cash(admin) == D("700.00") and cash(pob_member) == D("500.00")
     line = BillLine.objects.get(order=order)
-    assert (line.owner, line.payer, line.cash_amount, line.list_cost) == (pob_member.account, admin.account, D("300.00"), D("300.00"))
+    assert (line.owner, line.payer, line.cash_amount, line.list_cost) == (
+        pob_member.account,
+        admin.account,
+        D("300.00"),
+        D("300.00"),
+    )
 
 
-def test_b4_short_payer_leaves_the_order_to_be_paid_then_apply_and_pay(catalog, org, admin, pob_member):
+def test_b4_short_payer_leaves_the_order_to_be_paid_then_apply_and_pay(
+    catalog, org, admin, pob_member
+):
     fund(admin, "100", admin)
     order = buy(pob_member, "S5.MEDIUM4")
     assert order.status == OrderStatus.TO_BE_PAID and cash(admin) == D("100.00")
@@ -103,7 +126,10 @@ def test_b4_short_payer_leaves_the_order_to_be_paid_then_apply_and_pay(catalog, 
     with pytest.raises(DomainError, match="already applied"):
         services.order_apply(order=order, acting_user=pob_member)
     assert Message.objects.filter(account=admin.account, title__contains="applied").exists()
-    with pytest.raises(DomainError, match=r"Insufficient funds: .* 100.00 CNY available and the order needs 150.00 CNY"):
+    with pytest.raises(
+        DomainError,
+        match=r"Insufficient funds: .* 100.00 CNY available and the order needs 150.00 CNY",
+    ):
         services.order_pay(order=order, acting_user=admin)
     fund(admin, "50", admin)
     services.order_pay(order=order, acting_user=admin)
@@ -165,34 +191,62 @@ def test_b6_refund_split_end_to_end_across_joining(catalog, org, admin, password
         join(org, admin, user=user, name="joiner", payer=org.admin_account)
     # Upgrade priced at 200.00 list: (600 - 300) × remaining days / 30.
     fund(admin, "150", admin)
-    Voucher.objects.create(account=admin.account, code="V-50", face_value=D("50"), remaining=D("50"),
-                           valid_from=start - timedelta(days=1), valid_until=start + timedelta(days=90))
+    Voucher.objects.create(
+        account=admin.account,
+        code="V-50",
+        face_value=D("50"),
+        remaining=D("50"),
+        valid_from=start - timedelta(days=1),
+        valid_until=start + timedelta(days=90),
+    )
     resource = Resource.objects.get(pk=order.resource_id)
     days = (end - (start + timedelta(hours=2))).total_seconds() / 86400
     with time_machine.travel(start + timedelta(hours=2), tick=False):
         # make the upgrade list exactly 200.00 by pricing from a spec 200 × 30 / days dearer
         upgrade_spec = spec("S5.2XLARGE16")
-        upgrade_spec.monthly_price = (D("300.00") + D("200.00") * D(30) / D(str(days))).quantize(D("0.0001"))
+        upgrade_spec.monthly_price = (D("300.00") + D("200.00") * D(30) / D(str(days))).quantize(
+            D("0.0001")
+        )
         upgrade_spec.save()
         up = services.order_upgrade(resource=resource, acting_user=user, spec=upgrade_spec)
-    assert (up.list_cost, up.voucher_amount, up.charged, up.payer) == (D("200.00"), D("50.00"), D("150.00"), admin.account)
+    assert (up.list_cost, up.voucher_amount, up.charged, up.payer) == (
+        D("200.00"),
+        D("50.00"),
+        D("150.00"),
+        admin.account,
+    )
     with time_machine.travel(half, tick=False):
         unsub = services.order_unsubscribe(resource=resource, acting_user=user)
-    shares = {s.account_id: (s.cash_amount, s.voucher_amount) for s in RefundShare.objects.filter(refund_order=unsub)}
+    shares = {
+        s.account_id: (s.cash_amount, s.voucher_amount)
+        for s in RefundShare.objects.filter(refund_order=unsub)
+    }
     assert unsub.list_cost == D("250.00")
-    assert shares == {user.account_id: (D("150.00"), D("0.00")), admin.account_id: (D("75.00"), D("25.00"))}
+    assert shares == {
+        user.account_id: (D("150.00"), D("0.00")),
+        admin.account_id: (D("75.00"), D("25.00")),
+    }
     assert cash(user) == D("150.00") and cash(admin) == D("75.00")
     assert_books_balance()
 
 
-def test_b6_refunds_never_exceed_what_was_paid_and_go_to_a_former_payer(catalog, org, admin, pob_member):
+def test_b6_refunds_never_exceed_what_was_paid_and_go_to_a_former_payer(
+    catalog, org, admin, pob_member
+):
     fund(admin, "1000", admin)
     order = buy(pob_member, "S5.MEDIUM4", months=3)  # 450.00 by the payer
     m = pob_member.account.membership
     from organizations import services as org_services
 
-    org_services.member_update(membership=m, acting_user=admin, name=m.name, remark="", permissions=[1, 2],
-                               payer=None, allow_quit=True)  # now self-pay
+    org_services.member_update(
+        membership=m,
+        acting_user=admin,
+        name=m.name,
+        remark="",
+        permissions=[1, 2],
+        payer=None,
+        allow_quit=True,
+    )  # now self-pay
     resource = Resource.objects.get(pk=order.resource_id)
     services.order_unsubscribe(resource=resource, acting_user=pob_member)
     refunded = RefundShare.objects.filter(payment_order=order).aggregate(s=Sum("cash_amount"))["s"]
@@ -206,37 +260,89 @@ def test_b6_refunds_never_exceed_what_was_paid_and_go_to_a_former_payer(catalog,
 
 
 def test_b3_owner_offer_discounts_the_order(catalog, org, admin, member):
-    Offer.objects.create(account=member.account, product=catalog["p_cvm"], kind=OfferKind.REBATE, rate=D("0.85"))
+    Offer.objects.create(
+        account=member.account, product=catalog["p_cvm"], kind=OfferKind.REBATE, rate=D("0.85")
+    )
     fund(member, "1000", member)
     order = buy(member, "S5.MEDIUM4", months=1)
-    assert (order.list_cost, order.discount, order.payable) == (D("150.00"), D("22.50"), D("127.50"))
+    assert (order.list_cost, order.discount, order.payable) == (
+        D("150.00"),
+        D("22.50"),
+        D("127.50"),
+    )
 
 
 def test_b15_one_voucher_per_order_the_eligible_one_expiring_first(catalog, org, admin, member):
     now = timezone.now()
-    Voucher.objects.create(account=member.account, code="LATE", face_value=D("40"), remaining=D("40"),
-                           valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=30))
-    Voucher.objects.create(account=member.account, code="SOON", face_value=D("30"), remaining=D("30"),
-                           valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=5))
-    Voucher.objects.create(account=member.account, code="MIN", face_value=D("99"), remaining=D("99"),
-                           min_order_amount=D("1000"), valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=2))
-    Voucher.objects.create(account=member.account, code="CDB", face_value=D("99"), remaining=D("99"),
-                           product=catalog["p_cdb"], valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=1))
+    Voucher.objects.create(
+        account=member.account,
+        code="LATE",
+        face_value=D("40"),
+        remaining=D("40"),
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=30),
+    )
+    Voucher.objects.create(
+        account=member.account,
+        code="SOON",
+        face_value=D("30"),
+        remaining=D("30"),
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=5),
+    )
+    Voucher.objects.create(
+        account=member.account,
+        code="MIN",
+        face_value=D("99"),
+        remaining=D("99"),
+        min_order_amount=D("1000"),
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=2),
+    )
+    Voucher.objects.create(
+        account=member.account,
+        code="CDB",
+        face_value=D("99"),
+        remaining=D("99"),
+        product=catalog["p_cdb"],
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=1),
+    )
     fund(member, "200", member)
     order = buy(member, "S5.MEDIUM4")
-    assert order.voucher.code == "SOON" and order.voucher_amount == D("30.00") and order.charged == D("120.00")
+    assert (
+        order.voucher.code == "SOON"
+        and order.voucher_amount == D("30.00")
+        and order.charged == D("120.00")
+    )
     assert Voucher.objects.get(code="SOON").remaining == D("0.00")
 
 
-def test_b15_pay_on_behalf_members_use_the_payers_vouchers_never_their_own(catalog, org, admin, pob_member):
+def test_b15_pay_on_behalf_members_use_the_payers_vouchers_never_their_own(
+    catalog, org, admin, pob_member
+):
     now = timezone.now()
-    Voucher.objects.create(account=pob_member.account, code="OWN", face_value=D("100"), remaining=D("100"),
-                           valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=5))
-    Voucher.objects.create(account=admin.account, code="PAYER", face_value=D("20"), remaining=D("20"),
-                           valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=50))
+    Voucher.objects.create(
+        account=pob_member.account,
+        code="OWN",
+        face_value=D("100"),
+        remaining=D("100"),
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=5),
+    )
+    Voucher.objects.create(
+        account=admin.account,
+        code="PAYER",
+        face_value=D("20"),
+        remaining=D("20"),
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=50),
+    )
     fund(admin, "500", admin)
     order = buy(pob_member, "S5.MEDIUM4")
-    assert order.voucher.code == "PAYER" and Voucher.objects.get(code="OWN").remaining == D("100.00")
+    assert order.voucher.code == "PAYER" and Voucher.objects.get(code="OWN").remaining == D(
+        "100.00"
+    )
 
 
 # ------------------------------------------------------------------ B13 transaction details
@@ -246,7 +352,11 @@ def test_b13_payer_movements_are_labelled_with_the_member(catalog, org, admin, p
     fund(admin, "500", admin)
     order = buy(pob_member)
     entry = Entry.objects.get(account=admin.account, book=Book.CASH, order=order)
-    assert entry.owner == pob_member.account and entry.amount == D("-150.00") and entry.balance_after == D("350.00")
+    assert (
+        entry.owner == pob_member.account
+        and entry.amount == D("-150.00")
+        and entry.balance_after == D("350.00")
+    )
 
 
 # ------------------------------------------------------------------ check_books
@@ -259,7 +369,9 @@ def test_b1_check_books_passes_on_real_flows_and_catches_tampering(catalog, org,
 
     fund(admin, "1000", admin)
     order = buy(pob_member, "S5.MEDIUM4", months=2)
-    services.order_unsubscribe(resource=Resource.objects.get(pk=order.resource_id), acting_user=pob_member)
+    services.order_unsubscribe(
+        resource=Resource.objects.get(pk=order.resource_id), acting_user=pob_member
+    )
     call_command("check_books")
     Wallet.objects.filter(account=admin.account).update(cash=D("999.99"))  # tamper with the cache
     with pytest.raises(CommandError, match="problem"):
@@ -272,8 +384,12 @@ def test_b3_upgrade_price_worked_example_from_docs(catalog, org, admin):
     from billing.services import pricing
 
     now = timezone.now()
-    list_cost = pricing.upgrade_list_cost(spec("S5.MEDIUM4"), spec("S5.LARGE8"), now + timedelta(days=12, hours=6), now)
+    list_cost = pricing.upgrade_list_cost(
+        spec("S5.MEDIUM4"), spec("S5.LARGE8"), now + timedelta(days=12, hours=6), now
+    )
     assert list_cost == D("61.25")
-    Offer.objects.create(account=admin.account, product=None, kind=OfferKind.CONTRACT, rate=D("0.90"))
+    Offer.objects.create(
+        account=admin.account, product=None, kind=OfferKind.CONTRACT, rate=D("0.90")
+    )
     p = pricing.price(admin.account, catalog["p_cvm"], list_cost)
     assert (p.discount, p.payable) == (D("6.13"), D("55.12"))

@@ -15,6 +15,7 @@ from django.db.models import Sum
 from billing.models import BillLine, Entry, Voucher, Wallet
 from billing.models.choices import Book
 
+
 def problems():
     for row in Entry.objects.values("journal_id").annotate(total=Sum("amount")).exclude(total=0):
         yield f"journal {row['journal_id']} does not balance: entries sum to {row['total']}"
@@ -25,7 +26,7 @@ def problems():
     for account_id, cached in Wallet.objects.values_list("account_id", "cash"):
         derived = ledger.pop(account_id, Decimal("0.00"))
         if derived != cached:
-            yield f"wallet of account {account_id}: cached cash {cached} but the ledger says {derived}"
+            yield f"wallet of account {account_id}: cached cash {cached}, ledger {derived}"
     for account_id, derived in ledger.items():
         yield f"account {account_id} has cash entries ({derived}) but no wallet"
 
@@ -34,10 +35,12 @@ def problems():
         .values_list("voucher_id")
         .annotate(total=Sum("amount"))
     )
-    for pk, code, face, remaining in Voucher.objects.values_list("pk", "code", "face_value", "remaining"):
+    for pk, code, face, remaining in Voucher.objects.values_list(
+        "pk", "code", "face_value", "remaining"
+    ):
         expected = face + drawn.get(pk, Decimal("0.00"))
         if expected != remaining:
-            yield f"voucher {code}: remaining {remaining} but face value less ledger draws is {expected}"
+            yield f"voucher {code}: remaining {remaining}, face value less draws {expected}"
 
     bill_cash = dict(BillLine.objects.values_list("journal_id").annotate(total=Sum("cash_amount")))
     ledger_cash = dict(
