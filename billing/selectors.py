@@ -6,7 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.models import Entry, Message, Order, Product, Resource, Spec, Voucher, Wallet
+from django.db.models import OuterRef, Q, Subquery, Sum
+
+from billing.models import (
+    Entry,
+    Message,
+    Order,
+    Product,
+    RefundShare,
+    Resource,
+    Spec,
+    Voucher,
+    Wallet,
+)
 from billing.models.choices import OrderStatus, PayMode, ResourceStatus
 from billing.money import ZERO
 
@@ -51,15 +63,28 @@ def resources(*, user):
 
 
 def orders(*, user):
-    """Every order the user's account owns or pays for."""
-    return Order.objects.restrict(user, "view").select_related(
-        "owner", "payer", "product", "spec", "region", "resource", "voucher"
+    """Every order the user's account owns, pays for, or got a refund share of; each carries
+    `refunded_to_me`, the cash its refund shares returned to this account (B6)."""
+    mine = (
+        RefundShare.objects.filter(refund_order=OuterRef("pk"), account_id=user.account_id)
+        .values("refund_order")
+        .annotate(total=Sum("cash_amount"))
+        .values("total")
+    )
+    return (
+        Order.objects.restrict(user, "view")
+        .select_related("owner", "payer", "product", "spec", "region", "resource", "voucher")
+        .annotate(refunded_to_me=Subquery(mine))
     )
 
 
 def pay_on_behalf_orders_as_payer(*, user):
     """Pay-on-behalf order management, admin side: members' orders this account pays."""
-    return orders(user=user).filter(payer_id=user.account_id, pay_mode=PayMode.ON_BEHALF)
+    shares = RefundShare.objects.filter(account_id=user.account_id).values("refund_order_id")
+    return orders(user=user).filter(
+        Q(payer_id=user.account_id, pay_mode=PayMode.ON_BEHALF)
+        | (Q(pk__in=shares) & ~Q(owner_id=user.account_id))  # refunds to a (former) payer
+    )
 
 
 def pay_on_behalf_orders_as_member(*, user):

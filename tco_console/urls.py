@@ -19,5 +19,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", sign_up, name="signup"),
     path("", include("organizations.urls")),
+    path("", include("billing.urls")),
     path("admin/", admin.site.urls),
 ]

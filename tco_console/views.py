@@ -37,6 +37,27 @@ SIDEBAR = [
         lambda c: c.can("organizations.view_org"),
     ),
     (
+        _("Pay-on-behalf order management"),
+        "billing:pay_on_behalf_orders",
+        "credit-card-2-front",
+        ("billing:pay_on_behalf_orders", "billing:order"),
+        lambda c: _pay_on_behalf_visible(c),
+    ),
+    (
+        _("Billing Center"),
+        "billing:billing_center",
+        "wallet2",
+        ("billing:billing_center", "billing:top_up"),
+        lambda c: c.can("billing.view_finance"),
+    ),
+    (
+        _("Products"),
+        "billing:products",
+        "box-seam",
+        ("billing:products", "billing:buy", "billing:resource"),
+        lambda c: c.can("billing.view_finance"),
+    ),
+    (
         _("Audit log"),
         "organizations:audit",
         "journal-text",
@@ -44,6 +65,12 @@ SIDEBAR = [
         lambda c: c.can("organizations.view_audit"),
     ),
 ]
+
+
+def _pay_on_behalf_visible(ctx) -> bool:
+    from billing.views import pay_on_behalf_visible  # billing.views imports this module
+
+    return pay_on_behalf_visible(ctx)
 
 
 def console_context(request):

@@ -6,8 +6,10 @@ A new URL pattern fails `test_every_url_pattern_is_in_the_matrix` until it is ad
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from billing.catalog import ensure_catalog
 from organizations import services
 from organizations.models import Department
+from tests.billing.helpers import buy, fund
 from tests.factories import UserFactory, join, make_org, sub_user
 
 ROLES = ["anonymous", "outsider", "member", "admin", "readonly_sub"]
@@ -39,6 +41,21 @@ EXPECTED = {
     "organizations:invitation_accept": (LOGIN, 200, 404, 404, 404),
     "organizations:invitation_decline": (LOGIN, 200, 404, 404, 404),
     "organizations:audit": (LOGIN, 200, 200, 200, 200),
+    # billing: the resource is the member's, the order a to-be-paid one the admin pays for
+    "billing:products": (LOGIN, 200, 200, 200, 200),
+    "billing:buy": (LOGIN, 200, 200, 200, 403),
+    "billing:resource_renew": (LOGIN, 404, 200, 404, 403),
+    "billing:resource_upgrade": (LOGIN, 404, 200, 404, 403),
+    "billing:resource_downgrade": (LOGIN, 404, 200, 404, 403),
+    "billing:resource_unsubscribe": (LOGIN, 404, 200, 404, 403),
+    "billing:pay_on_behalf_orders": (LOGIN, 200, 200, 200, 200),
+    "billing:orders_pay_bulk": (LOGIN, 200, 200, 200, 403),
+    "billing:orders_cancel_bulk": (LOGIN, 200, 200, 200, 403),
+    "billing:order_pay": (LOGIN, 404, 404, 200, 403),
+    "billing:order_cancel": (LOGIN, 404, 404, 200, 403),
+    "billing:order_apply": (LOGIN, 404, 404, 404, 403),
+    "billing:billing_center": (LOGIN, 200, 200, 200, 200),
+    "billing:top_up": (LOGIN, 200, 200, 200, 403),
 }
 
 
@@ -67,6 +84,11 @@ def world(db):
     )
     org2, admin2 = make_org()
     foreign = join(org2, admin2, name="foreign-secret")
+    ensure_catalog()
+    fund(member, "500.00", member)
+    resource = buy(member, "S5.MEDIUM4").resource
+    pob = join(org, admin, name="pob-secret", payer=org.admin_account)
+    order = buy(pob, "S5.LARGE8")  # the admin account has no funds: to be paid
     return {
         "users": {
             "anonymous": None,
@@ -81,6 +103,8 @@ def world(db):
         "sibling": [sibling.account.uin, "sibling-secret"],
         "admin2": admin2,
         "org2_dept": Department.objects.get(organization=org2, parent=None),
+        "billing": {"instance_id": resource.instance_id, "order_no": order.order_no},
+        "pob": [pob.account.uin, "pob-secret", order.order_no],
     }
 
 
@@ -97,7 +121,14 @@ def build_url(name, world):
         "organizations:invitation_decline",
     }:
         return reverse(name, kwargs={"pk": world["invitation"].pk})
-    for kwargs in ({}, {"uin": world["kwargs"]["uin"]}, {"pk": world["kwargs"]["pk"]}):
+    billing = world["billing"]
+    for kwargs in (
+        {},
+        {"uin": world["kwargs"]["uin"]},
+        {"pk": world["kwargs"]["pk"]},
+        {"instance_id": billing["instance_id"]},
+        {"order_no": billing["order_no"]},
+    ):
         try:
             return reverse(name, kwargs=kwargs)
         except Exception:
@@ -112,7 +143,9 @@ def test_a2_permission_matrix(client, world, role):
         client.force_login(user)
     forbidden = list(world["foreign"])
     if role in {"outsider", "member"}:
-        forbidden += world["sibling"]
+        forbidden += world["sibling"] + world["pob"]
+    if role != "member":
+        forbidden.append(world["billing"]["instance_id"])
     failures = []
     for name, expected in EXPECTED.items():
         url = build_url(name, world)

@@ -23,7 +23,8 @@ class OrderQuerySet(ScopedQuerySet):
     def scope(self, ctx, action):
         me = ctx.account.pk
         if action == "view":
-            return self.filter(Q(owner_id=me) | Q(payer_id=me))
+            refunded = RefundShare.objects.filter(account_id=me).values("refund_order_id")
+            return self.filter(Q(owner_id=me) | Q(payer_id=me) | Q(pk__in=refunded))
         if action == "pay":  # the payer pays (a self-payer is its own payer)
             return self.filter(payer_id=me, status=OrderStatus.TO_BE_PAID)
         if action == "cancel":  # the payer, or the owner that placed it

@@ -87,6 +87,11 @@ def post(
             wallet.cash += line.amount
             balance_after = wallet.cash
             touched[wallet.pk] = wallet
+        elif line.book == Book.FROZEN:  # B7: a freeze never moves cash
+            wallet = wallets[line.account.pk]
+            wallet.frozen += line.amount
+            balance_after = wallet.frozen
+            touched[wallet.pk] = wallet
         entries.append(
             Entry(
                 journal=journal,
@@ -103,7 +108,7 @@ def post(
         )
     Entry.objects.bulk_create(entries)
     for wallet in touched.values():
-        wallet.save(update_fields=["cash", "updated_at"])
+        wallet.save(update_fields=["cash", "frozen", "updated_at"])
     return journal
 
 
@@ -117,8 +122,11 @@ def wallet_top_up(
         raise DomainError(_("Enter an amount greater than zero."), field="amount")
     if amount > MAX_TOP_UP:
         raise DomainError(_("A single top-up is at most 1,000,000.00 CNY."), field="amount")
-    if idempotency_key and Journal.objects.filter(idempotency_key=idempotency_key).exists():
-        return Journal.objects.get(idempotency_key=idempotency_key)  # a double submit pays once
+    _lock_account_row(account)  # before the key check: two submits of one key serialize here
+    if idempotency_key:
+        idempotency_key = f"topup:{account.pk}:{idempotency_key}"  # keys are per account
+        if (done := Journal.objects.filter(idempotency_key=idempotency_key).first()) is not None:
+            return done  # a double submit credits once
     wallets = lock_wallets(account)
     journal = post(
         kind=JournalKind.TOPUP,
@@ -140,6 +148,9 @@ def wallet_top_up(
         obj=journal,
         changes={"amount": str(amount), "cash_after": str(wallets[account.pk].cash)},
     )
+    from .lifecycle import reconcile
+
+    reconcile(account, actor=acting_user)  # B9: out of arrears → what it pays for recovers
     return journal
 
 
@@ -149,6 +160,7 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
     limit = q(limit)
     if limit < 0:
         raise DomainError(_("The credit limit cannot be negative."), field="credit_limit")
+    _lock_account_row(account)
     wallet = lock_wallets(account)[account.pk]
     old = wallet.credit_limit
     wallet.credit_limit = limit
@@ -162,7 +174,17 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
         target_account=account,
         changes={"credit_limit": [str(old), str(limit)]},
     )
+    from .lifecycle import reconcile
+
+    reconcile(
+        account, actor=acting_user
+    )  # B9: a lower limit can mean arrears, a higher one recovery
     return wallet
+
+
+def _lock_account_row(account: Account) -> None:
+    """Accounts before wallets, everywhere (see billing.services.orders)."""
+    Account.objects.select_for_update(no_key=True).filter(pk=account.pk).first()
 
 
 def _org_of(account: Account):

@@ -502,7 +502,8 @@ def _net_paid(payments: list[Order]) -> list[Decimal]:
         .values_list("payment_order")
         .annotate(total=Sum("cash_amount") + Sum("voucher_amount"))
     )
-    return [p.voucher_amount + p.charged - refunded.get(p.pk, ZERO) for p in payments]
+    # q(): SQLite sums decimals as floats; every stored amount is whole cents.
+    return [p.voucher_amount + p.charged - q(refunded.get(p.pk, ZERO)) for p in payments]
 
 
 def refund_split(
@@ -622,13 +623,11 @@ def _refund(
     return returned
 
 
-def _begin_refund(resource: Resource) -> tuple[Account, str, dict, Resource]:
+def _begin_refund(resource: Resource) -> tuple[Account, str, dict]:
     """Lock the owner, its payer and every account that paid for the resource (they get the
-    refund shares), then the resource."""
+    refund shares); the caller then checks for a double submit and locks the resource."""
     payers = [p.payer for p in _payments(resource)]
-    payer, mode, wallets = _begin(resource.owner, *payers)
-    res = _lock_resource(resource)
-    return payer, mode, wallets, res
+    return _begin(resource.owner, *payers)
 
 
 def _refunding_order(
@@ -693,9 +692,10 @@ def order_downgrade(
 ) -> Order:
     """Downgrade to a cheaper spec; the price difference for the rest of the period is refunded
     over the payments made for the resource (B6)."""
-    payer, mode, wallets, res = _begin_refund(resource)
+    payer, mode, wallets = _begin_refund(resource)
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
-        return existing
+        return existing  # a double submit gets the first order back
+    res = _lock_resource(resource)
     _no_open_order(res)
     now = timezone.now()
     spec = Spec.objects.get(pk=spec.pk)
@@ -742,9 +742,10 @@ def order_unsubscribe(
     *, resource: Resource, acting_user, idempotency_key: str | None = None
 ) -> Order:
     """Unsubscribe: the resource ends now and its remaining value is refunded (B6)."""
-    payer, mode, wallets, res = _begin_refund(resource)
+    payer, mode, wallets = _begin_refund(resource)
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
-        return existing
+        return existing  # a double submit gets the first order back
+    res = _lock_resource(resource)
     _no_open_order(res)
     now = timezone.now()
     order = _refunding_order(
@@ -785,6 +786,14 @@ def _lock_order(order: Order) -> Order:
     )
 
 
+def _must_act_for(acting_user, *accounts: Account) -> None:
+    """The acting user must belong to one of `accounts` (operators, without an account, may act)."""
+    if acting_user.account_id is not None and acting_user.account_id not in {
+        a.pk for a in accounts
+    }:
+        raise DomainError(_("Your account cannot act on this order."), code="UnauthorizedOperation")
+
+
 def _must_be_to_be_paid(order: Order) -> None:
     if order.status == OrderStatus.PAID:
         raise DomainError(_("Order %(no)s is already paid.") % {"no": order.order_no})
@@ -803,6 +812,7 @@ def order_pay(*, order: Order, acting_user) -> Order:
     concurrent requests arrive, exactly one pays and the others are told it is already paid.
     """
     o = _lock_order(order)
+    _must_act_for(acting_user, o.payer)
     _must_be_to_be_paid(o)
     _lock_accounts(o.owner, o.payer)
     wallets = lock_wallets(o.owner, o.payer)
@@ -844,6 +854,7 @@ def order_pay(*, order: Order, acting_user) -> Order:
 def order_apply(*, order: Order, acting_user) -> Order:
     """B4: the member asks its payer to pay a to-be-paid pay-on-behalf order."""
     o = _lock_order(order)
+    _must_act_for(acting_user, o.owner)
     _must_be_to_be_paid(o)
     if o.pay_mode != PayMode.ON_BEHALF:
         raise DomainError(_("Only pay-on-behalf orders can be applied for."))
@@ -876,6 +887,7 @@ def order_apply(*, order: Order, acting_user) -> Order:
 @transaction.atomic(durable=True)
 def order_cancel(*, order: Order, acting_user) -> Order:
     o = _lock_order(order)
+    _must_act_for(acting_user, o.payer, o.owner)
     _must_be_to_be_paid(o)
     o.status = OrderStatus.CANCELLED
     o.closed_at = timezone.now()

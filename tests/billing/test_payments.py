@@ -393,3 +393,34 @@ def test_b3_upgrade_price_worked_example_from_docs(catalog, org, admin):
     )
     p = pricing.price(admin.account, catalog["p_cvm"], list_cost)
     assert (p.discount, p.payable) == (D("6.13"), D("55.12"))
+
+
+def test_b4_only_the_payer_pays_and_only_the_owner_applies(catalog, org, admin, pob_member, member):
+    order = buy(pob_member)
+    with pytest.raises(DomainError, match="cannot act on this order"):
+        services.order_pay(order=order, acting_user=pob_member)
+    with pytest.raises(DomainError, match="cannot act on this order"):
+        services.order_apply(order=order, acting_user=admin)
+    with pytest.raises(DomainError, match="cannot act on this order"):
+        services.order_cancel(order=order, acting_user=member)
+
+
+def test_b6_a_double_submitted_unsubscribe_returns_the_first_order(catalog, org, admin, member):
+    fund(member, "500", member)
+    res = Resource.objects.get(pk=buy(member, months=2).resource_id)
+    first = services.order_unsubscribe(resource=res, acting_user=member, idempotency_key="u1")
+    again = services.order_unsubscribe(resource=res, acting_user=member, idempotency_key="u1")
+    assert first.pk == again.pk and RefundShare.objects.filter(refund_order=first).count() == 1
+
+
+def test_b1_top_up_keys_are_per_account(catalog, admin, member):
+    services.wallet_top_up(
+        account=admin.account, amount=D("10"), acting_user=admin, idempotency_key="same"
+    )
+    services.wallet_top_up(
+        account=admin.account, amount=D("10"), acting_user=admin, idempotency_key="same"
+    )
+    services.wallet_top_up(
+        account=member.account, amount=D("10"), acting_user=member, idempotency_key="same"
+    )
+    assert (cash(admin), cash(member)) == (D("10.00"), D("10.00"))

@@ -1,0 +1,126 @@
+import django_filters
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.filtersets import SearchMixin
+
+from .models import Entry, Order, Product, Resource, Voucher
+from .models.choices import JournalKind, OrderKind, OrderStatus, ResourceStatus
+
+
+def _date():
+    return forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
+
+
+def _products():
+    return Product.objects.filter(sells_subscription=True).order_by("position", "code")
+
+
+def _from(field="created_at"):
+    return django_filters.DateFilter(
+        field_name=field, lookup_expr="date__gte", label=_("Created from"), widget=_date()
+    )
+
+
+def _to(field="created_at"):
+    return django_filters.DateFilter(
+        field_name=field, lookup_expr="date__lte", label=_("to"), widget=_date()
+    )
+
+
+class ResourceFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("instance_id", "spec__name")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    product = django_filters.ModelChoiceFilter(
+        queryset=_products(), label=_("Product"), empty_label=_("All products")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=ResourceStatus.choices, label=_("Status"), empty_label=_("All statuses")
+    )
+
+    class Meta:
+        model = Resource
+        fields = ["q", "product", "status"]
+
+
+class PayOnBehalfOrderFilterSet(SearchMixin, django_filters.FilterSet):
+    """Pay-on-behalf order management. The status is the page's tabs (`?status=`), not here."""
+
+    search_fields = ("owner__name", "owner__uin", "owner__membership__name", "order_no")
+    q = django_filters.CharFilter(method="search", label=_("Member"))
+    product = django_filters.ModelChoiceFilter(
+        queryset=_products(), label=_("Product"), empty_label=_("All products")
+    )
+    since = _from()
+    until = _to()
+
+    class Meta:
+        model = Order
+        fields = ["q", "product", "since", "until"]
+
+
+class OrderFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("order_no", "resource__instance_id")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    status = django_filters.ChoiceFilter(
+        choices=OrderStatus.choices, label=_("Status"), empty_label=_("All statuses")
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=OrderKind.choices, label=_("Type"), empty_label=_("All types")
+    )
+    product = django_filters.ModelChoiceFilter(
+        queryset=_products(), label=_("Product"), empty_label=_("All products")
+    )
+    since = _from()
+    until = _to()
+
+    class Meta:
+        model = Order
+        fields = ["q", "status", "kind", "product", "since", "until"]
+
+
+class VoucherFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("code",)
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    state = django_filters.ChoiceFilter(
+        choices=[
+            ("usable", _("Usable")),
+            ("used", _("Used up")),
+            ("expired", _("Expired")),
+        ],
+        method="by_state",
+        label=_("State"),
+        empty_label=_("All vouchers"),
+    )
+
+    class Meta:
+        model = Voucher
+        fields = ["q", "state"]
+
+    def by_state(self, queryset, name, value):
+        now = timezone.now()
+        if value == "usable":
+            return queryset.filter(remaining__gt=0, valid_from__lte=now, valid_until__gt=now)
+        if value == "used":
+            return queryset.filter(remaining=0)
+        return queryset.filter(valid_until__lte=now)
+
+
+class TransactionFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("order__order_no", "resource__instance_id", "owner__uin", "owner__name")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    kind = django_filters.ChoiceFilter(
+        field_name="journal__kind",
+        choices=JournalKind.choices,
+        label=_("Type"),
+        empty_label=_("All types"),
+    )
+    since = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("From"), widget=_date()
+    )
+    until = _to()
+
+    class Meta:
+        model = Entry
+        fields = ["q", "kind", "since", "until"]

@@ -1,0 +1,112 @@
+"""Billing forms: shape of input only. Rules are enforced by the services; their refusals come
+back as DomainError on the field they name (`spec`, `months`, `amount`).
+
+Every form that places an order or tops up carries a hidden `idempotency_key`, a uuid4 made
+when the form is first rendered and kept when it is re-rendered, so a double submit reaches
+the service with the same key and is deduplicated there (B4: paying twice is impossible).
+"""
+
+import re
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.services.ledger import MAX_TOP_UP
+from billing.services.orders import MAX_MONTHS
+
+KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class IdempotentForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and not KEY_RE.match(data.get("idempotency_key") or ""):
+            # A submit without a (valid) key is refused below; the re-rendered form gets a
+            # fresh key, so submitting it again works and is deduplicated like any other.
+            data = data.copy()
+            data["idempotency_key"] = new_key()
+            self._key_was_missing = True
+        else:
+            self._key_was_missing = False
+        super().__init__(data, *args, **kwargs)
+        self.fields["idempotency_key"].initial = new_key()
+
+    def clean(self):
+        data = super().clean()
+        if self._key_was_missing:
+            raise forms.ValidationError(
+                _("This form was incomplete. Check it and submit it again."), code="no_key"
+            )
+        return data
+
+
+class MonthsField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Months"),
+            min_value=1,
+            max_value=MAX_MONTHS,
+            initial=1,
+            help_text=_("From 1 to 36 months."),
+            **kwargs,
+        )
+
+
+class BuyForm(IdempotentForm):
+    spec = forms.TypedChoiceField(label=_("Spec"), coerce=int)
+    region = forms.TypedChoiceField(label=_("Region"), coerce=int)
+    months = MonthsField()
+    field_order = ["spec", "region", "months"]
+
+    def __init__(self, *args, specs=(), regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["spec"].choices = specs
+        self.fields["region"].choices = regions
+
+
+class RenewForm(IdempotentForm):
+    months = MonthsField()
+
+
+class ChangeSpecForm(IdempotentForm):
+    """Upgrade (dearer specs of the same product) or downgrade (cheaper ones)."""
+
+    spec = forms.TypedChoiceField(label=_("New spec"), coerce=int)
+
+    def __init__(self, *args, specs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["spec"].choices = specs
+
+
+class UnsubscribeForm(IdempotentForm):
+    """A confirmation that still carries the key: an unsubscribe refunds money (B6)."""
+
+
+class TopUpForm(IdempotentForm):
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"),
+        min_value=Decimal("0.01"),
+        max_value=MAX_TOP_UP,
+        max_digits=9,
+        decimal_places=2,
+        help_text=_("At most 1,000,000.00 CNY at a time."),
+    )
+    field_order = ["amount"]
+
+
+class BulkOrdersForm(forms.Form):
+    """The selected rows of the pay-on-behalf order table (order numbers)."""
+
+    orders = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
+
+    def clean_orders(self):
+        return (
+            [n for n in self.data.getlist("orders") if n] if hasattr(self.data, "getlist") else []
+        )

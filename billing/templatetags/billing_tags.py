@@ -1,0 +1,46 @@
+"""Money on the billing pages (B1): two decimals, thousands separated, always with "CNY"."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.translation import gettext as _
+
+from billing.money import q
+
+register = template.Library()
+
+
+def format_cny(value, *, signed: bool = False) -> str:
+    """`1,234.50 CNY`; `signed` puts + or − in front (transaction details, B13)."""
+    if value is None or value == "":
+        return "—"
+    amount = q(Decimal(value))
+    text = f"{abs(amount):,.2f}"
+    if amount < 0:
+        sign = "−"
+    elif signed and amount > 0:
+        sign = "+"
+    else:
+        sign = ""
+    return _("%(amount)s CNY") % {"amount": f"{sign}{text}"}
+
+
+@register.filter
+def cny(value) -> str:
+    return format_cny(value)
+
+
+@register.filter
+def signed_cny(value) -> str:
+    return format_cny(value, signed=True)
+
+
+@register.filter
+def unit_price(value) -> str:
+    """Pay-as-you-go unit prices keep up to 4 decimals (the catalog's precision), never fewer
+    than 2."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(value)
+    text = f"{amount:,.2f}" if amount == q(amount) else f"{amount.normalize():,f}"
+    return _("%(amount)s CNY") % {"amount": text}

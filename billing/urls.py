@@ -1,0 +1,30 @@
+from django.urls import path
+
+from . import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("products/", views.products, name="products"),
+    path("products/buy/", views.buy, name="buy"),
+    path("resources/<str:instance_id>/renew/", views.resource_renew, name="resource_renew"),
+    path("resources/<str:instance_id>/upgrade/", views.resource_upgrade, name="resource_upgrade"),
+    path(
+        "resources/<str:instance_id>/downgrade/",
+        views.resource_downgrade,
+        name="resource_downgrade",
+    ),
+    path(
+        "resources/<str:instance_id>/unsubscribe/",
+        views.resource_unsubscribe,
+        name="resource_unsubscribe",
+    ),
+    path("pay-on-behalf/orders/", views.pay_on_behalf_orders, name="pay_on_behalf_orders"),
+    path("orders/pay/", views.orders_pay_bulk, name="orders_pay_bulk"),
+    path("orders/cancel/", views.orders_cancel_bulk, name="orders_cancel_bulk"),
+    path("orders/<str:order_no>/pay/", views.order_pay, name="order_pay"),
+    path("orders/<str:order_no>/cancel/", views.order_cancel, name="order_cancel"),
+    path("orders/<str:order_no>/apply/", views.order_apply, name="order_apply"),
+    path("billing/", views.billing_center, name="billing_center"),
+    path("billing/top-up/", views.top_up, name="top_up"),
+]

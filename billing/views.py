@@ -1,0 +1,886 @@
+"""Billing pages (SPEC §5): Products, Pay-on-behalf order management and Billing Center.
+
+Thin views (STYLE.md): authenticate, authorize (`require_perm`), fetch through `restrict()`
+(out of scope → 404, A2), parse a form, call one service, respond through `form_view` or
+`table_page`. Money actions answer with `MONEY_EVENTS`, which the lists and balance cards on
+every billing page listen for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizations.forms import ConfirmForm
+from organizations.models import Account, Membership
+from tco_console.errors import DomainError
+from tco_console.htmx import is_partial, modal_success
+from tco_console.permissions import require_perm
+from tco_console.views import form_view, table_page
+
+from . import selectors, services
+from .filtersets import (
+    OrderFilterSet,
+    PayOnBehalfOrderFilterSet,
+    ResourceFilterSet,
+    TransactionFilterSet,
+    VoucherFilterSet,
+)
+from .forms import (
+    BulkOrdersForm,
+    BuyForm,
+    ChangeSpecForm,
+    RenewForm,
+    TopUpForm,
+    UnsubscribeForm,
+)
+from .models import Order, RefundShare, Region, Resource, Spec
+from .models.choices import BillingMode, OrderStatus, PayMode
+from .services import pricing
+from .tables import (
+    OrderTable,
+    PayOnBehalfOrderTable,
+    ResourceTable,
+    TransactionTable,
+    VoucherTable,
+    member_name,
+)
+from .templatetags.billing_tags import format_cny
+
+ORDERS_CHANGED = "ordersChanged"
+RESOURCES_CHANGED = "resourcesChanged"
+BALANCE_CHANGED = "balanceChanged"
+MONEY_EVENTS = (ORDERS_CHANGED, RESOURCES_CHANGED, BALANCE_CHANGED)
+
+# Pay-on-behalf order management: the status tabs, in TCO's order.
+POB_TABS = (
+    OrderStatus.TO_BE_PAID,
+    OrderStatus.PAID,
+    OrderStatus.CANCELLED,
+    OrderStatus.REFUNDED,
+)
+MAX_SELECTED = 100
+
+# The part of a page an htmx request refreshes, by the id of the element it targets.
+PARTIALS = {"balance-cards": "balance", "payment-method": "payment"}
+
+
+def _data(request):
+    """Bind forms on POST even when the body is empty (a confirmation has no fields)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _partial(request) -> str:
+    target = request.htmx.target if getattr(request, "htmx", None) else None
+    return PARTIALS.get(target, "table")
+
+
+def _account(request) -> Account:
+    return request.console.account
+
+
+def _organization_id(request):
+    membership = request.console.membership
+    return membership.organization_id if membership else None
+
+
+def is_payer(ctx) -> bool:
+    """Does this account pay for members? The admin account is the organization's default
+    payer (SPEC §1), known without a query; another member only when a membership names it
+    as payer (O10). Members in pay-on-behalf mode never are (no chains)."""
+    if ctx.membership is None:
+        return False
+    if ctx.is_admin:
+        return True
+    if ctx.membership.payer_id is not None:
+        return False
+    # Asked by the sidebar on every render (django-tables2 re-runs context processors for
+    # each template cell): remember the answer on this request's console context.
+    answer = getattr(ctx, "_billing_is_payer", None)
+    if answer is None:
+        answer = Membership.objects.filter(payer_id=ctx.account.pk).exists()
+        ctx._billing_is_payer = answer
+    return answer
+
+
+def pay_on_behalf_visible(ctx) -> bool:
+    """The sidebar shows Pay-on-behalf order management to payers and to members in
+    pay-on-behalf mode."""
+    if not ctx.can("billing.view_finance") or ctx.membership is None:
+        return False
+    return ctx.membership.payer_id is not None or is_payer(ctx)
+
+
+# ------------------------------------------------------------------ prices and payment
+
+
+def price_for_display(owner: Account, product, list_cost: Decimal) -> pricing.Price:
+    """What `owner` would pay for `list_cost` of `product`: its own offers, or the contract
+    offers it inherits (B3, B14)."""
+    return pricing.price(owner, product, list_cost)
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """How an order placed now is paid. A member in pay-on-behalf mode has no choice (B4)."""
+
+    on_behalf: bool
+    payer: Account
+    available: Decimal | None = None
+
+    def __str__(self):
+        if self.on_behalf:
+            return _("Pay on behalf by %(name)s (%(uin)s)") % {
+                "name": self.payer.name,
+                "uin": self.payer.uin,
+            }
+        return _("Your balance (available %(amount)s)") % {"amount": format_cny(self.available)}
+
+
+def payment_method(account: Account) -> PaymentMethod:
+    payer, mode = services.payer_of(account)
+    if mode == PayMode.ON_BEHALF:
+        return PaymentMethod(on_behalf=True, payer=payer)
+    return PaymentMethod(
+        on_behalf=False, payer=account, available=selectors.balance_of(account).available
+    )
+
+
+def _paid_parts(order: Order) -> str:
+    if order.voucher_amount and order.charged:
+        return " " + _("Voucher %(voucher)s, cash %(cash)s.") % {
+            "voucher": format_cny(order.voucher_amount),
+            "cash": format_cny(order.charged),
+        }
+    if order.voucher_amount:
+        return " " + _("Paid entirely by voucher.")
+    return ""
+
+
+def placed_message(order: Order) -> str:
+    """The toast after an order is placed: paid or to be paid, and how much (B4, B5)."""
+    args = {
+        "no": order.order_no,
+        "amount": format_cny(order.payable),
+        "payer": order.payer.name,
+        "uin": order.payer.uin,
+    }
+    if order.status == OrderStatus.PAID:
+        if order.pay_mode == PayMode.ON_BEHALF:
+            text = _("Order %(no)s is paid: %(amount)s, paid on behalf by %(payer)s (%(uin)s).")
+        else:
+            text = _("Order %(no)s is paid: %(amount)s from your balance.")
+        return text % args + _paid_parts(order)
+    if order.pay_mode == PayMode.ON_BEHALF:
+        return (
+            _(
+                "Order %(no)s is to be paid: %(amount)s. The available funds of your payer "
+                "%(payer)s (%(uin)s) fall short; apply for pay-on-behalf under Pay-on-behalf "
+                "order management."
+            )
+            % args
+        )
+    return (
+        _(
+            "Order %(no)s is to be paid: %(amount)s. Your available balance falls short; "
+            "top up in Billing Center, then pay it."
+        )
+        % args
+    )
+
+
+def _refund_message(order: Order, done: str) -> str:
+    """B6: say how much went back, and to whom."""
+    if not order.refund_amount:
+        return done + " " + _("Nothing was refundable in cash.")
+    shares = (
+        RefundShare.objects.filter(refund_order=order, cash_amount__gt=0)
+        .values("account__name", "account__uin")
+        .annotate(total=Sum("cash_amount"))
+        .order_by("account__uin")
+    )
+    parts = "; ".join(
+        _("%(amount)s to %(name)s (%(uin)s)")
+        % {
+            "amount": format_cny(s["total"]),
+            "name": s["account__name"],
+            "uin": s["account__uin"],
+        }
+        for s in shares
+    )
+    return (
+        done
+        + " "
+        + _("Refunded %(amount)s: %(parts)s.")
+        % {"amount": format_cny(order.refund_amount), "parts": parts}
+    )
+
+
+# ------------------------------------------------------------------ Products
+
+
+def _catalog_cards(account: Account) -> list[dict]:
+    cards = []
+    for product in selectors.catalog():
+        rows = []
+        for spec in product.specs.all():
+            subscription = product.sells_subscription and spec.monthly_price is not None
+            rows.append(
+                {
+                    "spec": spec,
+                    "price": (
+                        price_for_display(account, product, spec.monthly_price)
+                        if subscription
+                        else None
+                    ),
+                }
+            )
+        cards.append({"product": product, "specs": rows})
+    return cards
+
+
+def _resources(request):
+    """The account's subscription resources, with what each can still change to (in SQL)."""
+    specs = Spec.objects.filter(product=OuterRef("product"), monthly_price__isnull=False)
+    return (
+        selectors.resources(user=request.user)
+        .filter(billing_mode=BillingMode.SUBSCRIPTION)
+        .annotate(
+            has_dearer=Exists(specs.filter(monthly_price__gt=OuterRef("spec__monthly_price"))),
+            has_cheaper=Exists(specs.filter(monthly_price__lt=OuterRef("spec__monthly_price"))),
+        )
+    )
+
+
+@login_required
+def products(request):
+    require_perm(request, "billing.view_finance")
+    account = _account(request)
+    partial = _partial(request)
+    filterset = ResourceFilterSet(request.GET or None, queryset=_resources(request))
+    extra = {}
+    if not is_partial(request):
+        extra["cards"] = _catalog_cards(account)
+    if not is_partial(request) or partial == "payment":
+        extra["payment"] = payment_method(account)
+    return table_page(
+        request,
+        "billing/products.html",
+        table=ResourceTable(filterset.qs),
+        filterset=filterset,
+        partial=partial,
+        can_buy=request.console.can("billing.place_order"),
+        **extra,
+    )
+
+
+@login_required
+def buy(request):
+    require_perm(request, "billing.place_order")
+    account = _account(request)
+    specs = {s.pk: s for s in selectors.subscription_specs().order_by("product__position", "rank")}
+    regions = {r.pk: r for r in Region.objects.all()}
+    form = BuyForm(
+        _data(request),
+        specs=[
+            (
+                pk,
+                _("%(product)s · %(spec)s — %(price)s per month")
+                % {
+                    "product": s.product.name,
+                    "spec": s.name,
+                    "price": format_cny(s.monthly_price),
+                },
+            )
+            for pk, s in specs.items()
+        ],
+        regions=[(pk, str(r)) for pk, r in regions.items()],
+        initial={"spec": request.GET.get("spec")},
+    )
+
+    def on_valid(form):
+        d = form.cleaned_data
+        order = services.order_buy(
+            owner=account,
+            acting_user=request.user,
+            spec=specs[d["spec"]],
+            region=regions[d["region"]],
+            months=d["months"],
+            idempotency_key=d["idempotency_key"],
+        )
+        return placed_message(order)
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Buy a subscription"),
+        description=_(
+            "A monthly subscription starts as soon as its order is paid. List prices are per "
+            "month; your offers apply."
+        ),
+        submit_label=_("Place order"),
+        on_valid=on_valid,
+        success_url=reverse("billing:products"),
+        events=MONEY_EVENTS,
+        template="billing/order_form.html",
+        payment=payment_method(account),
+    )
+
+
+def _resource_or_404(request, instance_id: str) -> Resource:
+    return get_object_or_404(
+        Resource.objects.restrict(request.user, "change").select_related(
+            "owner", "product", "spec", "region"
+        ),
+        instance_id=instance_id,
+        billing_mode=BillingMode.SUBSCRIPTION,
+    )
+
+
+@login_required
+def resource_renew(request, instance_id):
+    require_perm(request, "billing.place_order")
+    res = _resource_or_404(request, instance_id)
+    form = RenewForm(_data(request))
+
+    def on_valid(form):
+        d = form.cleaned_data
+        order = services.order_renew(
+            resource=res,
+            acting_user=request.user,
+            months=d["months"],
+            idempotency_key=d["idempotency_key"],
+        )
+        return placed_message(order)
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Renew %(id)s") % {"id": res.instance_id},
+        description=_("The period is extended from its current end date, at %(price)s a month.")
+        % {"price": format_cny(res.spec.monthly_price)},
+        submit_label=_("Place renewal order"),
+        on_valid=on_valid,
+        success_url=reverse("billing:products"),
+        events=MONEY_EVENTS,
+        template="billing/order_form.html",
+        resource=res,
+        payment=payment_method(res.owner),
+    )
+
+
+def _spec_choices(res: Resource, *, dearer: bool):
+    specs = Spec.objects.filter(product=res.product_id, monthly_price__isnull=False)
+    if dearer:
+        specs = specs.filter(monthly_price__gt=res.spec.monthly_price)
+    else:
+        specs = specs.filter(monthly_price__lt=res.spec.monthly_price)
+    return {s.pk: s for s in specs.order_by("rank", "pk")}
+
+
+@login_required
+def resource_upgrade(request, instance_id):
+    require_perm(request, "billing.place_order")
+    res = _resource_or_404(request, instance_id)
+    specs = _spec_choices(res, dearer=True)
+    now = timezone.now()
+    choices = []
+    for pk, s in specs.items():
+        cost = pricing.upgrade_list_cost(res.spec, s, res.period_end, now)
+        choices.append(
+            (
+                pk,
+                _("%(spec)s — %(price)s per month (%(now)s now)")
+                % {
+                    "spec": s.name,
+                    "price": format_cny(s.monthly_price),
+                    "now": format_cny(price_for_display(res.owner, res.product, cost).payable),
+                },
+            )
+        )
+    form = ChangeSpecForm(_data(request), specs=choices)
+
+    def on_valid(form):
+        d = form.cleaned_data
+        order = services.order_upgrade(
+            resource=res,
+            acting_user=request.user,
+            spec=specs[d["spec"]],
+            idempotency_key=d["idempotency_key"],
+        )
+        return placed_message(order)
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Upgrade %(id)s") % {"id": res.instance_id},
+        description=_(
+            "An upgrade costs the price difference for the days left in the current period."
+        ),
+        submit_label=_("Place upgrade order"),
+        on_valid=on_valid,
+        success_url=reverse("billing:products"),
+        events=MONEY_EVENTS,
+        template="billing/order_form.html",
+        resource=res,
+        payment=payment_method(res.owner),
+    )
+
+
+@login_required
+def resource_downgrade(request, instance_id):
+    require_perm(request, "billing.place_order")
+    res = _resource_or_404(request, instance_id)
+    specs = _spec_choices(res, dearer=False)
+    form = ChangeSpecForm(
+        _data(request),
+        specs=[
+            (
+                pk,
+                _("%(spec)s — %(price)s per month")
+                % {"spec": s.name, "price": format_cny(s.monthly_price)},
+            )
+            for pk, s in specs.items()
+        ],
+    )
+
+    def on_valid(form):
+        d = form.cleaned_data
+        order = services.order_downgrade(
+            resource=res,
+            acting_user=request.user,
+            spec=specs[d["spec"]],
+            idempotency_key=d["idempotency_key"],
+        )
+        return _refund_message(
+            order,
+            _("%(id)s now runs on %(spec)s.") % {"id": res.instance_id, "spec": order.spec.name},
+        )
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Downgrade %(id)s") % {"id": res.instance_id},
+        description=_(
+            "The price difference for the rest of the period is refunded to the accounts that "
+            "paid for this resource, in proportion to their payments. Voucher parts are not "
+            "returned."
+        ),
+        submit_label=_("Downgrade"),
+        on_valid=on_valid,
+        success_url=reverse("billing:products"),
+        events=MONEY_EVENTS,
+        template="billing/order_form.html",
+        resource=res,
+    )
+
+
+@login_required
+def resource_unsubscribe(request, instance_id):
+    require_perm(request, "billing.place_order")
+    res = _resource_or_404(request, instance_id)
+
+    def on_valid(form):
+        order = services.order_unsubscribe(
+            resource=res,
+            acting_user=request.user,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+        return _refund_message(
+            order, _("%(id)s is unsubscribed and terminated.") % {"id": res.instance_id}
+        )
+
+    return form_view(
+        request,
+        form=UnsubscribeForm(_data(request)),
+        title=_("Unsubscribe %(id)s") % {"id": res.instance_id},
+        description=_(
+            "The resource is terminated now. The value of its remaining period is refunded to "
+            "the accounts that paid for it, in proportion to their payments; voucher parts are "
+            "not returned."
+        ),
+        submit_label=_("Unsubscribe"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=reverse("billing:products"),
+        events=MONEY_EVENTS,
+        template="billing/order_form.html",
+        resource=res,
+    )
+
+
+# ------------------------------------------------------------------ Pay-on-behalf order management
+
+
+@login_required
+def pay_on_behalf_orders(request):
+    require_perm(request, "billing.view_finance")
+    ctx = request.console
+    payer_side = is_payer(ctx)
+    if payer_side:
+        qs = selectors.pay_on_behalf_orders_as_payer(user=request.user)
+    else:
+        qs = selectors.pay_on_behalf_orders_as_member(user=request.user)
+    filterset = PayOnBehalfOrderFilterSet(
+        request.GET or None, queryset=qs.select_related("owner__membership")
+    )
+    status = request.GET.get("status")
+    if status not in POB_TABS:
+        status = OrderStatus.TO_BE_PAID
+    counts = filterset.qs.aggregate(
+        **{value: Count("pk", filter=Q(status=value)) for value in POB_TABS}
+    )
+    can_pay = payer_side and ctx.can("billing.manage_finance")
+    bulk = can_pay and status == OrderStatus.TO_BE_PAID
+    exclude = [] if bulk else ["select"]
+    if not payer_side:
+        exclude.append("member")
+    table = PayOnBehalfOrderTable(
+        filterset.qs.filter(status=status),
+        organization_id=_organization_id(request),
+        exclude=exclude,
+    )
+    return table_page(
+        request,
+        "billing/pay_on_behalf_orders.html",
+        table=table,
+        filterset=filterset,
+        payer_side=payer_side,
+        status=status,
+        tabs=[(value, OrderStatus(value).label, counts[value]) for value in POB_TABS],
+        bulk=bulk,
+    )
+
+
+def _order_url(order: Order) -> str:
+    """Where a finished order action goes back to (without JavaScript)."""
+    if order.pay_mode == PayMode.ON_BEHALF:
+        return reverse("billing:pay_on_behalf_orders")
+    return reverse("billing:billing_center")
+
+
+class OrderClosed(Exception):
+    def __init__(self, order: Order):
+        self.order = order
+
+    def response(self, request):
+        messages.error(request, _closed_reason(self.order))
+        if is_partial(request):
+            return modal_success(*MONEY_EVENTS)  # no swap: close the modal, refresh the lists
+        return redirect(_order_url(self.order))
+
+
+def _actionable_order(request, order_no: str, action: str) -> Order:
+    """The order through `restrict(action)`. One the account can still see but that is no
+    longer to be paid (paid or cancelled meanwhile, in another tab or by another user) raises
+    OrderClosed, so the user is told what happened (B4); anything else is a 404 (A2)."""
+    order = (
+        Order.objects.restrict(request.user, action)
+        .select_related("owner__membership", "payer", "product", "spec")
+        .filter(order_no=order_no)
+        .first()
+    )
+    if order is not None:
+        return order
+    seen = (
+        Order.objects.restrict(request.user, "view")
+        .exclude(status=OrderStatus.TO_BE_PAID)
+        .filter(order_no=order_no)
+        .first()
+    )
+    if seen is None:
+        raise Http404
+    raise OrderClosed(seen)
+
+
+def _closed_reason(order: Order) -> str:
+    if order.status == OrderStatus.PAID:
+        return _("Order %(no)s is already paid.") % {"no": order.order_no}
+    return _("Order %(no)s is %(status)s; only orders to be paid can be paid or cancelled.") % {
+        "no": order.order_no,
+        "status": order.get_status_display().lower(),
+    }
+
+
+def _order_summary(request, order: Order) -> str:
+    return _(
+        "Order %(no)s: %(kind)s of %(product)s (%(spec)s) for %(owner)s (%(uin)s), %(amount)s."
+    ) % {
+        "no": order.order_no,
+        "kind": order.get_kind_display().lower(),
+        "product": order.product.name,
+        "spec": order.spec.name,
+        "owner": member_name(order.owner, _organization_id(request)),
+        "uin": order.owner.uin,
+        "amount": format_cny(order.payable),
+    }
+
+
+@login_required
+def order_pay(request, order_no):
+    require_perm(request, "billing.manage_finance")
+    try:
+        order = _actionable_order(request, order_no, "pay")
+    except OrderClosed as closed:
+        return closed.response(request)
+
+    def on_valid(form):
+        paid = services.order_pay(order=order, acting_user=request.user)
+        return _("Order %(no)s is paid: %(amount)s.") % {
+            "no": paid.order_no,
+            "amount": format_cny(paid.payable),
+        } + _paid_parts(paid)
+
+    return form_view(
+        request,
+        form=ConfirmForm(_data(request)),
+        title=_("Pay order %(no)s") % {"no": order.order_no},
+        description=_order_summary(request, order)
+        + " "
+        + _("It is paid from your vouchers, cash and credit, in that order."),
+        submit_label=_("Pay now"),
+        on_valid=on_valid,
+        success_url=_order_url(order),
+        events=MONEY_EVENTS,
+        template="billing/order_confirm.html",
+        payment=payment_method(order.payer),
+    )
+
+
+@login_required
+def order_cancel(request, order_no):
+    require_perm(request, "billing.manage_finance")
+    try:
+        order = _actionable_order(request, order_no, "cancel")
+    except OrderClosed as closed:
+        return closed.response(request)
+
+    def on_valid(form):
+        services.order_cancel(order=order, acting_user=request.user)
+        return _("Order %(no)s was cancelled.") % {"no": order.order_no}
+
+    return form_view(
+        request,
+        form=ConfirmForm(_data(request)),
+        title=_("Cancel order %(no)s") % {"no": order.order_no},
+        description=_order_summary(request, order) + " " + _("Cancelling it cannot be undone."),
+        submit_label=_("Cancel order"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=_order_url(order),
+        events=MONEY_EVENTS,
+        template="billing/order_confirm.html",
+    )
+
+
+@login_required
+def order_apply(request, order_no):
+    require_perm(request, "billing.place_order")
+    try:
+        order = _actionable_order(request, order_no, "apply")
+    except OrderClosed as closed:
+        return closed.response(request)
+
+    def on_valid(form):
+        services.order_apply(order=order, acting_user=request.user)
+        return _("You applied for pay-on-behalf of order %(no)s. %(payer)s was notified.") % {
+            "no": order.order_no,
+            "payer": order.payer.name,
+        }
+
+    return form_view(
+        request,
+        form=ConfirmForm(_data(request)),
+        title=_("Apply for pay-on-behalf"),
+        description=_order_summary(request, order)
+        + " "
+        + _("Ask your payer %(payer)s (%(uin)s) to pay it.")
+        % {"payer": order.payer.name, "uin": order.payer.uin},
+        submit_label=_("Apply"),
+        on_valid=on_valid,
+        success_url=_order_url(order),
+        events=(ORDERS_CHANGED,),
+        template="billing/order_confirm.html",
+    )
+
+
+def _selected(request) -> list[str]:
+    source = request.POST if request.method == "POST" else request.GET
+    return list(dict.fromkeys(n for n in source.getlist("orders") if n))[:MAX_SELECTED]
+
+
+def _bulk_view(request, *, action: str, service, verb: str, title: str, danger: bool):
+    """Bulk Pay / Cancel of the selected rows: each order in its own transaction (the
+    service), so the report can say "Paid 2 of 3: order X: insufficient funds…"."""
+    require_perm(request, "billing.manage_finance")
+    numbers = _selected(request)
+    orders = list(
+        Order.objects.restrict(request.user, action)
+        .select_related("owner__membership", "payer", "product", "spec")
+        .filter(order_no__in=numbers)
+        .order_by("created_at", "pk")
+    )
+
+    def on_valid(form):
+        if not numbers:
+            raise DomainError(_("Select orders in the table first."))
+        done, refused = service(orders=orders, acting_user=request.user)
+        reasons = [(o.order_no, message) for o, message in refused]
+        found = {o.order_no for o in orders}
+        gone = {
+            o.order_no: _closed_reason(o)
+            for o in Order.objects.restrict(request.user, "view").filter(
+                order_no__in=[n for n in numbers if n not in found]
+            )
+        }
+        for number in numbers:
+            if number not in found:
+                reasons.append((number, gone.get(number, _("not found."))))
+        summary = _("%(verb)s %(done)s of %(total)s") % {
+            "verb": verb,
+            "done": len(done),
+            "total": len(numbers),
+        }
+        if not reasons:
+            return summary + "."
+        text = (
+            summary
+            + ": "
+            + "; ".join(
+                _("order %(no)s: %(reason)s") % {"no": number, "reason": reason}
+                for number, reason in reasons
+            )
+        )
+        if not done:
+            raise DomainError(text)
+        return text
+
+    return form_view(
+        request,
+        form=BulkOrdersForm(_data(request)),
+        title=title,
+        submit_label=title,
+        danger=danger,
+        on_valid=on_valid,
+        success_url=reverse("billing:pay_on_behalf_orders"),
+        events=MONEY_EVENTS,
+        template="billing/bulk_form.html",
+        numbers=numbers,
+        orders=[(o, member_name(o.owner, _organization_id(request))) for o in orders],
+        total=sum((o.payable for o in orders), Decimal("0.00")),
+    )
+
+
+@login_required
+def orders_pay_bulk(request):
+    return _bulk_view(
+        request,
+        action="pay",
+        service=services.orders_pay_bulk,
+        verb=_("Paid"),
+        title=_("Pay selected orders"),
+        danger=False,
+    )
+
+
+@login_required
+def orders_cancel_bulk(request):
+    return _bulk_view(
+        request,
+        action="cancel",
+        service=services.orders_cancel_bulk,
+        verb=_("Cancelled"),
+        title=_("Cancel selected orders"),
+        danger=True,
+    )
+
+
+# ------------------------------------------------------------------ Billing Center
+
+
+BILLING_TABS = ("orders", "vouchers", "transactions")
+
+
+@login_required
+def billing_center(request):
+    require_perm(request, "billing.view_finance")
+    ctx = request.console
+    tab = request.GET.get("tab")
+    if tab == "vouchers":
+        filterset = VoucherFilterSet(
+            request.GET or None, queryset=selectors.vouchers(user=request.user)
+        )
+        table = VoucherTable(filterset.qs)
+    elif tab == "transactions":
+        filterset = TransactionFilterSet(
+            request.GET or None,
+            queryset=selectors.transactions(user=request.user).select_related("owner__membership"),
+        )
+        table = TransactionTable(
+            filterset.qs, account=ctx.account, organization_id=_organization_id(request)
+        )
+    else:
+        tab = "orders"
+        filterset = OrderFilterSet(
+            request.GET or None, queryset=selectors.own_orders(user=request.user)
+        )
+        table = OrderTable(filterset.qs)
+    partial = _partial(request)
+    return table_page(
+        request,
+        "billing/billing_center.html",
+        table=table,
+        filterset=filterset,
+        partial=partial,
+        tab=tab,
+        balance=(
+            selectors.balance_of(ctx.account)
+            if not is_partial(request) or partial == "balance"
+            else None
+        ),
+        can_top_up=ctx.can("billing.manage_finance"),
+    )
+
+
+@login_required
+def top_up(request):
+    require_perm(request, "billing.manage_finance")
+    account = _account(request)
+    form = TopUpForm(_data(request))
+
+    def on_valid(form):
+        d = form.cleaned_data
+        services.wallet_top_up(
+            account=account,
+            amount=d["amount"],
+            acting_user=request.user,
+            # Journal keys are unique across accounts: keep this account's keys to itself.
+            idempotency_key=f"topup-{account.uin}-{d['idempotency_key']}",
+        )
+        return _("Topped up %(amount)s. Available balance: %(available)s.") % {
+            "amount": format_cny(d["amount"]),
+            "available": format_cny(selectors.balance_of(account).available),
+        }
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Top up"),
+        description=_(
+            "A simulated online payment: the amount is credited to %(name)s (%(uin)s) at once."
+        )
+        % {"name": account.name, "uin": account.uin},
+        submit_label=_("Pay and top up"),
+        on_valid=on_valid,
+        success_url=reverse("billing:billing_center"),
+        events=MONEY_EVENTS,
+    )
