@@ -608,6 +608,16 @@ def _check_financials(
         )
 
 
+def _money_follows_payer(m: Membership, *, actor) -> None:
+    """B7, B9: after the member's payer changes, its freezes move to whoever pays now, and its
+    resources follow that account's balance (suspended in arrears, recovered otherwise)."""
+    from billing.services import lifecycle, payg
+
+    pays = m.payer or m.account
+    payg.move_freezes(owner=m.account, to=pays, actor=actor)
+    lifecycle.reconcile(pays, actor=actor)
+
+
 def _accounts_in_org(org: Organization) -> int:
     return Membership.objects.filter(organization=org).count()
 
@@ -873,6 +883,7 @@ def _invitation_accept(
     )
     _open_period(membership=membership, at=now)
     inheritance.sync_inheritance(membership)
+    _money_follows_payer(membership, actor=acting_user)
     inv.status = InvitationStatus.ACCEPTED
     inv.responded_at = now
     inv.save(update_fields=["status", "responded_at"])
@@ -1063,6 +1074,7 @@ def member_update(
         now = timezone.now()
         _close_period(account=m.account, at=now)
         _open_period(membership=m, at=now)
+        _money_follows_payer(m, actor=acting_user)
     audit_record(
         actor=acting_user,
         action="member.update",

@@ -3,6 +3,7 @@ from .catalog import Product, Region, Resource, Spec
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
+from .usage import ResourcePack, UsageSettlement
 
 __all__ = [
     "BillLine",
@@ -17,7 +18,9 @@ __all__ = [
     "RefundShare",
     "Region",
     "Resource",
+    "ResourcePack",
     "Spec",
+    "UsageSettlement",
     "Voucher",
     "Wallet",
 ]

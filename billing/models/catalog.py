@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tco_console.permissions import ScopedQuerySet
 
-from .choices import BillingMode, Cycle, ResourceStatus
+from .choices import BillingMode, Cycle, ResourceStatus, SuspendReason
 
 
 class OwnedQuerySet(ScopedQuerySet):
@@ -67,6 +67,14 @@ class Spec(models.Model):
     payg_price = models.DecimalField(
         _("price per cycle (CNY)"), max_digits=18, decimal_places=4, null=True, blank=True
     )
+    pack_quantity = models.DecimalField(
+        _("resource pack size"),
+        max_digits=18,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Set for resource packs: the usage units one pack absorbs per month bought."),
+    )
 
     class Meta:
         ordering = ["product", "rank", "code"]
@@ -106,6 +114,22 @@ class Resource(models.Model):
     period_end = models.DateTimeField(_("expires"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    suspended_reason = models.CharField(
+        _("suspended because"), max_length=10, choices=SuspendReason.choices, blank=True, default=""
+    )
+    frozen_by = models.ForeignKey(
+        "organizations.Account",
+        verbose_name=_("frozen on"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("B7: the account whose funds hold this pay-as-you-go resource's freeze."),
+    )
+    frozen_amount = models.DecimalField(_("frozen"), max_digits=18, decimal_places=2, default=0)
+    settled_until = models.DateTimeField(_("settled until"), null=True, blank=True)
+    meter_seed = models.PositiveIntegerField(_("usage meter seed"), default=0)
+    expiry_notice_at = models.DateTimeField(_("expiry notice sent"), null=True, blank=True)
 
     objects = OwnedQuerySet.as_manager()
 

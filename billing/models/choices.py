@@ -20,6 +20,13 @@ class ResourceStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
+class SuspendReason(models.TextChoices):
+    """B9: why a resource is suspended, so recovery revives only what it suspended."""
+
+    ARREARS = "arrears", _("Payer in arrears")
+    OPERATOR = "operator", _("Suspended by an operator")
+
+
 class OrderKind(models.TextChoices):
     NEW = "new", _("New purchase")
     RENEW = "renew", _("Renewal")
@@ -54,7 +61,10 @@ class JournalKind(models.TextChoices):
     PAYMENT = "payment", _("Payment")
     REFUND = "refund", _("Refund")
     SETTLEMENT = "settlement", _("Usage settlement")
+    PACK = "pack", _("Resource pack")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    FREEZE = "freeze", _("Freeze")
+    UNFREEZE = "unfreeze", _("Freeze released")
 
 
 class Book(models.TextChoices):
@@ -62,6 +72,8 @@ class Book(models.TextChoices):
 
     CASH = "cash", _("Customer cash")
     REVENUE = "revenue", _("Platform revenue")
+    FROZEN = "frozen", _("Customer frozen funds")
+    FREEZE_OFFSET = "freeze_offset", _("Freeze offset")
     CLEARING = "clearing", _("Payment gateway clearing")
     VOUCHER_FUNDING = "voucher_funding", _("Voucher funding")
 

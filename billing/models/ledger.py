@@ -14,12 +14,12 @@ from .choices import Book, JournalKind
 
 
 class EntryQuerySet(OwnedQuerySet):
-    """B13: an account's transaction details are the entries of its own cash book."""
+    """B13: an account's transaction details: its cash book, and its freezes (B7)."""
 
     owner_field = "account"
 
     def scope(self, ctx, action):
-        return super().scope(ctx, action).filter(book=Book.CASH)
+        return super().scope(ctx, action).filter(book__in=(Book.CASH, Book.FROZEN))
 
 
 class Wallet(models.Model):
@@ -118,9 +118,9 @@ class Entry(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
             models.CheckConstraint(
-                condition=~Q(book=Book.CASH)
+                condition=~Q(book__in=(Book.CASH, Book.FROZEN))
                 | (Q(account__isnull=False) & Q(balance_after__isnull=False)),
-                name="cash_entry_has_account_and_balance",
+                name="customer_entry_has_account_and_balance",
             ),
         ]
         indexes = [

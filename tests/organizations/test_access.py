@@ -23,7 +23,12 @@ def test_a1_role_groups_exist_with_their_permissions():
         "respond_invitation",
         "manage_account_users",
     }
-    assert perms[services.ORG_MANAGER_GROUP] == {"view_org", "manage_org", "view_audit", "view_finance"}
+    assert perms[services.ORG_MANAGER_GROUP] == {
+        "view_org",
+        "manage_org",
+        "view_audit",
+        "view_finance",
+    }
     assert perms[services.FINANCE_MANAGER_GROUP] >= {"manage_finance", "view_finance"}
     assert "place_order" in perms[services.OWNER_GROUP]
     assert "manage_org" not in perms[services.READ_ONLY_GROUP]

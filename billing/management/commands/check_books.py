@@ -1,10 +1,12 @@
 """Verify the books (B1, B11): exit 1 and list every problem found, else say they balance.
 
 1. every journal's entries sum to zero;
-2. every wallet's cached cash equals the sum of its cash-book entries;
+2. every wallet's cached cash and frozen amounts equal the sums of their ledger books;
 3. every voucher's remaining value equals its face value less what the ledger drew from it;
 4. per journal, the bill lines' cash equals the ledger's cash movement.
-Each check is one aggregate query, so it runs on large books too.
+Each check is one aggregate query, so it runs on large books too. Sums are rounded to the cent
+before comparing: SQLite adds decimals as floating point (PostgreSQL's numeric is exact), and
+every stored amount is a whole number of cents, so the rounded sum is the exact one.
 """
 
 from decimal import Decimal
@@ -14,21 +16,24 @@ from django.db.models import Sum
 
 from billing.models import BillLine, Entry, Voucher, Wallet
 from billing.models.choices import Book
+from billing.money import q
 
 
 def problems():
-    for row in Entry.objects.values("journal_id").annotate(total=Sum("amount")).exclude(total=0):
-        yield f"journal {row['journal_id']} does not balance: entries sum to {row['total']}"
+    for journal_id, total in Entry.objects.values_list("journal_id").annotate(total=Sum("amount")):
+        if q(total) != 0:
+            yield f"journal {journal_id} does not balance: entries sum to {q(total)}"
 
-    ledger = dict(
-        Entry.objects.filter(book=Book.CASH).values_list("account_id").annotate(total=Sum("amount"))
-    )
-    for account_id, cached in Wallet.objects.values_list("account_id", "cash"):
-        derived = ledger.pop(account_id, Decimal("0.00"))
-        if derived != cached:
-            yield f"wallet of account {account_id}: cached cash {cached}, ledger {derived}"
-    for account_id, derived in ledger.items():
-        yield f"account {account_id} has cash entries ({derived}) but no wallet"
+    for book, field in ((Book.CASH, "cash"), (Book.FROZEN, "frozen")):
+        ledger = dict(
+            Entry.objects.filter(book=book).values_list("account_id").annotate(total=Sum("amount"))
+        )
+        for account_id, cached in Wallet.objects.values_list("account_id", field):
+            derived = q(ledger.pop(account_id, Decimal("0.00")))
+            if derived != cached:
+                yield f"wallet of account {account_id}: cached {field} {cached}, ledger {derived}"
+        for account_id, derived in ledger.items():
+            yield f"account {account_id} has {field} entries ({derived}) but no wallet"
 
     drawn = dict(
         Entry.objects.filter(book=Book.VOUCHER_FUNDING, voucher__isnull=False)
@@ -38,7 +43,7 @@ def problems():
     for pk, code, face, remaining in Voucher.objects.values_list(
         "pk", "code", "face_value", "remaining"
     ):
-        expected = face + drawn.get(pk, Decimal("0.00"))
+        expected = face + q(drawn.get(pk, Decimal("0.00")))
         if expected != remaining:
             yield f"voucher {code}: remaining {remaining}, face value less draws {expected}"
 
@@ -49,7 +54,7 @@ def problems():
         .annotate(total=Sum("amount"))
     )
     for journal_id, billed in bill_cash.items():
-        moved = ledger_cash.get(journal_id, Decimal("0.00"))
+        billed, moved = q(billed), q(ledger_cash.get(journal_id, Decimal("0.00")))
         if billed + moved != 0:
             yield f"journal {journal_id}: bill lines say {billed} cash but the ledger moved {moved}"
 

@@ -1,0 +1,155 @@
+"""B9, B10: arrears suspend what an account pays for; a top-up recovers it; subscriptions expire.
+
+`reconcile` runs inside the transaction that moved the money (settlement, top-up, credit-limit
+change, payer change), after that transaction locked the paying account: every transaction
+that touches a resource locks its paying account first, so locking resources here is safe.
+Notices (B9): about subscription resources → the payer; about pay-as-you-go ones → the owner.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Resource, Wallet
+from billing.models.choices import BillingMode, MessageCategory, ResourceStatus, SuspendReason
+from organizations.models import Account, Membership
+from organizations.services import audit_record
+
+from .orders import _lock_accounts, notify, payer_of
+
+EXPIRY_NOTICE_DAYS = 7
+
+
+def paid_by(account: Account):
+    """Resources `account` pays for now: its own (unless a payer pays for it) and those of every
+    member it pays on behalf of."""
+    members = Membership.objects.filter(payer=account).values("account_id")
+    own = Q(owner=account) & ~Q(owner__membership__payer__isnull=False)
+    return Resource.objects.filter(own | Q(owner__in=members))
+
+
+def _notify_resource(res: Resource, payer: Account, title: str, body: str = "") -> None:
+    recipient = payer if res.billing_mode == BillingMode.SUBSCRIPTION else res.owner
+    notify(recipient, title, body, category=MessageCategory.RESOURCE, resource=res)
+
+
+def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
+    """Suspend or recover what `account` pays for, by its arrears: (suspended, recovered)."""
+    now = now or timezone.now()
+    wallet = Wallet.objects.filter(account=account).first()
+    in_arrears = wallet is not None and wallet.in_arrears
+    if in_arrears:
+        targets = list(
+            paid_by(account)
+            .filter(status=ResourceStatus.ACTIVE)
+            .select_for_update(no_key=True, of=("self",))
+            .order_by("pk")
+        )
+        for res in targets:
+            res.status, res.suspended_reason = ResourceStatus.SUSPENDED, SuspendReason.ARREARS
+            _notify_resource(
+                res,
+                account,
+                _("%(id)s is suspended: the paying account %(uin)s is in arrears")
+                % {"id": res.instance_id, "uin": account.uin},
+                _("Top up the paying account to recover it."),
+            )
+        Resource.objects.bulk_update(targets, ["status", "suspended_reason"])
+        if targets:
+            audit_record(
+                actor=actor,
+                action="resource.suspend",
+                message=_("%(n)s resource(s) suspended: %(uin)s is in arrears")
+                % {"n": len(targets), "uin": account.uin},
+                target_account=account,
+            )
+        return len(targets), 0
+    targets = list(
+        paid_by(account)
+        .filter(status=ResourceStatus.SUSPENDED, suspended_reason=SuspendReason.ARREARS)
+        .select_for_update(no_key=True, of=("self",))
+        .order_by("pk")
+    )
+    for res in targets:
+        res.status, res.suspended_reason = ResourceStatus.ACTIVE, ""
+        _notify_resource(
+            res,
+            account,
+            _("%(id)s recovered") % {"id": res.instance_id},
+            _("The paying account %(uin)s is out of arrears.") % {"uin": account.uin},
+        )
+    Resource.objects.bulk_update(targets, ["status", "suspended_reason"])
+    if targets:
+        audit_record(
+            actor=actor,
+            action="resource.recover",
+            message=_("%(n)s resource(s) recovered: %(uin)s is out of arrears")
+            % {"n": len(targets), "uin": account.uin},
+            target_account=account,
+        )
+    return 0, len(targets)
+
+
+@transaction.atomic(durable=True)
+def account_reconcile(*, account: Account, actor=None) -> tuple[int, int]:
+    """The arrears sweep for one account, as its own transaction."""
+    _lock_accounts(account)
+    return reconcile(account, actor=actor)
+
+
+@transaction.atomic(durable=True)
+def subscriptions_expire(*, now=None) -> int:
+    """B10: subscriptions past their end date expire (idempotent; workers skip locked rows)."""
+    now = now or timezone.now()
+    due = list(
+        Resource.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
+        .filter(billing_mode=BillingMode.SUBSCRIPTION, period_end__lte=now)
+        .filter(status__in=[ResourceStatus.ACTIVE, ResourceStatus.SUSPENDED])
+        .select_related("owner")
+        .order_by("pk")[:500]
+    )
+    for res in due:
+        res.status, res.suspended_reason = ResourceStatus.EXPIRED, ""
+        payer, _mode = payer_of(res.owner)
+        _notify_resource(
+            res,
+            payer,
+            _("%(id)s expired") % {"id": res.instance_id},
+            _("Renew it to use it again."),
+        )
+    Resource.objects.bulk_update(due, ["status", "suspended_reason"])
+    return len(due)
+
+
+@transaction.atomic(durable=True)
+def expiry_notices(*, now=None) -> int:
+    """B9/B10: a notice to the payer 7 days before a subscription expires (once per period)."""
+    now = now or timezone.now()
+    due = list(
+        Resource.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
+        .filter(billing_mode=BillingMode.SUBSCRIPTION, status=ResourceStatus.ACTIVE)
+        .filter(period_end__gt=now, period_end__lte=now + timedelta(days=EXPIRY_NOTICE_DAYS))
+        .filter(
+            Q(expiry_notice_at__isnull=True)
+            | Q(expiry_notice_at__lt=now - timedelta(days=EXPIRY_NOTICE_DAYS))
+        )
+        .select_related("owner")
+        .order_by("pk")[:500]
+    )
+    for res in due:
+        payer, _mode = payer_of(res.owner)
+        _notify_resource(
+            res,
+            payer,
+            _("%(id)s expires on %(date)s")
+            % {"id": res.instance_id, "date": f"{timezone.localtime(res.period_end):%Y-%m-%d}"},
+            _("Renew it within 7 days to keep it running."),
+        )
+        res.expiry_notice_at = now
+    Resource.objects.bulk_update(due, ["expiry_notice_at"])
+    return len(due)
