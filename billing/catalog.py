@@ -21,7 +21,8 @@ REGIONS = [
 ]
 
 # code, name, description, subscription?, pay-as-you-go?, cycle, unit, specs
-# spec: code, name, monthly price (subscription), price per cycle (pay-as-you-go)
+# spec: code, name, monthly price (subscription or pack), price per cycle (pay-as-you-go),
+# and for resource packs the usage units one pack absorbs per month bought
 PRODUCTS = [
     (
         "p_cvm",
@@ -90,6 +91,13 @@ PRODUCTS = [
         [
             ("COS-STANDARD", "Standard storage · per 100 GB-day", None, D("0.3300")),
             ("COS-IA", "Infrequent access · per 100 GB-day", None, D("0.2000")),
+            (
+                "COS-PACK-300",
+                "Storage pack · 300 × 100 GB-days a month",
+                D("85.00"),
+                None,
+                D("300"),
+            ),
         ],
     ),
     (
@@ -102,6 +110,7 @@ PRODUCTS = [
         "TB",
         [
             ("CDN-TRAFFIC", "Chinese mainland traffic · per TB", None, D("210.0000")),
+            ("CDN-PACK-1TB", "Traffic pack · 1 TB a month", D("180.00"), None, D("1")),
         ],
     ),
 ]
@@ -124,7 +133,7 @@ def ensure_catalog() -> None:
                 "position": position,
             },
         )
-        for rank, (spec_code, spec_name, monthly, per_cycle) in enumerate(specs):
+        for rank, (spec_code, spec_name, monthly, per_cycle, *pack) in enumerate(specs):
             Spec.objects.update_or_create(
                 product=product,
                 code=spec_code,
@@ -133,5 +142,6 @@ def ensure_catalog() -> None:
                     "rank": rank,
                     "monthly_price": monthly,
                     "payg_price": per_cycle,
+                    "pack_quantity": pack[0] if pack else None,
                 },
             )

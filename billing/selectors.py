@@ -58,6 +58,17 @@ def subscription_specs():
     ).select_related("product")
 
 
+def resources_paid_by(*, user):
+    """B9: the resources the user's account pays for (its own and its members'), for the payer."""
+    from billing.services.lifecycle import paid_by
+
+    if not user.has_perm("billing.view_finance") or user.account_id is None:
+        return Resource.objects.none()
+    return paid_by(user.account).select_related(
+        "product", "spec", "region", "owner", "owner__membership"
+    )
+
+
 def resources(*, user):
     return Resource.objects.restrict(user, "view").select_related("product", "spec", "region")
 

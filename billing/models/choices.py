@@ -61,7 +61,6 @@ class JournalKind(models.TextChoices):
     PAYMENT = "payment", _("Payment")
     REFUND = "refund", _("Refund")
     SETTLEMENT = "settlement", _("Usage settlement")
-    PACK = "pack", _("Resource pack")
     ADJUSTMENT = "adjustment", _("Adjustment")
     FREEZE = "freeze", _("Freeze")
     UNFREEZE = "unfreeze", _("Freeze released")
@@ -87,6 +86,7 @@ class TransactionType(models.TextChoices):
     DOWNGRADE = "downgrade", _("Downgrade refund")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe refund")
     SETTLEMENT = "settlement", _("Usage settlement")
+    PACK = "pack", _("Resource pack")
 
 
 class MessageCategory(models.TextChoices):

@@ -26,6 +26,7 @@ from billing.models import (
     RefundShare,
     Region,
     Resource,
+    ResourcePack,
     Spec,
     Voucher,
 )
@@ -39,6 +40,7 @@ from billing.models.choices import (
     OrderStatus,
     PayMode,
     ResourceStatus,
+    TransactionType,
 )
 from billing.money import ZERO, q, split
 from organizations.models import Account, Membership
@@ -226,7 +228,9 @@ def _try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
         resource=order.resource,
         region=order.region,
         billing_mode=BillingMode.SUBSCRIPTION,
-        transaction_type=order.kind,
+        transaction_type=TransactionType.PACK
+        if order.spec.pack_quantity is not None
+        else order.kind,
         list_cost=order.list_cost,
         discount=order.discount,
         voucher_amount=voucher_amount,
@@ -240,6 +244,19 @@ def _try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
 
 def _fulfil(order: Order, *, now) -> None:
     """What a paid order does to its resource."""
+    if order.kind == OrderKind.NEW and order.spec.pack_quantity is not None:
+        quantity = order.spec.pack_quantity * order.months  # a resource pack (B8)
+        ResourcePack.objects.create(
+            owner=order.owner,
+            product=order.product,
+            spec=order.spec,
+            order=order,
+            quantity=quantity,
+            remaining=quantity,
+            valid_from=now,
+            valid_until=pricing.add_months(now, order.months),
+        )
+        return
     if order.kind == OrderKind.NEW:
         order.resource = Resource.objects.create(
             instance_id=_instance_id(order.product),
@@ -390,7 +407,8 @@ def order_buy(
     if (existing := _existing(owner, idempotency_key)) is not None:
         return existing
     spec = Spec.objects.select_related("product").get(pk=spec.pk)
-    if not spec.product.sells_subscription or spec.monthly_price is None:
+    sellable = spec.product.sells_subscription or spec.pack_quantity is not None
+    if not sellable or spec.monthly_price is None:
         raise DomainError(
             _("%(product)s is not sold by monthly subscription.") % {"product": spec.product.name},
             field="spec",
