@@ -364,13 +364,22 @@ def test_b10_subscriptions_expire_after_a_7_day_notice_and_renewal_revives(
     assert Resource.objects.get(pk=res.pk).status == ResourceStatus.ACTIVE
 
 
-def test_b8_a_resource_pack_is_bought_as_an_order_and_absorbs_usage(catalog, org, admin, pob_member):
+def test_b8_a_resource_pack_is_bought_as_an_order_and_absorbs_usage(
+    catalog, org, admin, pob_member
+):
     fund(admin, "1000", admin)
     order = buy(pob_member, "CDN-PACK-1TB", months=2)
     pack = ResourcePack.objects.get(order=order)
-    assert (pack.owner, pack.quantity, pack.remaining, order.resource_id) == (pob_member.account, D(2), D(2), None)
+    assert (pack.owner, pack.quantity, pack.remaining, order.resource_id) == (
+        pob_member.account,
+        D(2),
+        D(2),
+        None,
+    )
     assert BillLine.objects.get(order=order).transaction_type == "pack"
-    cdn = payg.resource_activate(owner=pob_member.account, acting_user=pob_member, spec=spec("CDN-TRAFFIC"), region=region())
+    cdn = payg.resource_activate(
+        owner=pob_member.account, acting_user=pob_member, spec=spec("CDN-TRAFFIC"), region=region()
+    )
     start, end = payg.cycle_bounds("monthly", timezone.now())
     Resource.objects.filter(pk=cdn.pk).update(period_start=start)
     s = settlement.settle_cycle(resource_id=cdn.pk, cycle_start=start, cycle_end=end)
