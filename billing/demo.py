@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import time_machine
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import services
 from billing.catalog import ensure_catalog
@@ -178,3 +179,83 @@ def _change(members, name, when, kind, arg):
                 services.order_unsubscribe(resource=resource, acting_user=user)
         except DomainError:
             return
+
+
+# (member name, pay-as-you-go spec, days ago activated)
+PAYG = [
+    ("member-pob", "COS-STANDARD", 45),
+    ("data-lake", "COS-IA", 45),
+    ("sales-east-cdn", "CDN-TRAFFIC", 75),
+    ("platform-prod", "CLB-STANDARD", 6),
+    ("platform-staging", "S5.MEDIUM4", 3),
+]
+# A member that pays for two others and runs out of money: their resources get suspended.
+ARREARS_PAYER, ARREARS_MEMBERS = "rnd-lab", ("eng-sandbox", "dw-sandbox")
+
+
+def seed_payg(org, admin_user) -> bool:
+    """Pay-as-you-go history, settled day by day (idempotent: skipped when resources exist)."""
+    from billing.models.choices import BillingMode
+    from billing.services import payg
+    from billing.services.settlement import settle_due
+    from organizations import services as org_services
+
+    members = _members(org)
+    accounts = [m.account for m in members.values()]
+    if Resource.objects.filter(owner__in=accounts, billing_mode=BillingMode.PAYG).exists():
+        return False
+    region = Region.objects.get(code="ap-shanghai")
+    now = timezone.now()
+    for name, spec_code, days in PAYG:
+        member = members.get(name)
+        if member is None:
+            continue
+        with time_machine.travel(now - timedelta(days=days), tick=False):
+            payg.resource_activate(
+                owner=member.account,
+                acting_user=_user_of(member),
+                spec=Spec.objects.get(code=spec_code),
+                region=region,
+            )
+    if "member-pob" in members:
+        with time_machine.travel(now - timedelta(days=20), tick=False):
+            pob = members["member-pob"]
+            services.order_buy(
+                owner=pob.account,
+                acting_user=_user_of(pob),
+                spec=Spec.objects.get(code="COS-PACK-300"),
+                region=region,
+                months=1,
+            )
+
+    payer = members.get(ARREARS_PAYER)
+    if payer is not None:
+        with time_machine.travel(now - timedelta(days=4), tick=False):
+            services.wallet_top_up(
+                account=payer.account, amount=D("12.00"), acting_user=_user_of(payer)
+            )
+            for name in ARREARS_MEMBERS:
+                member = members.get(name)
+                if member is None:
+                    continue
+                org_services.member_update(
+                    membership=member,
+                    acting_user=admin_user,
+                    name=member.name,
+                    remark=_("paid by rnd-lab"),
+                    permissions=[1, 2, 7],
+                    payer=payer.account,
+                    allow_quit=False,
+                )
+                payg.resource_activate(
+                    owner=member.account,
+                    acting_user=_user_of(member),
+                    spec=Spec.objects.get(code="S5.SMALL2"),
+                    region=region,
+                )
+    # Settle the history a day at a time, as the workers would have.
+    for days_ago in range(75, -1, -1):
+        moment = now - timedelta(days=days_ago)
+        with time_machine.travel(moment, tick=False):
+            settle_due(until=moment)
+    return True

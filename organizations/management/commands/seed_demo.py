@@ -4,9 +4,13 @@ Idempotent: each step first looks for what it would create, so running it again 
 interrupted run) completes the demo without duplicating anything.
 """
 
+from datetime import timedelta
+
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from organizations import services
 from organizations.choices import InvitationStatus
@@ -72,6 +76,31 @@ class Command(BaseCommand):
         if options["logins_only"]:
             self.print_logins()
             return
+        # The organization is built 180 days back, so orders, usage and membership periods (O11)
+        # tell one consistent story; the outsider's invitation is sent today (it expires in 15).
+        with time_machine.travel(timezone.now() - timedelta(days=180), tick=True):
+            org, admin_user = self._organization()
+        self._outsider(org, admin_user)
+
+        from billing.demo import seed_billing, seed_payg
+
+        selfpay = User.objects.get(username="selfpay")
+        if seed_billing(org, admin_user, selfpay_user=selfpay):
+            self.stdout.write("Billing history written (orders, refunds, vouchers, offers).")
+        if seed_payg(org, admin_user):
+            self.stdout.write("Pay-as-you-go history settled (usage, packs, a payer in arrears).")
+
+        if not User.objects.filter(username="operator").exists():
+            User.objects.create_superuser("operator", "operator@tco.example", PASSWORD)
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {org.memberships.count()} accounts in Acme Group."
+            )
+        )
+        self.print_logins()
+
+    def _organization(self):
         admin_user = self._sign_up("admin", "Acme Group", ACME)
         admin_account = admin_user.account
         if not Membership.objects.filter(account=admin_account).exists():
@@ -110,6 +139,9 @@ class Command(BaseCommand):
             else:
                 self._invited(org, admin_user, f"acme-{name}", name, dept, pay_on_behalf=pob)
 
+        return org, admin_user
+
+    def _outsider(self, org, admin_user):
         outsider = self._sign_up("outsider", "Northwind Studio", "Northwind Studio Ltd.")
         if not Invitation.objects.filter(organization=org, invitee=outsider.account).exists():
             services.invitation_send(
@@ -123,22 +155,6 @@ class Command(BaseCommand):
                 allow_quit=True,
             )
 
-        from billing.demo import seed_billing
-
-        selfpay = User.objects.get(username="selfpay")
-        if seed_billing(org, admin_user, selfpay_user=selfpay):
-            self.stdout.write("Billing history written (orders, refunds, vouchers, offers).")
-
-        if not User.objects.filter(username="operator").exists():
-            User.objects.create_superuser("operator", "operator@tco.example", PASSWORD)
-
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo data ready: {org.memberships.count()} accounts in Acme Group."
-            )
-        )
-        self.print_logins()
-
     def print_logins(self):
         rows = [
             ("admin", "Acme Group's admin account (owner)"),
@@ -146,11 +162,12 @@ class Command(BaseCommand):
             ("member", "invited member, pay-on-behalf by Acme Group"),
             ("selfpay", "invited member, self-pay"),
             ("outsider", "account in no organization, with a pending invitation"),
+            ("acme-rnd-lab", "member that pays for two members and is in arrears"),
             ("operator", "operator (Django admin at /admin/)"),
         ]
         self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         for login, what in rows:
-            self.stdout.write(f"  {login:<11} {what}")
+            self.stdout.write(f"  {login:<13} {what}")
 
     def _sign_up(self, username: str, account_name: str, enterprise: str) -> User:
         user = User.objects.filter(username=username).select_related("account").first()
