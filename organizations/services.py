@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from billing import inheritance
 from billing import selectors as billing
-from billing.models.choices import PayMode
+from billing.models import Message
+from billing.models.choices import MessageCategory, PayMode
 from tco_console.errors import DomainError
 
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, InvitationStatus, MemberType
@@ -71,6 +72,13 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         message=message[:300],
         changes=changes or {},
+    )
+
+
+def _notify(account: Account, title: str, body: str = "") -> None:
+    """A message-center notice about an organization event (issue 4, B9 routing)."""
+    Message.objects.create(
+        account=account, category=MessageCategory.ORGANIZATION, title=title[:200], body=body
     )
 
 
@@ -735,6 +743,12 @@ def invitation_send(
         created_at=now,
         expires_at=now + timedelta(days=settings.TCO_INVITATION_TTL_DAYS),
     )
+    _notify(
+        invitee,
+        _("%(org)s invites you to its organization") % {"org": org.display_name},
+        _("Review the invitation under Invitations before %(date)s.")
+        % {"date": f"{timezone.localtime(invitation.expires_at):%Y-%m-%d}"},
+    )
     audit_record(
         actor=acting_user,
         action="invitation.send",
@@ -795,6 +809,11 @@ def invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitati
     inv.status = InvitationStatus.DECLINED
     inv.responded_at = timezone.now()
     inv.save(update_fields=["status", "responded_at"])
+    _notify(
+        org.admin_account,
+        _("%(uin)s declined your invitation") % {"uin": inv.invitee.uin},
+        _("The invitation to “%(name)s” was declined.") % {"name": inv.name},
+    )
     audit_record(
         actor=acting_user,
         action="invitation.decline",
@@ -892,6 +911,12 @@ def _invitation_accept(
         status=InvitationStatus.INVALID,
         status_reason=_("The account joined another organization."),
         responded_at=now,
+    )
+    _notify(
+        org.admin_account,
+        _("%(name)s (%(uin)s) accepted your invitation")
+        % {"name": inv.name, "uin": inv.invitee.uin},
+        _("The account joined the organization."),
     )
     audit_record(
         actor=acting_user,
@@ -1191,6 +1216,11 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
             code="UnsupportedOperation.CreateMemberNotAllowDelete",
         )
     _check_can_leave(m)
+    _notify(
+        m.account,
+        _("You were removed from the organization of %(org)s") % {"org": org.display_name},
+        _("Your account itself is not affected and pays for itself from now on."),
+    )
     _leave(
         m=m,
         acting_user=acting_user,
@@ -1224,6 +1254,10 @@ def member_quit(*, membership: Membership, acting_user: User) -> None:
             _("The organization does not allow this member to quit. Ask the admin to allow it."),
             code="UnsupportedOperation.MemberNotAllowQuit",
         )
+    _notify(
+        org.admin_account,
+        _("%(name)s (%(uin)s) quit the organization") % {"name": m.name, "uin": m.account.uin},
+    )
     _leave(
         m=m,
         acting_user=acting_user,

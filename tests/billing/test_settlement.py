@@ -384,3 +384,24 @@ def test_b8_a_resource_pack_is_bought_as_an_order_and_absorbs_usage(
     Resource.objects.filter(pk=cdn.pk).update(period_start=start)
     s = settlement.settle_cycle(resource_id=cdn.pk, cycle_start=start, cycle_end=end)
     assert s.pack_quantity == min(s.quantity, D(2))
+
+
+def test_b9_organization_events_reach_the_side_they_concern(org, admin, outsider):
+    inv = org_services.invitation_send(
+        organization=org, acting_user=admin, uin=outsider.account.uin, name="msg"
+    )
+    assert Message.objects.filter(account=outsider.account, title__contains="invites you").exists()
+    org_services.invitation_accept(invitation=inv, acting_user=outsider)
+    assert Message.objects.filter(
+        account=admin.account, title__contains="accepted your invitation"
+    ).exists()
+    m = Membership.objects.get(account=outsider.account)
+    org_services.member_remove(membership=m, acting_user=admin)
+    assert Message.objects.filter(account=outsider.account, title__contains="removed").exists()
+    quitter = join(org, admin, name="quitter", allow_quit=True)
+    org_services.member_quit(
+        membership=Membership.objects.get(account=quitter.account), acting_user=quitter
+    )
+    assert Message.objects.filter(
+        account=admin.account, title__contains="quit the organization"
+    ).exists()
