@@ -158,7 +158,8 @@ def _lock_org(organization: Organization) -> Organization:
     return org
 
 
-def _lock_accounts(*accounts: Account | None) -> None:
+def lock_accounts(*accounts: Account | None) -> None:
+    """Lock account rows in primary-key order (billing locks accounts the same way)."""
     ids = sorted({a.pk for a in accounts if a is not None})
     list(Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
 
@@ -180,7 +181,7 @@ def _close_period(*, account: Account, at) -> None:
 @transaction.atomic(durable=True)
 def organization_create(*, account: Account, acting_user: User) -> Organization:
     """O1, O2, O3: an enterprise-verified account in no organization becomes an admin."""
-    _lock_accounts(account)
+    lock_accounts(account)
     account.refresh_from_db()
     if Membership.objects.filter(account=account).exists():
         # O1: a member (invited or created) or an admin cannot create another organization.
@@ -683,7 +684,7 @@ def invitation_send(
             code="ResourceNotFound.UserNotExist",
             field="uin",
         )
-    _lock_accounts(invitee, payer)
+    lock_accounts(invitee, payer)
     if Membership.objects.filter(account=invitee).exists():
         raise DomainError(
             _("The account %(uin)s has already joined an organization.") % {"uin": invitee.uin},
@@ -831,7 +832,7 @@ def _invitation_accept(
 ) -> tuple[Membership | None, DomainError | None]:
     org = Organization.objects.select_for_update(no_key=True).get(pk=invitation.organization_id)
     inv = _lock_invitation(invitation)
-    _lock_accounts(inv.invitee, inv.payer)
+    lock_accounts(inv.invitee, inv.payer)
     now = timezone.now()
     if inv.status == InvitationStatus.PENDING and inv.expires_at <= now:
         inv.status = InvitationStatus.EXPIRED
@@ -990,7 +991,7 @@ def member_create(
 ) -> Membership:
     """O6: a brand-new account created in the organization, with the admin's entity."""
     org = _lock_org(organization)
-    _lock_accounts(org.admin_account, payer)
+    lock_accounts(org.admin_account, payer)
     _check_member_limit(org)
     name = _check_member_name(org, name)
     remark = _check_remark(remark)
@@ -1053,7 +1054,7 @@ def member_update(
         .select_related("account", "payer")
         .get(pk=membership.pk, organization=org)
     )
-    _lock_accounts(m.account, m.payer, payer)
+    lock_accounts(m.account, m.payer, payer)
     new_name = _check_member_name(org, name, exclude_membership=m)
     new_remark = _check_remark(remark)
     if m.is_admin:
@@ -1196,15 +1197,21 @@ def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> No
     m.delete()
 
 
-@transaction.atomic(durable=True)
-def member_remove(*, membership: Membership, acting_user: User) -> None:
-    """O7: the admin removes an invited member."""
+def _lock_membership(membership: Membership) -> tuple[Organization, Membership]:
+    """The organization row first, then the membership (the lock order of this module)."""
     org = _lock_org(membership.organization)
     m = (
         Membership.objects.select_for_update(no_key=True, of=("self",))
         .select_related("account", "department", "organization")
         .get(pk=membership.pk, organization=org)
     )
+    return org, m
+
+
+@transaction.atomic(durable=True)
+def member_remove(*, membership: Membership, acting_user: User) -> None:
+    """O7: the admin removes an invited member."""
+    org, m = _lock_membership(membership)
     if m.is_admin:
         raise DomainError(
             _("The admin account cannot be removed."),
@@ -1232,12 +1239,7 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
 @transaction.atomic(durable=True)
 def member_quit(*, membership: Membership, acting_user: User) -> None:
     """O7: an invited member quits, only when its "allow quit" setting is on."""
-    org = _lock_org(membership.organization)
-    m = (
-        Membership.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("account", "department", "organization")
-        .get(pk=membership.pk, organization=org)
-    )
+    org, m = _lock_membership(membership)
     if m.is_admin:
         raise DomainError(
             _("You cannot quit an organization created by yourself."),

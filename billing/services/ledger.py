@@ -18,7 +18,7 @@ from billing.models import Entry, Journal, Wallet
 from billing.models.choices import Book, JournalKind
 from billing.money import ZERO, q
 from organizations.models import Account, Membership
-from organizations.services import audit_record
+from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
 MAX_TOP_UP = Decimal("1000000.00")
@@ -122,7 +122,7 @@ def wallet_top_up(
         raise DomainError(_("Enter an amount greater than zero."), field="amount")
     if amount > MAX_TOP_UP:
         raise DomainError(_("A single top-up is at most 1,000,000.00 CNY."), field="amount")
-    _lock_account_row(account)  # before the key check: two submits of one key serialize here
+    lock_accounts(account)  # before the key check: two submits of one key serialize here
     if idempotency_key:
         idempotency_key = f"topup:{account.pk}:{idempotency_key}"  # keys are per account
         if (done := Journal.objects.filter(idempotency_key=idempotency_key).first()) is not None:
@@ -160,7 +160,7 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
     limit = q(limit)
     if limit < 0:
         raise DomainError(_("The credit limit cannot be negative."), field="credit_limit")
-    _lock_account_row(account)
+    lock_accounts(account)
     wallet = lock_wallets(account)[account.pk]
     old = wallet.credit_limit
     wallet.credit_limit = limit
@@ -180,11 +180,6 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
         account, actor=acting_user
     )  # B9: a lower limit can mean arrears, a higher one recovery
     return wallet
-
-
-def _lock_account_row(account: Account) -> None:
-    """Accounts before wallets, everywhere (see billing.services.orders)."""
-    Account.objects.select_for_update(no_key=True).filter(pk=account.pk).first()
 
 
 def _org_of(account: Account):

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from billing.models import Resource, Wallet
 from billing.models.choices import BillingMode, MessageCategory, ResourceStatus, SuspendReason
 from organizations.models import Account, Membership
-from organizations.services import audit_record
+from organizations.services import audit_record, lock_accounts
 
-from .orders import _lock_accounts, notify, payer_of
+from .orders import notify, payer_of
 
 EXPIRY_NOTICE_DAYS = 7
 
@@ -98,7 +98,7 @@ def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
 @transaction.atomic(durable=True)
 def account_reconcile(*, account: Account, actor=None) -> tuple[int, int]:
     """The arrears sweep for one account, as its own transaction."""
-    _lock_accounts(account)
+    lock_accounts(account)
     return reconcile(account, actor=actor)
 
 

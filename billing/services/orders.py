@@ -44,7 +44,7 @@ from billing.models.choices import (
 )
 from billing.money import ZERO, q, split
 from organizations.models import Account, Membership
-from organizations.services import audit_record
+from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
 from . import pricing
@@ -54,11 +54,6 @@ MAX_MONTHS = 36
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _lock_accounts(*accounts: Account | None) -> None:
-    ids = sorted({a.pk for a in accounts if a is not None})
-    list(Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
 
 
 def payer_of(owner: Account) -> tuple[Account, str]:
@@ -116,7 +111,7 @@ def notify(
 def _begin(owner: Account, *extra: Account | None) -> tuple[Account, str, dict]:
     """Lock the owner, its payer and `extra` accounts and their wallets; re-read the payer."""
     payer, _mode = payer_of(owner)
-    _lock_accounts(owner, payer, *extra)
+    lock_accounts(owner, payer, *extra)
     payer_now, mode = payer_of(owner)
     if payer_now.pk != payer.pk:
         raise DomainError(_("The account's payment settings changed just now; please try again."))
@@ -832,7 +827,7 @@ def order_pay(*, order: Order, acting_user) -> Order:
     o = _lock_order(order)
     _must_act_for(acting_user, o.payer)
     _must_be_to_be_paid(o)
-    _lock_accounts(o.owner, o.payer)
+    lock_accounts(o.owner, o.payer)
     wallets = lock_wallets(o.owner, o.payer)
     now = timezone.now()
     if o.resource_id is not None:

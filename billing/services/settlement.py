@@ -20,10 +20,10 @@ from billing.models import BillLine, Resource, ResourcePack, UsageSettlement, Vo
 from billing.models.choices import BillingMode, Book, JournalKind, TransactionType
 from billing.money import ZERO
 from organizations.models import Account, MembershipPeriod
+from organizations.services import lock_accounts
 
 from . import lifecycle, pricing
 from .ledger import Line, lock_wallets, post
-from .orders import _lock_accounts
 from .payg import cycle_bounds, meter
 
 
@@ -83,7 +83,7 @@ def settle_cycle(
     """Settle one cycle of one resource; None when it was already settled."""
     owner = Resource.objects.select_related("owner").get(pk=resource_id).owner
     payer = payer_at(owner, cycle_end)
-    _lock_accounts(owner, payer)
+    lock_accounts(owner, payer)
     wallets = lock_wallets(owner, payer)
     res = (
         Resource.objects.select_for_update(no_key=True, of=("self",))
