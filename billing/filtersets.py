@@ -5,8 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.filtersets import SearchMixin
 
-from .models import Entry, Order, Product, Resource, Voucher
-from .models.choices import JournalKind, OrderKind, OrderStatus, ResourceStatus
+from .models import Entry, Message, Order, Product, Resource, ResourcePack, Voucher
+from .models.choices import (
+    BillingMode,
+    JournalKind,
+    MessageCategory,
+    OrderKind,
+    OrderStatus,
+    ResourceStatus,
+)
 
 
 def _date():
@@ -15,6 +22,18 @@ def _date():
 
 def _products():
     return Product.objects.filter(sells_subscription=True).order_by("position", "code")
+
+
+def _payg_products():
+    return Product.objects.filter(sells_payg=True).order_by("position", "code")
+
+
+def _pack_products():
+    return (
+        Product.objects.filter(specs__pack_quantity__isnull=False)
+        .distinct()
+        .order_by("position", "code")
+    )
 
 
 def _from(field="created_at"):
@@ -42,6 +61,61 @@ class ResourceFilterSet(SearchMixin, django_filters.FilterSet):
     class Meta:
         model = Resource
         fields = ["q", "product", "status"]
+
+
+class PaygResourceFilterSet(ResourceFilterSet):
+    """Products → Pay-as-you-go: the same filters over the products sold by usage."""
+
+    product = django_filters.ModelChoiceFilter(
+        queryset=_payg_products(), label=_("Product"), empty_label=_("All products")
+    )
+
+
+class PackFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("spec__name", "spec__code")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    product = django_filters.ModelChoiceFilter(
+        queryset=_pack_products(), label=_("Product"), empty_label=_("All products")
+    )
+    state = django_filters.ChoiceFilter(
+        choices=[
+            ("usable", _("Usable")),
+            ("used", _("Used up")),
+            ("expired", _("Expired")),
+        ],
+        method="by_state",
+        label=_("State"),
+        empty_label=_("All packs"),
+    )
+
+    class Meta:
+        model = ResourcePack
+        fields = ["q", "product", "state"]
+
+    def by_state(self, queryset, name, value):
+        now = timezone.now()
+        if value == "usable":
+            return queryset.filter(remaining__gt=0, valid_from__lte=now, valid_until__gt=now)
+        if value == "used":
+            return queryset.filter(remaining=0)
+        return queryset.filter(valid_until__lte=now)
+
+
+class PaidResourceFilterSet(SearchMixin, django_filters.FilterSet):
+    """Pay-on-behalf order management → Resources (B9): what the payer pays for."""
+
+    search_fields = ("owner__name", "owner__uin", "owner__membership__name", "instance_id")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    status = django_filters.ChoiceFilter(
+        choices=ResourceStatus.choices, label=_("Status"), empty_label=_("All statuses")
+    )
+    billing_mode = django_filters.ChoiceFilter(
+        choices=BillingMode.choices, label=_("Billing mode"), empty_label=_("All billing modes")
+    )
+
+    class Meta:
+        model = Resource
+        fields = ["q", "status", "billing_mode"]
 
 
 class PayOnBehalfOrderFilterSet(SearchMixin, django_filters.FilterSet):
@@ -124,3 +198,24 @@ class TransactionFilterSet(SearchMixin, django_filters.FilterSet):
     class Meta:
         model = Entry
         fields = ["q", "kind", "since", "until"]
+
+
+class MessageFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("title", "body")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    category = django_filters.ChoiceFilter(
+        choices=MessageCategory.choices, label=_("Category"), empty_label=_("All categories")
+    )
+    read = django_filters.ChoiceFilter(
+        choices=[("unread", _("Unread")), ("read", _("Read"))],
+        method="by_read",
+        label=_("Read"),
+        empty_label=_("Read and unread"),
+    )
+
+    class Meta:
+        model = Message
+        fields = ["q", "category", "read"]
+
+    def by_read(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value == "unread")

@@ -71,6 +71,19 @@ class BuyForm(IdempotentForm):
         self.fields["region"].choices = regions
 
 
+class ActivateForm(IdempotentForm):
+    """B7: start a pay-as-you-go resource. The freeze is shown, not chosen."""
+
+    spec = forms.TypedChoiceField(label=_("Spec"), coerce=int)
+    region = forms.TypedChoiceField(label=_("Region"), coerce=int)
+    field_order = ["spec", "region"]
+
+    def __init__(self, *args, specs=(), regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["spec"].choices = specs
+        self.fields["region"].choices = regions
+
+
 class RenewForm(IdempotentForm):
     months = MonthsField()
 

@@ -1,13 +1,14 @@
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from tco_console.tables import ConsoleTable
 
-from .models import Entry, Order, Resource, Voucher
-from .models.choices import REFUNDING_KINDS, OrderStatus, ResourceStatus
-from .templatetags.billing_tags import format_cny
+from .models import Entry, Message, Order, Resource, ResourcePack, Voucher
+from .models.choices import REFUNDING_KINDS, Book, JournalKind, OrderStatus, ResourceStatus
+from .templatetags.billing_tags import format_cny, format_quantity
 
 STATUS_BADGES = {
     OrderStatus.TO_BE_PAID: "text-bg-warning",
@@ -24,6 +25,33 @@ STATUS_BADGES = {
 def badge(value, label):
     return format_html(
         '<span class="badge {}" data-testid="status">{}</span>', STATUS_BADGES.get(value, ""), label
+    )
+
+
+def _date(value, fmt="%Y-%m-%d %H:%M"):
+    return timezone.localtime(value).strftime(fmt) if value else ""
+
+
+def resource_status(record):
+    """The status badge and, below it, why: the suspension reason (B9), the expiry (B10) or
+    the termination date. "Running" alone needs no explanation."""
+    reason = ""
+    if record.status == ResourceStatus.SUSPENDED:
+        reason = record.get_suspended_reason_display() or _("Suspended")
+    elif record.status == ResourceStatus.EXPIRED:
+        reason = _("Expired on %(date)s. Renew it to use it again.") % {
+            "date": _date(record.period_end, "%Y-%m-%d")
+        }
+    elif record.status == ResourceStatus.TERMINATED and record.ended_at:
+        reason = _("On %(date)s") % {"date": _date(record.ended_at, "%Y-%m-%d")}
+    if not reason:
+        return badge(record.status, record.get_status_display())
+    css = "text-danger" if record.status == ResourceStatus.SUSPENDED else "text-body-secondary"
+    return format_html(
+        '{}<div class="small {}" data-testid="status-reason">{}</div>',
+        badge(record.status, record.get_status_display()),
+        css,
+        reason,
     )
 
 
@@ -79,8 +107,175 @@ class ResourceTable(ConsoleTable):
     def render_instance_id(self, value):
         return format_html('<code class="text-body">{}</code>', value)
 
-    def render_status(self, record, value):
-        return badge(record.status, value)
+    def render_status(self, record):
+        return resource_status(record)
+
+
+class PaygResourceTable(ConsoleTable):
+    """Products → Pay-as-you-go: the account's usage-billed resources and their freezes (B7)."""
+
+    instance_id = tables.Column(verbose_name=_("Instance ID"))
+    product = tables.Column(
+        accessor="product__name", verbose_name=_("Product"), order_by=("product__position",)
+    )
+    spec = tables.Column(accessor="spec__name", verbose_name=_("Spec"), order_by=("spec__rank",))
+    region = tables.Column(accessor="region__name", verbose_name=_("Region"))
+    status = tables.Column(verbose_name=_("Status"))
+    frozen = tables.Column(
+        accessor="frozen_amount",
+        verbose_name=_("Frozen"),
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+    )
+    settled_until = tables.Column(verbose_name=_("Settled until"), empty_values=())
+    period_start = tables.DateTimeColumn(verbose_name=_("Started"), format="Y-m-d H:i")
+    actions = tables.TemplateColumn(
+        template_name="billing/inc/payg_actions.html", verbose_name="", orderable=False
+    )
+
+    class Meta(ConsoleTable.Meta):
+        model = Resource
+        fields = (
+            "instance_id",
+            "product",
+            "spec",
+            "region",
+            "status",
+            "frozen",
+            "settled_until",
+            "period_start",
+            "actions",
+        )
+        order_by = ("-period_start",)
+        empty_text = _("No pay-as-you-go resources yet. Activate one from the catalog above.")
+        row_attrs = {"data-instance": lambda record: record.instance_id}
+
+    def render_instance_id(self, value):
+        return format_html('<code class="text-body">{}</code>', value)
+
+    def render_status(self, record):
+        return resource_status(record)
+
+    def render_settled_until(self, record):
+        """B8: the end of the last settled cycle. Until the first cycle it ran in ends, that
+        is only the cycle's start, before the resource even started: say so instead."""
+        if record.settled_until is None or record.settled_until <= record.period_start:
+            return format_html(
+                '<span class="text-body-secondary">{}</span>', _("No cycle settled yet")
+            )
+        return _date(record.settled_until)
+
+    def render_frozen(self, record):
+        """B7: one cycle's estimated fee, frozen on whoever pays for the resource."""
+        if record.frozen_by_id is None:
+            return format_html(
+                '<span class="text-body-secondary" data-testid="frozen">{}</span>', _("Released")
+            )
+        return format_html(
+            '<div class="fw-semibold" data-testid="frozen">{}</div>'
+            '<div class="small text-body-secondary" data-testid="frozen-on">{}</div>',
+            format_cny(record.frozen_amount),
+            _("on %(name)s (%(uin)s)")
+            % {"name": record.frozen_by.name, "uin": record.frozen_by.uin},
+        )
+
+
+class PackTable(ConsoleTable):
+    """Products → Resource packs: usage bought in advance, drawn first by settlement (B8)."""
+
+    spec = tables.Column(
+        accessor="spec__name",
+        verbose_name=_("Spec"),
+        order_by=("product__position", "spec__rank"),
+    )
+    quantity = tables.Column(
+        verbose_name=_("Size"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+    )
+    remaining = tables.Column(
+        verbose_name=_("Remaining"),
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+    )
+    valid_until = tables.DateTimeColumn(verbose_name=_("Valid until"), format="Y-m-d H:i")
+    state = tables.Column(accessor="remaining", verbose_name=_("State"), orderable=False)
+    order = tables.Column(accessor="order__order_no", verbose_name=_("Order number"))
+
+    class Meta(ConsoleTable.Meta):
+        model = ResourcePack
+        fields = ("spec", "quantity", "remaining", "valid_until", "state", "order")
+        order_by = ("valid_until",)
+        empty_text = _("No resource packs. Buy one from the catalog above.")
+        row_attrs = {"data-pack": lambda record: record.pk}
+
+    def render_spec(self, record, value):
+        return format_html(
+            '{}<div class="text-body-secondary small">{}</div>', record.product.name, value
+        )
+
+    def render_quantity(self, value):
+        return format_quantity(value)
+
+    def render_remaining(self, record, value):
+        percent = int(value * 100 / record.quantity) if record.quantity else 0
+        return format_html(
+            '<div data-testid="pack-remaining">{}</div>'
+            '<div class="progress ms-auto" style="height: 4px; width: 6rem" role="progressbar"'
+            ' aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100">'
+            '<div class="progress-bar" style="width: {}%"></div></div>',
+            format_quantity(value),
+            percent,
+            percent,
+        )
+
+    def render_state(self, record):
+        now = timezone.now()
+        if record.valid_until <= now:
+            return format_html('<span class="badge text-bg-secondary">{}</span>', _("Expired"))
+        if record.remaining <= 0:
+            return format_html('<span class="badge text-bg-light border">{}</span>', _("Used up"))
+        if record.valid_from > now:
+            return format_html('<span class="badge text-bg-info">{}</span>', _("Not yet valid"))
+        return format_html('<span class="badge text-bg-success">{}</span>', _("Usable"))
+
+    def render_order(self, value):
+        return format_html('<code class="text-body">{}</code>', value)
+
+
+class PaidResourceTable(ConsoleTable):
+    """Pay-on-behalf order management → Resources: what the payer pays for, its members' and
+    its own, with their status (B9)."""
+
+    owner = tables.Column(accessor="owner__name", verbose_name=_("Owner"))
+    instance_id = tables.Column(verbose_name=_("Instance ID"))
+    product = tables.Column(
+        accessor="product__name", verbose_name=_("Product"), order_by=("product__position",)
+    )
+    billing_mode = tables.Column(verbose_name=_("Billing mode"))
+    status = tables.Column(verbose_name=_("Status"))
+    period_end = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i", default="—")
+
+    class Meta(ConsoleTable.Meta):
+        model = Resource
+        fields = ("owner", "instance_id", "product", "billing_mode", "status", "period_end")
+        order_by = ("owner",)
+        empty_text = _("No resources match these filters.")
+        row_attrs = {"data-instance": lambda record: record.instance_id}
+
+    def __init__(self, *args, organization_id=None, **kwargs):
+        self.organization_id = organization_id
+        super().__init__(*args, **kwargs)
+
+    def render_owner(self, record):
+        return account_label(record.owner, self.organization_id)
+
+    def render_instance_id(self, value):
+        return format_html('<code class="text-body">{}</code>', value)
+
+    def render_product(self, record, value):
+        return format_html(
+            '{}<div class="text-body-secondary small">{}</div>', value, record.spec.name
+        )
+
+    def render_status(self, record):
+        return resource_status(record)
 
 
 # ------------------------------------------------------------------ orders
@@ -342,11 +537,31 @@ class TransactionTable(ConsoleTable):
         super().__init__(*args, **kwargs)
 
     def render_kind(self, record):
+        """A frozen-book entry (B7) says which way it went: moving a freeze to another account
+        posts one `freeze` journal that releases on one account and freezes on the other."""
+        if record.book == Book.FROZEN:
+            return JournalKind.FREEZE.label if record.amount > 0 else JournalKind.UNFREEZE.label
         return record.journal.get_kind_display()
 
-    def render_amount(self, value):
+    def render_amount(self, record, value):
+        if record.book == Book.FROZEN:  # a freeze never moves cash: no gain/loss colours
+            return format_html(
+                '<span class="text-body-secondary" data-testid="amount">{}</span>',
+                format_cny(value, signed=True),
+            )
         css = "text-success" if value > 0 else "text-danger"
-        return format_html('<span class="{}">{}</span>', css, format_cny(value, signed=True))
+        return format_html(
+            '<span class="{}" data-testid="amount">{}</span>', css, format_cny(value, signed=True)
+        )
+
+    def render_balance_after(self, record, value):
+        if record.book == Book.FROZEN:
+            return format_html(
+                '{}<div class="small text-body-secondary" data-testid="frozen-after">{}</div>',
+                format_cny(value),
+                _("frozen after"),
+            )
+        return format_cny(value)
 
     def render_order(self, value):
         return format_html('<code class="text-body">{}</code>', value)
@@ -367,3 +582,57 @@ class TransactionTable(ConsoleTable):
                 _("for member %(name)s") % {"name": name},
             )
         return owner.uin
+
+
+# ------------------------------------------------------------------ message center
+
+
+class MessageTable(ConsoleTable):
+    title = tables.Column(verbose_name=_("Message"))
+    category = tables.Column(verbose_name=_("Category"))
+    related = tables.Column(
+        accessor="pk", verbose_name=_("Related to"), orderable=False, empty_values=()
+    )
+    created_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
+    read_at = tables.Column(verbose_name=_("Status"), empty_values=())
+    actions = tables.TemplateColumn(
+        template_name="billing/inc/message_actions.html", verbose_name="", orderable=False
+    )
+
+    class Meta(ConsoleTable.Meta):
+        model = Message
+        fields = ("title", "category", "related", "created_at", "read_at", "actions")
+        order_by = ("-created_at",)
+        empty_text = _("No messages match these filters.")
+        row_attrs = {
+            "data-message": lambda record: record.pk,
+            "class": lambda record: "" if record.read_at else "message-unread",
+        }
+
+    def render_title(self, record, value):
+        url = reverse("billing:message", args=[record.pk])
+        return format_html(
+            '<a href="{}" hx-get="{}" hx-target="#modal-content" hx-swap="innerHTML"'
+            ' data-testid="open-message">{}</a>',
+            url,
+            url,
+            value,
+        )
+
+    def render_related(self, record):
+        if record.order_id:
+            return format_html('<code class="text-body">{}</code>', record.order.order_no)
+        if record.resource_id:
+            return format_html('<code class="text-body">{}</code>', record.resource.instance_id)
+        return "—"
+
+    def render_read_at(self, record):
+        if record.read_at is None:
+            return format_html(
+                '<span class="badge text-bg-primary" data-testid="read-state">{}</span>',
+                _("Unread"),
+            )
+        return format_html(
+            '<span class="badge text-bg-light border" data-testid="read-state">{}</span>',
+            _("Read"),
+        )

@@ -7,6 +7,7 @@ app_name = "billing"
 urlpatterns = [
     path("products/", views.products, name="products"),
     path("products/buy/", views.buy, name="buy"),
+    path("products/activate/", views.activate, name="activate"),
     path("resources/<str:instance_id>/renew/", views.resource_renew, name="resource_renew"),
     path("resources/<str:instance_id>/upgrade/", views.resource_upgrade, name="resource_upgrade"),
     path(
@@ -19,6 +20,11 @@ urlpatterns = [
         views.resource_unsubscribe,
         name="resource_unsubscribe",
     ),
+    path(
+        "resources/<str:instance_id>/terminate/",
+        views.resource_terminate,
+        name="resource_terminate",
+    ),
     path("pay-on-behalf/orders/", views.pay_on_behalf_orders, name="pay_on_behalf_orders"),
     path("orders/pay/", views.orders_pay_bulk, name="orders_pay_bulk"),
     path("orders/cancel/", views.orders_cancel_bulk, name="orders_cancel_bulk"),
@@ -27,4 +33,7 @@ urlpatterns = [
     path("orders/<str:order_no>/apply/", views.order_apply, name="order_apply"),
     path("billing/", views.billing_center, name="billing_center"),
     path("billing/top-up/", views.top_up, name="top_up"),
+    path("messages/", views.message_center, name="messages"),
+    path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
+    path("messages/<int:pk>/", views.message_detail, name="message"),
 ]

@@ -1,4 +1,5 @@
-"""Billing pages (SPEC §5): Products, Pay-on-behalf order management and Billing Center.
+"""Billing pages (SPEC §5): Products, Pay-on-behalf order management, Billing Center and the
+Message center.
 
 Thin views (STYLE.md): authenticate, authorize (`require_perm`), fetch through `restrict()`
 (out of scope → 404, A2), parse a form, call one service, respond through `form_view` or
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from organizations.forms import ConfirmForm
 from organizations.models import Account, Membership
@@ -29,13 +32,18 @@ from tco_console.views import form_view, table_page
 
 from . import selectors, services
 from .filtersets import (
+    MessageFilterSet,
     OrderFilterSet,
+    PackFilterSet,
+    PaidResourceFilterSet,
+    PaygResourceFilterSet,
     PayOnBehalfOrderFilterSet,
     ResourceFilterSet,
     TransactionFilterSet,
     VoucherFilterSet,
 )
 from .forms import (
+    ActivateForm,
     BulkOrdersForm,
     BuyForm,
     ChangeSpecForm,
@@ -43,23 +51,31 @@ from .forms import (
     TopUpForm,
     UnsubscribeForm,
 )
-from .models import Order, RefundShare, Region, Resource, Spec
+from .models import Order, RefundShare, Region, Resource, ResourcePack, Spec
 from .models.choices import BillingMode, OrderStatus, PayMode
-from .services import pricing
+from .services import messages as message_services
+from .services import payg, pricing
 from .tables import (
+    MessageTable,
     OrderTable,
+    PackTable,
+    PaidResourceTable,
+    PaygResourceTable,
     PayOnBehalfOrderTable,
     ResourceTable,
     TransactionTable,
     VoucherTable,
     member_name,
 )
-from .templatetags.billing_tags import format_cny
+from .templatetags.billing_tags import format_cny, format_quantity, unit_price
 
 ORDERS_CHANGED = "ordersChanged"
 RESOURCES_CHANGED = "resourcesChanged"
 BALANCE_CHANGED = "balanceChanged"
-MONEY_EVENTS = (ORDERS_CHANGED, RESOURCES_CHANGED, BALANCE_CHANGED)
+MESSAGES_CHANGED = "messagesChanged"
+# Money actions may also send messages (an order to be paid, resources recovered by a top-up),
+# so the top bar's unread badge listens too.
+MONEY_EVENTS = (ORDERS_CHANGED, RESOURCES_CHANGED, BALANCE_CHANGED, MESSAGES_CHANGED)
 
 # Pay-on-behalf order management: the status tabs, in TCO's order.
 POB_TABS = (
@@ -71,7 +87,11 @@ POB_TABS = (
 MAX_SELECTED = 100
 
 # The part of a page an htmx request refreshes, by the id of the element it targets.
-PARTIALS = {"balance-cards": "balance", "payment-method": "payment"}
+PARTIALS = {
+    "balance-cards": "balance",
+    "payment-method": "payment",
+    "message-badge": "badge",
+}
 
 
 def _data(request):
@@ -110,6 +130,16 @@ def is_payer(ctx) -> bool:
         answer = Membership.objects.filter(payer_id=ctx.account.pk).exists()
         ctx._billing_is_payer = answer
     return answer
+
+
+def unread_messages(ctx) -> int:
+    """The top bar's unread badge, on every console page: one query per request, remembered
+    on the console context (django-tables2 re-runs context processors for every table)."""
+    count = getattr(ctx, "_billing_unread", None)
+    if count is None:
+        count = selectors.unread_message_count(user=ctx.user)
+        ctx._billing_unread = count
+    return count
 
 
 def pay_on_behalf_visible(ctx) -> bool:
@@ -228,27 +258,59 @@ def _refund_message(order: Order, done: str) -> str:
 # ------------------------------------------------------------------ Products
 
 
+def _buyable(spec: Spec) -> bool:
+    """Bought by order for whole months: subscriptions, and resource packs (B8)."""
+    return spec.monthly_price is not None and (
+        spec.product.sells_subscription or spec.pack_quantity is not None
+    )
+
+
+def _buyable_specs():
+    return (
+        Spec.objects.filter(monthly_price__isnull=False)
+        .filter(Q(product__sells_subscription=True) | Q(pack_quantity__isnull=False))
+        .select_related("product")
+        .order_by("product__position", "rank", "pk")
+    )
+
+
+def _payg_specs():
+    return (
+        Spec.objects.filter(product__sells_payg=True, payg_price__isnull=False)
+        .select_related("product")
+        .order_by("product__position", "rank", "pk")
+    )
+
+
 def _catalog_cards(account: Account) -> list[dict]:
     cards = []
     for product in selectors.catalog():
         rows = []
         for spec in product.specs.all():
-            subscription = product.sells_subscription and spec.monthly_price is not None
             rows.append(
                 {
                     "spec": spec,
+                    "pack": spec.pack_quantity is not None,
+                    "payg": product.sells_payg and spec.payg_price is not None,
                     "price": (
                         price_for_display(account, product, spec.monthly_price)
-                        if subscription
+                        if _buyable(spec)
                         else None
                     ),
                 }
             )
-        cards.append({"product": product, "specs": rows})
+        cards.append(
+            {
+                "product": product,
+                "specs": rows,
+                "monthly": any(row["price"] for row in rows),
+                "unit_column": product.sells_payg and not product.sells_subscription,
+            }
+        )
     return cards
 
 
-def _resources(request):
+def _subscriptions(request):
     """The account's subscription resources, with what each can still change to (in SQL)."""
     specs = Spec.objects.filter(product=OuterRef("product"), monthly_price__isnull=False)
     return (
@@ -261,12 +323,39 @@ def _resources(request):
     )
 
 
+# Products → the account's resources, one table per tab: subscriptions (B10), pay-as-you-go
+# resources with their freezes (B7), resource packs (B8).
+PRODUCT_TABS = ("subscriptions", "payg", "packs")
+
+
+def _resource_list(request, tab: str):
+    if tab == "payg":
+        qs = (
+            selectors.resources(user=request.user)
+            .filter(billing_mode=BillingMode.PAYG)
+            .select_related("frozen_by")
+        )
+        filterset = PaygResourceFilterSet(request.GET or None, queryset=qs)
+        return filterset, PaygResourceTable(filterset.qs)
+    if tab == "packs":
+        qs = ResourcePack.objects.restrict(request.user, "view").select_related(
+            "product", "spec", "order"
+        )
+        filterset = PackFilterSet(request.GET or None, queryset=qs)
+        return filterset, PackTable(filterset.qs)
+    filterset = ResourceFilterSet(request.GET or None, queryset=_subscriptions(request))
+    return filterset, ResourceTable(filterset.qs)
+
+
 @login_required
 def products(request):
     require_perm(request, "billing.view_finance")
     account = _account(request)
     partial = _partial(request)
-    filterset = ResourceFilterSet(request.GET or None, queryset=_resources(request))
+    tab = request.GET.get("tab")
+    if tab not in PRODUCT_TABS:
+        tab = PRODUCT_TABS[0]
+    filterset, table = _resource_list(request, tab)
     extra = {}
     if not is_partial(request):
         extra["cards"] = _catalog_cards(account)
@@ -275,34 +364,36 @@ def products(request):
     return table_page(
         request,
         "billing/products.html",
-        table=ResourceTable(filterset.qs),
+        table=table,
         filterset=filterset,
         partial=partial,
+        tab=tab,
         can_buy=request.console.can("billing.place_order"),
         **extra,
     )
+
+
+def _spec_label(spec: Spec) -> str:
+    args = {
+        "product": spec.product.name,
+        "spec": spec.name,
+        "price": format_cny(spec.monthly_price),
+    }
+    if spec.pack_quantity is not None:
+        return _("%(product)s · %(spec)s — resource pack, %(price)s per month") % args
+    return _("%(product)s · %(spec)s — %(price)s per month") % args
 
 
 @login_required
 def buy(request):
     require_perm(request, "billing.place_order")
     account = _account(request)
-    specs = {s.pk: s for s in selectors.subscription_specs().order_by("product__position", "rank")}
+    specs = {s.pk: s for s in _buyable_specs()}
     regions = {r.pk: r for r in Region.objects.all()}
+    chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
     form = BuyForm(
         _data(request),
-        specs=[
-            (
-                pk,
-                _("%(product)s · %(spec)s — %(price)s per month")
-                % {
-                    "product": s.product.name,
-                    "spec": s.name,
-                    "price": format_cny(s.monthly_price),
-                },
-            )
-            for pk, s in specs.items()
-        ],
+        specs=[(pk, _spec_label(s)) for pk, s in specs.items()],
         regions=[(pk, str(r)) for pk, r in regions.items()],
         initial={"spec": request.GET.get("spec")},
     )
@@ -319,14 +410,24 @@ def buy(request):
         )
         return placed_message(order)
 
+    if chosen is not None and chosen.pack_quantity is not None:
+        title = _("Buy a resource pack")
+        description = _(
+            "A resource pack holds %(size)s usage units of %(product)s per month bought. Your "
+            "own pay-as-you-go usage of %(product)s draws on it first, before anything is "
+            "charged; it is never used for other accounts' usage."
+        ) % {"size": format_quantity(chosen.pack_quantity), "product": chosen.product.name}
+    else:
+        title = _("Buy a subscription")
+        description = _(
+            "A monthly subscription starts as soon as its order is paid. List prices are per "
+            "month; your offers apply."
+        )
     return form_view(
         request,
         form=form,
-        title=_("Buy a subscription"),
-        description=_(
-            "A monthly subscription starts as soon as its order is paid. List prices are per "
-            "month; your offers apply."
-        ),
+        title=title,
+        description=description,
         submit_label=_("Place order"),
         on_valid=on_valid,
         success_url=reverse("billing:products"),
@@ -336,13 +437,93 @@ def buy(request):
     )
 
 
-def _resource_or_404(request, instance_id: str) -> Resource:
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def activate(request):
+    """B7: start a pay-as-you-go resource; one cycle's estimated fee is frozen on whoever pays
+    (the payer in pay-on-behalf mode). The modal shows that amount and that account."""
+    require_perm(request, "billing.place_order")
+    account = _account(request)
+    specs = {s.pk: s for s in _payg_specs()}
+    regions = {r.pk: r for r in Region.objects.all()}
+    chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
+    if chosen is None and specs:
+        chosen = next(iter(specs.values()))
+    form = ActivateForm(
+        _data(request),
+        specs=[
+            (
+                pk,
+                _("%(product)s · %(spec)s — %(price)s per %(unit)s, settled %(cycle)s")
+                % {
+                    "product": s.product.name,
+                    "spec": s.name,
+                    "price": unit_price(s.payg_price),
+                    "unit": s.product.payg_unit,
+                    "cycle": s.product.get_payg_cycle_display().lower(),
+                },
+            )
+            for pk, s in specs.items()
+        ],
+        regions=[(pk, str(r)) for pk, r in regions.items()],
+        initial={"spec": chosen.pk if chosen else None},
+    )
+
+    def on_valid(form):
+        d = form.cleaned_data
+        res = payg.resource_activate(
+            owner=account,
+            acting_user=request.user,
+            spec=specs[d["spec"]],
+            region=regions[d["region"]],
+            idempotency_key=d["idempotency_key"],
+        )
+        return _(
+            "%(id)s is running (%(spec)s). %(amount)s is frozen on %(name)s (%(uin)s) until "
+            "it is terminated."
+        ) % {
+            "id": res.instance_id,
+            "spec": res.spec.name,
+            "amount": format_cny(res.frozen_amount),
+            "name": res.frozen_by.name,
+            "uin": res.frozen_by.uin,
+        }
+
+    return form_view(
+        request,
+        form=form,
+        title=_("Activate a pay-as-you-go resource"),
+        description=_(
+            "Usage is metered and settled every cycle, at your price. Activating freezes one "
+            "cycle's estimated fee on the account that pays for you; the freeze is released "
+            "when the resource is terminated."
+        ),
+        submit_label=_("Activate"),
+        on_valid=on_valid,
+        success_url=reverse("billing:products") + "?tab=payg",
+        events=(RESOURCES_CHANGED, BALANCE_CHANGED),
+        template="billing/activate_form.html",
+        payment=payment_method(account),
+        spec=chosen,
+        freeze=payg.estimated_cycle_fee(account, chosen) if chosen else None,
+    )
+
+
+def _resource_or_404(
+    request, instance_id: str, billing_mode: str = BillingMode.SUBSCRIPTION
+) -> Resource:
     return get_object_or_404(
         Resource.objects.restrict(request.user, "change").select_related(
-            "owner", "product", "spec", "region"
+            "owner", "product", "spec", "region", "frozen_by"
         ),
         instance_id=instance_id,
-        billing_mode=BillingMode.SUBSCRIPTION,
+        billing_mode=billing_mode,
     )
 
 
@@ -518,6 +699,36 @@ def resource_unsubscribe(request, instance_id):
     )
 
 
+@login_required
+def resource_terminate(request, instance_id):
+    require_perm(request, "billing.place_order")
+    res = _resource_or_404(request, instance_id, BillingMode.PAYG)
+
+    def on_valid(form):
+        done = payg.resource_terminate(resource=res, acting_user=request.user)
+        return _(
+            "%(id)s is terminated. Its freeze of %(amount)s was released; usage up to now is "
+            "still settled."
+        ) % {"id": done.instance_id, "amount": format_cny(res.frozen_amount)}
+
+    return form_view(
+        request,
+        form=ConfirmForm(_data(request)),
+        title=_("Terminate %(id)s") % {"id": res.instance_id},
+        description=_(
+            "The resource stops now and cannot be started again. Its freeze is released; the "
+            "usage of its last cycle is settled at the end of that cycle."
+        ),
+        submit_label=_("Terminate"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=reverse("billing:products") + "?tab=payg",
+        events=(RESOURCES_CHANGED, BALANCE_CHANGED),
+        template="billing/order_form.html",
+        resource=res,
+    )
+
+
 # ------------------------------------------------------------------ Pay-on-behalf order management
 
 
@@ -526,6 +737,8 @@ def pay_on_behalf_orders(request):
     require_perm(request, "billing.view_finance")
     ctx = request.console
     payer_side = is_payer(ctx)
+    if payer_side and request.GET.get("tab") == "resources":
+        return _paid_resources(request)
     if payer_side:
         qs = selectors.pay_on_behalf_orders_as_payer(user=request.user)
     else:
@@ -558,6 +771,24 @@ def pay_on_behalf_orders(request):
         status=status,
         tabs=[(value, OrderStatus(value).label, counts[value]) for value in POB_TABS],
         bulk=bulk,
+        tab="orders",
+    )
+
+
+def _paid_resources(request):
+    """B9: the status of every resource the payer pays for, its members' and its own, so the
+    payer sees what its arrears suspended and what a top-up recovered."""
+    filterset = PaidResourceFilterSet(
+        request.GET or None, queryset=selectors.resources_paid_by(user=request.user)
+    )
+    return table_page(
+        request,
+        "billing/pay_on_behalf_orders.html",
+        table=PaidResourceTable(filterset.qs, organization_id=_organization_id(request)),
+        filterset=filterset,
+        partial="resources",
+        payer_side=True,
+        tab="resources",
     )
 
 
@@ -883,4 +1114,109 @@ def top_up(request):
         on_valid=on_valid,
         success_url=reverse("billing:billing_center"),
         events=MONEY_EVENTS,
+    )
+
+
+# ------------------------------------------------------------------ Message center
+
+
+@login_required
+def message_center(request):
+    require_perm(request, "organizations.view_org")
+    if is_partial(request) and _partial(request) == "badge":
+        # The top bar's badge refreshing itself after messagesChanged.
+        return render(request, "billing/inc/message_badge.html")
+    filterset = MessageFilterSet(
+        request.GET or None, queryset=selectors.messages(user=request.user)
+    )
+    return table_page(
+        request,
+        "billing/messages.html",
+        table=MessageTable(filterset.qs),
+        filterset=filterset,
+    )
+
+
+def _message_links(request, message) -> list[tuple[str, str]]:
+    """Where a message's order or resource is listed for this account: its own orders in
+    Billing Center, members' orders and resources under Pay-on-behalf order management, its
+    own resources on Products."""
+    me = request.console.account.pk
+    links = []
+    if message.order_id:
+        order = message.order
+        if order.owner_id == me:
+            url = (
+                reverse("billing:billing_center")
+                + "?"
+                + urlencode({"tab": "orders", "q": order.order_no})
+            )
+        else:
+            url = (
+                reverse("billing:pay_on_behalf_orders")
+                + "?"
+                + urlencode({"status": order.status, "q": order.order_no})
+            )
+        links.append((_("Order %(no)s") % {"no": order.order_no}, url))
+    if message.resource_id:
+        res = message.resource
+        if res.owner_id == me:
+            tab = "payg" if res.billing_mode == BillingMode.PAYG else "subscriptions"
+            url = reverse("billing:products") + "?" + urlencode({"tab": tab, "q": res.instance_id})
+        else:
+            url = (
+                reverse("billing:pay_on_behalf_orders")
+                + "?"
+                + urlencode({"tab": "resources", "q": res.instance_id})
+            )
+        links.append((_("Resource %(id)s") % {"id": res.instance_id}, url))
+    return links
+
+
+@login_required
+def message_detail(request, pk):
+    """GET opens the message (a modal); POST marks it read. Another account's is a 404."""
+    require_perm(request, "organizations.view_org")
+    message = get_object_or_404(selectors.messages(user=request.user), pk=pk)
+
+    def on_valid(form):
+        message_services.message_mark_read(message=message, acting_user=request.user)
+        return _("Marked as read: %(title)s") % {"title": message.title}
+
+    return form_view(
+        request,
+        form=ConfirmForm(_data(request)),
+        title=message.title,
+        submit_label=_("Mark read"),
+        on_valid=on_valid,
+        success_url=reverse("billing:messages"),
+        events=(MESSAGES_CHANGED,),
+        template="billing/message_detail.html",
+        message=message,
+        links=_message_links(request, message),
+    )
+
+
+@login_required
+def messages_read_all(request):
+    require_perm(request, "organizations.view_org")
+
+    def on_valid(form):
+        count = message_services.messages_mark_all_read(acting_user=request.user)
+        if not count:
+            return _("There were no unread messages.")
+        return ngettext(
+            "%(n)s message marked as read.", "%(n)s messages marked as read.", count
+        ) % {"n": count}
+
+    return form_view(
+        request,
+        form=ConfirmForm(_data(request)),
+        title=_("Mark all messages read"),
+        description=_("Every unread message of %(name)s (%(uin)s) is marked as read.")
+        % {"name": _account(request).name, "uin": _account(request).uin},
+        submit_label=_("Mark all read"),
+        on_valid=on_valid,
+        success_url=reverse("billing:messages"),
+        events=(MESSAGES_CHANGED,),
     )

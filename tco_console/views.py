@@ -54,8 +54,15 @@ SIDEBAR = [
         _("Products"),
         "billing:products",
         "box-seam",
-        ("billing:products", "billing:buy", "billing:resource"),
+        ("billing:products", "billing:buy", "billing:activate", "billing:resource"),
         lambda c: c.can("billing.view_finance"),
+    ),
+    (
+        _("Message center"),
+        "billing:messages",
+        "bell",
+        ("billing:message",),
+        lambda c: c.can("organizations.view_org"),
     ),
     (
         _("Audit log"),
@@ -73,6 +80,17 @@ def _pay_on_behalf_visible(ctx) -> bool:
     return pay_on_behalf_visible(ctx)
 
 
+def _unread_messages(ctx):
+    """The top bar's unread badge, or None for a user who may not read messages. A callable:
+    the template calls it only when it renders the badge (full pages, not htmx partials), and
+    the count is remembered on the console context, so a page costs one query at most."""
+    if not ctx.can("organizations.view_org"):
+        return None
+    from billing.views import unread_messages
+
+    return lambda: unread_messages(ctx)
+
+
 def console_context(request):
     ctx = getattr(request, "console", None)
     if ctx is None or not request.user.is_authenticated or ctx.account is None:
@@ -88,7 +106,7 @@ def console_context(request):
         for label, name, icon, prefixes, visible in SIDEBAR
         if visible(ctx)
     ]
-    return {"sidebar": items}
+    return {"sidebar": items, "unread_messages": _unread_messages(ctx)}
 
 
 def table_page(request, template: str, *, table, filterset=None, partial: str = "table", **extra):

@@ -7,9 +7,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from billing.catalog import ensure_catalog
+from billing.models import Message
+from billing.services.payg import resource_activate
 from organizations import services
 from organizations.models import Department
-from tests.billing.helpers import buy, fund
+from tests.billing.helpers import buy, fund, region, spec
 from tests.factories import UserFactory, join, make_org, sub_user
 
 ROLES = ["anonymous", "outsider", "member", "admin", "readonly_sub"]
@@ -56,6 +58,12 @@ EXPECTED = {
     "billing:order_apply": (LOGIN, 404, 404, 404, 403),
     "billing:billing_center": (LOGIN, 200, 200, 200, 200),
     "billing:top_up": (LOGIN, 200, 200, 200, 403),
+    # the pay-as-you-go resource is the member's; the message the admin's (its order to pay)
+    "billing:activate": (LOGIN, 200, 200, 200, 403),
+    "billing:resource_terminate": (LOGIN, 404, 200, 404, 403),
+    "billing:messages": (LOGIN, 200, 200, 200, 200),
+    "billing:messages_read_all": (LOGIN, 200, 200, 200, 200),
+    "billing:message": (LOGIN, 404, 404, 200, 200),
 }
 
 
@@ -87,8 +95,12 @@ def world(db):
     ensure_catalog()
     fund(member, "500.00", member)
     resource = buy(member, "S5.MEDIUM4").resource
+    payg = resource_activate(
+        owner=member.account, acting_user=member, spec=spec("S5.SMALL2"), region=region()
+    )
     pob = join(org, admin, name="pob-secret", payer=org.admin_account)
     order = buy(pob, "S5.LARGE8")  # the admin account has no funds: to be paid
+    notice = Message.objects.get(account=org.admin_account, order=order)
     return {
         "users": {
             "anonymous": None,
@@ -103,7 +115,12 @@ def world(db):
         "sibling": [sibling.account.uin, "sibling-secret"],
         "admin2": admin2,
         "org2_dept": Department.objects.get(organization=org2, parent=None),
-        "billing": {"instance_id": resource.instance_id, "order_no": order.order_no},
+        "billing": {
+            "instance_id": resource.instance_id,
+            "order_no": order.order_no,
+            "payg_instance_id": payg.instance_id,
+            "message": notice.pk,
+        },
         "pob": [pob.account.uin, "pob-secret", order.order_no],
     }
 
@@ -122,6 +139,10 @@ def build_url(name, world):
     }:
         return reverse(name, kwargs={"pk": world["invitation"].pk})
     billing = world["billing"]
+    if name == "billing:resource_terminate":
+        return reverse(name, kwargs={"instance_id": billing["payg_instance_id"]})
+    if name == "billing:message":
+        return reverse(name, kwargs={"pk": billing["message"]})
     for kwargs in (
         {},
         {"uin": world["kwargs"]["uin"]},
@@ -146,6 +167,10 @@ def test_a2_permission_matrix(client, world, role):
         forbidden += world["sibling"] + world["pob"]
     if role != "member":
         forbidden.append(world["billing"]["instance_id"])
+    if role == "outsider":
+        # The organization's audit log names a member's activations (resource.activate) to
+        # the admin account; nobody outside the organization sees them.
+        forbidden.append(world["billing"]["payg_instance_id"])
     failures = []
     for name, expected in EXPECTED.items():
         url = build_url(name, world)

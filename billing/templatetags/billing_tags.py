@@ -44,3 +44,18 @@ def unit_price(value) -> str:
     amount = Decimal(value)
     text = f"{amount:,.2f}" if amount == q(amount) else f"{amount.normalize():,f}"
     return _("%(amount)s CNY") % {"amount": text}
+
+
+def format_quantity(value) -> str:
+    """Usage units (B8): as many decimals as they need, at most the meter's four."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(value).normalize()
+    if amount == amount.to_integral_value():
+        return f"{amount:,.0f}"
+    return f"{amount:,f}"
+
+
+@register.filter
+def quantity(value) -> str:
+    return format_quantity(value)
