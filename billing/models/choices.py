@@ -23,7 +23,7 @@ class ResourceStatus(models.TextChoices):
 class SuspendReason(models.TextChoices):
     """B9: why a resource is suspended, so recovery revives only what it suspended."""
 
-    ARREARS = "arrears", _("Payer in arrears")
+    ARREARS = "arrears", _("Paying account in arrears")
     OPERATOR = "operator", _("Suspended by an operator")
 
 

@@ -17,7 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Journal, Resource, Spec
-from billing.models.choices import BillingMode, Book, Cycle, JournalKind, ResourceStatus
+from billing.models.choices import (
+    BillingMode,
+    Book,
+    Cycle,
+    JournalKind,
+    MessageCategory,
+    ResourceStatus,
+)
 from billing.money import ZERO
 from organizations.models import Account
 from organizations.services import audit_record
@@ -25,7 +32,7 @@ from tco_console.errors import DomainError
 
 from . import pricing
 from .ledger import Line, lock_wallets, post
-from .orders import _begin, _instance_id, _org_of
+from .orders import _begin, _instance_id, _org_of, notify
 
 # product code → (low, high) usage per full cycle; CVM/CLB run one instance per hour.
 METER_PROFILES = {
@@ -168,6 +175,9 @@ def resource_terminate(*, resource: Resource, acting_user) -> Resource:
         raise DomainError(_("Subscriptions end by unsubscribing, not by terminating."))
     if res.status == ResourceStatus.TERMINATED:
         raise DomainError(_("%(id)s is already terminated.") % {"id": res.instance_id})
+    if res.frozen_by_id is not None and res.frozen_by_id not in wallets:
+        # The freeze moved to another account after we read it: its wallet is not locked.
+        raise DomainError(_("The resource's payer changed just now; please try again."))
     now = timezone.now()
     release_freeze(
         res,
@@ -178,6 +188,13 @@ def resource_terminate(*, resource: Resource, acting_user) -> Resource:
     )
     res.status, res.suspended_reason, res.ended_at = ResourceStatus.TERMINATED, "", now
     res.save(update_fields=["status", "suspended_reason", "ended_at", "frozen_by", "frozen_amount"])
+    notify(  # B9: notices about pay-as-you-go resources go to the owner
+        res.owner,
+        _("%(id)s terminated") % {"id": res.instance_id},
+        _("Its freeze was released; its last cycle is settled when the cycle ends."),
+        category=MessageCategory.RESOURCE,
+        resource=res,
+    )
     audit_record(
         actor=acting_user,
         action="resource.terminate",
@@ -203,19 +220,13 @@ def move_freezes(*, owner: Account, to: Account, actor, now=None) -> int:
     if not resources:
         return 0
     wallets = lock_wallets(to, *[r.frozen_by for r in resources])
-    lines = []
+    releases, freezes = [], []
     for res in resources:
-        lines += _freeze_lines(res.frozen_by, -res.frozen_amount, res) + _freeze_lines(
-            to, res.frozen_amount, res
-        )
+        releases += _freeze_lines(res.frozen_by, -res.frozen_amount, res)
+        freezes += _freeze_lines(to, res.frozen_amount, res)
         res.frozen_by = to
-    post(
-        kind=JournalKind.FREEZE,
-        lines=lines,
-        wallets=wallets,
-        actor=actor,
-        at=now,
-        memo=_("Freezes of %(uin)s moved to %(to)s") % {"uin": owner.uin, "to": to.uin},
-    )
+    memo = _("Freezes of %(uin)s moved to %(to)s") % {"uin": owner.uin, "to": to.uin}
+    post(kind=JournalKind.UNFREEZE, lines=releases, wallets=wallets, actor=actor, at=now, memo=memo)
+    post(kind=JournalKind.FREEZE, lines=freezes, wallets=wallets, actor=actor, at=now, memo=memo)
     Resource.objects.bulk_update(resources, ["frozen_by"])
     return len(resources)

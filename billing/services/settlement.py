@@ -171,8 +171,9 @@ def settle_resource(resource: Resource, *, until: datetime) -> int:
 def settle_due(
     *, until: datetime | None = None, progress: Callable[[int, int], None] | None = None
 ) -> int:
-    """Settle every cycle that ended by `until` (default: now). Safe to run from many workers."""
-    until = until or timezone.now()
+    """Settle every cycle that ended by `until` (default and latest: now). Safe to run from many
+    workers. A cycle that has not ended yet is never settled."""
+    until = min(until or timezone.now(), timezone.now())
     resources = list(
         Resource.objects.filter(billing_mode=BillingMode.PAYG)
         .filter(Q(settled_until__isnull=True) | Q(settled_until__lt=until))
