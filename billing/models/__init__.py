@@ -1,4 +1,4 @@
-from .bills import BillLine, Message
+from .bills import BillLine, BillSummary, Message
 from .catalog import Product, Region, Resource, Spec
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
@@ -7,6 +7,7 @@ from .usage import ResourcePack, UsageSettlement
 
 __all__ = [
     "BillLine",
+    "BillSummary",
     "Entry",
     "InheritanceBlock",
     "Journal",

@@ -78,3 +78,35 @@ class Message(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class BillSummary(models.Model):
+    """B11: monthly totals by (month, payer, owner, product), kept exact in the same transaction
+    as the bill lines they sum, so no page scans line items to total or count them."""
+
+    bill_month = models.DateField(_("bill month"))
+    payer = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("billing.Product", on_delete=models.PROTECT, related_name="+")
+    list_cost = models.DecimalField(_("list cost"), **MONEY, default=0)
+    discount = models.DecimalField(_("discount"), **MONEY, default=0)
+    voucher_amount = models.DecimalField(_("voucher deduction"), **MONEY, default=0)
+    cash_amount = models.DecimalField(_("cash paid"), **MONEY, default=0)
+    line_count = models.PositiveIntegerField(_("line items"), default=0)
+
+    class Meta:
+        ordering = ["-bill_month", "payer", "owner", "product"]
+        verbose_name = _("bill summary")
+        verbose_name_plural = _("bill summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bill_month", "payer", "owner", "product"], name="one_summary_per_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["payer", "bill_month"], name="billsummary_payer_month"),
+            models.Index(fields=["owner", "bill_month"], name="billsummary_owner_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.bill_month:%Y-%m} {self.payer_id}/{self.owner_id} {self.product_id}"

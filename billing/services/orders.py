@@ -48,6 +48,7 @@ from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
 from . import pricing
+from .bills import record_bill_lines
 from .ledger import Line, lock_wallets, post
 
 MAX_MONTHS = 36
@@ -215,24 +216,28 @@ def _try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
     order.status = OrderStatus.PAID
     order.paid_at = now
     order.save()
-    BillLine.objects.create(
-        bill_month=now.date().replace(day=1),
-        owner=order.owner,
-        payer=order.payer,
-        product=order.product,
-        resource=order.resource,
-        region=order.region,
-        billing_mode=BillingMode.SUBSCRIPTION,
-        transaction_type=TransactionType.PACK
-        if order.spec.pack_quantity is not None
-        else order.kind,
-        list_cost=order.list_cost,
-        discount=order.discount,
-        voucher_amount=voucher_amount,
-        cash_amount=due,
-        created_at=now,
-        order=order,
-        journal=order.journals.latest("id"),
+    record_bill_lines(
+        [
+            BillLine(
+                bill_month=timezone.localtime(now).date().replace(day=1),
+                owner=order.owner,
+                payer=order.payer,
+                product=order.product,
+                resource=order.resource,
+                region=order.region,
+                billing_mode=BillingMode.SUBSCRIPTION,
+                transaction_type=TransactionType.PACK
+                if order.spec.pack_quantity is not None
+                else order.kind,
+                list_cost=order.list_cost,
+                discount=order.discount,
+                voucher_amount=voucher_amount,
+                cash_amount=due,
+                created_at=now,
+                order=order,
+                journal=order.journals.latest("id"),
+            )
+        ]
     )
     return True
 
@@ -595,10 +600,10 @@ def _refund(
         actor=actor,
         at=now,
     )
-    BillLine.objects.bulk_create(
+    record_bill_lines(
         [
             BillLine(
-                bill_month=now.date().replace(day=1),
+                bill_month=timezone.localtime(now).date().replace(day=1),
                 owner=res.owner,
                 payer=payment.payer,
                 product=res.product,

@@ -23,6 +23,7 @@ from organizations.models import Account, MembershipPeriod
 from organizations.services import lock_accounts
 
 from . import lifecycle, pricing
+from .bills import record_bill_lines
 from .ledger import Line, lock_wallets, post
 from .payg import cycle_bounds, meter
 
@@ -122,21 +123,25 @@ def settle_cycle(
         if voucher_amount:
             voucher.remaining -= voucher_amount
             voucher.save(update_fields=["remaining"])
-        BillLine.objects.create(
-            bill_month=timezone.localtime(cycle_start).date().replace(day=1),
-            owner=res.owner,
-            payer=payer,
-            product=res.product,
-            resource=res,
-            region=res.region,
-            billing_mode=BillingMode.PAYG,
-            transaction_type=TransactionType.SETTLEMENT,
-            list_cost=price.list_cost,
-            discount=price.discount,
-            voucher_amount=voucher_amount,
-            cash_amount=cash,
-            created_at=now,
-            journal=journal,
+        record_bill_lines(
+            [
+                BillLine(
+                    bill_month=timezone.localtime(cycle_start).date().replace(day=1),
+                    owner=res.owner,
+                    payer=payer,
+                    product=res.product,
+                    resource=res,
+                    region=res.region,
+                    billing_mode=BillingMode.PAYG,
+                    transaction_type=TransactionType.SETTLEMENT,
+                    list_cost=price.list_cost,
+                    discount=price.discount,
+                    voucher_amount=voucher_amount,
+                    cash_amount=cash,
+                    created_at=now,
+                    journal=journal,
+                )
+            ]
         )
     settlement = UsageSettlement.objects.create(
         resource=res,

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from billing import services
-from billing.models import BillLine, Journal, Resource, UsageSettlement, Wallet
+from billing.models import Journal, Resource, UsageSettlement, Wallet
 from billing.services import payg, settlement
 from tests.billing.helpers import D, buy, fund, region, spec
 from tests.concurrency import run_concurrently
@@ -90,7 +90,7 @@ def test_b8_a_settlement_failing_halfway_leaves_nothing_and_a_rerun_completes_on
     def fail(*args, **kwargs):
         raise RuntimeError("injected: the bill store fell over after the journal was posted")
 
-    monkeypatch.setattr(BillLine.objects, "create", fail)
+    monkeypatch.setattr(settlement, "record_bill_lines", fail)
     with pytest.raises(RuntimeError, match="injected"):
         settlement.settle_cycle(resource_id=res.pk, cycle_start=start, cycle_end=end)
     assert not UsageSettlement.objects.filter(resource=res).exists()

@@ -3,7 +3,8 @@
 1. every journal's entries sum to zero;
 2. every wallet's cached cash and frozen amounts equal the sums of their ledger books;
 3. every voucher's remaining value equals its face value less what the ledger drew from it;
-4. per journal, the bill lines' cash equals the ledger's cash movement.
+4. per journal, the bill lines' cash equals the ledger's cash movement;
+5. every monthly summary equals the sum of its bill lines (B11), and no lines lack a summary.
 Each check is one aggregate query, so it runs on large books too. Sums are rounded to the cent
 before comparing: SQLite adds decimals as floating point (PostgreSQL's numeric is exact), and
 every stored amount is a whole number of cents, so the rounded sum is the exact one.
@@ -12,9 +13,9 @@ every stored amount is a whole number of cents, so the rounded sum is the exact 
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
-from billing.models import BillLine, Entry, Voucher, Wallet
+from billing.models import BillLine, BillSummary, Entry, Voucher, Wallet
 from billing.models.choices import Book
 from billing.money import q
 
@@ -59,11 +60,39 @@ def problems():
             yield f"journal {journal_id}: bill lines say {billed} cash but the ledger moved {moved}"
 
 
+SUMMED = ("list_cost", "discount", "voucher_amount", "cash_amount")
+
+
+def summary_problems():
+    key = ("bill_month", "payer_id", "owner_id", "product_id")
+    lines = {
+        tuple(row[k] for k in key): row
+        for row in BillLine.objects.values(*key).annotate(
+            **{f"sum_{f}": Sum(f) for f in SUMMED}, n=Count("pk")
+        )
+    }
+    for summary in BillSummary.objects.values(*key, *SUMMED, "line_count"):
+        k = tuple(summary[f] for f in key)
+        row = lines.pop(k, None)
+        label = f"summary {k[0]:%Y-%m} payer {k[1]} owner {k[2]} product {k[3]}"
+        if row is None:
+            if summary["line_count"]:
+                yield f"{label} has no bill lines"
+            continue
+        for f in SUMMED:
+            if q(row[f"sum_{f}"]) != summary[f]:
+                yield f"{label}: {f} {summary[f]}, lines sum to {q(row[f'sum_{f}'])}"
+        if row["n"] != summary["line_count"]:
+            yield f"{label}: {summary['line_count']} lines counted, {row['n']} found"
+    for k in lines:
+        yield f"bill lines of {k[0]:%Y-%m} payer {k[1]} owner {k[2]} product {k[3]} have no summary"
+
+
 class Command(BaseCommand):
     help = "Check that the ledger balances and agrees with wallets, vouchers and bill lines."
 
     def handle(self, *args, **options):
-        found = list(problems())
+        found = [*problems(), *summary_problems()]
         for problem in found:
             self.stderr.write(problem)
         if found:
