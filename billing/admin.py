@@ -16,6 +16,7 @@ from .models import (
     BillLine,
     Entry,
     InheritanceBlock,
+    Invoice,
     Journal,
     Message,
     Offer,
@@ -271,3 +272,63 @@ class MessageAdmin(ReadOnlyAdmin):
     list_filter = ("category",)
     search_fields = ("title", "account__uin")
     list_select_related = ("account",)
+
+
+class InvoiceDecisionForm(forms.ModelForm):
+    """B12: operators issue or reject a requested invoice (through the services)."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("", "—"), ("issue", _("Issue")), ("reject", _("Reject"))],
+        required=False,
+    )
+    decision_reason = forms.CharField(
+        label=_("Reason (for a rejection)"), required=False, max_length=200
+    )
+
+    class Meta:
+        model = Invoice
+        fields = ()
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ServiceAdmin):
+    form = InvoiceDecisionForm
+    list_display = ("id", "account", "title", "amount", "status", "created_at", "decided_at")
+    list_filter = ("status",)
+    search_fields = ("account__uin", "title", "tax_number")
+    readonly_fields = (
+        "account",
+        "title",
+        "tax_number",
+        "amount",
+        "status",
+        "reason",
+        "requested_by",
+        "decided_by",
+        "created_at",
+        "decided_at",
+    )
+    list_select_related = ("account",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from .services import invoices
+
+        decision = form.cleaned_data.get("decision")
+        try:
+            if decision == "issue":
+                invoices.invoice_issue(invoice=obj, acting_user=request.user)
+            elif decision == "reject":
+                invoices.invoice_reject(
+                    invoice=obj,
+                    acting_user=request.user,
+                    reason=form.cleaned_data.get("decision_reason", ""),
+                )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)

@@ -1,4 +1,4 @@
-from .bills import BillLine, BillSummary, Message
+from .bills import BillLine, BillSummary, Invoice, InvoiceStatus, Message
 from .catalog import Product, Region, Resource, Spec
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
@@ -10,6 +10,8 @@ __all__ = [
     "BillSummary",
     "Entry",
     "InheritanceBlock",
+    "Invoice",
+    "InvoiceStatus",
     "Journal",
     "Message",
     "Offer",

@@ -110,3 +110,53 @@ class BillSummary(models.Model):
 
     def __str__(self):
         return f"{self.bill_month:%Y-%m} {self.payer_id}/{self.owner_id} {self.product_id}"
+
+
+class InvoiceStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ISSUED = "issued", _("Issued")
+    REJECTED = "rejected", _("Rejected")
+
+
+class InvoiceQuerySet(OwnedQuerySet):
+    owner_field = "account"
+    permissions = {"view": "billing.view_finance", "change": "billing.manage_finance"}
+
+
+class Invoice(models.Model):
+    """B12: an invoice request for part of what the account paid; an operator issues or
+    rejects it. Requested and issued amounts are no longer invoiceable; rejected ones are."""
+
+    account = models.ForeignKey(
+        "organizations.Account", on_delete=models.PROTECT, related_name="invoices"
+    )
+    title = models.CharField(_("invoice title"), max_length=100)
+    tax_number = models.CharField(_("tax number"), max_length=20)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.REQUESTED
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+    requested_by = models.ForeignKey(
+        "organizations.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        "organizations.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="invoice_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} {self.amount} {self.status}"
