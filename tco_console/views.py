@@ -44,6 +44,13 @@ SIDEBAR = [
         lambda c: _pay_on_behalf_visible(c),
     ),
     (
+        _("Pay-on-behalf bill management"),
+        "billing:pob_bills",
+        "receipt",
+        ("billing:pob_bills",),
+        lambda c: _pay_on_behalf_visible(c),
+    ),
+    (
         _("Billing Center"),
         "billing:billing_center",
         "wallet2",

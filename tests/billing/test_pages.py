@@ -99,6 +99,7 @@ def test_sidebar_entries_in_spec_order_and_by_role(client, catalog, org, admin, 
     labels = sidebar(client.get("/billing/").content.decode())
     assert labels[labels.index("Invitations") + 1 : labels.index("Audit log")] == [
         "Pay-on-behalf order management",
+        "Pay-on-behalf bill management",
         "Billing Center",
         "Products",
         "Message center",
