@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import bill_views, invoice_views, views
 
 app_name = "billing"
 
@@ -26,6 +26,8 @@ urlpatterns = [
         name="resource_terminate",
     ),
     path("pay-on-behalf/orders/", views.pay_on_behalf_orders, name="pay_on_behalf_orders"),
+    path("pay-on-behalf/bills/", bill_views.pob_bills, name="pob_bills"),
+    path("pay-on-behalf/bills/export.csv", bill_views.pob_bills_export, name="pob_bills_export"),
     path("orders/pay/", views.orders_pay_bulk, name="orders_pay_bulk"),
     path("orders/cancel/", views.orders_cancel_bulk, name="orders_cancel_bulk"),
     path("orders/<str:order_no>/pay/", views.order_pay, name="order_pay"),
@@ -33,6 +35,8 @@ urlpatterns = [
     path("orders/<str:order_no>/apply/", views.order_apply, name="order_apply"),
     path("billing/", views.billing_center, name="billing_center"),
     path("billing/top-up/", views.top_up, name="top_up"),
+    path("billing/invoices/", invoice_views.invoices, name="invoices"),
+    path("billing/invoices/request/", invoice_views.invoice_request, name="invoice_request"),
     path("messages/", views.message_center, name="messages"),
     path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
     path("messages/<int:pk>/", views.message_detail, name="message"),
