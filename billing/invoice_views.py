@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from tco_console.permissions import require_perm
 from tco_console.tables import ConsoleTable
-from tco_console.views import form_view, table_page
+from tco_console.views import bound_data, form_view, table_page
 
 from .models import Invoice
 from .services import invoices as invoice_services
@@ -70,9 +70,7 @@ def invoice_request(request):
     require_perm(request, "billing.manage_finance")
     account = request.console.account
     available = invoice_services.invoiceable(account)
-    form = InvoiceRequestForm(
-        request.POST if request.method == "POST" else None, initial={"amount": available}
-    )
+    form = InvoiceRequestForm(bound_data(request), initial={"amount": available})
 
     def on_valid(form):
         inv = invoice_services.invoice_request(

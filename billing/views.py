@@ -28,7 +28,7 @@ from organizations.models import Account, Membership
 from tco_console.errors import DomainError
 from tco_console.htmx import is_partial, modal_success
 from tco_console.permissions import require_perm
-from tco_console.views import form_view, table_page
+from tco_console.views import bound_data, form_view, table_page
 
 from . import selectors, services
 from .filtersets import (
@@ -92,11 +92,6 @@ PARTIALS = {
     "payment-method": "payment",
     "message-badge": "badge",
 }
-
-
-def _data(request):
-    """Bind forms on POST even when the body is empty (a confirmation has no fields)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _partial(request) -> str:
@@ -392,7 +387,7 @@ def buy(request):
     regions = {r.pk: r for r in Region.objects.all()}
     chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
     form = BuyForm(
-        _data(request),
+        bound_data(request),
         specs=[(pk, _spec_label(s)) for pk, s in specs.items()],
         regions=[(pk, str(r)) for pk, r in regions.items()],
         initial={"spec": request.GET.get("spec")},
@@ -456,7 +451,7 @@ def activate(request):
     if chosen is None and specs:
         chosen = next(iter(specs.values()))
     form = ActivateForm(
-        _data(request),
+        bound_data(request),
         specs=[
             (
                 pk,
@@ -531,7 +526,7 @@ def _resource_or_404(
 def resource_renew(request, instance_id):
     require_perm(request, "billing.place_order")
     res = _resource_or_404(request, instance_id)
-    form = RenewForm(_data(request))
+    form = RenewForm(bound_data(request))
 
     def on_valid(form):
         d = form.cleaned_data
@@ -588,7 +583,7 @@ def resource_upgrade(request, instance_id):
                 },
             )
         )
-    form = ChangeSpecForm(_data(request), specs=choices)
+    form = ChangeSpecForm(bound_data(request), specs=choices)
 
     def on_valid(form):
         d = form.cleaned_data
@@ -623,7 +618,7 @@ def resource_downgrade(request, instance_id):
     res = _resource_or_404(request, instance_id)
     specs = _spec_choices(res, dearer=False)
     form = ChangeSpecForm(
-        _data(request),
+        bound_data(request),
         specs=[
             (
                 pk,
@@ -682,7 +677,7 @@ def resource_unsubscribe(request, instance_id):
 
     return form_view(
         request,
-        form=UnsubscribeForm(_data(request)),
+        form=UnsubscribeForm(bound_data(request)),
         title=_("Unsubscribe %(id)s") % {"id": res.instance_id},
         description=_(
             "The resource is terminated now. The value of its remaining period is refunded to "
@@ -713,7 +708,7 @@ def resource_terminate(request, instance_id):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Terminate %(id)s") % {"id": res.instance_id},
         description=_(
             "The resource stops now and cannot be started again. Its freeze is released; the "
@@ -873,7 +868,7 @@ def order_pay(request, order_no):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Pay order %(no)s") % {"no": order.order_no},
         description=_order_summary(request, order)
         + " "
@@ -901,7 +896,7 @@ def order_cancel(request, order_no):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Cancel order %(no)s") % {"no": order.order_no},
         description=_order_summary(request, order) + " " + _("Cancelling it cannot be undone."),
         submit_label=_("Cancel order"),
@@ -930,7 +925,7 @@ def order_apply(request, order_no):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Apply for pay-on-behalf"),
         description=_order_summary(request, order)
         + " "
@@ -997,7 +992,7 @@ def _bulk_view(request, *, action: str, service, verb: str, title: str, danger: 
 
     return form_view(
         request,
-        form=BulkOrdersForm(_data(request)),
+        form=BulkOrdersForm(bound_data(request)),
         title=title,
         submit_label=title,
         danger=danger,
@@ -1086,7 +1081,7 @@ def billing_center(request):
 def top_up(request):
     require_perm(request, "billing.manage_finance")
     account = _account(request)
-    form = TopUpForm(_data(request))
+    form = TopUpForm(bound_data(request))
 
     def on_valid(form):
         d = form.cleaned_data
@@ -1185,7 +1180,7 @@ def message_detail(request, pk):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=message.title,
         submit_label=_("Mark read"),
         on_valid=on_valid,
@@ -1211,7 +1206,7 @@ def messages_read_all(request):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Mark all messages read"),
         description=_("Every unread message of %(name)s (%(uin)s) is marked as read.")
         % {"name": _account(request).name, "uin": _account(request).uin},

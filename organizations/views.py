@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tco_console.errors import DomainError
 from tco_console.permissions import forget_console_context, require_perm
-from tco_console.views import form_view, run_action, table_page
+from tco_console.views import bound_data, form_view, run_action, table_page
 
 from . import selectors, services
 from .choices import FinancialPermission, InvitationStatus, PaymentMode
@@ -35,11 +35,6 @@ MEMBERS_CHANGED = "membersChanged"
 INVITATIONS_CHANGED = "invitationsChanged"
 
 
-def _data(request):
-    """Bind forms on POST even when the body is empty (a confirmation has no fields)."""
-    return request.POST if request.method == "POST" else None
-
-
 def _require_admin(request, perm: str = "organizations.manage_org"):
     """Admin pages need the organization's admin account (A1) and the group permission."""
     if not request.console.is_admin:
@@ -51,7 +46,7 @@ def _require_admin(request, perm: str = "organizations.manage_org"):
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignUpForm(_data(request))
+    form = SignUpForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             user = services.account_sign_up(
@@ -102,7 +97,7 @@ def organization_delete(request):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Delete the organization"),
         description=_(
             "This deletes the organization, its departments and its pending invitations. "
@@ -129,7 +124,7 @@ def organization_quit(request):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Quit the organization"),
         description=_(
             "Your account will leave the organization of %(org)s. "
@@ -209,7 +204,7 @@ def _financial_initial(m) -> dict:
 def member_invite(request):
     org = _require_admin(request)
     form = InviteForm(
-        _data(request),
+        bound_data(request),
         departments=selectors.department_choices(user=request.user),
         payers=selectors.payer_choices(user=request.user),
         initial={"department": request.GET.get("department")},
@@ -253,7 +248,7 @@ def member_invite(request):
 def member_create(request):
     org = _require_admin(request)
     form = CreateMemberForm(
-        _data(request),
+        bound_data(request),
         departments=selectors.department_choices(user=request.user),
         payers=selectors.payer_choices(user=request.user),
         initial={"department": request.GET.get("department")},
@@ -299,10 +294,12 @@ def member_edit(request, uin):
     _require_admin(request)
     m = _member_or_404(request, uin, "change")
     if m.is_admin:
-        form = AdminMemberEditForm(_data(request), initial={"name": m.name, "remark": m.remark})
+        form = AdminMemberEditForm(
+            bound_data(request), initial={"name": m.name, "remark": m.remark}
+        )
     else:
         form = MemberEditForm(
-            _data(request),
+            bound_data(request),
             payers=[a for a in selectors.payer_choices(user=request.user) if a.pk != m.account_id],
             initial={
                 "name": m.name,
@@ -350,7 +347,7 @@ def members_move(request, uin=None):
         uins = [u for u in (request.POST.getlist("uins") or request.GET.getlist("uins")) if u]
         title = _("Move %(n)s selected members") % {"n": len(uins)}
     form = MoveMembersForm(
-        _data(request), departments=selectors.department_choices(user=request.user)
+        bound_data(request), departments=selectors.department_choices(user=request.user)
     )
 
     def on_valid(form):
@@ -389,7 +386,7 @@ def member_remove(request, uin):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Remove member %(name)s") % {"name": m.name},
         description=_(
             "The account %(uin)s leaves the organization; the account itself is not deleted."
@@ -414,7 +411,7 @@ def _department_or_404(request, pk) -> Department:
 def department_add(request):
     org = _require_admin(request)
     form = DepartmentCreateForm(
-        _data(request),
+        bound_data(request),
         departments=selectors.department_choices(user=request.user),
         initial={"parent": request.GET.get("parent")},
     )
@@ -444,7 +441,7 @@ def department_add(request):
 def department_rename(request, pk):
     _require_admin(request)
     dept = _department_or_404(request, pk)
-    form = DepartmentRenameForm(_data(request), initial={"name": dept.name})
+    form = DepartmentRenameForm(bound_data(request), initial={"name": dept.name})
 
     def on_valid(form):
         services.department_rename(
@@ -471,7 +468,7 @@ def department_move(request, pk):
         (i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk
     ]
     form = DepartmentMoveForm(
-        _data(request), departments=choices, initial={"parent": dept.parent_id}
+        bound_data(request), departments=choices, initial={"parent": dept.parent_id}
     )
 
     def on_valid(form):
@@ -504,7 +501,7 @@ def department_delete(request, pk):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Delete department %(name)s") % {"name": dept.name},
         description=_(
             "A department can be deleted only when it has no members and no sub-departments."
@@ -556,7 +553,7 @@ def invitation_cancel(request, pk):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Cancel invitation"),
         description=_("Cancel the invitation to %(uin)s (%(name)s)?")
         % {"uin": inv.invitee.uin, "name": inv.name},
@@ -593,7 +590,7 @@ def invitation_accept(request, pk):
     )
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Accept invitation"),
         description=_("Join the organization of %(org)s as “%(name)s”. %(payer)s")
         % {"org": inv.organization.display_name, "name": inv.name, "payer": payer_text},
@@ -619,7 +616,7 @@ def invitation_decline(request, pk):
 
     return form_view(
         request,
-        form=ConfirmForm(_data(request)),
+        form=ConfirmForm(bound_data(request)),
         title=_("Decline invitation"),
         description=_("Decline the invitation from %(org)s?")
         % {"org": inv.organization.display_name},

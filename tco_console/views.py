@@ -116,6 +116,11 @@ def console_context(request):
     return {"sidebar": items, "unread_messages": _unread_messages(ctx)}
 
 
+def bound_data(request):
+    """Bind forms on POST even when the body is empty (a confirmation has no fields)."""
+    return request.POST if request.method == "POST" else None
+
+
 def table_page(request, template: str, *, table, filterset=None, partial: str = "table", **extra):
     """Render a list page: the whole page, or only its table partial for htmx requests."""
     RequestConfig(request, paginate={"per_page": table._meta.per_page}).configure(table)
