@@ -18,7 +18,8 @@ from organizations.models import Account
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
-from .orders import _org_of, notify
+from .ledger import organization_of
+from .orders import notify
 
 TAX_NUMBER = re.compile(r"^[0-9A-Z]{15,20}$")
 
@@ -65,7 +66,7 @@ def invoice_request(
         actor=acting_user,
         action="invoice.request",
         message=_("Requested an invoice of %(amount)s CNY") % {"amount": amount},
-        organization=_org_of(account),
+        organization=organization_of(account),
         target_account=account,
         obj=invoice,
     )
@@ -98,7 +99,7 @@ def _decide(invoice: Invoice, acting_user, status: str, reason: str = "") -> Inv
         action=f"invoice.{status}",
         message=_("Invoice %(id)s of %(amount)s CNY %(verb)s")
         % {"id": inv.pk, "amount": inv.amount, "verb": verb},
-        organization=_org_of(inv.account),
+        organization=organization_of(inv.account),
         target_account=inv.account,
         obj=inv,
     )

@@ -143,7 +143,7 @@ def wallet_top_up(
         actor=acting_user,
         action="wallet.top_up",
         message=_("Topped up %(amount)s CNY to %(uin)s") % {"amount": amount, "uin": account.uin},
-        organization=_org_of(account),
+        organization=organization_of(account),
         target_account=account,
         obj=journal,
         changes={"amount": str(amount), "cash_after": str(wallets[account.pk].cash)},
@@ -170,7 +170,7 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
         action="wallet.credit_limit",
         message=_("Set the credit limit of %(uin)s to %(limit)s CNY")
         % {"uin": account.uin, "limit": limit},
-        organization=_org_of(account),
+        organization=organization_of(account),
         target_account=account,
         changes={"credit_limit": [str(old), str(limit)]},
     )
@@ -182,7 +182,7 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
     return wallet
 
 
-def _org_of(account: Account):
+def organization_of(account: Account):
     """The organization an account is in now (audit records are filed under it)."""
     membership = Membership.objects.filter(account=account).select_related("organization").first()
     return membership.organization if membership else None

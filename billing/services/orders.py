@@ -49,7 +49,7 @@ from tco_console.errors import DomainError
 
 from . import pricing
 from .bills import record_bill_lines
-from .ledger import Line, lock_wallets, post
+from .ledger import Line, lock_wallets, organization_of, post
 
 MAX_MONTHS = 36
 
@@ -67,11 +67,6 @@ def payer_of(owner: Account) -> tuple[Account, str]:
     if m is not None and m.payer_id is not None:
         return m.payer, PayMode.ON_BEHALF
     return owner, PayMode.SELF
-
-
-def _org_of(account: Account):
-    m = Membership.objects.filter(account=account).select_related("organization").first()
-    return m.organization if m else None
 
 
 def _order_no(now) -> str:
@@ -295,7 +290,7 @@ def _fulfil(order: Order, *, now) -> None:
 
 
 def _after_placement(order: Order, paid: bool, *, actor) -> None:
-    org = _org_of(order.owner)
+    org = organization_of(order.owner)
     if paid:
         audit_record(
             actor=actor,
@@ -748,7 +743,7 @@ def order_downgrade(
         action="order.downgrade",
         message=_("Downgraded %(id)s to %(spec)s; refunded %(amount)s CNY")
         % {"id": res.instance_id, "spec": spec.name, "amount": order.refund_amount},
-        organization=_org_of(res.owner),
+        organization=organization_of(res.owner),
         target_account=res.owner,
         obj=order,
     )
@@ -786,7 +781,7 @@ def order_unsubscribe(
         action="order.unsubscribe",
         message=_("Unsubscribed %(id)s; refunded %(amount)s CNY")
         % {"id": res.instance_id, "amount": order.refund_amount},
-        organization=_org_of(res.owner),
+        organization=organization_of(res.owner),
         target_account=res.owner,
         obj=order,
     )
@@ -854,7 +849,7 @@ def order_pay(*, order: Order, acting_user) -> Order:
         action="order.paid",
         message=_("Order %(no)s paid: %(amount)s CNY by %(payer)s")
         % {"no": o.order_no, "amount": o.payable, "payer": o.payer.uin},
-        organization=_org_of(o.owner),
+        organization=organization_of(o.owner),
         target_account=o.owner,
         obj=o,
     )
@@ -895,7 +890,7 @@ def order_apply(*, order: Order, acting_user) -> Order:
         actor=acting_user,
         action="order.apply",
         message=_("Applied for pay-on-behalf of order %(no)s") % {"no": o.order_no},
-        organization=_org_of(o.owner),
+        organization=organization_of(o.owner),
         target_account=o.owner,
         obj=o,
     )
@@ -921,7 +916,7 @@ def order_cancel(*, order: Order, acting_user) -> Order:
         actor=acting_user,
         action="order.cancel",
         message=_("Cancelled order %(no)s") % {"no": o.order_no},
-        organization=_org_of(o.owner),
+        organization=organization_of(o.owner),
         target_account=o.owner,
         obj=o,
     )

@@ -31,8 +31,8 @@ from organizations.services import audit_record
 from tco_console.errors import DomainError
 
 from . import pricing
-from .ledger import Line, lock_wallets, post
-from .orders import _begin, _instance_id, _org_of, notify
+from .ledger import Line, lock_wallets, organization_of, post
+from .orders import _begin, _instance_id, notify
 
 # product code → (low, high) usage per full cycle; CVM/CLB run one instance per hour.
 METER_PROFILES = {
@@ -140,7 +140,7 @@ def resource_activate(
         action="resource.activate",
         message=_("Activated %(id)s (%(spec)s); froze %(freeze)s CNY on %(payer)s")
         % {"id": res.instance_id, "spec": spec.name, "freeze": freeze, "payer": payer.uin},
-        organization=_org_of(owner),
+        organization=organization_of(owner),
         target_account=owner,
         obj=res,
     )
@@ -199,7 +199,7 @@ def resource_terminate(*, resource: Resource, acting_user) -> Resource:
         actor=acting_user,
         action="resource.terminate",
         message=_("Terminated %(id)s") % {"id": res.instance_id},
-        organization=_org_of(res.owner),
+        organization=organization_of(res.owner),
         target_account=res.owner,
         obj=res,
     )
