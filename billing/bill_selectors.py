@@ -1,104 +1,53 @@
-"""Pay-on-behalf bill management (SPEC B11, §5): read functions.
+"""Pay-on-behalf bill management and Billing Center bills (SPEC B11, §5): read functions.
 
 Pay-on-behalf items are the bill lines with payer ≠ owner. The payer sees those of all its
-members (`payer_side`); a member sees only its own, those another account paid. Every query
-starts from the user's account. Totals come from `BillSummary` only (kept exact with the
-lines in the same transaction); `BillLine` is read for the details list and the CSV export.
+members (`payer_side`); a member sees only its own, those another account paid; self-paid
+items (payer = owner) appear only in Billing Center. Every query starts from the user's
+account. Totals and counts come from the rollups (`billing.models.rollups`), kept exact with
+the lines in the same transaction, so each summary reads a handful of rows whatever the
+number of line items; `BillLine` is read only for the details list and the CSV exports.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Left, StrIndex, Substr
 
-from .models import BillLine, BillSummary
+from organizations.models import Department
 
-AMOUNTS = ("cash_amount", "voucher_amount", "discount", "list_cost")
+from .models import (
+    BillLine,
+    BillSummary,
+    PayerProductMonth,
+    PobDepartmentMonth,
+    PobMemberMonth,
+    ResourceMonth,
+)
+from .models.rollups import AMOUNTS, TOTALS
+
 TREND_MONTHS = 6
 ZERO = Decimal("0.00")
 
 
-def _scoped(model, *, user, payer_side: bool):
-    account_id = user.account_id
-    if account_id is None:
-        return model.objects.none()
-    if payer_side:
-        return model.objects.filter(payer_id=account_id).exclude(owner_id=F("payer_id"))
-    return model.objects.filter(owner_id=account_id).exclude(payer_id=F("owner_id"))
+def _sums():
+    return {f: Sum(f) for f in TOTALS}
 
 
-def summaries(*, user, payer_side: bool):
-    return _scoped(BillSummary, user=user, payer_side=payer_side)
+def _zero() -> dict:
+    return {f: ZERO for f in AMOUNTS} | {"line_count": 0}
 
 
-def lines(*, user, payer_side: bool):
-    """The details list, newest first, with what each row shows (no per-row queries)."""
-    return (
-        _scoped(BillLine, user=user, payer_side=payer_side)
-        .select_related("owner__membership", "payer", "product", "resource", "region")
-        .order_by("-created_at", "-pk")
-    )
-
-
-def _totals():
-    return {f: Sum(f) for f in (*AMOUNTS, "line_count")}
-
-
-def months(*, user, payer_side: bool) -> list[date]:
-    """The bill months with pay-on-behalf items, newest first (the month picker)."""
-    return list(
-        summaries(user=user, payer_side=payer_side)
-        .order_by("-bill_month")
-        .values_list("bill_month", flat=True)
-        .distinct()
-    )
-
-
-def by_member(*, user, payer_side: bool, month: date | None, organization_id=None) -> list[dict]:
-    if month is None:
-        return []
-    rows = (
-        summaries(user=user, payer_side=payer_side)
-        .filter(bill_month=month)
-        .values(
-            "owner_id",
-            "owner__name",
-            "owner__uin",
-            "owner__membership__name",
-            "owner__membership__organization_id",
-        )
-        .annotate(**_totals())
-        .order_by("-cash_amount", "owner__uin")
-    )
-    result = []
-    for row in rows:
-        in_org = organization_id and row["owner__membership__organization_id"] == organization_id
-        row["name"] = row["owner__membership__name"] if in_org else row["owner__name"]
-        row["uin"] = row["owner__uin"]
-        result.append(row)
-    return result
-
-
-def by_product(*, user, payer_side: bool, month: date | None) -> list[dict]:
-    if month is None:
-        return []
-    return list(
-        summaries(user=user, payer_side=payer_side)
-        .filter(bill_month=month)
-        .values("product_id", "product__code", "product__name")
-        .annotate(**_totals())
-        .order_by("-cash_amount", "product__code")
-    )
-
-
-def total(rows: list[dict]) -> dict:
+def total(rows) -> dict:
     """The sum of summary rows (the footer of a summary table)."""
-    out = {f: ZERO for f in AMOUNTS} | {"line_count": 0}
+    out = _zero()
     for row in rows:
-        for f in (*AMOUNTS, "line_count"):
-            out[f] += row[f] or 0
+        for f in TOTALS:
+            value = row[f] if isinstance(row, dict | DepartmentRow) else getattr(row, f)
+            out[f] += value or 0
     return out
 
 
@@ -118,31 +67,248 @@ def growth(current: Decimal, previous: Decimal) -> Decimal | None:
     return ((current - previous) * 100 / abs(previous)).quantize(Decimal("0.1"))
 
 
-def trend(*, user, payer_side: bool, until: date, n: int = TREND_MONTHS) -> list[dict]:
+# ------------------------------------------------------------------ whose rows
+
+
+def _account_id(user):
+    return user.account_id
+
+
+def by_product_rows(*, user, payer_side: bool):
+    """Product-grain totals the user may see: as payer, its members' pay-on-behalf items
+    (`PayerProductMonth`); as member, its own items another account paid (`BillSummary`)."""
+    account_id = _account_id(user)
+    if account_id is None:
+        return PayerProductMonth.objects.none()
+    if payer_side:
+        return PayerProductMonth.objects.filter(payer_id=account_id, on_behalf=True)
+    return BillSummary.objects.filter(owner_id=account_id).exclude(payer_id=F("owner_id"))
+
+
+def self_paid_rows(*, user):
+    """Billing Center (B11): the account's own items it paid itself."""
+    account_id = _account_id(user)
+    if account_id is None:
+        return PayerProductMonth.objects.none()
+    return PayerProductMonth.objects.filter(payer_id=account_id, on_behalf=False)
+
+
+def months(rows) -> list[date]:
+    """The bill months of these rows, newest first (the month picker)."""
+    return list(rows.order_by("-bill_month").values_list("bill_month", flat=True).distinct())
+
+
+def pick_month(rows, value) -> tuple[list[date], date | None]:
+    """The months to offer and the chosen one (the newest when `value` is not one of them)."""
+    offered = months(rows)
+    month = parse_month(value)
+    if month not in offered:
+        month = offered[0] if offered else None
+    return offered, month
+
+
+def parse_month(value) -> date | None:
+    try:
+        year, month = (int(part) for part in str(value).split("-")[:2])
+        return date(year, month, 1)
+    except (TypeError, ValueError):
+        return None
+
+
+def by_product(rows, month: date | None) -> list[dict]:
+    if month is None:
+        return []
+    return list(
+        rows.filter(bill_month=month)
+        .values("product_id", "product__code", "product__name")
+        .annotate(**_sums())
+        .order_by("-cash_amount", "product__code")
+    )
+
+
+def trend(rows, *, until: date, n: int = TREND_MONTHS) -> list[dict]:
     """The last `n` months up to `until` (oldest first), each with its totals and the
     month-on-month growth of cash paid. One query: `n + 1` months, the first for growth."""
     last = month_start(until)
     first = add_months(last, -n)
     found = {
         row["bill_month"]: row
-        for row in summaries(user=user, payer_side=payer_side)
-        .filter(bill_month__gte=first, bill_month__lte=last)
+        for row in rows.filter(bill_month__gte=first, bill_month__lte=last)
         .values("bill_month")
-        .annotate(**_totals())
+        .annotate(**_sums())
         .order_by("bill_month")
     }
-    rows = []
+    out = []
     previous = None
     for i in range(n + 1):
         month = add_months(first, i)
-        row = {f: ZERO for f in AMOUNTS} | {"line_count": 0}
+        row = _zero()
         row.update({k: v for k, v in found.get(month, {}).items() if v is not None})
         row["bill_month"] = month
         if previous is not None:
             row["growth"] = growth(row["cash_amount"], previous["cash_amount"])
-            rows.append(row)
+            out.append(row)
         previous = row
-    return rows
+    return out
+
+
+# ------------------------------------------------------------------ by member
+
+
+def by_member(*, user, payer_side: bool, month: date | None):
+    """As payer: its members' monthly totals, largest first, paged by the table. As member:
+    its own total for the month (one row per account that paid for it)."""
+    account_id = _account_id(user)
+    if account_id is None or month is None:
+        return PobMemberMonth.objects.none()
+    if payer_side:
+        return (
+            PobMemberMonth.objects.filter(payer_id=account_id, bill_month=month)
+            .select_related("owner__membership", "department")
+            .order_by("-cash_amount", "owner_id")
+        )
+    return (
+        PobMemberMonth.objects.filter(owner_id=account_id, bill_month=month)
+        .exclude(payer_id=account_id)
+        .select_related("owner__membership", "department")
+        .order_by("-cash_amount", "payer_id")
+    )
+
+
+def month_total(rows, month: date | None) -> dict:
+    if month is None:
+        return _zero()
+    found = rows.filter(bill_month=month).aggregate(**_sums())
+    return {f: (found[f] if found[f] is not None else ZERO) for f in TOTALS}
+
+
+# ------------------------------------------------------------------ by department
+
+
+@dataclass
+class DepartmentRow:
+    department: Department | None  # None: accounts that have left the organization
+    direct: bool  # the members directly in the current department, not a sub-department
+    totals: dict
+
+    def __getitem__(self, name):
+        return self.totals[name]
+
+
+def department_chain(department: Department) -> list[Department]:
+    """Root → … → `department`, for the breadcrumb (one query)."""
+    ids = [int(i) for i in department.path.split("/") if i]
+    found = Department.objects.in_bulk(ids)
+    return [found[i] for i in ids if i in found]
+
+
+def by_department(*, user, month: date | None, department: Department) -> list[DepartmentRow]:
+    """Subtree totals of each child of `department`, plus its direct members (O3 paths): the
+    rows of `PobDepartmentMonth` under the department, at most one per department."""
+    account_id = _account_id(user)
+    if account_id is None or month is None:
+        return []
+    # Group in the database by the child of `department` each row's path runs through:
+    # "12/40/41/" under "12/" → "40"; "" for the department's own members.
+    rest = Substr("department__path", len(department.path) + 1)
+    rows = (
+        PobDepartmentMonth.objects.filter(
+            payer_id=account_id,
+            bill_month=month,
+            department__path__startswith=department.path,
+        )
+        .annotate(child=Left(rest, StrIndex(rest, Value("/")) - 1))
+        .values("child")
+        .annotate(**_sums())
+        .order_by()
+    )
+    groups = {
+        int(row["child"]) if row["child"] else department.pk: {f: row[f] for f in TOTALS}
+        for row in rows
+    }
+    found = Department.objects.in_bulk(list(groups))
+    out = [
+        DepartmentRow(found[pk], pk == department.pk, totals)
+        for pk, totals in groups.items()
+        if pk in found and any(totals.values())
+    ]
+    if department.is_root:
+        former = (
+            PobDepartmentMonth.objects.filter(
+                payer_id=account_id, bill_month=month, department__isnull=True
+            )
+            .values(*TOTALS)
+            .first()
+        )
+        if former and any(former.values()):
+            out.append(DepartmentRow(None, False, former))
+    out.sort(key=lambda r: (-r.totals["cash_amount"], r.department.path if r.department else ""))
+    return out
+
+
+def department_members(*, user, month: date | None, department: Department):
+    """The members directly in `department` with their totals for the month (paged)."""
+    account_id = _account_id(user)
+    if account_id is None or month is None:
+        return PobMemberMonth.objects.none()
+    return (
+        PobMemberMonth.objects.filter(
+            payer_id=account_id, bill_month=month, department_id=department.pk
+        )
+        .select_related("owner__membership", "department")
+        .order_by("-cash_amount", "owner_id")
+    )
+
+
+def split(rows: list, *, label, n: int = 5) -> list[dict]:
+    """The largest `n - 1` rows and "others" (a chart of shares)."""
+    items = [
+        {"label": label(r), "value": r["cash_amount"], "href": getattr(r, "href", "")}
+        if not isinstance(r, dict) or "value" not in r
+        else r
+        for r in rows
+    ]
+    items.sort(key=lambda i: -i["value"])
+    if len(items) > n:
+        rest = sum((i["value"] for i in items[n - 1 :]), ZERO)
+        items = [*items[: n - 1], {"label": None, "value": rest}]
+    return items
+
+
+# ------------------------------------------------------------------ line items
+
+
+def lines(*, user, payer_side: bool):
+    """The pay-on-behalf details list, newest first, with what each row shows."""
+    account_id = _account_id(user)
+    if account_id is None:
+        return BillLine.objects.none()
+    if payer_side:
+        qs = BillLine.objects.filter(payer_id=account_id).exclude(owner_id=F("payer_id"))
+    else:
+        qs = BillLine.objects.filter(owner_id=account_id).exclude(payer_id=F("owner_id"))
+    return qs.select_related("owner__membership", "payer", "product", "resource", "region")
+
+
+def self_paid_lines(*, user):
+    account_id = _account_id(user)
+    if account_id is None:
+        return BillLine.objects.none()
+    return BillLine.objects.filter(payer_id=account_id, owner_id=account_id).select_related(
+        "owner", "payer", "product", "resource", "region"
+    )
+
+
+def by_resource(*, user, month: date | None):
+    """Billing Center: the account's self-paid totals of the month by resource (paged)."""
+    account_id = _account_id(user)
+    if account_id is None or month is None:
+        return ResourceMonth.objects.none()
+    return (
+        ResourceMonth.objects.filter(payer_id=account_id, owner_id=account_id, bill_month=month)
+        .select_related("resource__spec", "product")
+        .order_by("-cash_amount", "pk")
+    )
 
 
 def export_rows(qs):

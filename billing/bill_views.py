@@ -1,42 +1,46 @@
-"""Pay-on-behalf bill management (SPEC B11, §5): by member, by product, by month (a trend of
-up to 6 months), details, and a CSV export of the filtered details.
+"""Pay-on-behalf bill management (SPEC B11, §5): by member, by product, by department subtree
+with drill-down, by month (a trend of up to 6 months), details, and a CSV export of exactly
+the filtered details; and Billing Center's self-paid bills by month, product and resource.
 
 The payer sees the pay-on-behalf items of all its members; any other account only its own
-items paid by another account. Totals are read from `BillSummary`, never summed from lines.
+items paid by another account; self-paid items only in Billing Center. Totals come from the
+rollups, never summed from lines, so each page reads a bounded number of rows.
 """
 
 from __future__ import annotations
-
-import csv
-from datetime import date
 
 import django_filters
 import django_tables2 as tables
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from organizations.filtersets import SearchMixin
+from organizations.models import Department
+from tco_console.exports import csv_response
 from tco_console.permissions import require_perm
-from tco_console.tables import ConsoleTable
+from tco_console.tables import ConsoleTable, LazyCountPaginator
 from tco_console.views import table_page
 
-from . import bill_selectors
+from . import bill_selectors as bills
+from . import charts
 from .models import BillLine, Product
 from .models.choices import BillingMode, TransactionType
-from .tables import MoneyColumn, account_label
+from .tables import MoneyColumn, account_label, member_name
 from .views import _organization_id, is_payer
 
 TABS = (
     ("members", _("By member")),
     ("products", _("By product")),
+    ("departments", _("By department")),
     ("trend", _("By month")),
     ("details", _("Details")),
 )
-TAB_NAMES = {name for name, _label in TABS}
 
 CSV_HEADER = (
     "bill_month",
@@ -55,19 +59,14 @@ CSV_HEADER = (
 )
 
 
-def _parse_month(value) -> date | None:
-    try:
-        year, month = (int(part) for part in str(value).split("-")[:2])
-        return date(year, month, 1)
-    except (TypeError, ValueError):
-        return None
+# ------------------------------------------------------------------ filters and tables
 
 
 class MonthFilter(django_filters.CharFilter):
     """`YYYY-MM` (an `<input type="month">`) compared with the bill month."""
 
     def filter(self, qs, value):
-        month = _parse_month(value) if value else None
+        month = bills.parse_month(value) if value else None
         if month is None:
             return qs
         return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": month})
@@ -77,14 +76,29 @@ def _month_input():
     return forms.TextInput(attrs={"type": "month", "class": "form-control form-control-sm"})
 
 
+def _departments(request):
+    if request is None:
+        return Department.objects.none()
+    return Department.objects.restrict(request.user, "view").order_by("path")
+
+
 class BillLineFilterSet(SearchMixin, django_filters.FilterSet):
+    """B11 details filters: month range, member, department, product, billing mode and
+    transaction type."""
+
     search_fields = ("owner__name", "owner__uin", "owner__membership__name")
     q = django_filters.CharFilter(method="search", label=_("Member"))
+    member = django_filters.CharFilter(
+        field_name="owner__uin", label=_("Member UIN"), widget=forms.HiddenInput
+    )
     since = MonthFilter(
         field_name="bill_month", lookup_expr="gte", label=_("Month from"), widget=_month_input()
     )
     until = MonthFilter(
         field_name="bill_month", lookup_expr="lte", label=_("to"), widget=_month_input()
+    )
+    department = django_filters.NumberFilter(
+        method="in_subtree", label=_("Department"), widget=forms.HiddenInput
     )
     product = django_filters.ModelChoiceFilter(
         queryset=Product.objects.order_by("position", "code"),
@@ -102,24 +116,59 @@ class BillLineFilterSet(SearchMixin, django_filters.FilterSet):
 
     class Meta:
         model = BillLine
-        fields = ["q", "since", "until", "product", "billing_mode", "transaction_type"]
+        fields = [
+            "q",
+            "member",
+            "since",
+            "until",
+            "department",
+            "product",
+            "billing_mode",
+            "transaction_type",
+        ]
+
+    def in_subtree(self, queryset, name, value):
+        """The members in the department or below it now (O3 paths); the drill-down links
+        set it. A department outside the user's organization matches nothing."""
+        department = _departments(self.request).filter(pk=value).first()
+        if department is None:
+            return queryset.none()
+        return queryset.filter(owner__membership__department__path__startswith=department.path)
+
+
+class SelfPaidLineFilterSet(django_filters.FilterSet):
+    month = MonthFilter(
+        field_name="bill_month", lookup_expr="exact", label=_("Bill month"), widget=_month_input()
+    )
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.order_by("position", "code"),
+        label=_("Product"),
+        empty_label=_("All products"),
+    )
+
+    class Meta:
+        model = BillLine
+        fields = ["month", "product"]
 
 
 class BillLineTable(ConsoleTable):
-    bill_month = tables.DateColumn(verbose_name=_("Bill month"), format="Y-m")
-    owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__uin",))
-    payer = tables.Column(accessor="payer__uin", verbose_name=_("Payer UIN"))
-    product = tables.Column(accessor="product__code", verbose_name=_("Product"))
+    bill_month = tables.DateColumn(verbose_name=_("Bill month"), format="Y-m", orderable=False)
+    owner = tables.Column(verbose_name=_("Owner"), orderable=False)
+    payer = tables.Column(accessor="payer__uin", verbose_name=_("Payer UIN"), orderable=False)
+    product = tables.Column(accessor="product__code", verbose_name=_("Product"), orderable=False)
     resource = tables.Column(
-        accessor="resource__instance_id", verbose_name=_("Resource"), default="—"
+        accessor="resource__instance_id",
+        verbose_name=_("Resource"),
+        default="—",
+        orderable=False,
     )
-    region = tables.Column(accessor="region__code", verbose_name=_("Region"))
-    billing_mode = tables.Column(verbose_name=_("Billing mode"))
-    transaction_type = tables.Column(verbose_name=_("Transaction type"))
-    list_cost = MoneyColumn(verbose_name=_("List cost"))
-    discount = MoneyColumn(verbose_name=_("Discount"))
-    voucher_amount = MoneyColumn(verbose_name=_("Voucher deduction"))
-    cash_amount = MoneyColumn(verbose_name=_("Cash paid"))
+    region = tables.Column(accessor="region__code", verbose_name=_("Region"), orderable=False)
+    billing_mode = tables.Column(verbose_name=_("Billing mode"), orderable=False)
+    transaction_type = tables.Column(verbose_name=_("Transaction type"), orderable=False)
+    list_cost = MoneyColumn(verbose_name=_("List cost"), orderable=False)
+    discount = MoneyColumn(verbose_name=_("Discount"), orderable=False)
+    voucher_amount = MoneyColumn(verbose_name=_("Voucher deduction"), orderable=False)
+    cash_amount = MoneyColumn(verbose_name=_("Cash paid"), orderable=False)
     created_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
 
     class Meta(ConsoleTable.Meta):
@@ -140,8 +189,11 @@ class BillLineTable(ConsoleTable):
             "created_at",
         )
         order_by = ("-created_at",)
-        empty_text = _("No pay-on-behalf bill items match these filters.")
+        empty_text = _("No bill items match these filters.")
         row_attrs = {"data-bill-line": lambda record: record.pk}
+
+    # 10 million lines: no COUNT(*) per page; the newest-first index serves each page.
+    paginator_class = LazyCountPaginator
 
     def __init__(self, *args, organization_id=None, **kwargs):
         self.organization_id = organization_id
@@ -151,6 +203,59 @@ class BillLineTable(ConsoleTable):
         return account_label(record.owner, self.organization_id)
 
 
+class TotalsColumns(tables.Table):
+    cash_amount = MoneyColumn(verbose_name=_("Cash paid"), orderable=False)
+    voucher_amount = MoneyColumn(verbose_name=_("Voucher deduction"), orderable=False)
+    discount = MoneyColumn(verbose_name=_("Discount"), orderable=False)
+    list_cost = MoneyColumn(verbose_name=_("List cost"), orderable=False)
+    line_count = tables.Column(
+        verbose_name=_("Line items"),
+        orderable=False,
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+    )
+
+
+def _details_url(**params) -> str:
+    return f"{reverse('billing:pob_bills')}?{urlencode({'tab': 'details', **params})}"
+
+
+class MemberTotalsTable(TotalsColumns, ConsoleTable):
+    """A month's totals by member (`PobMemberMonth`), largest first, paged in the database."""
+
+    member = tables.Column(accessor="owner", verbose_name=_("Member"), orderable=False)
+    department = tables.Column(
+        accessor="department__name", verbose_name=_("Department"), default="—", orderable=False
+    )
+    payer = tables.Column(accessor="payer__uin", verbose_name=_("Paid by"), orderable=False)
+
+    class Meta(ConsoleTable.Meta):
+        sequence = ("member", "department", "payer", "...")
+        empty_text = _("No pay-on-behalf bill items in this month.")
+        row_attrs = {"data-testid": "summary-row"}
+
+    def __init__(self, *args, organization_id=None, month=None, **kwargs):
+        self.organization_id = organization_id
+        self.month = month
+        super().__init__(*args, **kwargs)
+
+    def render_member(self, record):
+        from django.utils.html import format_html
+
+        month = f"{self.month:%Y-%m}" if self.month else ""
+        return format_html(
+            '<a href="{}" data-member="{}">{}</a><div class="text-body-secondary small">{}</div>',
+            _details_url(member=record.owner.uin, since=month, until=month),
+            record.owner.uin,
+            member_name(record.owner, self.organization_id),
+            record.owner.uin,
+        )
+
+
+def _table(table, request, per_page=25):
+    tables.RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    return table
+
+
 def _side(request) -> bool:
     return is_payer(request.console)
 
@@ -158,47 +263,49 @@ def _side(request) -> bool:
 def _details(request, payer_side: bool) -> BillLineFilterSet:
     return BillLineFilterSet(
         request.GET or None,
-        queryset=bill_selectors.lines(user=request.user, payer_side=payer_side),
+        queryset=bills.lines(user=request.user, payer_side=payer_side),
+        request=request,
     )
 
 
-def _chart(rows: list[dict], field: str = "cash_amount") -> dict:
-    """A server-rendered bar chart: one bar per month, scaled to the largest value."""
-    width, height, gap, top, bottom = 480, 180, 16, 20, 24
-    bar = (width - gap * (len(rows) + 1)) / max(len(rows), 1)
-    peak = max((abs(r[field]) for r in rows), default=0) or 1
-    bars = []
-    for i, row in enumerate(rows):
-        value = row[field]
-        h = float(abs(value) / peak) * (height - top - bottom)
-        x = gap + i * (bar + gap)
-        bars.append(
-            {
-                "x": round(x, 1),
-                "y": round(height - bottom - h, 1),
-                "w": round(bar, 1),
-                "h": round(h, 1),
-                "cx": round(x + bar / 2, 1),
-                "month": row["bill_month"],
-                "value": value,
-            }
-        )
-    return {"width": width, "height": height, "base": height - bottom, "bars": bars}
+def _tab_url(tab: str, **params) -> str:
+    return f"{reverse('billing:pob_bills')}?{urlencode({'tab': tab, **params})}"
+
+
+def _department(request, value) -> Department:
+    """The department to drill into: one of the admin's organization, else its Root."""
+    scoped = Department.objects.restrict(request.user, "view")
+    if value:
+        try:
+            return scoped.get(pk=int(value))
+        except (ValueError, Department.DoesNotExist):
+            raise Http404 from None
+    root = scoped.filter(depth=0).first()
+    if root is None:
+        raise Http404
+    return root
+
+
+# ------------------------------------------------------------------ pages
 
 
 @login_required
 def pob_bills(request):
     require_perm(request, "billing.view_finance")
+    ctx = request.console
     payer_side = _side(request)
+    by_department = payer_side and ctx.is_admin
+    tabs = [(n, label) for n, label in TABS if n != "departments" or by_department]
     tab = request.GET.get("tab")
-    if tab not in TAB_NAMES:
-        tab = TABS[0][0]
-    context = {"tabs": TABS, "tab": tab, "payer_side": payer_side}
+    if tab not in {n for n, _label in tabs}:
+        tab = tabs[0][0]
+    context = {"tabs": tabs, "tab": tab, "payer_side": payer_side}
+    org_id = _organization_id(request)
     if tab == "details":
         filterset = _details(request, payer_side)
         table = BillLineTable(
             filterset.qs,
-            organization_id=_organization_id(request),
+            organization_id=org_id,
             exclude=() if payer_side else ("owner",),
         )
         return table_page(
@@ -209,37 +316,77 @@ def pob_bills(request):
             export_query=request.GET.urlencode(),
             **context,
         )
+    rows = bills.by_product_rows(user=request.user, payer_side=payer_side)
     if tab == "trend":
-        rows = bill_selectors.trend(
-            user=request.user, payer_side=payer_side, until=timezone.localdate()
-        )
-        context |= {"rows": rows, "chart": _chart(rows), "totals": bill_selectors.total(rows)}
+        trend = bills.trend(rows, until=timezone.localdate())
+        target = "departments" if by_department else "members"
+        context |= {
+            "rows": trend,
+            "totals": bills.total(trend),
+            "chart": charts.trend(trend, href=lambda m: _tab_url(target, month=f"{m:%Y-%m}")),
+            "month_link": f"?tab={target}&month=",
+        }
         return render(request, "billing/bills.html", context)
-    months = bill_selectors.months(user=request.user, payer_side=payer_side)
-    month = _parse_month(request.GET.get("month"))
-    if month not in months:
-        month = months[0] if months else None
+    months, month = bills.pick_month(rows, request.GET.get("month"))
+    context |= {"months": months, "month": month}
     if tab == "products":
-        rows = bill_selectors.by_product(user=request.user, payer_side=payer_side, month=month)
-    else:
-        rows = bill_selectors.by_member(
-            user=request.user,
-            payer_side=payer_side,
+        product_rows = bills.by_product(rows, month)
+        context |= {
+            "rows": product_rows,
+            "totals": bills.total(product_rows),
+            "chart": charts.split(bills.split(product_rows, label=lambda r: r["product__name"])),
+        }
+    elif tab == "departments":
+        department = _department(request, request.GET.get("department"))
+        dept_rows = bills.by_department(user=request.user, month=month, department=department)
+        m = f"{month:%Y-%m}" if month else ""
+        for row in dept_rows:
+            row.href = (
+                _tab_url("departments", month=m, department=row.department.pk)
+                if row.department and not row.direct
+                else ""
+            )
+        members = MemberTotalsTable(
+            bills.department_members(user=request.user, month=month, department=department),
+            organization_id=org_id,
             month=month,
-            organization_id=_organization_id(request),
+            exclude=("department", "payer"),
         )
-    context |= {
-        "months": months,
-        "month": month,
-        "rows": rows,
-        "totals": bill_selectors.total(rows),
-    }
+        context |= {
+            "department": department,
+            "chain": bills.department_chain(department),
+            "rows": dept_rows,
+            "subtree": bills.total(dept_rows),
+            "table": _table(members, request),
+            "chart": charts.split(
+                bills.split(
+                    dept_rows,
+                    label=lambda r: r.department.name if r.department else _("Former members"),
+                )
+            ),
+        }
+    else:
+        table = MemberTotalsTable(
+            bills.by_member(user=request.user, payer_side=payer_side, month=month),
+            organization_id=org_id,
+            month=month,
+            exclude=("payer",) if payer_side else ("member", "department"),
+        )
+        context |= {"table": _table(table, request), "totals": bills.month_total(rows, month)}
     return render(request, "billing/bills.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
+def stream_csv(lines, filename: str):
+    """B11 exports: the bill lines as CSV, streamed from the database (no size limit)."""
+
+    def rows():
+        for row in bills.export_rows(lines):
+            *fields, created_at = row
+            fields[0] = fields[0].strftime("%Y-%m")
+            fields[4] = fields[4] or ""
+            yield [*fields, timezone.localtime(created_at).isoformat()]
+
+    return csv_response(CSV_HEADER, rows(), filename)
 
 
 @login_required
@@ -247,17 +394,149 @@ def pob_bills_export(request):
     """The filtered detail rows as CSV, streamed (B11 fields)."""
     require_perm(request, "billing.view_finance")
     filterset = _details(request, _side(request))
-    writer = csv.writer(_Echo())
+    return stream_csv(
+        filterset.qs.order_by("-created_at", "-pk"),
+        f"pay-on-behalf-bills-{timezone.localdate():%Y%m%d}.csv",
+    )
 
-    def rows():
-        yield writer.writerow(CSV_HEADER)
-        for row in bill_selectors.export_rows(filterset.qs):
-            *fields, created_at = row
-            fields[0] = fields[0].strftime("%Y-%m")
-            fields[4] = fields[4] or ""
-            yield writer.writerow([*fields, timezone.localtime(created_at).isoformat()])
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    filename = f"pay-on-behalf-bills-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+# ------------------------------------------------------------------ Billing Center bills
+
+
+class ProductTotalsTable(TotalsColumns, ConsoleTable):
+    product = tables.Column(accessor="product__name", verbose_name=_("Product"), orderable=False)
+
+    class Meta(ConsoleTable.Meta):
+        sequence = ("product", "...")
+        empty_text = _("Nothing billed in this month.")
+        row_attrs = {"data-testid": "summary-row"}
+
+
+class ResourceTotalsTable(TotalsColumns, ConsoleTable):
+    resource = tables.Column(verbose_name=_("Resource"), orderable=False, empty_values=())
+    product = tables.Column(accessor="product__name", verbose_name=_("Product"), orderable=False)
+
+    class Meta(ConsoleTable.Meta):
+        sequence = ("resource", "product", "...")
+        empty_text = _("Nothing billed in this month.")
+        row_attrs = {"data-testid": "summary-row"}
+
+    def render_resource(self, record):
+        from django.utils.html import format_html
+
+        if record.resource is None:
+            return _("Orders without a resource")
+        return format_html(
+            '<code class="text-body">{}</code><div class="small text-body-secondary">{}</div>',
+            record.resource.instance_id,
+            record.resource.spec.name,
+        )
+
+
+BILL_VIEWS = (
+    ("month", _("By month")),
+    ("product", _("By product")),
+    ("resource", _("By resource")),
+)
+
+
+def billing_center_bills(request, context: dict):
+    """Billing Center's Bills tab: the account's self-paid bills (B11)."""
+    rows = bills.self_paid_rows(user=request.user)
+    view = request.GET.get("view")
+    if view not in dict(BILL_VIEWS):
+        view = "month"
+    context |= {"bill_views": BILL_VIEWS, "bill_view": view}
+    if view == "month":
+        trend = bills.trend(rows, until=timezone.localdate(), n=12)
+        context |= {
+            "rows": trend,
+            "totals": bills.total(trend),
+            "month_link": "?tab=bills&view=product&month=",
+            "chart": charts.trend(
+                trend,
+                href=lambda m: (
+                    f"{reverse('billing:billing_center')}?"
+                    f"{urlencode({'tab': 'bills', 'view': 'product', 'month': f'{m:%Y-%m}'})}"
+                ),
+            ),
+        }
+        return render(request, "billing/billing_center.html", context)
+    months, month = bills.pick_month(rows, request.GET.get("month"))
+    context |= {"months": months, "month": month}
+    if view == "product":
+        product_rows = bills.by_product(rows, month)
+        context["totals"] = bills.total(product_rows)
+        table = ProductTotalsTable(product_rows)
+        context["chart"] = charts.split(
+            bills.split(product_rows, label=lambda r: r["product__name"])
+        )
+    else:
+        context["totals"] = bills.month_total(rows, month)
+        table = ResourceTotalsTable(bills.by_resource(user=request.user, month=month))
+    context["table"] = _table(table, request)
+    context["export_query"] = urlencode({"month": f"{month:%Y-%m}" if month else ""})
+    return render(request, "billing/billing_center.html", context)
+
+
+@login_required
+def self_paid_export(request):
+    """Billing Center: the account's self-paid line items of a month as CSV, streamed."""
+    require_perm(request, "billing.view_finance")
+    filterset = SelfPaidLineFilterSet(
+        request.GET or None, queryset=bills.self_paid_lines(user=request.user)
+    )
+    return stream_csv(
+        filterset.qs.order_by("-created_at", "-pk"),
+        f"bills-{request.console.account.uin}-{timezone.localdate():%Y%m%d}.csv",
+    )
+
+
+# ------------------------------------------------------------------ Overview
+
+
+def overview_spend(request) -> dict | None:
+    """Overview's spend charts for a payer (SPEC §5): the 6-month trend and this month's split
+    by member, product and department, from the rollups (a handful of small queries)."""
+    if not (request.console.can("billing.view_finance") and _side(request)):
+        return None
+    user = request.user
+    rows = bills.by_product_rows(user=user, payer_side=True)
+    trend = bills.trend(rows, until=timezone.localdate())
+    month = trend[-1]["bill_month"]
+    m = f"{month:%Y-%m}"
+    products = bills.by_product(rows, month)
+    total = bills.total(products)
+    top = list(bills.by_member(user=user, payer_side=True, month=month)[:4])
+    members = [
+        {
+            "label": member_name(r.owner, _organization_id(request)),
+            "value": r.cash_amount,
+            "href": _details_url(member=r.owner.uin, since=m, until=m),
+        }
+        for r in top
+    ]
+    rest = total["cash_amount"] - sum((r["value"] for r in members), bills.ZERO)
+    if rest and total["line_count"] > sum(r.line_count for r in top):
+        members.append({"label": None, "value": rest})
+    departments = []
+    root = Department.objects.restrict(user, "view").filter(depth=0).first()
+    if root is not None and request.console.is_admin:
+        departments = [
+            {
+                "label": r.department.name if r.department else _("Former members"),
+                "value": r["cash_amount"],
+                "href": _tab_url("departments", month=m, department=r.department.pk)
+                if r.department and not r.direct
+                else "",
+            }
+            for r in bills.by_department(user=user, month=month, department=root)
+        ]
+    return {
+        "month": month,
+        "total": total,
+        "trend": charts.trend(trend, href=lambda d: _tab_url("members", month=f"{d:%Y-%m}")),
+        "members": charts.split(members),
+        "products": charts.split(bills.split(products, label=lambda r: r["product__name"])),
+        "departments": charts.split(bills.split(departments, label=lambda r: r["label"])),
+    }

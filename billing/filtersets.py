@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -194,10 +195,30 @@ class TransactionFilterSet(SearchMixin, django_filters.FilterSet):
         field_name="created_at", lookup_expr="date__gte", label=_("From"), widget=_date()
     )
     until = _to()
+    direction = django_filters.ChoiceFilter(
+        choices=(("in", _("Income")), ("out", _("Expense"))),
+        method="by_direction",
+        label=_("Direction"),
+        empty_label=_("Income and expense"),
+    )
+    paid_for = django_filters.ChoiceFilter(
+        choices=(("self", _("This account")), ("members", _("Members (pay-on-behalf)"))),
+        method="by_owner",
+        label=_("Paid for"),
+        empty_label=_("Anyone"),
+    )
 
     class Meta:
         model = Entry
-        fields = ["q", "kind", "since", "until"]
+        fields = ["q", "kind", "direction", "paid_for", "since", "until"]
+
+    def by_direction(self, queryset, name, value):
+        return queryset.filter(amount__gt=0) if value == "in" else queryset.filter(amount__lt=0)
+
+    def by_owner(self, queryset, name, value):
+        """B13: movements for the account's own resources, or those it made for members."""
+        mine = Q(owner__isnull=True) | Q(owner_id=F("account_id"))
+        return queryset.filter(mine) if value == "self" else queryset.exclude(mine)
 
 
 class MessageFilterSet(SearchMixin, django_filters.FilterSet):

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable
+from tco_console.tables import ConsoleTable, LazyCountPaginator
 
 from .models import Entry, Message, Order, Resource, ResourcePack, Voucher
 from .models.choices import REFUNDING_KINDS, Book, JournalKind, OrderStatus, ResourceStatus
@@ -530,6 +530,8 @@ class TransactionTable(ConsoleTable):
         order_by = ("-created_at",)
         per_page = 50
         empty_text = _("No transactions yet.")
+
+    paginator_class = LazyCountPaginator  # years of settlements: no COUNT(*) per page
 
     def __init__(self, *args, account=None, organization_id=None, **kwargs):
         self.account = account

@@ -35,6 +35,12 @@ urlpatterns = [
     path("orders/<str:order_no>/apply/", views.order_apply, name="order_apply"),
     path("billing/", views.billing_center, name="billing_center"),
     path("billing/top-up/", views.top_up, name="top_up"),
+    path("billing/bills/export.csv", bill_views.self_paid_export, name="self_paid_export"),
+    path(
+        "billing/transactions/export.csv",
+        views.transactions_export,
+        name="transactions_export",
+    ),
     path("billing/invoices/", invoice_views.invoices, name="invoices"),
     path("billing/invoices/request/", invoice_views.invoice_request, name="invoice_request"),
     path("messages/", views.message_center, name="messages"),

@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from organizations.forms import ConfirmForm
 from organizations.models import Account, Membership
 from tco_console.errors import DomainError
+from tco_console.exports import csv_response
 from tco_console.htmx import is_partial, modal_success
 from tco_console.permissions import require_perm
 from tco_console.views import bound_data, form_view, table_page
@@ -52,7 +53,7 @@ from .forms import (
     UnsubscribeForm,
 )
 from .models import Order, RefundShare, Region, Resource, ResourcePack, Spec
-from .models.choices import BillingMode, OrderStatus, PayMode
+from .models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
 from .services import messages as message_services
 from .services import payg, pricing
 from .tables import (
@@ -1033,7 +1034,7 @@ def orders_cancel_bulk(request):
 # ------------------------------------------------------------------ Billing Center
 
 
-BILLING_TABS = ("orders", "vouchers", "transactions")
+BILLING_TABS = ("orders", "bills", "vouchers", "transactions")
 
 
 @login_required
@@ -1041,6 +1042,17 @@ def billing_center(request):
     require_perm(request, "billing.view_finance")
     ctx = request.console
     tab = request.GET.get("tab")
+    if tab == "bills":
+        from .bill_views import billing_center_bills
+
+        return billing_center_bills(
+            request,
+            {
+                "tab": tab,
+                "balance": selectors.balance_of(ctx.account),
+                "can_top_up": ctx.can("billing.manage_finance"),
+            },
+        )
     if tab == "vouchers":
         filterset = VoucherFilterSet(
             request.GET or None, queryset=selectors.vouchers(user=request.user)
@@ -1075,6 +1087,58 @@ def billing_center(request):
         ),
         can_top_up=ctx.can("billing.manage_finance"),
     )
+
+
+TRANSACTION_CSV_HEADER = (
+    "time",
+    "type",
+    "amount",
+    "balance_after",
+    "order_no",
+    "resource_instance_id",
+    "owner_uin",
+    "memo",
+)
+
+
+@login_required
+def transactions_export(request):
+    """B13: the filtered transaction details as CSV, streamed (the same filters as the tab)."""
+    require_perm(request, "billing.view_finance")
+    filterset = TransactionFilterSet(
+        request.GET or None, queryset=selectors.transactions(user=request.user)
+    )
+    entries = filterset.qs.order_by("-created_at", "-pk").values_list(
+        "created_at",
+        "journal__kind",
+        "book",
+        "amount",
+        "balance_after",
+        "order__order_no",
+        "resource__instance_id",
+        "owner__uin",
+        "journal__memo",
+    )
+
+    def rows():
+        for at, kind, book, amount, after, order_no, instance, owner, memo in entries.iterator(
+            chunk_size=2000
+        ):
+            if book == Book.FROZEN:
+                kind = JournalKind.FREEZE if amount > 0 else JournalKind.UNFREEZE
+            yield (
+                timezone.localtime(at).isoformat(),
+                kind,
+                amount,
+                "" if after is None else after,
+                order_no or "",
+                instance or "",
+                owner or "",
+                memo,
+            )
+
+    name = f"transactions-{request.console.account.uin}-{timezone.localdate():%Y%m%d}.csv"
+    return csv_response(TRANSACTION_CSV_HEADER, rows(), name)
 
 
 @login_required

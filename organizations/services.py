@@ -164,6 +164,13 @@ def lock_accounts(*accounts: Account | None) -> None:
     list(Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
 
 
+def _bills_follow(account_ids) -> None:
+    """B11: a member's pay-on-behalf totals follow it to its department (O8)."""
+    from billing.services.bills import follow_departments
+
+    follow_departments(account_ids)
+
+
 def _open_period(*, membership: Membership, at) -> MembershipPeriod:
     return MembershipPeriod.objects.create(
         account_id=membership.account_id,
@@ -214,6 +221,7 @@ def organization_create(*, account: Account, acting_user: User) -> Organization:
         joined_at=now,
     )
     _open_period(membership=admin, at=now)
+    _bills_follow([admin.account_id])
     audit_record(
         actor=acting_user,
         action="organization.create",
@@ -424,6 +432,9 @@ def department_delete(*, department: Department, acting_user: User) -> None:
         organization=org,
         obj=dept,
     )
+    from billing.services.bills import forget_department
+
+    forget_department(dept.pk)
     dept.delete()
 
 
@@ -902,6 +913,7 @@ def _invitation_accept(
         joined_at=now,
     )
     _open_period(membership=membership, at=now)
+    _bills_follow([membership.account_id])
     inheritance.sync_inheritance(membership)
     _money_follows_payer(membership, actor=acting_user)
     inv.status = InvitationStatus.ACCEPTED
@@ -1023,6 +1035,7 @@ def member_create(
         joined_at=now,
     )
     _open_period(membership=membership, at=now)
+    _bills_follow([membership.account_id])
     inheritance.sync_inheritance(membership)
     audit_record(
         actor=acting_user,
@@ -1141,6 +1154,7 @@ def members_move(
     for m in moved:
         m.department = dept
     Membership.objects.bulk_update(moved, ["department"])
+    _bills_follow([m.account_id for m in moved])
     AuditRecord.objects.bulk_create(
         [
             AuditRecord(
@@ -1195,6 +1209,7 @@ def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> No
         changes={"department": m.department.name, "member_type": m.member_type},
     )
     m.delete()
+    _bills_follow([m.account_id])
 
 
 def _lock_membership(membership: Membership) -> tuple[Organization, Membership]:

@@ -123,7 +123,10 @@ def bound_data(request):
 
 def table_page(request, template: str, *, table, filterset=None, partial: str = "table", **extra):
     """Render a list page: the whole page, or only its table partial for htmx requests."""
-    RequestConfig(request, paginate={"per_page": table._meta.per_page}).configure(table)
+    paginate = {"per_page": table._meta.per_page}
+    if getattr(table, "paginator_class", None):
+        paginate["paginator_class"] = table.paginator_class
+    RequestConfig(request, paginate=paginate).configure(table)
     context = {"table": table, "filter": filterset, **extra}
     if is_partial(request):
         return render(request, f"{template}#{partial}", context)
@@ -221,6 +224,9 @@ def home(request):
             user=request.user, organization=ctx.organization
         )
         context["tree"] = selectors.department_tree(user=request.user)
+        from billing.bill_views import overview_spend
+
+        context["spend"] = overview_spend(request)
         context["recent"] = (
             selectors.audit_log(user=request.user).filter(organization=ctx.organization)[:8]
             if ctx.can("organizations.view_audit")

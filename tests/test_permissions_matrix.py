@@ -61,6 +61,9 @@ EXPECTED = {
     "billing:order_apply": (LOGIN, 404, 404, 404, 403),
     "billing:billing_center": (LOGIN, 200, 200, 200, 200),
     "billing:top_up": (LOGIN, 200, 200, 200, 403),
+    # exports of the user's own account (self-paid bills, transaction details)
+    "billing:self_paid_export": (LOGIN, 200, 200, 200, 200),
+    "billing:transactions_export": (LOGIN, 200, 200, 200, 200),
     "billing:invoices": (LOGIN, 200, 200, 200, 200),
     "billing:invoice_request": (LOGIN, 200, 200, 200, 403),
     # the pay-as-you-go resource is the member's; the message the admin's (its order to pay)

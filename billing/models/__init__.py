@@ -3,6 +3,7 @@ from .catalog import Product, Region, Resource, Spec
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
+from .rollups import PayerProductMonth, PobDepartmentMonth, PobMemberMonth, ResourceMonth
 from .usage import ResourcePack, UsageSettlement
 
 __all__ = [
@@ -17,10 +18,14 @@ __all__ = [
     "Offer",
     "OfferInheritance",
     "Order",
+    "PayerProductMonth",
+    "PobDepartmentMonth",
+    "PobMemberMonth",
     "Product",
     "RefundShare",
     "Region",
     "Resource",
+    "ResourceMonth",
     "ResourcePack",
     "Spec",
     "UsageSettlement",

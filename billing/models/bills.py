@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .catalog import MONEY, OwnedQuerySet
 from .choices import BillingMode, MessageCategory, TransactionType
+from .rollups import Totals
 
 
 class MessageQuerySet(OwnedQuerySet):
@@ -46,6 +47,9 @@ class BillLine(models.Model):
         indexes = [
             models.Index(fields=["payer", "bill_month"], name="billline_payer_month"),
             models.Index(fields=["owner", "bill_month"], name="billline_owner_month"),
+            # the details lists, newest first: a page is an index range, whatever the size
+            models.Index(fields=["payer", "-created_at", "-id"], name="billline_payer_newest"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="billline_owner_newest"),
         ]
 
     def __str__(self):
@@ -80,7 +84,7 @@ class Message(models.Model):
         return self.title
 
 
-class BillSummary(models.Model):
+class BillSummary(Totals):
     """B11: monthly totals by (month, payer, owner, product), kept exact in the same transaction
     as the bill lines they sum, so no page scans line items to total or count them."""
 
@@ -88,11 +92,6 @@ class BillSummary(models.Model):
     payer = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="+")
     owner = models.ForeignKey("organizations.Account", on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey("billing.Product", on_delete=models.PROTECT, related_name="+")
-    list_cost = models.DecimalField(_("list cost"), **MONEY, default=0)
-    discount = models.DecimalField(_("discount"), **MONEY, default=0)
-    voucher_amount = models.DecimalField(_("voucher deduction"), **MONEY, default=0)
-    cash_amount = models.DecimalField(_("cash paid"), **MONEY, default=0)
-    line_count = models.PositiveIntegerField(_("line items"), default=0)
 
     class Meta:
         ordering = ["-bill_month", "payer", "owner", "product"]

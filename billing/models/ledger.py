@@ -127,6 +127,8 @@ class Entry(models.Model):
             models.Index(
                 fields=["account", "book", "-created_at", "-id"], name="entry_account_book"
             ),
+            # B13 transaction details, newest first, without sorting an account's history
+            models.Index(fields=["account", "-created_at", "-id"], name="entry_account_newest"),
         ]
 
     def __str__(self):

@@ -1,41 +1,171 @@
-"""B11: writing bill lines and keeping their monthly summaries exact, in the same transaction.
+"""B11: writing bill lines and keeping their rollups exact, in the same transaction.
 
 Callers hold the payer's account lock (every money service locks accounts first), so the
-summary rows of one payer are never updated by two transactions at once.
+rollup rows of one payer are never updated by two transactions at once. Organization services
+that change a member's department (O8), or its membership, call `follow_departments` after
+locking the organization and then the payers' accounts, the same order.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
-from billing.models import BillLine, BillSummary
+from billing.models import (
+    BillLine,
+    BillSummary,
+    PayerProductMonth,
+    PobDepartmentMonth,
+    PobMemberMonth,
+    ResourceMonth,
+)
+from billing.models.rollups import AMOUNTS, TOTALS
+from organizations.models import Membership
 
-FIELDS = ("list_cost", "discount", "voucher_amount", "cash_amount")
+# (rollup, its key, whether it holds self-paid lines too)
+ROLLUPS = (
+    (BillSummary, ("bill_month", "payer_id", "owner_id", "product_id"), True),
+    (PayerProductMonth, ("bill_month", "payer_id", "product_id", "on_behalf"), True),
+    (PobMemberMonth, ("bill_month", "payer_id", "owner_id", "department_id"), False),
+    (PobDepartmentMonth, ("bill_month", "payer_id", "department_id"), False),
+    (ResourceMonth, ("bill_month", "payer_id", "owner_id", "resource_id", "product_id"), True),
+)
+
+
+def _add(model, key: dict, totals: dict) -> None:
+    """Add `totals` to the rollup row at `key`, creating it the first time."""
+    updated = model.objects.filter(**key).update(**{f: F(f) + totals[f] for f in TOTALS})
+    if not updated:
+        model.objects.create(**key, **totals)
+
+
+def _sorted(groups: dict):
+    return sorted(groups.items(), key=lambda kv: str(kv[0]))
+
+
+def current_departments(owner_ids: Iterable[int]) -> dict[int, int]:
+    """Each account's department now (accounts outside any organization are absent)."""
+    return dict(
+        Membership.objects.filter(account_id__in=set(owner_ids)).values_list(
+            "account_id", "department_id"
+        )
+    )
 
 
 def record_bill_lines(lines: list[BillLine]) -> list[BillLine]:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("bill lines are written inside the money transaction")
     created = BillLine.objects.bulk_create(lines)
-    totals = defaultdict(lambda: {f: 0 for f in FIELDS} | {"line_count": 0})
-    for line in lines:
-        key = (line.bill_month, line.payer_id, line.owner_id, line.product_id)
-        for f in FIELDS:
-            totals[key][f] += getattr(line, f)
-        totals[key]["line_count"] += 1
-    for (month, payer_id, owner_id, product_id), t in sorted(
-        totals.items(), key=lambda kv: str(kv[0])
-    ):
-        key = {
-            "bill_month": month,
-            "payer_id": payer_id,
-            "owner_id": owner_id,
-            "product_id": product_id,
-        }
-        updated = BillSummary.objects.filter(**key).update(
-            **{f: F(f) + t[f] for f in (*FIELDS, "line_count")}
-        )
-        if not updated:
-            BillSummary.objects.create(**key, **t)
+    departments = current_departments(
+        line.owner_id for line in lines if line.owner_id != line.payer_id
+    )
+    for model, key, with_self_paid in ROLLUPS:
+        groups = defaultdict(lambda: dict.fromkeys(TOTALS, 0))
+        for line in lines:
+            on_behalf = line.owner_id != line.payer_id
+            if not (on_behalf or with_self_paid):
+                continue
+            values = {"on_behalf": on_behalf, "department_id": departments.get(line.owner_id)}
+            k = tuple(values[f] if f in values else getattr(line, f) for f in key)
+            for f in AMOUNTS:
+                groups[k][f] += getattr(line, f)
+            groups[k]["line_count"] += 1
+        for k, totals in _sorted(groups):
+            _add(model, dict(zip(key, k, strict=True)), totals)
     return created
+
+
+def follow_departments(owner_ids: Iterable[int]) -> None:
+    """O8 moves, joins and departures: move the members' pay-on-behalf totals to the
+    department each is in now (none when it left), so department subtrees add up to what
+    their current members cost. Callers hold the organization lock; this locks the payers."""
+    from organizations.services import lock_accounts
+
+    owner_ids = sorted(set(owner_ids))
+    if not owner_ids:
+        return
+    payer_ids = sorted(
+        set(
+            PobMemberMonth.objects.filter(owner_id__in=owner_ids).values_list("payer_id", flat=True)
+        )
+    )
+    if not payer_ids:
+        return
+    from organizations.models import Account
+
+    lock_accounts(*Account.objects.filter(pk__in=payer_ids).order_by("pk"))
+    now = current_departments(owner_ids)
+    stale = list(
+        PobMemberMonth.objects.filter(owner_id__in=owner_ids)
+        .order_by("payer_id", "bill_month", "owner_id")
+        .values("pk", "payer_id", "bill_month", "owner_id", "department_id", *TOTALS)
+    )
+    moves = defaultdict(lambda: dict.fromkeys(TOTALS, 0))
+    moved = defaultdict(list)
+    for row in stale:
+        new = now.get(row["owner_id"])
+        if row["department_id"] == new:
+            continue
+        moved[new].append(row["pk"])
+        for dept, sign in ((row["department_id"], -1), (new, 1)):
+            key = (row["payer_id"], row["bill_month"], dept)
+            for f in TOTALS:
+                moves[key][f] += sign * row[f]
+    for new, pks in _sorted(moved):
+        PobMemberMonth.objects.filter(pk__in=pks).update(department_id=new)
+    for (payer_id, month, dept), totals in _sorted(moves):
+        if any(totals.values()):
+            _add(
+                PobDepartmentMonth,
+                {"payer_id": payer_id, "bill_month": month, "department_id": dept},
+                totals,
+            )
+
+
+def forget_department(department_id: int) -> None:
+    """O3: a department is deleted only when empty; its rollup rows then hold zeros."""
+    PobDepartmentMonth.objects.filter(department_id=department_id).delete()
+    PobMemberMonth.objects.filter(department_id=department_id).update(department_id=None)
+
+
+ROLLUP_SQL = {
+    BillSummary: """
+        SELECT bill_month, payer_id, owner_id, product_id, {sums}
+        FROM {line} GROUP BY bill_month, payer_id, owner_id, product_id""",
+    PayerProductMonth: """
+        SELECT bill_month, payer_id, product_id, owner_id <> payer_id, {sums}
+        FROM {line} GROUP BY bill_month, payer_id, product_id, owner_id <> payer_id""",
+    PobMemberMonth: """
+        SELECT l.bill_month, l.payer_id, l.owner_id, m.department_id, {lsums}
+        FROM {line} l LEFT JOIN {membership} m ON m.account_id = l.owner_id
+        WHERE l.owner_id <> l.payer_id
+        GROUP BY l.bill_month, l.payer_id, l.owner_id, m.department_id""",
+    PobDepartmentMonth: """
+        SELECT bill_month, payer_id, department_id, {amounts}, SUM(line_count)
+        FROM {pobmember} GROUP BY bill_month, payer_id, department_id""",
+    ResourceMonth: """
+        SELECT bill_month, payer_id, owner_id, resource_id, product_id, {sums}
+        FROM {line} GROUP BY bill_month, payer_id, owner_id, resource_id, product_id""",
+}
+
+
+def rebuild_rollups() -> None:
+    """Recompute every rollup from the bill lines in the database (bulk loads, `seed_scale`).
+    Fixed SQL over table names from the models; nothing in it comes from input."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("rollups are rebuilt in one transaction")
+    names = {
+        "line": BillLine._meta.db_table,
+        "membership": Membership._meta.db_table,
+        "pobmember": PobMemberMonth._meta.db_table,
+        "amounts": ", ".join(f"SUM({f})" for f in AMOUNTS),
+        "sums": ", ".join(f"SUM({f})" for f in AMOUNTS) + ", COUNT(*)",
+        "lsums": ", ".join(f"SUM(l.{f})" for f in AMOUNTS) + ", COUNT(*)",
+    }
+    with connection.cursor() as cursor:
+        for model, key, _self_paid in ROLLUPS:
+            model.objects.all().delete()
+            columns = ", ".join((*key, *TOTALS))
+            select = ROLLUP_SQL[model].format(**names)
+            cursor.execute(f"INSERT INTO {model._meta.db_table} ({columns}) {select}")

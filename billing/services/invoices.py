@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillSummary, Invoice, InvoiceStatus
+from billing.models import Invoice, InvoiceStatus, PayerProductMonth
 from billing.money import ZERO, q
 from organizations.models import Account
 from organizations.services import audit_record, lock_accounts
@@ -26,7 +26,9 @@ TAX_NUMBER = re.compile(r"^[0-9A-Z]{15,20}$")
 
 def invoiceable(account: Account) -> Decimal:
     """Computed from the monthly summaries (never by scanning line items)."""
-    paid = q(BillSummary.objects.filter(payer=account).aggregate(s=Sum("cash_amount"))["s"] or ZERO)
+    paid = q(
+        PayerProductMonth.objects.filter(payer=account).aggregate(s=Sum("cash_amount"))["s"] or ZERO
+    )
     claimed = q(
         Invoice.objects.filter(
             account=account, status__in=[InvoiceStatus.REQUESTED, InvoiceStatus.ISSUED]

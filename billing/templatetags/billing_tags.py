@@ -59,3 +59,11 @@ def format_quantity(value) -> str:
 @register.filter
 def quantity(value) -> str:
     return format_quantity(value)
+
+
+@register.filter
+def cny_short(value) -> str:
+    """Chart labels: whole yuan, thousands separated (`12,345`), the axis says CNY."""
+    if value is None or value == "":
+        return ""
+    return f"{q(Decimal(value)):,.0f}"

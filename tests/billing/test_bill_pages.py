@@ -3,6 +3,7 @@ CSV export of exactly the filtered rows, and pinned query counts."""
 
 import csv
 import io
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -12,13 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing import bill_selectors
-from billing.models import BillLine, BillSummary
+from billing.models import BillLine
 from tests.billing.helpers import buy, fund
 
 pytestmark = pytest.mark.django_db
 URL = "/pay-on-behalf/bills/"
 EXPORT = "/pay-on-behalf/bills/export.csv"
-TABS = ["members", "products", "trend", "details"]
+TABS = ["members", "products", "departments", "trend", "details"]
 AMOUNTS = ("cash_amount", "voucher_amount", "discount", "list_cost")
 
 
@@ -118,23 +119,25 @@ def test_sidebar_entry_follows_the_orders_entry(client, bills, admin, member):
 # ------------------------------------------------------------------ totals
 
 
-def test_summary_totals_equal_the_lines(bills, admin, pob_member):
+def test_b11_summary_totals_equal_the_lines(bills, admin, pob_member):
     for user, payer_side in ((admin, True), (pob_member, False)):
         if payer_side:
             lines = BillLine.objects.filter(payer=user.account).exclude(owner=user.account)
         else:
             lines = BillLine.objects.filter(owner=user.account).exclude(payer=user.account)
-        month = bill_selectors.months(user=user, payer_side=payer_side)[0]
+        rows = bill_selectors.by_product_rows(user=user, payer_side=payer_side)
+        month = bill_selectors.months(rows)[0]
         want = _line_sums(lines.filter(bill_month=month))
-        members = bill_selectors.by_member(user=user, payer_side=payer_side, month=month)
-        products = bill_selectors.by_product(user=user, payer_side=payer_side, month=month)
+        members = list(bill_selectors.by_member(user=user, payer_side=payer_side, month=month))
+        products = bill_selectors.by_product(rows, month)
         assert bill_selectors.total(members) == want
         assert bill_selectors.total(products) == want
+        assert bill_selectors.month_total(rows, month) == want
         for row in members:
-            assert row["line_count"] and _line_sums(
-                lines.filter(bill_month=month, owner_id=row["owner_id"])
-            ) == {f: row[f] for f in (*AMOUNTS, "line_count")}
-        trend = bill_selectors.trend(user=user, payer_side=payer_side, until=timezone.localdate())
+            assert row.line_count and _line_sums(
+                lines.filter(bill_month=month, owner_id=row.owner_id)
+            ) == {f: getattr(row, f) for f in (*AMOUNTS, "line_count")}
+        trend = bill_selectors.trend(rows, until=timezone.localdate())
         assert len(trend) == 6
         assert bill_selectors.total(trend) == _line_sums(
             lines.filter(bill_month__gte=trend[0]["bill_month"])
@@ -153,36 +156,45 @@ def test_pages_show_the_totals(client, bills, admin):
         assert f'data-total="line_count">{want["line_count"]}<' in html, tab
 
 
+def _last_month_purchase(user, admin):
+    """A pay-on-behalf purchase dated in the previous month (its lines and rollups too)."""
+    import time_machine
+
+    prev = bill_selectors.add_months(timezone.localdate().replace(day=1), -1)
+    with time_machine.travel(timezone.make_aware(datetime(prev.year, prev.month, 12, 10))):
+        buy(user, "S5.SMALL2")
+    return prev
+
+
 def test_trend_growth_and_chart(client, bills, admin):
     month = timezone.localdate().replace(day=1)
-    prev = bill_selectors.add_months(month, -1)
-    # Move one member's summary to last month (the page reads summaries only).
-    BillSummary.objects.filter(payer=admin.account, owner=bills["other"].account).update(
-        bill_month=prev
+    prev = _last_month_purchase(bills["other"], admin)
+    rows = bill_selectors.trend(
+        bill_selectors.by_product_rows(user=admin, payer_side=True), until=month
     )
-    rows = bill_selectors.trend(user=admin, payer_side=True, until=month)
     assert [r["bill_month"] for r in rows][-2:] == [prev, month]
     assert rows[-3]["growth"] is None and rows[-2]["growth"] is None
     expected = (rows[-1]["cash_amount"] - rows[-2]["cash_amount"]) * 100 / rows[-2]["cash_amount"]
     assert rows[-1]["growth"] == expected.quantize(Decimal("0.1"))
     client.force_login(admin)
     html = client.get(URL, {"tab": "trend"}).content.decode()
-    assert 'role="img"' in html and '<title id="trend-title">' in html
+    assert 'role="img"' in html and 'data-testid="trend-chart"' in html
     assert html.count('data-testid="trend-row"') == 6
+    # each month drills into the department view of that month
+    assert f'href="/pay-on-behalf/bills/?tab=departments&amp;month={prev:%Y-%m}"' in html
     assert bill_selectors.growth(Decimal("0"), Decimal("0")) is None
 
 
 def test_month_picker_chooses_the_month(client, bills, admin):
-    month = timezone.localdate().replace(day=1)
-    prev = bill_selectors.add_months(month, -1)
-    BillSummary.objects.filter(payer=admin.account, owner=bills["other"].account).update(
-        bill_month=prev
-    )
+    prev = _last_month_purchase(bills["other"], admin)
     client.force_login(admin)
     html = client.get(URL).content.decode()
-    assert bills["other"].account.uin not in html.split("month-picker")[1]
+    this_month = html.split("month-picker")[1]
     html = client.get(URL, {"month": f"{prev:%Y-%m}"}).content.decode()
-    assert bills["other"].account.uin in html.split("month-picker")[1]
+    last_month = html.split("month-picker")[1]
+    assert bills["other"].account.uin in this_month and bills["other"].account.uin in last_month
+    lines = BillLine.objects.filter(payer=admin.account, bill_month=prev)
+    assert f'data-total="line_count">{lines.count()}<' in last_month
 
 
 # ------------------------------------------------------------------ CSV
@@ -216,7 +228,18 @@ def test_csv_is_exactly_the_filtered_rows(client, bills, admin, pob_member):
 # permissions, sidebar and unread badge, then the tab's own queries: the month list and one
 # summary query (by member, by product), one trend query, or the filter's product choices, a
 # count and a page of lines (details).
-PINNED = {"members": 8, "products": 8, "trend": 7, "details": 10}
+PINNED = {
+    ("members", "admin"): 10,
+    ("members", "pob_member"): 11,
+    ("products", "admin"): 8,
+    ("products", "pob_member"): 8,
+    ("departments", "admin"): 14,
+    ("departments", "pob_member"): 11,  # no department tab: the member's first tab
+    ("trend", "admin"): 7,
+    ("trend", "pob_member"): 7,
+    ("details", "admin"): 9,
+    ("details", "pob_member"): 9,
+}
 
 
 def _count(client, url):
@@ -242,4 +265,4 @@ def test_query_counts_are_pinned_and_constant(client, bills, request, org, admin
         buy(extra, "S5.SMALL2")
         buy(pob, "S5.SMALL2")
     large = _count(client, url)
-    assert small == large == PINNED[tab]
+    assert small == large == PINNED[tab, role]

@@ -4,7 +4,9 @@
 2. every wallet's cached cash and frozen amounts equal the sums of their ledger books;
 3. every voucher's remaining value equals its face value less what the ledger drew from it;
 4. per journal, the bill lines' cash equals the ledger's cash movement;
-5. every monthly summary equals the sum of its bill lines (B11), and no lines lack a summary.
+5. every rollup (monthly summary; totals by product, member, department and resource) equals
+   the sum of its bill lines (B11), no lines lack one, and member totals are filed under the
+   member's current department.
 Each check is one aggregate query, so it runs on large books too. Sums are rounded to the cent
 before comparing: SQLite adds decimals as floating point (PostgreSQL's numeric is exact), and
 every stored amount is a whole number of cents, so the rounded sum is the exact one.
@@ -13,11 +15,29 @@ every stored amount is a whole number of cents, so the rounded sum is the exact 
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Q,
+    Sum,
+)
 
-from billing.models import BillLine, BillSummary, Entry, Voucher, Wallet
+from billing.models import (
+    BillLine,
+    BillSummary,
+    Entry,
+    PayerProductMonth,
+    PobDepartmentMonth,
+    PobMemberMonth,
+    ResourceMonth,
+    Voucher,
+    Wallet,
+)
 from billing.models.choices import Book
 from billing.money import q
+from organizations.models import Membership
 
 
 def problems():
@@ -63,29 +83,70 @@ def problems():
 SUMMED = ("list_cost", "discount", "voucher_amount", "cash_amount")
 
 
-def summary_problems():
-    key = ("bill_month", "payer_id", "owner_id", "product_id")
-    lines = {
+def _compare(label: str, source, rollup, key: tuple[str, ...], count: str):
+    """Every `rollup` row equals the group of `source` rows with its key, and every group of
+    `source` has its row. `count` sums the line counts of `source` (or counts its rows)."""
+    counted = Count("pk") if count == "rows" else Sum(count)
+    expected = {
         tuple(row[k] for k in key): row
-        for row in BillLine.objects.values(*key).annotate(
-            **{f"sum_{f}": Sum(f) for f in SUMMED}, n=Count("pk")
-        )
+        for row in source.values(*key).annotate(**{f"sum_{f}": Sum(f) for f in SUMMED}, n=counted)
     }
-    for summary in BillSummary.objects.values(*key, *SUMMED, "line_count"):
-        k = tuple(summary[f] for f in key)
-        row = lines.pop(k, None)
-        label = f"summary {k[0]:%Y-%m} payer {k[1]} owner {k[2]} product {k[3]}"
-        if row is None:
-            if summary["line_count"]:
-                yield f"{label} has no bill lines"
+    for row in rollup.objects.values(*key, *SUMMED, "line_count"):
+        k = tuple(row[f] for f in key)
+        want = expected.pop(k, None)
+        where = f"{label} {dict(zip(key, k, strict=True))}"
+        if want is None:
+            if row["line_count"] or any(row[f] for f in SUMMED):
+                yield f"{where} has no bill lines"
             continue
         for f in SUMMED:
-            if q(row[f"sum_{f}"]) != summary[f]:
-                yield f"{label}: {f} {summary[f]}, lines sum to {q(row[f'sum_{f}'])}"
-        if row["n"] != summary["line_count"]:
-            yield f"{label}: {summary['line_count']} lines counted, {row['n']} found"
-    for k in lines:
-        yield f"bill lines of {k[0]:%Y-%m} payer {k[1]} owner {k[2]} product {k[3]} have no summary"
+            if q(want[f"sum_{f}"]) != row[f]:
+                yield f"{where}: {f} {row[f]}, the lines sum to {q(want[f'sum_{f}'])}"
+        if want["n"] != row["line_count"]:
+            yield f"{where}: {row['line_count']} lines counted, {want['n']} found"
+    for k in expected:
+        yield f"bill lines of {dict(zip(key, k, strict=True))} have no {label} row"
+
+
+def summary_problems():
+    """B11: every rollup equals the bill lines it sums, and follows the current departments."""
+    lines = BillLine.objects.all()
+    on_behalf = lines.exclude(owner_id=F("payer_id"))
+    yield from _compare(
+        "summary", lines, BillSummary, ("bill_month", "payer_id", "owner_id", "product_id"), "rows"
+    )
+    yield from _compare(
+        "product total",
+        lines.annotate(on_behalf=ExpressionWrapper(~Q(owner_id=F("payer_id")), BooleanField())),
+        PayerProductMonth,
+        ("bill_month", "payer_id", "product_id", "on_behalf"),
+        "rows",
+    )
+    yield from _compare(
+        "member total", on_behalf, PobMemberMonth, ("bill_month", "payer_id", "owner_id"), "rows"
+    )
+    yield from _compare(
+        "department total",
+        PobMemberMonth.objects.all(),
+        PobDepartmentMonth,
+        ("bill_month", "payer_id", "department_id"),
+        "line_count",
+    )
+    yield from _compare(
+        "resource total",
+        lines,
+        ResourceMonth,
+        ("bill_month", "payer_id", "owner_id", "resource_id", "product_id"),
+        "rows",
+    )
+    filed = PobMemberMonth.objects.values_list("owner_id", "department_id").distinct()
+    now = dict(Membership.objects.values_list("account_id", "department_id"))
+    for owner_id, department_id in filed.order_by("owner_id"):
+        if now.get(owner_id) != department_id:
+            yield (
+                f"member totals of account {owner_id} are filed under department "
+                f"{department_id}, not under its department now ({now.get(owner_id)})"
+            )
 
 
 class Command(BaseCommand):

@@ -1,0 +1,275 @@
+"""Measure the console's list and summary pages at two dataset sizes (issue 5).
+
+For each size the scale dataset (`billing.scale`) is loaded into a database of its own
+(`<NAME>_bench`, dropped afterwards unless --keep), then every page is requested in-process
+(Django's test client: server time, no network) by the admin, a pay-on-behalf member and a
+self-paying member: warm-ups, then `--repeat` timed requests (p50, p95) and one counted
+request (queries). Each summary page is compared with one hand-written SQL query computing
+the same numbers straight from the bill lines: what the page would cost without rollups.
+
+The last line reads `bench: growth <worst large/small p95> sql <worst page/SQL p50 at the
+large size> queries <most queries on any page>`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
+
+from billing import scale
+from billing.management.commands.seed_scale import progress_bar
+
+FULL_SIZES = (1_000, 10_000_000)
+QUICK_SIZES = (1_000, 100_000)
+STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
+TARGETS = {"growth": 1.5, "sql": 3.0, "queries": 20, "p95_ms": 200.0}
+
+# (label, user, url, SQL name or None). Users: admin (the payer), member (pay-on-behalf),
+# selfpay (pays for itself).
+PAGES = (
+    ("Overview", "admin", "/", "trend"),
+    ("Member accounts", "admin", "/members/", None),
+    ("Pay-on-behalf orders", "admin", "/pay-on-behalf/orders/", None),
+    ("Bills · by member", "admin", "/pay-on-behalf/bills/?tab=members", "members"),
+    ("Bills · by product", "admin", "/pay-on-behalf/bills/?tab=products", "products"),
+    ("Bills · by department", "admin", "/pay-on-behalf/bills/?tab=departments", "departments"),
+    ("Bills · by month", "admin", "/pay-on-behalf/bills/?tab=trend", "trend"),
+    ("Bills · details", "admin", "/pay-on-behalf/bills/?tab=details", None),
+    ("Billing Center · orders", "admin", "/billing/", None),
+    ("Billing Center · transactions", "admin", "/billing/?tab=transactions", None),
+    ("Invoices", "admin", "/billing/invoices/", "invoiceable"),
+    ("Overview", "member", "/", None),
+    ("Bills · by member", "member", "/pay-on-behalf/bills/?tab=members", "m_members"),
+    ("Bills · by product", "member", "/pay-on-behalf/bills/?tab=products", "m_products"),
+    ("Bills · by month", "member", "/pay-on-behalf/bills/?tab=trend", "m_trend"),
+    ("Bills · details", "member", "/pay-on-behalf/bills/?tab=details", None),
+    ("Billing Center · bills by month", "selfpay", "/billing/?tab=bills", "s_trend"),
+    (
+        "Billing Center · bills by product",
+        "selfpay",
+        "/billing/?tab=bills&view=product",
+        "s_products",
+    ),
+    (
+        "Billing Center · bills by resource",
+        "selfpay",
+        "/billing/?tab=bills&view=resource",
+        "s_resources",
+    ),
+    ("Billing Center · transactions", "selfpay", "/billing/?tab=transactions", None),
+)
+
+SUMS = "SUM(cash_amount), SUM(voucher_amount), SUM(discount), SUM(list_cost), COUNT(*)"
+LINES = "billing_billline"
+# The same numbers as each summary page, from the line items (parameters: %(payer)s, …).
+SQL = {
+    "members": f"""SELECT owner_id, {SUMS} FROM {LINES}
+        WHERE payer_id = %(payer)s AND owner_id <> payer_id AND bill_month = %(month)s
+        GROUP BY owner_id ORDER BY 2 DESC, owner_id LIMIT 25""",
+    "products": f"""SELECT product_id, {SUMS} FROM {LINES}
+        WHERE payer_id = %(payer)s AND owner_id <> payer_id AND bill_month = %(month)s
+        GROUP BY product_id""",
+    "departments": f"""SELECT d.path, {SUMS} FROM {LINES} l
+        JOIN organizations_membership m ON m.account_id = l.owner_id
+        JOIN organizations_department d ON d.id = m.department_id
+        WHERE l.payer_id = %(payer)s AND l.owner_id <> l.payer_id AND l.bill_month = %(month)s
+        GROUP BY d.path""",
+    "trend": f"""SELECT bill_month, {SUMS} FROM {LINES}
+        WHERE payer_id = %(payer)s AND owner_id <> payer_id AND bill_month >= %(since)s
+        GROUP BY bill_month""",
+    "invoiceable": f"SELECT SUM(cash_amount) FROM {LINES} WHERE payer_id = %(payer)s",
+    "m_members": f"""SELECT payer_id, {SUMS} FROM {LINES}
+        WHERE owner_id = %(member)s AND payer_id <> owner_id AND bill_month = %(month)s
+        GROUP BY payer_id""",
+    "m_products": f"""SELECT product_id, {SUMS} FROM {LINES}
+        WHERE owner_id = %(member)s AND payer_id <> owner_id AND bill_month = %(month)s
+        GROUP BY product_id""",
+    "m_trend": f"""SELECT bill_month, {SUMS} FROM {LINES}
+        WHERE owner_id = %(member)s AND payer_id <> owner_id AND bill_month >= %(since)s
+        GROUP BY bill_month""",
+    "s_trend": f"""SELECT bill_month, {SUMS} FROM {LINES}
+        WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month >= %(since12)s
+        GROUP BY bill_month""",
+    "s_products": f"""SELECT product_id, {SUMS} FROM {LINES}
+        WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month = %(month)s
+        GROUP BY product_id""",
+    "s_resources": f"""SELECT resource_id, {SUMS} FROM {LINES}
+        WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month = %(month)s
+        GROUP BY resource_id ORDER BY 2 DESC LIMIT 25""",
+}
+
+
+@dataclass
+class Result:
+    p50: float = 0.0
+    p95: float = 0.0
+    queries: int = 0
+    sql_p50: float | None = None
+    times: list = field(default_factory=list)
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+class Command(BaseCommand):
+    help = "Benchmark the list and summary pages at two dataset sizes (PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quick", action="store_true", help="1,000 and 100,000 lines.")
+        parser.add_argument("--sizes", help="Comma-separated line-item counts (two).")
+        parser.add_argument("--members", type=int, default=10_000)
+        parser.add_argument("--departments", type=int, default=1_000)
+        parser.add_argument("--repeat", type=int, help="Timed requests per page.")
+        parser.add_argument(
+            "--in-place",
+            action="store_true",
+            help="Use (and empty) the configured database instead of a database of its own.",
+        )
+        parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("bench measures PostgreSQL: set DATABASE_URL.")
+        if options["sizes"]:
+            sizes = tuple(int(s.replace("_", "")) for s in options["sizes"].split(","))
+        else:
+            sizes = QUICK_SIZES if options["quick"] else FULL_SIZES
+        if len(sizes) != 2 or min(sizes) < 1:
+            raise CommandError("--sizes takes two positive line-item counts.")
+        repeat = options["repeat"] or (15 if options["quick"] else 40)
+        # the test client's host; static URLs without a collectstatic manifest
+        storages = {**settings.STORAGES, "staticfiles": {"BACKEND": STATIC_STORAGE}}
+        with override_settings(
+            ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], STORAGES=storages
+        ):
+            self._run(sizes, repeat, options)
+
+    def _run(self, sizes, repeat, options):
+        created = None
+        if not options["in_place"]:
+            name = settings.DATABASES["default"]["NAME"]
+            settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"{name}_bench"
+            created = connection.creation.create_test_db(
+                verbosity=0, autoclobber=True, keepdb=False
+            )
+            self.stdout.write(f"bench database: {created}")
+        try:
+            results = {}
+            for size in sizes:
+                results[size] = self._measure(size, options, repeat)
+        finally:
+            if created and not options["keep"]:
+                connection.creation.destroy_test_db(name, verbosity=0)
+        self._report(sizes, results)
+
+    def _measure(self, size: int, options, repeat: int) -> dict:
+        began = time.monotonic()
+        scale.reset()
+        data = scale.seed(
+            members=options["members"],
+            departments=options["departments"],
+            line_items=size,
+            progress=progress_bar(self.stderr._out),
+        )
+        self.stdout.write(f"{size:,} line items loaded in {time.monotonic() - began:.0f} s")
+        users = {"admin": data.admin, "member": data.member, "selfpay": data.self_pay}
+        clients = {}
+        for role, user in users.items():
+            clients[role] = Client()
+            clients[role].force_login(user)
+        month = timezone.localdate().replace(day=1)
+        from billing.bill_selectors import add_months
+
+        params = {
+            "payer": data.admin.account_id,
+            "member": data.member.account_id,
+            "selfpay": data.self_pay.account_id,
+            "month": month,
+            "since": add_months(month, -6),
+            "since12": add_months(month, -12),
+        }
+        out = {}
+        for label, role, url, sql in PAGES:
+            client = clients[role]
+            for _ in range(3):
+                self._get(client, url)
+            result = Result()
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                self._get(client, url)
+                result.times.append((time.perf_counter() - t0) * 1000)
+            with CaptureQueriesContext(connection) as ctx:
+                self._get(client, url)
+            result.queries = len(ctx.captured_queries)
+            result.p50 = statistics.median(result.times)
+            result.p95 = _percentile(result.times, 95)
+            if sql:
+                times = []
+                with connection.cursor() as cursor:
+                    for _ in range(max(5, repeat // 3)):
+                        t0 = time.perf_counter()
+                        cursor.execute(SQL[sql], params)
+                        cursor.fetchall()
+                        times.append((time.perf_counter() - t0) * 1000)
+                result.sql_p50 = statistics.median(times)
+            out[label, role] = result
+        return out
+
+    def _get(self, client, url):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise CommandError(f"{url}: HTTP {response.status_code}")
+        return response
+
+    def _report(self, sizes, results):
+        small, large = sizes
+        w = self.stdout.write
+        header = (
+            f"{'page':<36} {'user':<8} {'p50':>7} {'p95':>7} │ {'p50':>7} {'p95':>7} "
+            f"{'growth':>6} {'queries':>7} {'SQL p50':>8} {'page/SQL':>8}"
+        )
+        w(f"{'':<45} {f'{small:,} lines':>15} │ {f'{large:,} lines':>15}")
+        w(header)
+        w("─" * len(header))
+        worst_growth = worst_sql = 0.0
+        most_queries = 0
+        worst_p95 = 0.0
+        for label, role, _url, _sql in PAGES:
+            a, b = results[small][label, role], results[large][label, role]
+            growth = b.p95 / a.p95 if a.p95 else 0.0
+            ratio = b.p50 / b.sql_p50 if b.sql_p50 else None
+            worst_growth = max(worst_growth, growth)
+            worst_sql = max(worst_sql, ratio or 0.0)
+            most_queries = max(most_queries, a.queries, b.queries)
+            worst_p95 = max(worst_p95, b.p95)
+            w(
+                f"{label:<36} {role:<8} {a.p50:7.1f} {a.p95:7.1f} │ {b.p50:7.1f} {b.p95:7.1f} "
+                f"{growth:6.2f} {b.queries:>7} "
+                f"{'' if b.sql_p50 is None else f'{b.sql_p50:8.1f}':>8} "
+                f"{'' if ratio is None else f'{ratio:8.2f}':>8}"
+            )
+        w("─" * len(header))
+        w("times in ms (server time, in-process); SQL: the same numbers from the line items")
+        met = (
+            worst_growth <= TARGETS["growth"]
+            and worst_sql <= TARGETS["sql"]
+            and most_queries <= TARGETS["queries"]
+            and worst_p95 <= TARGETS["p95_ms"]
+        )
+        w(
+            f"targets: growth ≤ {TARGETS['growth']}, page/SQL ≤ {TARGETS['sql']}, queries ≤ "
+            f"{TARGETS['queries']}, p95 ≤ {TARGETS['p95_ms']:.0f} ms: "
+            f"{'met' if met else 'NOT met'} (worst p95 {worst_p95:.1f} ms)"
+        )
+        w(f"bench: growth {worst_growth:.2f} sql {worst_sql:.2f} queries {most_queries}")

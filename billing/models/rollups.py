@@ -1,0 +1,155 @@
+"""B11 rollups: bill line totals pre-aggregated at the grains the bill pages read.
+
+Each rollup is kept exact in the same transaction as the bill lines it sums
+(`billing.services.bills.record_bill_lines`), under the payer's account lock, so a page reads a
+handful of rows whatever the number of line items, and `check_books` proves every rollup equals
+the lines. `BillSummary` (month × payer × owner × product) is the base grain; the others serve
+one page each:
+
+- `PayerProductMonth`: month × payer × product, split by pay-on-behalf or self-paid: the
+  by-product tab, the monthly trend, Overview's charts and the invoiceable amount (B12).
+- `PobMemberMonth`: month × payer × member, pay-on-behalf only, with the member's current
+  department: the by-member tab, paged and sorted in the database.
+- `PobDepartmentMonth`: month × payer × department, pay-on-behalf only: the department drill
+  -down. A member's spend follows it when it moves (O8); spend of accounts that left the
+  organization has no department ("former members").
+- `ResourceMonth`: month × payer × owner × resource: Billing Center's bills by resource.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .catalog import MONEY
+
+AMOUNTS = ("list_cost", "discount", "voucher_amount", "cash_amount")
+TOTALS = (*AMOUNTS, "line_count")
+
+
+class Totals(models.Model):
+    list_cost = models.DecimalField(_("list cost"), **MONEY, default=0)
+    discount = models.DecimalField(_("discount"), **MONEY, default=0)
+    voucher_amount = models.DecimalField(_("voucher deduction"), **MONEY, default=0)
+    cash_amount = models.DecimalField(_("cash paid"), **MONEY, default=0)
+    line_count = models.PositiveIntegerField(_("line items"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        key = [f"{self.bill_month:%Y-%m}", f"payer {self.payer_id}"]
+        for name in ("owner_id", "department_id", "resource_id", "product_id"):
+            if hasattr(self, name):
+                key.append(f"{name[:-3]} {getattr(self, name)}")
+        return " ".join(key)
+
+
+def _account(**kwargs):
+    return models.ForeignKey(
+        "organizations.Account", on_delete=models.PROTECT, related_name="+", **kwargs
+    )
+
+
+class PayerProductMonth(Totals):
+    bill_month = models.DateField(_("bill month"))
+    payer = _account()
+    product = models.ForeignKey("billing.Product", on_delete=models.PROTECT, related_name="+")
+    on_behalf = models.BooleanField(_("pay-on-behalf"))
+
+    class Meta:
+        verbose_name = _("bill total by product")
+        verbose_name_plural = _("bill totals by product")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "bill_month", "on_behalf", "product"],
+                name="one_payer_product_month",
+            )
+        ]
+
+
+class PobMemberMonth(Totals):
+    bill_month = models.DateField(_("bill month"))
+    payer = _account()
+    owner = _account()
+    department = models.ForeignKey(
+        "organizations.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("pay-on-behalf total by member")
+        verbose_name_plural = _("pay-on-behalf totals by member")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "bill_month", "owner"], name="one_pob_member_month"
+            )
+        ]
+        indexes = [
+            # the by-member tab: one month of one payer, largest first, paged
+            models.Index(
+                fields=["payer", "bill_month", "-cash_amount", "owner"], name="pobmember_top"
+            ),
+            models.Index(fields=["owner"], name="pobmember_owner"),
+        ]
+
+
+class PobDepartmentMonth(Totals):
+    bill_month = models.DateField(_("bill month"))
+    payer = _account()
+    department = models.ForeignKey(
+        "organizations.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("pay-on-behalf total by department")
+        verbose_name_plural = _("pay-on-behalf totals by department")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "bill_month", "department"],
+                condition=Q(department__isnull=False),
+                name="one_pob_department_month",
+            ),
+            models.UniqueConstraint(
+                fields=["payer", "bill_month"],
+                condition=Q(department__isnull=True),
+                name="one_pob_former_members_month",
+            ),
+        ]
+
+
+class ResourceMonth(Totals):
+    bill_month = models.DateField(_("bill month"))
+    payer = _account()
+    owner = _account()
+    resource = models.ForeignKey(
+        "billing.Resource", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    product = models.ForeignKey("billing.Product", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("bill total by resource")
+        verbose_name_plural = _("bill totals by resource")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "owner", "bill_month", "resource", "product"],
+                condition=Q(resource__isnull=False),
+                name="one_resource_month",
+            ),
+            models.UniqueConstraint(
+                fields=["payer", "owner", "bill_month", "product"],
+                condition=Q(resource__isnull=True),
+                name="one_resourceless_month",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["payer", "owner", "bill_month", "-cash_amount"], name="resmonth_top"
+            )
+        ]
