@@ -7,6 +7,7 @@ import io
 
 from playwright.sync_api import expect
 
+from organizations import services as org_services
 from tests.billing.helpers import buy, fund
 from tests.browser.conftest import login
 from tests.factories import join
@@ -33,7 +34,9 @@ def test_b11_payer_reads_totals_filters_details_and_exports(
     summary = page.get_by_test_id("bill-summary")
     expect(summary.get_by_test_id("summary-row")).to_have_count(2)
     expect(summary).to_contain_text(pob_member.account.uin)
-    expect(summary.locator("[data-total=line_count]")).to_have_text("3")
+    expect(page.get_by_test_id("summary-total").locator("[data-total=line_count]")).to_have_text(
+        "3"
+    )
     shot(page, "by-member")
 
     page.get_by_role("link", name="By month").click()
@@ -70,3 +73,49 @@ def test_b11_member_sees_only_its_own_items(
     expect(table.locator("tr[data-bill-line]")).to_have_count(1)
     expect(page.locator("main")).not_to_contain_text(other.account.uin)
     shot(page, "member-details")
+
+
+def test_b11_admin_drills_from_the_trend_into_a_department_and_a_members_lines(
+    page, live_server, catalog, org, admin, password, shot
+):
+    root = org.departments.get(depth=0)
+    eng = org_services.department_create(
+        organization=org, parent=root, name="Engineering", acting_user=admin
+    )
+    data = org_services.department_create(
+        organization=org, parent=eng, name="Data", acting_user=admin
+    )
+    analyst = join(org, admin, name="analyst", payer=org.admin_account, department=data)
+    builder = join(org, admin, name="builder", payer=org.admin_account, department=eng)
+    fund(admin, "3000.00", admin)
+    buy(analyst, "S5.MEDIUM4")
+    buy(analyst, "S5.SMALL2")
+    buy(builder, "S5.SMALL2")
+
+    login(page, live_server, admin.username, password)
+    open_bills(page)
+    page.get_by_role("link", name="By month").click()
+    page.locator("[data-month-link]").last.click()  # this month, from the trend
+    expect(page.get_by_role("link", name="By department")).to_have_attribute("aria-current", "page")
+    departments = page.get_by_test_id("department-summary")
+    expect(departments.get_by_test_id("department-row")).to_have_count(1)
+    expect(departments.locator("[data-total=line_count]")).to_have_text("3")
+    shot(page, "by-department-root")
+    departments.get_by_role("link", name="Engineering").click()
+    expect(page.get_by_test_id("department-path")).to_contain_text("Engineering")
+    expect(departments.get_by_test_id("department-row")).to_have_count(2)  # own members + Data
+    departments.get_by_role("link", name="Data").click()
+    expect(page.get_by_test_id("department-path")).to_contain_text("Data")
+    members = page.get_by_test_id("department-members")
+    expect(members).to_contain_text("analyst")
+    shot(page, "by-department-data")
+    members.get_by_role("link", name="analyst").click()
+    rows = page.get_by_test_id("bill-lines-table").locator("tr[data-bill-line]")
+    expect(rows).to_have_count(2)
+    shot(page, "member-lines")
+    with page.expect_download() as download:
+        page.get_by_test_id("export-csv").click()
+    with open(download.value.path(), encoding="utf-8") as f:
+        lines = list(csv.reader(io.StringIO(f.read())))
+    assert len(lines) == 3
+    assert {r[1] for r in lines[1:]} == {analyst.account.uin}
