@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, LazyCountPaginator
+from tco_console.tables import ConsoleTable, LazyCountPaginator, TemplateColumn
 
 from .models import Entry, Message, Order, Resource, ResourcePack, Voucher
 from .models.choices import REFUNDING_KINDS, Book, JournalKind, OrderStatus, ResourceStatus
@@ -93,7 +93,7 @@ class ResourceTable(ConsoleTable):
     region = tables.Column(accessor="region__name", verbose_name=_("Region"))
     status = tables.Column(verbose_name=_("Status"))
     period_end = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="billing/inc/resource_actions.html", verbose_name="", orderable=False
     )
 
@@ -128,7 +128,7 @@ class PaygResourceTable(ConsoleTable):
     )
     settled_until = tables.Column(verbose_name=_("Settled until"), empty_values=())
     period_start = tables.DateTimeColumn(verbose_name=_("Started"), format="Y-m-d H:i")
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="billing/inc/payg_actions.html", verbose_name="", orderable=False
     )
 
@@ -374,7 +374,7 @@ class PayOnBehalfOrderTable(OrderColumnsMixin, ConsoleTable):
         accessor="owner__name", verbose_name=_("Member"), order_by=("owner__name",)
     )
     applied_at = tables.DateTimeColumn(verbose_name=_("Applied"), format="Y-m-d H:i", default="")
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="billing/inc/order_actions.html", verbose_name="", orderable=False
     )
 
@@ -416,7 +416,7 @@ class OrderTable(OrderColumnsMixin, ConsoleTable):
     payment = tables.Column(
         accessor="pay_mode", verbose_name=_("Payment method"), order_by=("pay_mode",)
     )
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="billing/inc/order_actions.html", verbose_name="", orderable=False
     )
 
@@ -597,7 +597,7 @@ class MessageTable(ConsoleTable):
     )
     created_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
     read_at = tables.Column(verbose_name=_("Status"), empty_values=())
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="billing/inc/message_actions.html", verbose_name="", orderable=False
     )
 

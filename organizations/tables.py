@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable
+from tco_console.tables import ConsoleTable, TemplateColumn
 
 from .models import AuditRecord, Invitation, Membership
 
@@ -28,7 +28,7 @@ class MemberTable(ConsoleTable):
         accessor="payer", verbose_name=_("Payment mode"), order_by=("payer__name",), empty_values=()
     )
     joined_at = tables.DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="organizations/inc/member_actions.html", verbose_name="", orderable=False
     )
 
@@ -75,12 +75,12 @@ class SentInvitationTable(ConsoleTable):
         accessor="department__name", verbose_name=_("Department"), default="Root"
     )
     payer = tables.Column(accessor="payer__name", verbose_name=_("Payer"), default=_("Self-pay"))
-    status = tables.TemplateColumn(
+    status = TemplateColumn(
         template_name="organizations/inc/invitation_status.html", verbose_name=_("Status")
     )
     created_at = tables.DateTimeColumn(verbose_name=_("Sent"), format="Y-m-d H:i")
     expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="organizations/inc/invitation_sent_actions.html",
         verbose_name="",
         orderable=False,
@@ -111,12 +111,12 @@ class ReceivedInvitationTable(ConsoleTable):
     )
     name = tables.Column(verbose_name=_("Your member name"))
     payer = tables.Column(accessor="payer__name", verbose_name=_("Payer"), default=_("Self-pay"))
-    status = tables.TemplateColumn(
+    status = TemplateColumn(
         template_name="organizations/inc/invitation_status.html", verbose_name=_("Status")
     )
     created_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
     expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="organizations/inc/invitation_received_actions.html",
         verbose_name="",
         orderable=False,

@@ -2,6 +2,8 @@
 
 import django_tables2 as tables
 from django.core.paginator import Page
+from django.template import Context, Template
+from django.template.loader import get_template
 from django_tables2.utils import OrderByTuple
 
 
@@ -70,3 +72,18 @@ def _cache_signatures() -> None:
 
 
 _cache_signatures()
+
+
+class TemplateColumn(tables.TemplateColumn):
+    """A template cell rendered with the page's context, flattened, and no request: with
+    the request, Django would run every context processor again for each cell."""
+
+    def render(self, record, table, value, bound_column, **kwargs):
+        parent_context = getattr(table, "context", None) or Context()
+        context = self.get_context_data(
+            record=record, table=table, value=value, bound_column=bound_column, **kwargs
+        )
+        with parent_context.update(context):
+            if self.template_code:
+                return Template(self.template_code).render(parent_context)
+            return get_template(self.template_name).render(parent_context.flatten())

@@ -21,6 +21,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.django_db(transaction=True)  # COPY and index rebuilds commit as they go
 def test_seed_scale_loads_a_balanced_dataset():
     out = io.StringIO()
     call_command(
