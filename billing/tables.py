@@ -528,7 +528,6 @@ class TransactionTable(ConsoleTable):
         model = Entry
         fields = ("created_at", "kind", "amount", "balance_after", "order", "resource", "owner")
         order_by = ("-created_at",)
-        per_page = 50
         empty_text = _("No transactions yet.")
 
     paginator_class = LazyCountPaginator  # years of settlements: no COUNT(*) per page

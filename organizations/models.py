@@ -8,6 +8,7 @@ names, O5 one pending invitation per invitee, O7 no "allow quit" in pay-on-behal
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -320,7 +321,13 @@ class Membership(models.Model):
                 name="admin_pays_for_itself",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "department"])]
+        indexes = [
+            models.Index(fields=["organization", "department"]),
+            # the members table's default order (name, case-insensitive): a page is a range
+            models.Index(
+                models.F("organization"), Lower("name"), models.F("id"), name="membership_by_name"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.account.uin})" if self.account_id else self.name

@@ -158,7 +158,6 @@ def members(request):
         selected_department=int(selected) if selected and selected.isdigit() else None,
         organization=org,
         can_manage=request.console.can("organizations.manage_org"),
-        departments=selectors.department_choices(user=request.user),
     )
 
 

@@ -75,4 +75,12 @@
     if (root.querySelectorAll) root.querySelectorAll("form").forEach(syncPayment);
   });
   document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("form").forEach(syncPayment); });
+  // Department tree (members page): the clicked department goes into the filter form before
+  // htmx includes the form in its request (capture phase: this runs first).
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest(".dept-link[data-department]");
+    if (!link) return;
+    var field = document.getElementById("id_department");
+    if (field) field.value = link.dataset.department;
+  }, true);
 })();
