@@ -8,8 +8,8 @@ names, O5 one pending invitation per invitee, O7 no "allow quit" in pay-on-behal
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from tco_console.permissions import ScopedQuerySet
