@@ -24,7 +24,7 @@ from organizations.filtersets import SearchMixin
 from organizations.models import Department
 from tco_console.exports import csv_response
 from tco_console.permissions import require_perm
-from tco_console.tables import ConsoleTable, LazyCountPaginator
+from tco_console.tables import ConsoleTable, DateColumn, DateTimeColumn, LazyCountPaginator
 from tco_console.views import table_page
 
 from . import bill_selectors as bills
@@ -152,7 +152,7 @@ class SelfPaidLineFilterSet(django_filters.FilterSet):
 
 
 class BillLineTable(ConsoleTable):
-    bill_month = tables.DateColumn(verbose_name=_("Bill month"), format="Y-m", orderable=False)
+    bill_month = DateColumn(verbose_name=_("Bill month"), format="Y-m", orderable=False)
     owner = tables.Column(verbose_name=_("Owner"), orderable=False)
     payer = tables.Column(accessor="payer__uin", verbose_name=_("Payer UIN"), orderable=False)
     product = tables.Column(accessor="product__code", verbose_name=_("Product"), orderable=False)
@@ -169,7 +169,7 @@ class BillLineTable(ConsoleTable):
     discount = MoneyColumn(verbose_name=_("Discount"), orderable=False)
     voucher_amount = MoneyColumn(verbose_name=_("Voucher deduction"), orderable=False)
     cash_amount = MoneyColumn(verbose_name=_("Cash paid"), orderable=False)
-    created_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
 
     class Meta(ConsoleTable.Meta):
         model = BillLine

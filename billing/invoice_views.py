@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tco_console.permissions import require_perm
-from tco_console.tables import ConsoleTable
+from tco_console.tables import ConsoleTable, DateTimeColumn
 from tco_console.views import bound_data, form_view, table_page
 
 from .models import Invoice
@@ -16,7 +16,7 @@ from .services import invoices as invoice_services
 
 
 class InvoiceTable(ConsoleTable):
-    created_at = tables.DateTimeColumn(verbose_name=gettext_lazy("Requested"), format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name=gettext_lazy("Requested"), format="Y-m-d H:i")
     title = tables.Column(verbose_name=gettext_lazy("Invoice title"))
     tax_number = tables.Column(verbose_name=gettext_lazy("Tax number"))
     amount = tables.Column(
@@ -24,7 +24,7 @@ class InvoiceTable(ConsoleTable):
     )
     status = tables.Column(verbose_name=gettext_lazy("Status"))
     reason = tables.Column(verbose_name=gettext_lazy("Reason"), orderable=False, default="")
-    decided_at = tables.DateTimeColumn(
+    decided_at = DateTimeColumn(
         verbose_name=gettext_lazy("Decided"), format="Y-m-d H:i", default="—"
     )
 

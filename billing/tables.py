@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, LazyCountPaginator, TemplateColumn
+from tco_console.tables import ConsoleTable, DateTimeColumn, LazyCountPaginator, TemplateColumn
 
 from .models import Entry, Message, Order, Resource, ResourcePack, Voucher
 from .models.choices import REFUNDING_KINDS, Book, JournalKind, OrderStatus, ResourceStatus
@@ -92,7 +92,7 @@ class ResourceTable(ConsoleTable):
     spec = tables.Column(accessor="spec__name", verbose_name=_("Spec"), order_by=("spec__rank",))
     region = tables.Column(accessor="region__name", verbose_name=_("Region"))
     status = tables.Column(verbose_name=_("Status"))
-    period_end = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
+    period_end = DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
     actions = TemplateColumn(
         template_name="billing/inc/resource_actions.html", verbose_name="", orderable=False
     )
@@ -127,7 +127,7 @@ class PaygResourceTable(ConsoleTable):
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
     settled_until = tables.Column(verbose_name=_("Settled until"), empty_values=())
-    period_start = tables.DateTimeColumn(verbose_name=_("Started"), format="Y-m-d H:i")
+    period_start = DateTimeColumn(verbose_name=_("Started"), format="Y-m-d H:i")
     actions = TemplateColumn(
         template_name="billing/inc/payg_actions.html", verbose_name="", orderable=False
     )
@@ -194,7 +194,7 @@ class PackTable(ConsoleTable):
         verbose_name=_("Remaining"),
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
-    valid_until = tables.DateTimeColumn(verbose_name=_("Valid until"), format="Y-m-d H:i")
+    valid_until = DateTimeColumn(verbose_name=_("Valid until"), format="Y-m-d H:i")
     state = tables.Column(accessor="remaining", verbose_name=_("State"), orderable=False)
     order = tables.Column(accessor="order__order_no", verbose_name=_("Order number"))
 
@@ -250,7 +250,7 @@ class PaidResourceTable(ConsoleTable):
     )
     billing_mode = tables.Column(verbose_name=_("Billing mode"))
     status = tables.Column(verbose_name=_("Status"))
-    period_end = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i", default="—")
+    period_end = DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i", default="—")
 
     class Meta(ConsoleTable.Meta):
         model = Resource
@@ -306,7 +306,7 @@ class OrderColumnsMixin(tables.Table):
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
     status = tables.Column(verbose_name=_("Status"))
-    created_at = tables.DateTimeColumn(verbose_name=_("Created"))
+    created_at = DateTimeColumn(verbose_name=_("Created"))
 
     def render_order_no(self, value):
         return format_html('<code class="text-body" data-testid="order-no">{}</code>', value)
@@ -373,7 +373,7 @@ class PayOnBehalfOrderTable(OrderColumnsMixin, ConsoleTable):
     member = tables.Column(
         accessor="owner__name", verbose_name=_("Member"), order_by=("owner__name",)
     )
-    applied_at = tables.DateTimeColumn(verbose_name=_("Applied"), format="Y-m-d H:i", default="")
+    applied_at = DateTimeColumn(verbose_name=_("Applied"), format="Y-m-d H:i", default="")
     actions = TemplateColumn(
         template_name="billing/inc/order_actions.html", verbose_name="", orderable=False
     )
@@ -510,7 +510,7 @@ class VoucherTable(ConsoleTable):
 
 
 class TransactionTable(ConsoleTable):
-    created_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
+    created_at = DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
     kind = tables.Column(
         accessor="journal__kind", verbose_name=_("Type"), order_by=("journal__kind",)
     )
@@ -594,7 +594,7 @@ class MessageTable(ConsoleTable):
     related = tables.Column(
         accessor="pk", verbose_name=_("Related to"), orderable=False, empty_values=()
     )
-    created_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
     read_at = tables.Column(verbose_name=_("Status"), empty_values=())
     actions = TemplateColumn(
         template_name="billing/inc/message_actions.html", verbose_name="", orderable=False

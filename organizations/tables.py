@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, TemplateColumn
+from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn
 
 from .models import AuditRecord, Invitation, Membership
 
@@ -27,7 +27,7 @@ class MemberTable(ConsoleTable):
     payment_mode = tables.Column(
         accessor="payer", verbose_name=_("Payment mode"), order_by=("payer__name",), empty_values=()
     )
-    joined_at = tables.DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
+    joined_at = DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
     actions = TemplateColumn(
         template_name="organizations/inc/member_actions.html", verbose_name="", orderable=False
     )
@@ -78,8 +78,8 @@ class SentInvitationTable(ConsoleTable):
     status = TemplateColumn(
         template_name="organizations/inc/invitation_status.html", verbose_name=_("Status")
     )
-    created_at = tables.DateTimeColumn(verbose_name=_("Sent"), format="Y-m-d H:i")
-    expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name=_("Sent"), format="Y-m-d H:i")
+    expires_at = DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
     actions = TemplateColumn(
         template_name="organizations/inc/invitation_sent_actions.html",
         verbose_name="",
@@ -114,8 +114,8 @@ class ReceivedInvitationTable(ConsoleTable):
     status = TemplateColumn(
         template_name="organizations/inc/invitation_status.html", verbose_name=_("Status")
     )
-    created_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
-    expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
+    expires_at = DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
     actions = TemplateColumn(
         template_name="organizations/inc/invitation_received_actions.html",
         verbose_name="",
@@ -139,7 +139,7 @@ class ReceivedInvitationTable(ConsoleTable):
 
 
 class AuditTable(ConsoleTable):
-    created_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
+    created_at = DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
     actor_name = tables.Column(verbose_name=_("User"))
     action = tables.Column(verbose_name=_("Action"))
     target = tables.Column(accessor="target_account__uin", verbose_name=_("Account"), default="—")

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tco_console.views.console_context",
             ],
+            "libraries": {"console_tables": "tco_console.templatetags.console_tables"},
         },
     }
 ]

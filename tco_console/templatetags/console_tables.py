@@ -1,0 +1,25 @@
+"""Table rows rendered in Python (the shared table template's `<tbody>`).
+
+The library's template renders each cell through the template engine (attributes, then the
+value), which made a 25-row, 13-column page cost ~100 ms. This does the same per cell (the
+column's `td` attributes for that row, the value escaped and localized as `{{ cell }}` would)
+without the engine.
+"""
+
+from django import template
+from django.template.base import render_value_in_context
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def table_rows(context, table):
+    rows = []
+    for row in table.paginated_rows:
+        cells = "".join(
+            f"<td {column.attrs['td'].as_html()}>{render_value_in_context(cell, context)}</td>"
+            for column, cell in row.items()
+        )
+        rows.append(f"<tr {row.attrs.as_html()}>{cells}</tr>")
+    return mark_safe("\n".join(rows))
