@@ -37,6 +37,7 @@ from .models import (
     Membership,
     MembershipPeriod,
     Organization,
+    PolicyAttachment,
     User,
 )
 
@@ -237,6 +238,11 @@ def organization_create(*, account: Account, acting_user: User) -> Organization:
 def organization_delete(*, organization: Organization, acting_user: User) -> None:
     """O7: the organization can be deleted only when it has no members."""
     org = _lock_org(organization)
+    if org.scp_enabled:
+        raise DomainError(
+            _("Disable service control policies before deleting the organization."),
+            code="FailedOperation.OrganizationPolicyIsNotDisabled",
+        )
     if Membership.objects.filter(organization=org).exclude(member_type=MemberType.ADMIN).exists():
         raise DomainError(
             _("There are members in this organization. Remove them before deleting it."),
@@ -435,6 +441,7 @@ def department_delete(*, department: Department, acting_user: User) -> None:
     from billing.services.bills import forget_department
 
     forget_department(dept.pk)
+    PolicyAttachment.objects.filter(department=dept).delete()  # P1: they go with it
     dept.delete()
 
 
@@ -1208,6 +1215,7 @@ def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> No
         obj=m.account,
         changes={"department": m.department.name, "member_type": m.member_type},
     )
+    PolicyAttachment.objects.filter(account=m.account).delete()  # P1: not a member any more
     m.delete()
     _bills_follow([m.account_id])
 

@@ -44,6 +44,7 @@ from billing.models.choices import (
 )
 from billing.money import ZERO, q, split
 from organizations.models import Account, Membership
+from organizations.policies import require_allowed
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
@@ -402,6 +403,7 @@ def order_buy(
     if (existing := _existing(owner, idempotency_key)) is not None:
         return existing
     spec = Spec.objects.select_related("product").get(pk=spec.pk)
+    require_allowed(owner, spec.product)  # P2: the member's service control policies
     sellable = spec.product.sells_subscription or spec.pack_quantity is not None
     if not sellable or spec.monthly_price is None:
         raise DomainError(

@@ -27,6 +27,7 @@ from billing.models.choices import (
 )
 from billing.money import ZERO
 from organizations.models import Account
+from organizations.policies import require_allowed
 from organizations.services import audit_record
 from tco_console.errors import DomainError
 
@@ -97,6 +98,7 @@ def resource_activate(
             field="spec",
         )
     payer, _mode, wallets = _begin(owner)
+    require_allowed(owner, spec.product)  # P2: the member's service control policies
     key = f"activate:{owner.pk}:{idempotency_key}" if idempotency_key else None
     if key and (done := Journal.objects.filter(idempotency_key=key).first()) is not None:
         return done.entries.exclude(resource=None).first().resource  # a double submit

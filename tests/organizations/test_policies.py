@@ -1,0 +1,170 @@
+"""Service control policies in the database (P1) and their enforcement on purchases and
+activations (P2): refusals name the level that refused; policy changes are audited (A4)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import Product
+from billing.services import payg
+from organizations import policies
+from organizations import policy_services as scp
+from organizations import services as org_services
+from organizations.models import AuditRecord, Membership, PolicyAttachment, PolicyEffect
+from tco_console.errors import DomainError
+from tests.billing.helpers import buy, fund, region, spec
+from tests.factories import join
+
+pytestmark = pytest.mark.django_db
+
+
+def product(code):
+    return Product.objects.get(code=code)
+
+
+@pytest.fixture
+def eng(catalog, org, admin):
+    scp.policy_type_enable(organization=org, acting_user=admin)
+    root = org.departments.get(depth=0)
+    eng = org_services.department_create(
+        organization=org, parent=root, name="Eng", acting_user=admin
+    )
+    return eng
+
+
+@pytest.fixture
+def cvm_only(org, admin, eng):
+    policy = scp.policy_create(
+        organization=org,
+        name="CVM_only",
+        effect=PolicyEffect.ALLOW,
+        products=[product("p_cvm")],
+        acting_user=admin,
+    )
+    scp.policy_attach(policy=policy, department=eng, acting_user=admin)
+    return policy
+
+
+@pytest.fixture
+def engineer(org, admin, eng):
+    user = join(org, admin, name="engineer", department=eng)
+    fund(user, "5000.00", user)
+    return user
+
+
+def test_p2_seed_example_cvm_only_department_refuses_cbs_and_names_the_department(
+    cvm_only, engineer
+):
+    with pytest.raises(DomainError) as refused:
+        buy(engineer, "PREMIUM-100")
+    assert "department Eng" in refused.value.message
+    assert refused.value.code == policies.CODE_DENIED
+    order = buy(engineer, "S5.SMALL2")  # CVM is allowed
+    assert order.product.code == "p_cvm"
+
+
+def test_p2_activation_is_refused_too(org, admin, cvm_only, engineer):
+    with pytest.raises(DomainError, match="department Eng"):
+        payg.resource_activate(
+            owner=engineer.account,
+            acting_user=engineer,
+            spec=spec("CLB-STANDARD"),
+            region=region(),
+        )
+
+
+def test_p2_a_deny_on_the_member_names_the_policy_and_the_member(org, admin, eng, engineer):
+    deny = scp.policy_create(
+        organization=org,
+        name="No_CVM",
+        effect=PolicyEffect.DENY,
+        products=[product("p_cvm")],
+        acting_user=admin,
+    )
+    scp.policy_attach(policy=deny, account=engineer.account, acting_user=admin)
+    with pytest.raises(DomainError) as refused:
+        buy(engineer, "S5.SMALL2")
+    assert "No_CVM" in refused.value.message and "member engineer" in refused.value.message
+    buy(engineer, "PREMIUM-100")  # everything else still allowed by FullAccessPolicy
+
+
+def test_p2_root_without_the_full_access_policy_refuses_at_root(org, admin, eng, engineer):
+    cvm = scp.policy_create(
+        organization=org,
+        name="Root_CVM",
+        products=[product("p_cvm")],
+        acting_user=admin,
+    )
+    root = org.departments.get(depth=0)
+    full = org.policies.get(preset=True)
+    scp.policy_attach(policy=cvm, department=root, acting_user=admin)
+    scp.policy_detach(policy=full, department=root, acting_user=admin)
+    with pytest.raises(DomainError, match="Root allows"):
+        buy(engineer, "PREMIUM-100")
+
+
+def test_p2_nothing_is_enforced_when_the_type_is_disabled_or_for_the_admin(
+    org, admin, cvm_only, engineer
+):
+    fund(admin, "1000.00", admin)
+    buy(admin, "PREMIUM-100")  # the management account is not subject to policies
+    scp.policy_type_disable(organization=org, acting_user=admin)
+    buy(engineer, "PREMIUM-100")
+
+
+def test_p1_levels_are_read_in_three_queries_whatever_the_depth(org, admin, eng, cvm_only):
+    parent = eng
+    for depth in range(2, 6):
+        parent = org_services.department_create(
+            organization=org, parent=parent, name=f"D{depth}", acting_user=admin
+        )
+    deep = join(org, admin, name="deep", department=parent)
+    membership = Membership.objects.select_related("department").get(account=deep.account)
+    with CaptureQueriesContext(connection) as ctx:
+        levels = policies.levels_for(membership)
+    assert len(ctx.captured_queries) == 3
+    assert [lv.kind for lv in levels] == ["root"] + ["department"] * 5 + ["member"]
+    assert [p.name for p in levels[1].policies] == ["CVM_only"]
+
+
+def test_policy_rules_and_audit(org, admin, eng, cvm_only, engineer):
+    with pytest.raises(DomainError, match="already exists"):
+        scp.policy_create(organization=org, name="CVM_only", all_products=True, acting_user=admin)
+    with pytest.raises(DomainError, match="letters, digits"):
+        scp.policy_create(organization=org, name="bad name!", all_products=True, acting_user=admin)
+    with pytest.raises(DomainError, match="Choose the products"):
+        scp.policy_create(organization=org, name="Empty", acting_user=admin)
+    with pytest.raises(DomainError, match="is attached"):
+        scp.policy_delete(policy=cvm_only, acting_user=admin)
+    full = org.policies.get(preset=True)
+    with pytest.raises(DomainError, match="preset"):
+        scp.policy_delete(policy=full, acting_user=admin)
+    with pytest.raises(DomainError, match="Disable service control policies"):
+        org_services.organization_delete(organization=org, acting_user=admin)
+    actions = set(AuditRecord.objects.filter(organization=org).values_list("action", flat=True))
+    assert {"policy.enable", "policy.create", "policy.attach"} <= actions
+
+
+def test_attachments_go_with_their_department_and_member(org, admin, cvm_only, engineer):
+    deny = scp.policy_create(
+        organization=org,
+        name="Deny_all",
+        effect=PolicyEffect.DENY,
+        all_products=True,
+        acting_user=admin,
+    )
+    scp.policy_attach(policy=deny, account=engineer.account, acting_user=admin)
+    org_services.member_update(
+        membership=engineer.account.membership,
+        acting_user=admin,
+        name="engineer",
+        remark="",
+        permissions=[1, 2],
+        payer=None,
+        allow_quit=True,
+    )
+    org_services.member_remove(membership=engineer.account.membership, acting_user=admin)
+    assert not PolicyAttachment.objects.filter(account=engineer.account).exists()
+    eng = cvm_only.attachments.get().department
+    org_services.department_delete(department=eng, acting_user=admin)
+    assert not cvm_only.attachments.exists()
