@@ -65,7 +65,8 @@ def split(items: list[dict]) -> dict:
                 "y": n * SPLIT_ROW,
                 "w": round(max(float(abs(value) / peak) * bar_w, 1), 1),
                 "share": round(float(value / total) * 100, 1) if total else 0,
-                "color": PALETTE[min(n, len(PALETTE) - 1)],
+                # "others" (no label) always grey; the named shares take the palette in order
+                "color": PALETTE[-1] if item["label"] is None else PALETTE[n % (len(PALETTE) - 1)],
             }
         )
     return {
