@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import policy_views, views
 
 app_name = "organizations"
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("invitations/<int:pk>/accept/", views.invitation_accept, name="invitation_accept"),
     path("invitations/<int:pk>/decline/", views.invitation_decline, name="invitation_decline"),
     path("audit/", views.audit, name="audit"),
+    path("policies/", policy_views.policies_page, name="policies"),
+    path("members/<str:uin>/policy/", policy_views.member_policy, name="member_policy"),
 ]

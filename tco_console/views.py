@@ -72,6 +72,13 @@ SIDEBAR = [
         lambda c: c.can("organizations.view_org"),
     ),
     (
+        _("Service control policies"),
+        "organizations:policies",
+        "shield-check",
+        ("organizations:policies", "organizations:member_policy"),
+        lambda c: c.membership is not None and c.can("organizations.view_org"),
+    ),
+    (
         _("Audit log"),
         "organizations:audit",
         "journal-text",

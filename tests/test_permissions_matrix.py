@@ -43,6 +43,9 @@ EXPECTED = {
     "organizations:invitation_accept": (LOGIN, 200, 404, 404, 404),
     "organizations:invitation_decline": (LOGIN, 200, 404, 404, 404),
     "organizations:audit": (LOGIN, 200, 200, 200, 200),
+    # P3: the own effective policy (or the admin's overview); a member's, for the admin only
+    "organizations:policies": (LOGIN, 200, 200, 200, 200),
+    "organizations:member_policy": (LOGIN, 403, 403, 200, 200),
     # billing: the resource is the member's, the order a to-be-paid one the admin pays for
     "billing:products": (LOGIN, 200, 200, 200, 200),
     "billing:buy": (LOGIN, 200, 200, 200, 403),

@@ -103,6 +103,7 @@ def test_sidebar_entries_in_spec_order_and_by_role(client, catalog, org, admin, 
         "Billing Center",
         "Products",
         "Message center",
+        "Service control policies",
     ]
     client.force_login(pob_member)
     assert "Pay-on-behalf order management" in sidebar(client.get("/").content.decode())

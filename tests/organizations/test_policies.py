@@ -168,3 +168,31 @@ def test_attachments_go_with_their_department_and_member(org, admin, cvm_only, e
     eng = cvm_only.attachments.get().department
     org_services.department_delete(department=eng, acting_user=admin)
     assert not cvm_only.attachments.exists()
+
+
+# ------------------------------------------------------------------ P3 pages
+
+
+def test_p3_member_sees_its_effective_policy_level_by_level(client, cvm_only, engineer):
+    client.force_login(engineer)
+    html = client.get("/policies/").content.decode()
+    levels = html.split('data-testid="policy-levels"')[1].split("</ol>")[0]
+    assert levels.index("Root") < levels.index("department Eng") < levels.index("member engineer")
+    assert "FullAccessPolicy" in levels and "CVM_only" in levels
+    products = html.split('data-testid="policy-products"')[1]
+    assert 'data-product="p_cvm" data-allowed="1"' in products
+    assert 'data-product="p_cbs" data-allowed="0"' in products
+    assert "No service control policy attached to department Eng allows" in products
+
+
+def test_p3_admin_sees_policies_attachments_and_any_members_explainer(
+    client, org, admin, cvm_only, engineer, other_org
+):
+    client.force_login(admin)
+    html = client.get("/policies/").content.decode()
+    assert "CVM_only" in html and "FullAccessPolicy" in html
+    assert "department Eng" in html.split('data-testid="policy-attachments"')[1]
+    html = client.get(f"/members/{engineer.account.uin}/policy/").content.decode()
+    assert 'data-product="p_cbs" data-allowed="0"' in html
+    foreign = other_org[2].account.uin
+    assert client.get(f"/members/{foreign}/policy/").status_code == 404
