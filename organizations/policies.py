@@ -101,3 +101,71 @@ def require_allowed(account, product) -> None:
     v = verdict(levels_for(membership), product.code)
     if not v.allowed:
         raise DomainError(refusal(v, product.name), code=CODE_DENIED, field="spec")
+
+
+# ------------------------------------------------------------------ P3: dry runs
+
+
+def effective_map(org, memberships, *, plus=None, minus=None) -> dict[int, set[str]]:
+    """Each membership's effective product codes, computed in memory from the organization's
+    attachments (3 queries for any number of members). `plus` is a (policy, department,
+    account) attachment to pretend exists; `minus` the pk of one to pretend does not."""
+    from billing.models import Product
+
+    codes = list(Product.objects.order_by("position").values_list("code", flat=True))
+    departments = {d.pk: d for d in Department.objects.filter(organization=org)}
+    attachments = [
+        (a.policy, a.department_id, a.account_id)
+        for a in PolicyAttachment.objects.filter(policy__organization=org)
+        .exclude(pk=minus)
+        .select_related("policy")
+        .prefetch_related("policy__products")
+    ]
+    if plus is not None:
+        attachments.append(plus)
+    by_department: dict[int, list[PolicyView]] = {}
+    by_account: dict[int, list[PolicyView]] = {}
+    for policy, department_id, account_id in attachments:
+        view = _view(policy)
+        if account_id is not None:
+            by_account.setdefault(account_id, []).append(view)
+        else:
+            by_department.setdefault(department_id, []).append(view)
+    from .policy_eval import effective
+
+    out = {}
+    for m in memberships:
+        ids = [int(i) for i in departments[m.department_id].path.split("/") if i]
+        levels = [Level("department", departments[i].name, by_department.get(i, [])) for i in ids]
+        levels.append(Level("member", m.name, by_account.get(m.account_id, [])))
+        out[m.account_id] = effective(levels, codes)
+    return out
+
+
+def impact(org, *, policy, department=None, account=None, attach: bool) -> list[dict]:
+    """P3 dry run: which members would gain or lose which products if `policy` were attached
+    to (or detached from) the target, before anything changes."""
+    members = Membership.objects.filter(organization=org).exclude(member_type="admin")
+    if department is not None:
+        members = members.filter(department__path__startswith=department.path)
+    else:
+        members = members.filter(account=account)
+    members = list(members.select_related("account").order_by("name"))
+    before = effective_map(org, members)
+    if attach:
+        after = effective_map(
+            org,
+            members,
+            plus=(policy, getattr(department, "pk", None), getattr(account, "pk", None)),
+        )
+    else:
+        target = {"department": department} if department is not None else {"account": account}
+        existing = PolicyAttachment.objects.filter(policy=policy, **target).first()
+        after = effective_map(org, members, minus=existing.pk if existing else None)
+    rows = []
+    for m in members:
+        gained = sorted(after[m.account_id] - before[m.account_id])
+        lost = sorted(before[m.account_id] - after[m.account_id])
+        if gained or lost:
+            rows.append({"member": m, "gained": gained, "lost": lost})
+    return rows

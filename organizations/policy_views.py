@@ -4,16 +4,30 @@ and the admin sees any member's. Management forms come next (issue 6)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from billing.models import Product
+from tco_console.errors import DomainError
 from tco_console.permissions import require_perm
+from tco_console.views import bound_data, form_view
 
-from . import policies
-from .models import Membership, PolicyAttachment, ServiceControlPolicy
+from . import policies, selectors
+from . import policy_services as scp
+from .forms import ConfirmForm
+from .models import (
+    Account,
+    Department,
+    Membership,
+    PolicyAttachment,
+    PolicyEffect,
+    ServiceControlPolicy,
+)
 from .policy_eval import explain
 
 
@@ -84,3 +98,266 @@ def member_policy(request, uin):
     )
     context = {"organization": membership.organization, "member": membership}
     return render(request, "organizations/policies.html", context | _explainer(membership))
+
+
+# ------------------------------------------------------------------ management (admin)
+
+POLICIES_CHANGED = "policiesChanged"
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Policy name"),
+        max_length=128,
+        help_text=_("1 to 128 characters: letters, digits, Chinese characters and underscores."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    effect = forms.ChoiceField(
+        label=_("Effect"), choices=PolicyEffect.choices, widget=forms.RadioSelect
+    )
+    all_products = forms.BooleanField(label=_("All products"), required=False)
+    products = forms.ModelMultipleChoiceField(
+        label=_("Products"),
+        queryset=Product.objects.order_by("position", "code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class AttachForm(forms.Form):
+    department = forms.TypedChoiceField(
+        label=_("Root or department"), coerce=int, required=False, empty_value=None
+    )
+    member_uin = forms.CharField(label=_("or member UIN"), max_length=12, required=False)
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [("", _("—")), *departments]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("department")) == bool((data.get("member_uin") or "").strip()):
+            raise forms.ValidationError(_("Choose a department or enter a member UIN, not both."))
+        return data
+
+
+def _admin_org(request):
+    if not request.console.is_admin:
+        raise PermissionDenied(_("This page is for the organization's admin account."))
+    require_perm(request, "organizations.manage_org")
+    return request.console.organization
+
+
+def _policy_or_404(request, pk) -> ServiceControlPolicy:
+    org = request.console.organization
+    return get_object_or_404(ServiceControlPolicy, pk=pk, organization=org)
+
+
+def _success():
+    return reverse("organizations:policies")
+
+
+@login_required
+def policy_type_toggle(request):
+    """EnablePolicyType / DisablePolicyType."""
+    org = _admin_org(request)
+    enabling = not org.scp_enabled
+
+    def on_valid(form):
+        if enabling:
+            scp.policy_type_enable(organization=org, acting_user=request.user)
+            return _("Service control policies enabled.")
+        scp.policy_type_disable(organization=org, acting_user=request.user)
+        return _("Service control policies disabled.")
+
+    return form_view(
+        request,
+        form=ConfirmForm(bound_data(request)),
+        title=_("Enable service control policies") if enabling else _("Disable them"),
+        submit_label=_("Enable") if enabling else _("Disable"),
+        danger=not enabling,
+        description=_(
+            "Members will be able to use only the products their policies allow. The preset "
+            "FullAccessPolicy is attached to Root the first time, so nothing changes until you "
+            "attach narrower policies."
+        )
+        if enabling
+        else _("Policies stay as they are, but nothing is enforced until you enable them again."),
+        on_valid=on_valid,
+        success_url=_success(),
+        events=(POLICIES_CHANGED,),
+        navigate=True,
+    )
+
+
+def _policy_form_view(request, *, policy=None):
+    org = _admin_org(request)
+    initial = {"effect": PolicyEffect.ALLOW}
+    if policy is not None:
+        initial = {
+            "name": policy.name,
+            "description": policy.description,
+            "effect": policy.effect,
+            "all_products": policy.all_products,
+            "products": list(policy.products.all()),
+        }
+    form = PolicyForm(bound_data(request), initial=initial)
+
+    def on_valid(form):
+        data = form.cleaned_data
+        fields = {
+            "name": data["name"],
+            "description": data["description"],
+            "effect": data["effect"],
+            "all_products": data["all_products"],
+            "products": data["products"],
+            "acting_user": request.user,
+        }
+        if policy is None:
+            created = scp.policy_create(organization=org, **fields)
+            return _("Policy %(name)s created.") % {"name": created.name}
+        scp.policy_update(policy=policy, **fields)
+        return _("Policy %(name)s saved.") % {"name": data["name"]}
+
+    return form_view(
+        request,
+        form=form,
+        title=_("New policy")
+        if policy is None
+        else _("Edit policy %(name)s") % {"name": policy.name},
+        submit_label=_("Create") if policy is None else _("Save"),
+        on_valid=on_valid,
+        success_url=_success(),
+        navigate=True,
+    )
+
+
+@login_required
+def policy_create(request):
+    return _policy_form_view(request)
+
+
+@login_required
+def policy_edit(request, pk):
+    _admin_org(request)
+    return _policy_form_view(request, policy=_policy_or_404(request, pk))
+
+
+@login_required
+def policy_delete(request, pk):
+    _admin_org(request)
+    policy = _policy_or_404(request, pk)
+
+    def on_valid(form):
+        scp.policy_delete(policy=policy, acting_user=request.user)
+        return _("Policy %(name)s deleted.") % {"name": policy.name}
+
+    return form_view(
+        request,
+        form=ConfirmForm(bound_data(request)),
+        title=_("Delete policy %(name)s") % {"name": policy.name},
+        submit_label=_("Delete"),
+        danger=True,
+        on_valid=on_valid,
+        success_url=_success(),
+        navigate=True,
+    )
+
+
+def _target(request, org, data):
+    if data.get("department"):
+        try:
+            return {"department": Department.objects.get(pk=data["department"], organization=org)}
+        except Department.DoesNotExist:
+            raise Http404 from None
+    uin = data["member_uin"].strip()
+    account = Account.objects.filter(uin=uin, membership__organization=org).first()
+    if account is None:
+        raise DomainError(
+            _("No member of this organization has the UIN %(uin)s.") % {"uin": uin},
+            code="ResourceNotFound.OrganizationMemberNotExist",
+            field="member_uin",
+        )
+    return {"account": account}
+
+
+@login_required
+def policy_attach(request, pk):
+    """AttachPolicy, with a dry run: "Preview" lists who would gain or lose which products."""
+    org = _admin_org(request)
+    policy = _policy_or_404(request, pk)
+    return _attachment_view(request, org, policy, attach=True)
+
+
+@login_required
+def policy_detach(request, pk):
+    org = _admin_org(request)
+    policy = _policy_or_404(request, pk)
+    return _attachment_view(request, org, policy, attach=False)
+
+
+def _attachment_view(request, org, policy, *, attach: bool):
+    form = AttachForm(
+        bound_data(request),
+        departments=selectors.department_choices(user=request.user),
+        initial={
+            "department": request.GET.get("department") or None,
+            "member_uin": request.GET.get("member", ""),
+        },
+    )
+    verb = scp.policy_attach if attach else scp.policy_detach
+    if request.method == "POST" and "preview" in request.POST and form.is_valid():
+        names = dict(Product.objects.values_list("code", "name"))
+        try:
+            target = _target(request, org, form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.field, error.message)
+            rows, previewed = [], False
+        else:
+            rows = [
+                {
+                    "member": r["member"],
+                    "gained": [names[c] for c in r["gained"]],
+                    "lost": [names[c] for c in r["lost"]],
+                }
+                for r in policies.impact(org, policy=policy, attach=attach, **target)
+            ]
+            previewed = True
+        return render(
+            request,
+            "organizations/policy_attach_form.html",
+            {
+                "form": form,
+                "title": _attach_title(policy, attach),
+                "submit_label": _("Attach") if attach else _("Detach"),
+                "action": request.get_full_path(),
+                "cancel_url": _success(),
+                "preview": rows,
+                "previewed": previewed,
+            },
+            status=200 if previewed else 422,
+        )
+
+    def on_valid(form):
+        target = _target(request, org, form.cleaned_data)
+        verb(policy=policy, acting_user=request.user, **target)
+        if attach:
+            return _("Attached %(policy)s.") % {"policy": policy.name}
+        return _("Detached %(policy)s.") % {"policy": policy.name}
+
+    return form_view(
+        request,
+        form=form,
+        title=_attach_title(policy, attach),
+        submit_label=_("Attach") if attach else _("Detach"),
+        on_valid=on_valid,
+        success_url=_success(),
+        navigate=True,
+        template="organizations/policy_attach_form.html",
+    )
+
+
+def _attach_title(policy, attach: bool) -> str:
+    if attach:
+        return _("Attach %(name)s") % {"name": policy.name}
+    return _("Detach %(name)s") % {"name": policy.name}

@@ -26,5 +26,11 @@ urlpatterns = [
     path("invitations/<int:pk>/decline/", views.invitation_decline, name="invitation_decline"),
     path("audit/", views.audit, name="audit"),
     path("policies/", policy_views.policies_page, name="policies"),
+    path("policies/type/", policy_views.policy_type_toggle, name="policy_type"),
+    path("policies/create/", policy_views.policy_create, name="policy_create"),
+    path("policies/<int:pk>/edit/", policy_views.policy_edit, name="policy_edit"),
+    path("policies/<int:pk>/delete/", policy_views.policy_delete, name="policy_delete"),
+    path("policies/<int:pk>/attach/", policy_views.policy_attach, name="policy_attach"),
+    path("policies/<int:pk>/detach/", policy_views.policy_detach, name="policy_detach"),
     path("members/<str:uin>/policy/", policy_views.member_policy, name="member_policy"),
 ]

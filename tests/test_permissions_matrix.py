@@ -46,6 +46,13 @@ EXPECTED = {
     # P3: the own effective policy (or the admin's overview); a member's, for the admin only
     "organizations:policies": (LOGIN, 200, 200, 200, 200),
     "organizations:member_policy": (LOGIN, 403, 403, 200, 200),
+    # policy management: the admin account with manage_org; the policy is the org's own
+    "organizations:policy_type": (LOGIN, 403, 403, 200, 403),
+    "organizations:policy_create": (LOGIN, 403, 403, 200, 403),
+    "organizations:policy_edit": (LOGIN, 403, 403, 200, 403),
+    "organizations:policy_delete": (LOGIN, 403, 403, 200, 403),
+    "organizations:policy_attach": (LOGIN, 403, 403, 200, 403),
+    "organizations:policy_detach": (LOGIN, 403, 403, 200, 403),
     # billing: the resource is the member's, the order a to-be-paid one the admin pays for
     "billing:products": (LOGIN, 200, 200, 200, 200),
     "billing:buy": (LOGIN, 200, 200, 200, 403),
@@ -112,7 +119,11 @@ def world(db):
     pob = join(org, admin, name="pob-secret", payer=org.admin_account)
     order = buy(pob, "S5.LARGE8")  # the admin account has no funds: to be paid
     notice = Message.objects.get(account=org.admin_account, order=order)
+    from organizations import policy_services
+
+    policy_services.policy_type_enable(organization=org, acting_user=admin)
     return {
+        "policy": org.policies.get(),
         "users": {
             "anonymous": None,
             "outsider": outsider,
@@ -154,6 +165,10 @@ def build_url(name, world):
         return reverse(name, kwargs={"instance_id": billing["payg_instance_id"]})
     if name == "billing:message":
         return reverse(name, kwargs={"pk": billing["message"]})
+    if name.startswith("organizations:policy_") and name != "organizations:policy_type":
+        if name == "organizations:policy_create":
+            return reverse(name)
+        return reverse(name, kwargs={"pk": world["policy"].pk})
     for kwargs in (
         {},
         {"uin": world["kwargs"]["uin"]},

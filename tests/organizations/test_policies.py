@@ -196,3 +196,51 @@ def test_p3_admin_sees_policies_attachments_and_any_members_explainer(
     assert 'data-product="p_cbs" data-allowed="0"' in html
     foreign = other_org[2].account.uin
     assert client.get(f"/members/{foreign}/policy/").status_code == 404
+
+
+# ------------------------------------------------------------------ management pages
+
+
+def test_p1_admin_manages_policies_in_the_console(client, catalog, org, admin):
+    client.force_login(admin)
+    assert client.get("/policies/create/").status_code == 200
+    client.post("/policies/type/")  # enable
+    org.refresh_from_db()
+    assert org.scp_enabled and org.policies.filter(preset=True).exists()
+    cvm = Product.objects.get(code="p_cvm")
+    response = client.post(
+        "/policies/create/",
+        {"name": "bad name!", "effect": "allow", "products": [cvm.pk]},
+    )
+    assert response.status_code == 422 and "letters, digits" in response.content.decode()
+    assert not org.policies.filter(name="bad name!").exists()
+    client.post("/policies/create/", {"name": "CVM_only", "effect": "allow", "products": [cvm.pk]})
+    policy = org.policies.get(name="CVM_only")
+    assert list(policy.products.values_list("code", flat=True)) == ["p_cvm"]
+    html = client.get("/policies/").content.decode()
+    assert "CVM_only" in html and 'data-testid="new-policy"' in html
+
+
+def test_p3_dry_run_lists_who_would_lose_what_and_changes_nothing(
+    client, org, admin, eng, engineer
+):
+    cvm = scp.policy_create(
+        organization=org, name="CVM_only", products=[product("p_cvm")], acting_user=admin
+    )
+    client.force_login(admin)
+    url = f"/policies/{cvm.pk}/attach/"
+    response = client.post(url, {"department": eng.pk, "preview": "1"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    row = html.split(f'data-member="{engineer.account.uin}"')[1].split("</tr>")[0]
+    assert "Cloud Block Storage" in row and "Cloud Virtual Machine" not in row
+    assert not PolicyAttachment.objects.filter(policy=cvm).exists()  # a preview only
+    client.post(url, {"department": eng.pk})
+    assert PolicyAttachment.objects.filter(policy=cvm, department=eng).exists()
+    # detaching previews the products coming back
+    html = client.post(
+        f"/policies/{cvm.pk}/detach/", {"department": eng.pk, "preview": "1"}
+    ).content.decode()
+    assert "Would gain" in html and "Cloud Block Storage" in html
+    response = client.post(url, {"member_uin": "999999999999", "preview": "1"})
+    assert response.status_code == 422 and "No member" in response.content.decode()
