@@ -106,6 +106,11 @@ class User(AbstractUser):
         related_name="users",
     )
     is_owner = models.BooleanField(_("account owner"), default=False)
+    # A1/P2: the products a sub-user may buy, activate and manage (the owner: all of them)
+    all_products = models.BooleanField(_("all products"), default=True)
+    products = models.ManyToManyField(
+        "billing.Product", blank=True, related_name="+", verbose_name=_("products")
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -93,8 +93,10 @@ def subject_membership(account) -> Membership | None:
     return membership
 
 
-def require_allowed(account, product) -> None:
-    """P2: refuse a purchase or activation of `product` outside the account's policy."""
+def require_allowed(account, product, user=None) -> None:
+    """P2: refuse a purchase or activation of `product` outside the account's policy, or,
+    by a sub-user, outside the products granted to it."""
+    require_user_may(user, account, product)
     membership = subject_membership(account)
     if membership is None:
         return
@@ -169,3 +171,42 @@ def impact(org, *, policy, department=None, account=None, attach: bool) -> list[
         if gained or lost:
             rows.append({"member": m, "gained": gained, "lost": lost})
     return rows
+
+
+# ------------------------------------------------------------------ A1/P2: sub-users
+
+
+def effective_products(account) -> set[str] | None:
+    """The product codes the account's policies allow, or None when no policy applies."""
+    from billing.models import Product
+
+    membership = subject_membership(account)
+    if membership is None:
+        return None
+    codes = Product.objects.values_list("code", flat=True)
+    levels = levels_for(membership)
+    return {code for code in codes if verdict(levels, code).allowed}
+
+
+def blocked_grants(user) -> list:
+    """P2: products granted to a sub-user that its account's policy no longer allows: kept
+    (nothing is removed silently) but shown as blocked, and refused when used."""
+    if user.is_owner or user.all_products:
+        return []
+    allowed = effective_products(user.account)
+    if allowed is None:
+        return []
+    return [p for p in user.products.order_by("position", "code") if p.code not in allowed]
+
+
+def require_user_may(user, account, product) -> None:
+    """A1/P2: a sub-user buys, activates and manages only its granted products."""
+    if user is None or getattr(user, "is_owner", True) or user.all_products:
+        return
+    if user.account_id == account.pk and not user.products.filter(pk=product.pk).exists():
+        raise DomainError(
+            _("Your user may not use %(product)s: ask the account owner to grant it.")
+            % {"product": product.name},
+            code="UnauthorizedOperation.ProductNotGranted",
+            field="spec",
+        )

@@ -403,7 +403,7 @@ def order_buy(
     if (existing := _existing(owner, idempotency_key)) is not None:
         return existing
     spec = Spec.objects.select_related("product").get(pk=spec.pk)
-    require_allowed(owner, spec.product)  # P2: the member's service control policies
+    require_allowed(owner, spec.product, acting_user)  # P2: the member's service control policies
     sellable = spec.product.sells_subscription or spec.pack_quantity is not None
     if not sellable or spec.monthly_price is None:
         raise DomainError(

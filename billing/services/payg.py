@@ -98,7 +98,7 @@ def resource_activate(
             field="spec",
         )
     payer, _mode, wallets = _begin(owner)
-    require_allowed(owner, spec.product)  # P2: the member's service control policies
+    require_allowed(owner, spec.product, acting_user)  # P2: the member's service control policies
     key = f"activate:{owner.pk}:{idempotency_key}" if idempotency_key else None
     if key and (done := Journal.objects.filter(idempotency_key=key).first()) is not None:
         return done.entries.exclude(resource=None).first().resource  # a double submit

@@ -244,3 +244,64 @@ def test_p3_dry_run_lists_who_would_lose_what_and_changes_nothing(
     assert "Would gain" in html and "Cloud Block Storage" in html
     response = client.post(url, {"member_uin": "999999999999", "preview": "1"})
     assert response.status_code == 422 and "No member" in response.content.decode()
+
+
+# ------------------------------------------------------------------ A1/P2: sub-users
+
+
+@pytest.fixture
+def buyer(engineer):
+    """A finance-manager sub-user of the engineer's account."""
+    from tests.factories import sub_user
+
+    return sub_user(engineer.account, org_services.FINANCE_MANAGER_GROUP)
+
+
+def test_a1_sub_user_with_only_cvm_buys_cvm_and_is_refused_cbs(engineer, buyer):
+    scp.sub_user_set_products(
+        user=buyer, all_products=False, products=[product("p_cvm")], acting_user=engineer
+    )
+    buyer.refresh_from_db()
+    buy(buyer, "S5.SMALL2")
+    with pytest.raises(DomainError, match="may not use Cloud Block Storage"):
+        buy(buyer, "PREMIUM-100")
+    buy(engineer, "PREMIUM-100")  # the owner is not limited by grants
+
+
+def test_p2_owner_cannot_grant_a_product_outside_its_policy(cvm_only, engineer, buyer):
+    with pytest.raises(DomainError) as refused:
+        scp.sub_user_set_products(
+            user=buyer, all_products=False, products=[product("p_cbs")], acting_user=engineer
+        )
+    assert "department Eng" in refused.value.message
+    with pytest.raises(DomainError, match="Not every product may be granted"):
+        scp.sub_user_set_products(user=buyer, all_products=True, products=[], acting_user=engineer)
+    scp.sub_user_set_products(
+        user=buyer, all_products=False, products=[product("p_cvm")], acting_user=engineer
+    )
+    assert AuditRecord.objects.filter(action="user.products", target_account=engineer.account)
+
+
+def test_p2_tightening_a_policy_blocks_grants_without_removing_them(
+    org, admin, eng, engineer, buyer
+):
+    scp.sub_user_set_products(
+        user=buyer,
+        all_products=False,
+        products=[product("p_cvm"), product("p_cbs")],
+        acting_user=engineer,
+    )
+    cvm = scp.policy_create(
+        organization=org, name="CVM_only", products=[product("p_cvm")], acting_user=admin
+    )
+    scp.policy_attach(policy=cvm, department=eng, acting_user=admin)
+    buyer.refresh_from_db()
+    assert [p.code for p in policies.blocked_grants(buyer)] == ["p_cbs"]
+    assert buyer.products.count() == 2  # nothing removed silently
+    with pytest.raises(DomainError, match="department Eng"):
+        buy(buyer, "PREMIUM-100")
+
+
+def test_only_the_owner_sets_product_permissions(engineer, buyer):
+    with pytest.raises(DomainError, match="Only the account owner"):
+        scp.sub_user_set_products(user=buyer, all_products=True, products=[], acting_user=buyer)
