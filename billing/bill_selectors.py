@@ -190,6 +190,7 @@ class DepartmentRow:
     department: Department | None  # None: accounts that have left the organization
     direct: bool  # the members directly in the current department, not a sub-department
     totals: dict
+    href: str = ""  # the drill-down link the view sets (a sub-department's row)
 
     def __getitem__(self, name):
         return self.totals[name]
@@ -263,10 +264,7 @@ def department_members(*, user, month: date | None, department: Department):
 def split(rows: list, *, label, n: int = 5) -> list[dict]:
     """The largest `n - 1` rows and "others" (a chart of shares)."""
     items = [
-        {"label": label(r), "value": r["cash_amount"], "href": getattr(r, "href", "")}
-        if not isinstance(r, dict) or "value" not in r
-        else r
-        for r in rows
+        {"label": label(r), "value": r["cash_amount"], "href": getattr(r, "href", "")} for r in rows
     ]
     items.sort(key=lambda i: -i["value"])
     if len(items) > n:

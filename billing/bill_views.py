@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -215,10 +216,6 @@ class TotalsColumns(tables.Table):
     )
 
 
-def _details_url(**params) -> str:
-    return f"{reverse('billing:pob_bills')}?{urlencode({'tab': 'details', **params})}"
-
-
 class MemberTotalsTable(TotalsColumns, ConsoleTable):
     """A month's totals by member (`PobMemberMonth`), largest first, paged in the database."""
 
@@ -239,12 +236,10 @@ class MemberTotalsTable(TotalsColumns, ConsoleTable):
         super().__init__(*args, **kwargs)
 
     def render_member(self, record):
-        from django.utils.html import format_html
-
         month = f"{self.month:%Y-%m}" if self.month else ""
         return format_html(
             '<a href="{}" data-member="{}">{}</a><div class="text-body-secondary small">{}</div>',
-            _details_url(member=record.owner.uin, since=month, until=month),
+            _tab_url("details", member=record.owner.uin, since=month, until=month),
             record.owner.uin,
             member_name(record.owner, self.organization_id),
             record.owner.uin,
@@ -270,6 +265,19 @@ def _details(request, payer_side: bool) -> BillLineFilterSet:
 
 def _tab_url(tab: str, **params) -> str:
     return f"{reverse('billing:pob_bills')}?{urlencode({'tab': tab, **params})}"
+
+
+def _drill_down(rows: list, month) -> list:
+    """Link each sub-department's row to its own drill-down for the month."""
+    m = f"{month:%Y-%m}" if month else ""
+    for row in rows:
+        if row.department and not row.direct:
+            row.href = _tab_url("departments", month=m, department=row.department.pk)
+    return rows
+
+
+def _department_label(row) -> str:
+    return row.department.name if row.department else _("Former members")
 
 
 def _department(request, value) -> Department:
@@ -338,14 +346,9 @@ def pob_bills(request):
         }
     elif tab == "departments":
         department = _department(request, request.GET.get("department"))
-        dept_rows = bills.by_department(user=request.user, month=month, department=department)
-        m = f"{month:%Y-%m}" if month else ""
-        for row in dept_rows:
-            row.href = (
-                _tab_url("departments", month=m, department=row.department.pk)
-                if row.department and not row.direct
-                else ""
-            )
+        dept_rows = _drill_down(
+            bills.by_department(user=request.user, month=month, department=department), month
+        )
         members = MemberTotalsTable(
             bills.department_members(user=request.user, month=month, department=department),
             organization_id=org_id,
@@ -358,12 +361,7 @@ def pob_bills(request):
             "rows": dept_rows,
             "subtree": bills.total(dept_rows),
             "table": _table(members, request),
-            "chart": charts.split(
-                bills.split(
-                    dept_rows,
-                    label=lambda r: r.department.name if r.department else _("Former members"),
-                )
-            ),
+            "chart": charts.split(bills.split(dept_rows, label=_department_label)),
         }
     else:
         table = MemberTotalsTable(
@@ -422,8 +420,6 @@ class ResourceTotalsTable(TotalsColumns, ConsoleTable):
         row_attrs = {"data-testid": "summary-row"}
 
     def render_resource(self, record):
-        from django.utils.html import format_html
-
         if record.resource is None:
             return _("Orders without a resource")
         return format_html(
@@ -512,7 +508,7 @@ def overview_spend(request) -> dict | None:
         {
             "label": member_name(r.owner, _organization_id(request)),
             "value": r.cash_amount,
-            "href": _details_url(member=r.owner.uin, since=m, until=m),
+            "href": _tab_url("details", member=r.owner.uin, since=m, until=m),
         }
         for r in top
     ]
@@ -522,21 +518,14 @@ def overview_spend(request) -> dict | None:
     departments = []
     root = Department.objects.restrict(user, "view").filter(depth=0).first()
     if root is not None and request.console.is_admin:
-        departments = [
-            {
-                "label": r.department.name if r.department else _("Former members"),
-                "value": r["cash_amount"],
-                "href": _tab_url("departments", month=m, department=r.department.pk)
-                if r.department and not r.direct
-                else "",
-            }
-            for r in bills.by_department(user=user, month=month, department=root)
-        ]
+        departments = _drill_down(
+            bills.by_department(user=user, month=month, department=root), month
+        )
     return {
         "month": month,
         "total": total,
         "trend": charts.trend(trend, href=lambda d: _tab_url("members", month=f"{d:%Y-%m}")),
         "members": charts.split(members),
         "products": charts.split(bills.split(products, label=lambda r: r["product__name"])),
-        "departments": charts.split(bills.split(departments, label=lambda r: r["label"])),
+        "departments": charts.split(bills.split(departments, label=_department_label)),
     }

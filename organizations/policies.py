@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from tco_console.errors import DomainError
 
 from .models import Department, Membership, PolicyAttachment, PolicyEffect
-from .policy_eval import ALLOW, DENY, Level, PolicyView, Verdict, verdict
+from .policy_eval import ALLOW, DENY, Level, PolicyView, Verdict, effective, verdict
 
 CODE_DENIED = "UnsupportedOperation.ServiceControlPolicyDenied"
 
@@ -25,6 +25,32 @@ def _view(policy) -> PolicyView:
     products = None if policy.all_products else frozenset(p.code for p in policy.products.all())
     effect = ALLOW if policy.effect == PolicyEffect.ALLOW else DENY
     return PolicyView(policy.pk, policy.name, effect, products)
+
+
+def _grouped(attachments) -> tuple[dict[int, list[PolicyView]], dict[int, list[PolicyView]]]:
+    """(policy, department id, account id) attachments → policies by department, by account."""
+    by_department: dict[int, list[PolicyView]] = {}
+    by_account: dict[int, list[PolicyView]] = {}
+    for policy, department_id, account_id in attachments:
+        view = _view(policy)
+        if account_id is not None:
+            by_account.setdefault(account_id, []).append(view)
+        else:
+            by_department.setdefault(department_id, []).append(view)
+    return by_department, by_account
+
+
+def _path(membership, departments: dict, by_department: dict, by_account: dict) -> list[Level]:
+    """Root → … → the member's department → the member, each with its policies."""
+    levels = []
+    for pk in (int(i) for i in departments[membership.department_id].path.split("/") if i):
+        department = departments.get(pk)
+        if department is None:
+            continue
+        kind = "root" if department.is_root else "department"
+        levels.append(Level(kind, department.name, by_department.get(pk, [])))
+    levels.append(Level("member", membership.name, by_account.get(membership.account_id, [])))
+    return levels
 
 
 def levels_for(membership: Membership) -> list[Level]:
@@ -39,23 +65,8 @@ def levels_for(membership: Membership) -> list[Level]:
         .prefetch_related("policy__products")
         .order_by("policy__name", "pk")
     )
-    by_department: dict[int, list[PolicyView]] = {}
-    mine: list[PolicyView] = []
-    for attachment in attachments:
-        view = _view(attachment.policy)
-        if attachment.account_id is not None:
-            mine.append(view)
-        else:
-            by_department.setdefault(attachment.department_id, []).append(view)
-    levels = []
-    for pk in ids:
-        department = departments.get(pk)
-        if department is None:
-            continue
-        kind = "root" if department.is_root else "department"
-        levels.append(Level(kind, department.name, by_department.get(pk, [])))
-    levels.append(Level("member", membership.name, mine))
-    return levels
+    grouped = _grouped((a.policy, a.department_id, a.account_id) for a in attachments)
+    return _path(membership, departments, *grouped)
 
 
 def level_label(level: Level) -> str:
@@ -110,7 +121,7 @@ def require_allowed(account, product, user=None) -> None:
 
 def effective_map(org, memberships, *, plus=None, minus=None) -> dict[int, set[str]]:
     """Each membership's effective product codes, computed in memory from the organization's
-    attachments (3 queries for any number of members). `plus` is a (policy, department,
+    attachments (4 queries for any number of members). `plus` is a (policy, department,
     account) attachment to pretend exists; `minus` the pk of one to pretend does not."""
     from billing.models import Product
 
@@ -122,26 +133,12 @@ def effective_map(org, memberships, *, plus=None, minus=None) -> dict[int, set[s
         .exclude(pk=minus)
         .select_related("policy")
         .prefetch_related("policy__products")
+        .order_by("policy__name", "pk")
     ]
     if plus is not None:
         attachments.append(plus)
-    by_department: dict[int, list[PolicyView]] = {}
-    by_account: dict[int, list[PolicyView]] = {}
-    for policy, department_id, account_id in attachments:
-        view = _view(policy)
-        if account_id is not None:
-            by_account.setdefault(account_id, []).append(view)
-        else:
-            by_department.setdefault(department_id, []).append(view)
-    from .policy_eval import effective
-
-    out = {}
-    for m in memberships:
-        ids = [int(i) for i in departments[m.department_id].path.split("/") if i]
-        levels = [Level("department", departments[i].name, by_department.get(i, [])) for i in ids]
-        levels.append(Level("member", m.name, by_account.get(m.account_id, [])))
-        out[m.account_id] = effective(levels, codes)
-    return out
+    grouped = _grouped(attachments)
+    return {m.account_id: effective(_path(m, departments, *grouped), codes) for m in memberships}
 
 
 def impact(org, *, policy, department=None, account=None, attach: bool) -> list[dict]:
@@ -183,9 +180,7 @@ def effective_products(account) -> set[str] | None:
     membership = subject_membership(account)
     if membership is None:
         return None
-    codes = Product.objects.values_list("code", flat=True)
-    levels = levels_for(membership)
-    return {code for code in codes if verdict(levels, code).allowed}
+    return effective(levels_for(membership), Product.objects.values_list("code", flat=True))
 
 
 def blocked_grants(user) -> list:

@@ -106,4 +106,6 @@ class DateTimeColumn(tables.Column):
         return dateformat.format(value, self.format)
 
 
-DateColumn = DateTimeColumn
+class DateColumn(DateTimeColumn):
+    def __init__(self, *args, format="Y-m-d", **kwargs):
+        super().__init__(*args, format=format, **kwargs)
