@@ -119,3 +119,34 @@ def test_b11_admin_drills_from_the_trend_into_a_department_and_a_members_lines(
         lines = list(csv.reader(io.StringIO(f.read())))
     assert len(lines) == 3
     assert {r[1] for r in lines[1:]} == {analyst.account.uin}
+
+
+def test_b11_billing_center_bills_show_only_self_paid_items_by_month_product_and_resource(
+    page, live_server, catalog, org, admin, member, password, shot
+):
+    fund(member, "1000.00", member)
+    buy(member, "S5.SMALL2")
+    buy(member, "S5.MEDIUM4")
+    pob = join(org, admin, name="pob-x", payer=org.admin_account)
+    fund(admin, "1000.00", admin)
+    buy(pob, "S5.SMALL2")  # paid by the admin: never in the member's Billing Center bills
+
+    login(page, live_server, member.username, password)
+    nav = page.get_by_role("navigation", name="Console navigation")
+    nav.get_by_role("link", name="Billing Center").click()
+    page.get_by_role("link", name="Bills", exact=True).click()
+    expect(page.get_by_role("img", name="Cash paid, last 12 months")).to_be_visible()
+    expect(page.get_by_test_id("summary-total").locator("[data-total=cash_amount]")).to_have_text(
+        "215.00 CNY"
+    )
+    shot(page, "bills-by-month")
+    page.locator("[data-month-link]").last.click()  # this month, by product
+    expect(page.get_by_test_id("bill-summary").get_by_test_id("summary-row")).to_have_count(1)
+    page.get_by_test_id("bill-views").get_by_role("link", name="By resource").click()
+    expect(page.get_by_test_id("bill-summary").get_by_test_id("summary-row")).to_have_count(2)
+    shot(page, "bills-by-resource")
+    with page.expect_download() as download:
+        page.get_by_test_id("export-csv").click()
+    with open(download.value.path(), encoding="utf-8") as f:
+        lines = list(csv.reader(io.StringIO(f.read())))
+    assert len(lines) == 3 and {r[1] for r in lines[1:]} == {member.account.uin}
