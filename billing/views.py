@@ -52,7 +52,7 @@ from .forms import (
     TopUpForm,
     UnsubscribeForm,
 )
-from .models import Order, RefundShare, Region, Resource, ResourcePack, Spec
+from .models import Order, Product, RefundShare, Region, Resource, ResourcePack, Spec
 from .models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
 from .services import messages as message_services
 from .services import payg, pricing
@@ -261,6 +261,20 @@ def _buyable(spec: Spec) -> bool:
     )
 
 
+def granted_products(user) -> list[Product] | None:
+    """A1/P2: the products a sub-user was granted, or None when it may use them all."""
+    if user.is_owner or user.all_products:
+        return None
+    return list(user.products.order_by("position", "code"))
+
+
+def _granted(specs, user):
+    """Only the specs of products the user may use (the services refuse the others too)."""
+    if user.is_owner or user.all_products:
+        return specs
+    return specs.filter(product__in=user.products.values("pk"))
+
+
 def _buyable_specs():
     return (
         Spec.objects.filter(monthly_price__isnull=False)
@@ -278,9 +292,12 @@ def _payg_specs():
     )
 
 
-def _catalog_cards(account: Account) -> list[dict]:
+def _catalog_cards(account: Account, user) -> list[dict]:
     cards = []
+    granted = granted_products(user)
     for product in selectors.catalog():
+        if granted is not None and product not in granted:
+            continue
         rows = []
         for spec in product.specs.all():
             rows.append(
@@ -354,7 +371,8 @@ def products(request):
     filterset, table = _resource_list(request, tab)
     extra = {}
     if not is_partial(request):
-        extra["cards"] = _catalog_cards(account)
+        extra["cards"] = _catalog_cards(account, request.user)
+        extra["granted"] = granted_products(request.user)
     if not is_partial(request) or partial == "payment":
         extra["payment"] = payment_method(account)
     return table_page(
@@ -384,7 +402,7 @@ def _spec_label(spec: Spec) -> str:
 def buy(request):
     require_perm(request, "billing.place_order")
     account = _account(request)
-    specs = {s.pk: s for s in _buyable_specs()}
+    specs = {s.pk: s for s in _granted(_buyable_specs(), request.user)}
     regions = {r.pk: r for r in Region.objects.all()}
     chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
     form = BuyForm(
@@ -446,7 +464,7 @@ def activate(request):
     (the payer in pay-on-behalf mode). The modal shows that amount and that account."""
     require_perm(request, "billing.place_order")
     account = _account(request)
-    specs = {s.pk: s for s in _payg_specs()}
+    specs = {s.pk: s for s in _granted(_payg_specs(), request.user)}
     regions = {r.pk: r for r in Region.objects.all()}
     chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
     if chosen is None and specs:

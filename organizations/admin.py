@@ -58,8 +58,11 @@ class UserAdmin(BaseUserAdmin):
     raw_id_fields = ("account",)
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Cloud account"), {"fields": ("account", "is_owner")}),
+        (_("Cloud account"), {"fields": ("account", "is_owner", "all_products", "products")}),
     )
+    # P2: product grants are checked against the account's policy; the owner sets them in the
+    # console (Users & permissions), so operators see them here but do not edit them.
+    readonly_fields = ("all_products", "products")
 
 
 @admin.register(Organization)

@@ -4,7 +4,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import InvitationStatus, MemberType, PaymentMode
-from .models import AuditRecord, Department, Invitation, Membership
+from .models import AuditRecord, Department, Invitation, Membership, User
+from .services import SUB_USER_GROUPS as SUB_USER_GROUP_NAMES
 
 
 class SearchMixin:
@@ -87,3 +88,27 @@ class AuditFilterSet(SearchMixin, django_filters.FilterSet):
     class Meta:
         model = AuditRecord
         fields = ["q", "since", "until"]
+
+
+class SubUserFilterSet(SearchMixin, django_filters.FilterSet):
+    search_fields = ("username", "first_name", "email")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    status = django_filters.ChoiceFilter(
+        choices=[("active", _("Active")), ("deactivated", _("Deactivated"))],
+        method="by_status",
+        label=_("Status"),
+        empty_label=_("All statuses"),
+    )
+    group = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in SUB_USER_GROUP_NAMES],
+        field_name="groups__name",
+        label=_("Group"),
+        empty_label=_("All groups"),
+    )
+
+    class Meta:
+        model = User
+        fields = ["q", "status", "group"]
+
+    def by_status(self, queryset, name, value):
+        return queryset.filter(is_active=value == "active")

@@ -226,3 +226,83 @@ class DepartmentMoveForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """A POST with only the CSRF token: destructive actions confirm in a modal first."""
+
+
+SUB_USER_ROLES = [
+    ("Organization manager", _("Organization manager: members, departments, invitations")),
+    ("Resource manager", _("Resource manager: buy, activate and manage its products")),
+    ("Finance manager", _("Finance manager: pay orders, top up, invoices")),
+    ("Read-only", _("Read-only: view what the account may see")),
+]
+
+
+class SubUserForm(forms.Form):
+    """A1/P2: a sub-user's login, groups and product permissions. On edit the login name is
+    fixed and the password is optional (a new one replaces the old)."""
+
+    username = forms.RegexField(
+        label=_("Login name"),
+        max_length=64,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": _("Use letters, digits and @ . + - _ only.")},
+        help_text=_("Unique across the console; it cannot be changed later."),
+    )
+    display_name = forms.CharField(label=_("Display name"), max_length=64, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    password = forms.CharField(
+        label=_("Initial password"), widget=forms.PasswordInput, strip=False, min_length=8
+    )
+    groups = forms.MultipleChoiceField(
+        label=_("Groups"),
+        choices=SUB_USER_ROLES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one group.")},
+    )
+    scope = forms.ChoiceField(
+        label=_("Product permissions"),
+        choices=[("all", _("All products")), ("chosen", _("Only the products chosen below"))],
+        initial="chosen",
+        widget=forms.RadioSelect,
+        help_text=_("Which products the user may buy, activate and manage."),
+    )
+    products = forms.MultipleChoiceField(
+        label=_("Products"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    stacked_fields = ("groups", "products")
+
+    def __init__(self, *args, products=(), refused=None, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        refused = refused or {}
+        self._products = {p.code: p for p in products}
+        self.fields["products"].choices = [
+            (
+                p.code,
+                f"{p.name} ({_('not allowed by your policy')})" if p.code in refused else p.name,
+            )
+            for p in products
+        ]
+        if editing:
+            del self.fields["username"]
+            self.fields["password"].label = _("New password")
+            self.fields["password"].required = False
+            self.fields["password"].help_text = _("Leave empty to keep the current password.")
+
+    def clean_password(self):
+        password = self.cleaned_data.get("password")
+        if password:
+            password_validation.validate_password(password)
+        return password
+
+    def settings(self) -> dict:
+        """The user's settings, as the sub-user services take them."""
+        d = self.cleaned_data
+        all_products = d["scope"] == "all"
+        return {
+            "display_name": d["display_name"],
+            "email": d["email"],
+            "password": d["password"],
+            "groups": d["groups"],
+            "all_products": all_products,
+            "products": [] if all_products else [self._products[c] for c in d["products"]],
+        }

@@ -92,6 +92,13 @@ def refusal(v: Verdict, product_name: str) -> str:
     }
 
 
+def explainer_link() -> tuple[str, str]:
+    """P3: a refusal links to the member's effective-policy page, level by level."""
+    from django.urls import reverse
+
+    return _("Why? See your effective policy, level by level"), reverse("organizations:policies")
+
+
 def subject_membership(account) -> Membership | None:
     """The membership whose policies apply to `account`, or None when none do."""
     membership = (
@@ -113,7 +120,9 @@ def require_allowed(account, product, user=None) -> None:
         return
     v = verdict(levels_for(membership), product.code)
     if not v.allowed:
-        raise DomainError(refusal(v, product.name), code=CODE_DENIED, field="spec")
+        raise DomainError(
+            refusal(v, product.name), code=CODE_DENIED, field="spec", link=explainer_link()
+        )
 
 
 # ------------------------------------------------------------------ P3: dry runs
@@ -181,6 +190,38 @@ def effective_products(account) -> set[str] | None:
     if membership is None:
         return None
     return effective(levels_for(membership), Product.objects.values_list("code", flat=True))
+
+
+def refusals(account, products) -> dict[str, str]:
+    """P2/P3: product code → why the account's policy refuses it, for the products refused
+    (empty when no policy applies). Forms show these beside the products they offer."""
+    membership = subject_membership(account)
+    if membership is None:
+        return {}
+    levels = levels_for(membership)
+    out = {}
+    for product in products:
+        v = verdict(levels, product.code)
+        if not v.allowed:
+            out[product.code] = refusal(v, product.name)
+    return out
+
+
+def check_grantable(account, *, all_products: bool, products) -> None:
+    """P2: a member cannot grant its sub-users products outside its effective policy; the
+    refusal names the level. "All products" is refused when any product is refused."""
+    from billing.models import Product
+
+    asked = list(Product.objects.order_by("position", "code")) if all_products else products
+    refused = refusals(account, asked)
+    if not refused:
+        return
+    why = next(iter(refused.values()))
+    if all_products:
+        why = _("Not every product may be granted: %(why)s Choose the products instead.") % {
+            "why": why
+        }
+    raise DomainError(why, code=CODE_DENIED, field="products", link=explainer_link())
 
 
 def blocked_grants(user) -> list:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from billing.models import Product
 from tco_console.errors import DomainError
 
 from .models import (
@@ -302,54 +301,3 @@ def policy_detach(
         target_account=account,
         obj=p,
     )
-
-
-@transaction.atomic(durable=True)
-def sub_user_set_products(*, user: User, all_products: bool, products, acting_user: User) -> User:
-    """A1/P2: the account owner grants a sub-user products. With service control policies on,
-    a member cannot grant products outside its effective policy (the refusal names the
-    level)."""
-    from . import policies
-    from .policy_eval import verdict
-    from .services import lock_accounts
-
-    if not acting_user.is_owner or acting_user.account_id != user.account_id or user.is_owner:
-        raise DomainError(_("Only the account owner sets its sub-users' product permissions."))
-    account = user.account
-    lock_accounts(account)
-    target = User.objects.select_for_update(no_key=True).get(pk=user.pk)
-    chosen = [] if all_products else list(products or [])
-    membership = policies.subject_membership(account)
-    if membership is not None:
-        levels = policies.levels_for(membership)
-        asked = list(Product.objects.order_by("position", "code")) if all_products else chosen
-        for product in asked:
-            v = verdict(levels, product.code)
-            if not v.allowed:
-                if all_products:
-                    raise DomainError(
-                        _("Not every product may be granted: %(why)s Choose the products instead.")
-                        % {"why": policies.refusal(v, product.name)},
-                        code=policies.CODE_DENIED,
-                        field="products",
-                    )
-                raise DomainError(
-                    policies.refusal(v, product.name), code=policies.CODE_DENIED, field="products"
-                )
-    before = (
-        "all" if target.all_products else sorted(target.products.values_list("code", flat=True))
-    )
-    target.all_products = all_products
-    target.save(update_fields=["all_products"])
-    target.products.set(chosen)
-    after = "all" if all_products else sorted(p.code for p in chosen)
-    audit_record(
-        actor=acting_user,
-        action="user.products",
-        message=_("Set the products of user %(name)s") % {"name": target.get_username()},
-        organization=membership.organization if membership else None,
-        target_account=account,
-        obj=target,
-        changes={"products": [before, after]},
-    )
-    return target

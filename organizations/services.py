@@ -44,8 +44,16 @@ from .models import (
 OWNER_GROUP = "Account owner"
 ORG_MANAGER_GROUP = "Organization manager"
 FINANCE_MANAGER_GROUP = "Finance manager"
+RESOURCE_MANAGER_GROUP = "Resource manager"
 READ_ONLY_GROUP = "Read-only"
-ROLE_GROUPS = (OWNER_GROUP, ORG_MANAGER_GROUP, FINANCE_MANAGER_GROUP, READ_ONLY_GROUP)
+# A1: the groups an account owner may give its sub-users (the owner group is the owner's own)
+SUB_USER_GROUPS = (
+    ORG_MANAGER_GROUP,
+    RESOURCE_MANAGER_GROUP,
+    FINANCE_MANAGER_GROUP,
+    READ_ONLY_GROUP,
+)
+ROLE_GROUPS = (OWNER_GROUP, *SUB_USER_GROUPS)
 
 
 # --------------------------------------------------------------------------- audit (A4)

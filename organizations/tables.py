@@ -1,5 +1,5 @@
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn
@@ -154,3 +154,85 @@ class AuditTable(ConsoleTable):
 
     def render_action(self, value):
         return format_html('<code class="small">{}</code>', value)
+
+
+class SubUserTable(ConsoleTable):
+    """A1: an account's sub-users. `blocked` (product codes the account's policy refuses)
+    comes from the view, computed once per page."""
+
+    username = tables.Column(verbose_name=_("Login name"), order_by=("username",))
+    groups = tables.Column(accessor="pk", verbose_name=_("Groups"), orderable=False)
+    products = tables.Column(
+        accessor="all_products", verbose_name=_("Product permissions"), orderable=False
+    )
+    is_active = tables.Column(verbose_name=_("Status"))
+    last_login = DateTimeColumn(verbose_name=_("Last sign-in"), format="Y-m-d H:i", default="—")
+    date_joined = DateTimeColumn(verbose_name=_("Created"), format="Y-m-d")
+    actions = TemplateColumn(
+        template_name="organizations/inc/user_actions.html", verbose_name="", orderable=False
+    )
+
+    class Meta(ConsoleTable.Meta):
+        fields = (
+            "username",
+            "groups",
+            "products",
+            "is_active",
+            "last_login",
+            "date_joined",
+            "actions",
+        )
+        order_by = ("username",)
+        empty_text = _("No sub-users yet. Create one to let a colleague work in this account.")
+
+    def __init__(self, *args, blocked=frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blocked = blocked
+
+    def render_username(self, record):
+        if record.first_name:
+            return format_html(
+                '{}<div class="text-body-secondary small">{}</div>',
+                record.username,
+                record.first_name,
+            )
+        return record.username
+
+    def render_groups(self, record):
+        return format_html_join(
+            " ",
+            '<span class="badge text-bg-light border fw-normal">{}</span>',
+            ((g.name,) for g in record.groups.all()),
+        )
+
+    def render_products(self, record):
+        if record.all_products:
+            return _("All products")
+        products = list(record.products.all())
+        if not products:
+            return format_html('<span class="text-body-secondary">{}</span>', _("None"))
+        return format_html_join(
+            " ",
+            "{}",
+            (
+                (
+                    format_html(
+                        '<span class="badge text-bg-warning fw-normal" data-testid="blocked"'
+                        ' title="{}">{} · {}</span>',
+                        _("Granted, but your account's service control policy refuses it"),
+                        p.name,
+                        _("blocked"),
+                    )
+                    if p.code in self.blocked
+                    else format_html(
+                        '<span class="badge text-bg-light border fw-normal">{}</span>', p.name
+                    ),
+                )
+                for p in products
+            ),
+        )
+
+    def render_is_active(self, value):
+        if value:
+            return format_html('<span class="badge text-bg-success">{}</span>', _("Active"))
+        return format_html('<span class="badge text-bg-secondary">{}</span>', _("Deactivated"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import policy_views, views
+from . import policy_views, user_views, views
 
 app_name = "organizations"
 
@@ -33,4 +33,9 @@ urlpatterns = [
     path("policies/<int:pk>/attach/", policy_views.policy_attach, name="policy_attach"),
     path("policies/<int:pk>/detach/", policy_views.policy_detach, name="policy_detach"),
     path("members/<str:uin>/policy/", policy_views.member_policy, name="member_policy"),
+    path("users/", user_views.users_page, name="users"),
+    path("users/create/", user_views.user_create, name="user_create"),
+    path("users/<int:pk>/edit/", user_views.user_edit, name="user_edit"),
+    path("users/<int:pk>/deactivate/", user_views.user_deactivate, name="user_deactivate"),
+    path("users/<int:pk>/reactivate/", user_views.user_reactivate, name="user_reactivate"),
 ]

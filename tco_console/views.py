@@ -79,6 +79,13 @@ SIDEBAR = [
         lambda c: c.membership is not None and c.can("organizations.view_org"),
     ),
     (
+        _("Users & permissions"),
+        "organizations:users",
+        "people",
+        ("organizations:user",),
+        lambda c: True,
+    ),
+    (
         _("Audit log"),
         "organizations:audit",
         "journal-text",
@@ -170,6 +177,12 @@ def form_view(
             except DomainError as error:
                 field = error.field if error.field in form.fields else None
                 form.add_error(field, error.message)
+                if error.link:
+                    extra["error_link"] = {
+                        "field": field,
+                        "label": error.link[0],
+                        "url": error.link[1],
+                    }
             else:
                 messages.success(request, message)
                 if is_partial(request) and navigate:

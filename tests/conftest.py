@@ -29,6 +29,7 @@ def role_groups(request):
         request.getfixturevalue("transactional_db")
         import_module("organizations.migrations.0002_role_groups").create_groups(apps, None)
         import_module("billing.migrations.0002_ledger_guards_and_roles").add_roles(apps, None)
+        import_module("billing.migrations.0010_resource_manager_role").add_role(apps, None)
 
 
 @pytest.fixture

@@ -7,81 +7,90 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from billing.catalog import ensure_catalog
-from billing.models import Message
+from billing.models import Message, Product
 from billing.services.payg import resource_activate
 from organizations import services
 from organizations.models import Department
 from tests.billing.helpers import buy, fund, region, spec
 from tests.factories import UserFactory, join, make_org, sub_user
 
-ROLES = ["anonymous", "outsider", "member", "admin", "readonly_sub"]
+ROLES = ["anonymous", "outsider", "member", "admin", "readonly_sub", "member_sub"]
 LOGIN = 302
 
-# url name → expected GET status per role (anonymous, outsider, member, admin, readonly_sub)
+# url name → expected GET status per role (anonymous, outsider, member, admin, readonly_sub,
+# member_sub: a resource manager sub-user of the member account, granted Cloud Block Storage
+# only, so the member's CVM resources are out of its sight)
 EXPECTED = {
-    "home": (LOGIN, 200, 200, 200, 200),
-    "login": (200, 302, 302, 302, 302),
-    "logout": (405, 405, 405, 405, 405),
-    "signup": (200, 302, 302, 302, 302),
-    "organizations:organization_create": (LOGIN, 405, 405, 405, 405),
-    "organizations:organization_delete": (LOGIN, 403, 403, 200, 403),
-    "organizations:organization_quit": (LOGIN, 404, 200, 404, 403),
-    "organizations:members": (LOGIN, 403, 403, 200, 200),
-    "organizations:member_invite": (LOGIN, 403, 403, 200, 403),
-    "organizations:member_create": (LOGIN, 403, 403, 200, 403),
-    "organizations:members_move": (LOGIN, 403, 403, 200, 403),
-    "organizations:member_detail": (LOGIN, 403, 403, 200, 200),
-    "organizations:member_edit": (LOGIN, 403, 403, 200, 403),
-    "organizations:member_move": (LOGIN, 403, 403, 200, 403),
-    "organizations:member_remove": (LOGIN, 403, 403, 200, 403),
-    "organizations:department_add": (LOGIN, 403, 403, 200, 403),
-    "organizations:department_rename": (LOGIN, 403, 403, 200, 403),
-    "organizations:department_move": (LOGIN, 403, 403, 200, 403),
-    "organizations:department_delete": (LOGIN, 403, 403, 200, 403),
-    "organizations:invitations": (LOGIN, 200, 200, 200, 200),
-    "organizations:invitation_cancel": (LOGIN, 403, 403, 200, 403),
-    "organizations:invitation_accept": (LOGIN, 200, 404, 404, 404),
-    "organizations:invitation_decline": (LOGIN, 200, 404, 404, 404),
-    "organizations:audit": (LOGIN, 200, 200, 200, 200),
+    "home": (LOGIN, 200, 200, 200, 200, 200),
+    "login": (200, 302, 302, 302, 302, 302),
+    "logout": (405, 405, 405, 405, 405, 405),
+    "signup": (200, 302, 302, 302, 302, 302),
+    "organizations:organization_create": (LOGIN, 405, 405, 405, 405, 405),
+    "organizations:organization_delete": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:organization_quit": (LOGIN, 404, 200, 404, 403, 403),
+    "organizations:members": (LOGIN, 403, 403, 200, 200, 403),
+    "organizations:member_invite": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:member_create": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:members_move": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:member_detail": (LOGIN, 403, 403, 200, 200, 403),
+    "organizations:member_edit": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:member_move": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:member_remove": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:department_add": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:department_rename": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:department_move": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:department_delete": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:invitations": (LOGIN, 200, 200, 200, 200, 200),
+    "organizations:invitation_cancel": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:invitation_accept": (LOGIN, 200, 404, 404, 404, 404),
+    "organizations:invitation_decline": (LOGIN, 200, 404, 404, 404, 404),
+    "organizations:audit": (LOGIN, 200, 200, 200, 200, 403),
     # P3: the own effective policy (or the admin's overview); a member's, for the admin only
-    "organizations:policies": (LOGIN, 200, 200, 200, 200),
-    "organizations:member_policy": (LOGIN, 403, 403, 200, 200),
+    "organizations:policies": (LOGIN, 200, 200, 200, 200, 200),
+    "organizations:member_policy": (LOGIN, 403, 403, 200, 200, 403),
     # policy management: the admin account with manage_org; the policy is the org's own
-    "organizations:policy_type": (LOGIN, 403, 403, 200, 403),
-    "organizations:policy_create": (LOGIN, 403, 403, 200, 403),
-    "organizations:policy_edit": (LOGIN, 403, 403, 200, 403),
-    "organizations:policy_delete": (LOGIN, 403, 403, 200, 403),
-    "organizations:policy_attach": (LOGIN, 403, 403, 200, 403),
-    "organizations:policy_detach": (LOGIN, 403, 403, 200, 403),
+    "organizations:policy_type": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:policy_create": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:policy_edit": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:policy_delete": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:policy_attach": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:policy_detach": (LOGIN, 403, 403, 200, 403, 403),
     # billing: the resource is the member's, the order a to-be-paid one the admin pays for
-    "billing:products": (LOGIN, 200, 200, 200, 200),
-    "billing:buy": (LOGIN, 200, 200, 200, 403),
-    "billing:resource_renew": (LOGIN, 404, 200, 404, 403),
-    "billing:resource_upgrade": (LOGIN, 404, 200, 404, 403),
-    "billing:resource_downgrade": (LOGIN, 404, 200, 404, 403),
-    "billing:resource_unsubscribe": (LOGIN, 404, 200, 404, 403),
-    "billing:pay_on_behalf_orders": (LOGIN, 200, 200, 200, 200),
+    "billing:products": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:buy": (LOGIN, 200, 200, 200, 403, 200),
+    "billing:resource_renew": (LOGIN, 404, 200, 404, 403, 404),
+    "billing:resource_upgrade": (LOGIN, 404, 200, 404, 403, 404),
+    "billing:resource_downgrade": (LOGIN, 404, 200, 404, 403, 404),
+    "billing:resource_unsubscribe": (LOGIN, 404, 200, 404, 403, 404),
+    "billing:pay_on_behalf_orders": (LOGIN, 200, 200, 200, 200, 200),
     # pay-on-behalf bills: the admin sees pob-secret's items, nobody else sees them
-    "billing:pob_bills": (LOGIN, 200, 200, 200, 200),
-    "billing:pob_bills_export": (LOGIN, 200, 200, 200, 200),
-    "billing:orders_pay_bulk": (LOGIN, 200, 200, 200, 403),
-    "billing:orders_cancel_bulk": (LOGIN, 200, 200, 200, 403),
-    "billing:order_pay": (LOGIN, 404, 404, 200, 403),
-    "billing:order_cancel": (LOGIN, 404, 404, 200, 403),
-    "billing:order_apply": (LOGIN, 404, 404, 404, 403),
-    "billing:billing_center": (LOGIN, 200, 200, 200, 200),
-    "billing:top_up": (LOGIN, 200, 200, 200, 403),
+    "billing:pob_bills": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:pob_bills_export": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:orders_pay_bulk": (LOGIN, 200, 200, 200, 403, 403),
+    "billing:orders_cancel_bulk": (LOGIN, 200, 200, 200, 403, 403),
+    "billing:order_pay": (LOGIN, 404, 404, 200, 403, 403),
+    "billing:order_cancel": (LOGIN, 404, 404, 200, 403, 403),
+    "billing:order_apply": (LOGIN, 404, 404, 404, 403, 404),
+    "billing:billing_center": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:top_up": (LOGIN, 200, 200, 200, 403, 403),
     # exports of the user's own account (self-paid bills, transaction details)
-    "billing:self_paid_export": (LOGIN, 200, 200, 200, 200),
-    "billing:transactions_export": (LOGIN, 200, 200, 200, 200),
-    "billing:invoices": (LOGIN, 200, 200, 200, 200),
-    "billing:invoice_request": (LOGIN, 200, 200, 200, 403),
+    "billing:self_paid_export": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:transactions_export": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:invoices": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:invoice_request": (LOGIN, 200, 200, 200, 403, 403),
     # the pay-as-you-go resource is the member's; the message the admin's (its order to pay)
-    "billing:activate": (LOGIN, 200, 200, 200, 403),
-    "billing:resource_terminate": (LOGIN, 404, 200, 404, 403),
-    "billing:messages": (LOGIN, 200, 200, 200, 200),
-    "billing:messages_read_all": (LOGIN, 200, 200, 200, 200),
-    "billing:message": (LOGIN, 404, 404, 200, 200),
+    "billing:activate": (LOGIN, 200, 200, 200, 403, 200),
+    "billing:resource_terminate": (LOGIN, 404, 200, 404, 403, 404),
+    "billing:messages": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:messages_read_all": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:message": (LOGIN, 404, 404, 200, 200, 404),
+    # A1: every account user sees the page; only an account's owner manages its sub-users,
+    # and the sub-user here is the member's (anyone else's owner gets 404)
+    "organizations:users": (LOGIN, 200, 200, 200, 200, 200),
+    "organizations:user_create": (LOGIN, 200, 200, 200, 403, 403),
+    "organizations:user_edit": (LOGIN, 404, 200, 404, 403, 403),
+    "organizations:user_deactivate": (LOGIN, 404, 200, 404, 403, 403),
+    "organizations:user_reactivate": (LOGIN, 404, 200, 404, 403, 403),
 }
 
 
@@ -122,6 +131,10 @@ def world(db):
     from organizations import policy_services
 
     policy_services.policy_type_enable(organization=org, acting_user=admin)
+    member_sub = sub_user(member.account, services.RESOURCE_MANAGER_GROUP)
+    member_sub.all_products = False
+    member_sub.save()
+    member_sub.products.set(Product.objects.filter(code="p_cbs"))
     return {
         "policy": org.policies.get(),
         "users": {
@@ -130,6 +143,7 @@ def world(db):
             "member": member,
             "admin": admin,
             "readonly_sub": sub_user(admin.account, services.READ_ONLY_GROUP),
+            "member_sub": member_sub,
         },
         "kwargs": {"uin": sibling.account.uin, "pk": dept.pk},
         "invitation": invitation,
@@ -165,6 +179,8 @@ def build_url(name, world):
         return reverse(name, kwargs={"instance_id": billing["payg_instance_id"]})
     if name == "billing:message":
         return reverse(name, kwargs={"pk": billing["message"]})
+    if name.startswith("organizations:user_") and name != "organizations:user_create":
+        return reverse(name, kwargs={"pk": world["users"]["member_sub"].pk})
     if name.startswith("organizations:policy_") and name != "organizations:policy_type":
         if name == "organizations:policy_create":
             return reverse(name)
@@ -189,9 +205,11 @@ def test_a2_permission_matrix(client, world, role):
     if user is not None:
         client.force_login(user)
     forbidden = list(world["foreign"])
-    if role in {"outsider", "member"}:
+    if role in {"outsider", "member", "member_sub"}:
         forbidden += world["sibling"] + world["pob"]
-    if role != "member":
+    if role not in {"member", "member_sub"}:
+        # The member's own bills and transactions name its resources to all its users; only
+        # the resource pages follow a sub-user's product permissions (404 above).
         forbidden.append(world["billing"]["instance_id"])
     if role == "outsider":
         # The organization's audit log names a member's activations (resource.activate) to

@@ -19,6 +19,18 @@ class OwnedQuerySet(ScopedQuerySet):
         return self.filter(**{f"{self.owner_field}_id": ctx.account.pk})
 
 
+class GrantedQuerySet(OwnedQuerySet):
+    """Resources and packs: a sub-user sees and manages only those of the products its
+    account owner granted it (A1/P2); the owner and "all products" sub-users see all."""
+
+    def scope(self, ctx, action):
+        qs = super().scope(ctx, action)
+        user = ctx.user
+        if user.is_owner or user.all_products:
+            return qs
+        return qs.filter(product__in=user.products.values("pk"))
+
+
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
@@ -131,7 +143,7 @@ class Resource(models.Model):
     meter_seed = models.PositiveIntegerField(_("usage meter seed"), default=0)
     expiry_notice_at = models.DateTimeField(_("expiry notice sent"), null=True, blank=True)
 
-    objects = OwnedQuerySet.as_manager()
+    objects = GrantedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -44,7 +44,7 @@ from billing.models.choices import (
 )
 from billing.money import ZERO, q, split
 from organizations.models import Account, Membership
-from organizations.policies import require_allowed
+from organizations.policies import require_allowed, require_user_may
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
@@ -438,6 +438,7 @@ def order_renew(
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
         return existing
     res = _lock_resource(resource)
+    require_user_may(acting_user, res.owner, res.product)  # A1/P2: a sub-user's products
     _no_open_order(res)
     months = _check_months(months)
     now = timezone.now()
@@ -468,6 +469,7 @@ def order_upgrade(
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
         return existing
     res = _lock_resource(resource)
+    require_user_may(acting_user, res.owner, res.product)  # A1/P2: a sub-user's products
     _no_open_order(res)
     now = timezone.now()
     spec = Spec.objects.get(pk=spec.pk)
@@ -711,6 +713,7 @@ def order_downgrade(
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
         return existing  # a double submit gets the first order back
     res = _lock_resource(resource)
+    require_user_may(acting_user, res.owner, res.product)  # A1/P2: a sub-user's products
     _no_open_order(res)
     now = timezone.now()
     spec = Spec.objects.get(pk=spec.pk)
@@ -761,6 +764,7 @@ def order_unsubscribe(
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
         return existing  # a double submit gets the first order back
     res = _lock_resource(resource)
+    require_user_may(acting_user, res.owner, res.product)  # A1/P2: a sub-user's products
     _no_open_order(res)
     now = timezone.now()
     order = _refunding_order(

@@ -27,7 +27,7 @@ from billing.models.choices import (
 )
 from billing.money import ZERO
 from organizations.models import Account
-from organizations.policies import require_allowed
+from organizations.policies import require_allowed, require_user_may
 from organizations.services import audit_record
 from tco_console.errors import DomainError
 
@@ -173,6 +173,7 @@ def resource_terminate(*, resource: Resource, acting_user) -> Resource:
         .select_related("frozen_by")
         .get(pk=resource.pk)
     )
+    require_user_may(acting_user, res.owner, res.product)  # A1/P2: a sub-user's products
     if res.billing_mode != BillingMode.PAYG:
         raise DomainError(_("Subscriptions end by unsubscribing, not by terminating."))
     if res.status == ResourceStatus.TERMINATED:

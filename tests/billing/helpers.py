@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from billing import services
-from billing.models import Entry, Region, Spec, Wallet
+from billing.models import Entry, Product, Region, Spec, Wallet
 from billing.models.choices import Book
 
 D = Decimal
@@ -13,6 +13,10 @@ D = Decimal
 
 def spec(code: str) -> Spec:
     return Spec.objects.select_related("product").get(code=code)
+
+
+def product(code: str) -> Product:
+    return Product.objects.get(code=code)
 
 
 def region(code: str = "ap-guangzhou") -> Region:

@@ -104,6 +104,7 @@ def test_sidebar_entries_in_spec_order_and_by_role(client, catalog, org, admin, 
         "Products",
         "Message center",
         "Service control policies",
+        "Users &amp; permissions",
     ]
     client.force_login(pob_member)
     assert "Pay-on-behalf order management" in sidebar(client.get("/").content.decode())

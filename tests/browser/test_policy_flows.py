@@ -1,6 +1,8 @@
-"""Service control policies as people use them (P1–P3): the admin enables the policy type,
+"""Service control policies as people use them (P1–P3, A1): the admin enables the policy type,
 creates a CVM-only policy, previews and attaches it to a department; a member of that
-department is refused a CBS disk with the level named, and reads why on its policy page."""
+department is refused a CBS disk with the level named, follows the refusal's link to its
+policy page and reads why; the member's owner is refused when it grants a sub-user CBS, grants
+CVM alone, and that sub-user buys a CVM instance."""
 
 from playwright.sync_api import expect
 
@@ -53,9 +55,40 @@ def test_p2_cvm_only_department_refuses_cbs_and_the_member_reads_why(
         "No service control policy attached to department Eng allows Cloud Block Storage."
     )
     shot(page, "refused")
-    page.locator("#modal").get_by_role("button", name="Close").click()
-    open_page(page, "Service control policies")
+    page.locator("#modal").get_by_test_id("error-link").click()  # P3: why?
+    expect(page.get_by_role("heading", name="Service control policies")).to_be_visible()
     products = page.get_by_test_id("policy-products")
     expect(products.locator("tr[data-product=p_cbs]")).to_have_attribute("data-allowed", "0")
     expect(products.locator("tr[data-product=p_cvm]")).to_have_attribute("data-allowed", "1")
     shot(page, "effective-policy")
+
+    # A1/P2: the engineer's owner grants a sub-user products; CBS is refused, CVM is not.
+    open_page(page, "Users & permissions")
+    modal = open_modal(page, page.get_by_test_id("user-create"), "Create sub-user")
+    modal.locator("input[name=username]").fill("eng-dev")
+    modal.locator("input[name=password]").fill("Dev-pass-2026")
+    modal.get_by_label("Resource manager: buy, activate and manage its products").check()
+    modal.get_by_label("Cloud Virtual Machine").check()
+    modal.get_by_label("Cloud Block Storage (not allowed by your policy)").check()
+    submit_modal(page, modal, "Create sub-user", status=422)
+    expect(modal.get_by_test_id("field-error-products")).to_have_text(
+        "No service control policy attached to department Eng allows Cloud Block Storage."
+    )
+    shot(page, "grant-refused")
+    modal.get_by_label("Cloud Block Storage (not allowed by your policy)").uncheck()
+    modal.locator("input[name=password]").fill("Dev-pass-2026")
+    submit_modal(page, modal, "Create sub-user", status=204)
+    row = page.get_by_test_id("users-table").locator("tr", has_text="eng-dev")
+    expect(row).to_contain_text("Cloud Virtual Machine")
+    expect(row).to_contain_text("Resource manager")
+    shot(page, "users")
+
+    page.context.clear_cookies()
+    login(page, live_server, "eng-dev", "Dev-pass-2026")
+    open_page(page, "Products")
+    expect(page.get_by_test_id("granted-products")).to_contain_text("Cloud Virtual Machine")
+    expect(page.locator("[data-product=p_cbs]")).to_have_count(0)
+    modal = buy_in_modal(page, "S5.SMALL2")
+    submit_modal(page, modal, "Place order", status=204)
+    expect(page.locator("#resources-region")).to_contain_text("Cloud Virtual Machine")
+    shot(page, "sub-user-bought-cvm")

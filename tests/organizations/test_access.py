@@ -30,6 +30,8 @@ def test_a1_role_groups_exist_with_their_permissions():
         "view_finance",
     }
     assert perms[services.FINANCE_MANAGER_GROUP] >= {"manage_finance", "view_finance"}
+    # buys, activates and manages resources, within its product permissions (P2)
+    assert perms[services.RESOURCE_MANAGER_GROUP] == {"view_org", "view_finance", "place_order"}
     assert "place_order" in perms[services.OWNER_GROUP]
     assert "manage_org" not in perms[services.READ_ONLY_GROUP]
     assert "manage_org" not in perms[services.FINANCE_MANAGER_GROUP]

@@ -10,46 +10,13 @@ from billing.services import payg
 from organizations import policies
 from organizations import policy_services as scp
 from organizations import services as org_services
+from organizations import user_services as users
 from organizations.models import AuditRecord, Membership, PolicyAttachment, PolicyEffect
 from tco_console.errors import DomainError
-from tests.billing.helpers import buy, fund, region, spec
+from tests.billing.helpers import buy, fund, product, region, spec
 from tests.factories import join
 
 pytestmark = pytest.mark.django_db
-
-
-def product(code):
-    return Product.objects.get(code=code)
-
-
-@pytest.fixture
-def eng(catalog, org, admin):
-    scp.policy_type_enable(organization=org, acting_user=admin)
-    root = org.departments.get(depth=0)
-    eng = org_services.department_create(
-        organization=org, parent=root, name="Eng", acting_user=admin
-    )
-    return eng
-
-
-@pytest.fixture
-def cvm_only(org, admin, eng):
-    policy = scp.policy_create(
-        organization=org,
-        name="CVM_only",
-        effect=PolicyEffect.ALLOW,
-        products=[product("p_cvm")],
-        acting_user=admin,
-    )
-    scp.policy_attach(policy=policy, department=eng, acting_user=admin)
-    return policy
-
-
-@pytest.fixture
-def engineer(org, admin, eng):
-    user = join(org, admin, name="engineer", department=eng)
-    fund(user, "5000.00", user)
-    return user
 
 
 def test_p2_seed_example_cvm_only_department_refuses_cbs_and_names_the_department(
@@ -251,14 +218,14 @@ def test_p3_dry_run_lists_who_would_lose_what_and_changes_nothing(
 
 @pytest.fixture
 def buyer(engineer):
-    """A finance-manager sub-user of the engineer's account."""
+    """A resource-manager sub-user of the engineer's account."""
     from tests.factories import sub_user
 
-    return sub_user(engineer.account, org_services.FINANCE_MANAGER_GROUP)
+    return sub_user(engineer.account, org_services.RESOURCE_MANAGER_GROUP)
 
 
 def test_a1_sub_user_with_only_cvm_buys_cvm_and_is_refused_cbs(engineer, buyer):
-    scp.sub_user_set_products(
+    users.sub_user_set_products(
         user=buyer, all_products=False, products=[product("p_cvm")], acting_user=engineer
     )
     buyer.refresh_from_db()
@@ -270,13 +237,15 @@ def test_a1_sub_user_with_only_cvm_buys_cvm_and_is_refused_cbs(engineer, buyer):
 
 def test_p2_owner_cannot_grant_a_product_outside_its_policy(cvm_only, engineer, buyer):
     with pytest.raises(DomainError) as refused:
-        scp.sub_user_set_products(
+        users.sub_user_set_products(
             user=buyer, all_products=False, products=[product("p_cbs")], acting_user=engineer
         )
     assert "department Eng" in refused.value.message
     with pytest.raises(DomainError, match="Not every product may be granted"):
-        scp.sub_user_set_products(user=buyer, all_products=True, products=[], acting_user=engineer)
-    scp.sub_user_set_products(
+        users.sub_user_set_products(
+            user=buyer, all_products=True, products=[], acting_user=engineer
+        )
+    users.sub_user_set_products(
         user=buyer, all_products=False, products=[product("p_cvm")], acting_user=engineer
     )
     assert AuditRecord.objects.filter(action="user.products", target_account=engineer.account)
@@ -285,7 +254,7 @@ def test_p2_owner_cannot_grant_a_product_outside_its_policy(cvm_only, engineer, 
 def test_p2_tightening_a_policy_blocks_grants_without_removing_them(
     org, admin, eng, engineer, buyer
 ):
-    scp.sub_user_set_products(
+    users.sub_user_set_products(
         user=buyer,
         all_products=False,
         products=[product("p_cvm"), product("p_cbs")],
@@ -304,4 +273,4 @@ def test_p2_tightening_a_policy_blocks_grants_without_removing_them(
 
 def test_only_the_owner_sets_product_permissions(engineer, buyer):
     with pytest.raises(DomainError, match="Only the account owner"):
-        scp.sub_user_set_products(user=buyer, all_products=True, products=[], acting_user=buyer)
+        users.sub_user_set_products(user=buyer, all_products=True, products=[], acting_user=buyer)

@@ -89,6 +89,7 @@ class Command(BaseCommand):
             self.stdout.write("Billing history written (orders, refunds, vouchers, offers).")
         if seed_payg(org, admin_user):
             self.stdout.write("Pay-as-you-go history settled (usage, packs, a payer in arrears).")
+        self._member_sub_user()
 
         if not User.objects.filter(username="operator").exists():
             User.objects.create_superuser("operator", "operator@tco.example", PASSWORD)
@@ -155,11 +156,31 @@ class Command(BaseCommand):
                 allow_quit=True,
             )
 
+    def _member_sub_user(self):
+        """A1/P2: the `member` account's developer, who may use CVM only."""
+        if User.objects.filter(username="member-dev").exists():
+            return
+        from billing.models import Product
+        from organizations import user_services
+
+        owner = User.objects.get(username="member")
+        user_services.sub_user_create(
+            account=owner.account,
+            acting_user=owner,
+            username="member-dev",
+            password=PASSWORD,
+            display_name="Dev team",
+            email="dev@member.example",
+            groups=[services.RESOURCE_MANAGER_GROUP],
+            products=list(Product.objects.filter(code="p_cvm")),
+        )
+
     def print_logins(self):
         rows = [
             ("admin", "Acme Group's admin account (owner)"),
             ("orgmanager", "Acme Group sub-user, organization manager"),
             ("member", "invited member, pay-on-behalf by Acme Group"),
+            ("member-dev", "sub-user of member, resource manager, CVM only"),
             ("selfpay", "invited member, self-pay"),
             ("outsider", "account in no organization, with a pending invitation"),
             ("acme-rnd-lab", "member that pays for two members and is in arrears"),
