@@ -348,16 +348,20 @@ def _resource_list(request, tab: str):
             .filter(billing_mode=BillingMode.PAYG)
             .select_related("frozen_by")
         )
-        filterset = PaygResourceFilterSet(request.GET or None, queryset=qs)
-        return filterset, PaygResourceTable(filterset.qs)
-    if tab == "packs":
+        filterset, table = PaygResourceFilterSet, PaygResourceTable
+    elif tab == "packs":
         qs = ResourcePack.objects.restrict(request.user, "view").select_related(
             "product", "spec", "order"
         )
-        filterset = PackFilterSet(request.GET or None, queryset=qs)
-        return filterset, PackTable(filterset.qs)
-    filterset = ResourceFilterSet(request.GET or None, queryset=_subscriptions(request))
-    return filterset, ResourceTable(filterset.qs)
+        filterset, table = PackFilterSet, PackTable
+    else:
+        qs, filterset, table = _subscriptions(request), ResourceFilterSet, ResourceTable
+    filterset = filterset(request.GET or None, queryset=qs)
+    user = request.user
+    if not (user.is_owner or user.all_products):  # A1: offer only the granted products
+        choice = filterset.filters["product"]
+        choice.queryset = choice.queryset.filter(pk__in=user.products.values("pk"))
+    return filterset, table(filterset.qs)
 
 
 @login_required

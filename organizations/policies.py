@@ -216,8 +216,9 @@ def check_grantable(account, *, all_products: bool, products) -> None:
     refused = refusals(account, asked)
     if not refused:
         return
-    why = next(iter(refused.values()))
+    why = " ".join(refused.values())  # every refused product, each with its level
     if all_products:
+        why = next(iter(refused.values()))
         why = _("Not every product may be granted: %(why)s Choose the products instead.") % {
             "why": why
         }
@@ -226,13 +227,17 @@ def check_grantable(account, *, all_products: bool, products) -> None:
 
 def blocked_grants(user) -> list:
     """P2: products granted to a sub-user that its account's policy no longer allows: kept
-    (nothing is removed silently) but shown as blocked, and refused when used."""
-    if user.is_owner or user.all_products:
+    (nothing is removed silently) but shown as blocked, and refused when used. For an "all
+    products" grant, every product the policy refuses."""
+    from billing.models import Product
+
+    if user.is_owner:
         return []
     allowed = effective_products(user.account)
     if allowed is None:
         return []
-    return [p for p in user.products.order_by("position", "code") if p.code not in allowed]
+    granted = Product.objects.all() if user.all_products else user.products.all()
+    return [p for p in granted.order_by("position", "code") if p.code not in allowed]
 
 
 def require_user_may(user, account, product) -> None:

@@ -207,7 +207,15 @@ class SubUserTable(ConsoleTable):
 
     def render_products(self, record):
         if record.all_products:
-            return _("All products")
+            if not self.blocked:
+                return _("All products")
+            return format_html(
+                '{} <span class="badge text-bg-warning fw-normal" data-testid="blocked"'
+                ' title="{}">{}</span>',
+                _("All products"),
+                _("Your account's service control policy refuses some products"),
+                _("%(n)s blocked by policy") % {"n": len(self.blocked)},
+            )
         products = list(record.products.all())
         if not products:
             return format_html('<span class="text-body-secondary">{}</span>', _("None"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tco_console.errors import DomainError
@@ -123,7 +123,11 @@ def sub_user_create(
     )
     _check_password(password, user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():  # another account may take the name at the same moment
+            user.save()
+    except IntegrityError:
+        raise DomainError(_("This login name is already taken."), field="username") from None
     user.groups.set(chosen)
     _before, after = _grant(user, all_products=all_products, products=products)
     audit_record(

@@ -61,6 +61,7 @@ def users_page(request):
     if not _is_manager(request):
         # A sub-user: what its groups and product permissions let it do, read-only.
         me = request.user
+        blocked = policies.blocked_grants(me)
         return render(
             request,
             "organizations/users.html",
@@ -68,7 +69,8 @@ def users_page(request):
                 "me": me,
                 "groups": list(me.groups.order_by("name")),
                 "granted": None if me.all_products else list(me.products.order_by("position")),
-                "blocked": {p.code for p in policies.blocked_grants(me)},
+                "blocked": {p.code for p in blocked},
+                "blocked_products": blocked,
             },
         )
     queryset = (

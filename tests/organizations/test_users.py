@@ -201,6 +201,8 @@ def test_a1_a_cvm_only_sub_user_sees_buys_and_manages_only_cvm(client, owner, de
     assert 'data-product="p_cvm"' in html and 'data-product="p_cbs"' not in html
     assert "Your user may use these products only" in html
     assert cvm.instance_id in html and cbs.instance_id not in html
+    product_filter = html.split('name="product"')[1].split("</select>")[0]
+    assert "Cloud Virtual Machine" in product_filter and "Cloud Block Storage" not in product_filter
     form = client.get("/products/buy/", **HTMX).content.decode()
     assert "S5" in form and "PREMIUM" not in form
     assert client.get(f"/products/resources/{cbs.instance_id}/renew/").status_code == 404
@@ -235,6 +237,8 @@ def test_p2_the_owner_cannot_grant_cbs_outside_its_policy_and_sees_why(client, c
     )
     assert 'href="/policies/"' in html  # P3: the refusal links to the explainer
     assert not User.objects.filter(username="dev-one").exists()
+    several = create(client, products=["p_cbs", "p_cdb"]).content.decode()
+    assert "allows Cloud Block Storage." in several and "allows TencentDB for MySQL." in several
     refused = create(client, scope="all", products=[])
     assert "Not every product may be granted" in refused.content.decode()
     assert create(client).status_code == 204  # CVM alone is fine
@@ -279,6 +283,20 @@ def test_p2_grants_a_tightened_policy_blocks_are_shown_as_blocked(
     )
     assert again.status_code == 422 and "department Eng" in again.content.decode()
     assert [p.code for p in dev.products.all()] == ["p_cvm"]
+
+
+def test_p2_an_all_products_sub_user_under_a_tight_policy_shows_what_is_blocked(
+    client, cvm_only, engineer
+):
+    everything = sub_user(engineer.account, org_services.RESOURCE_MANAGER_GROUP, username="all")
+    assert everything.all_products  # granted before the policy tightened
+    client.force_login(engineer)
+    assert "5 blocked by policy" in client.get("/users/").content.decode()
+    client.force_login(everything)
+    mine = client.get("/users/").content.decode()
+    assert "blocked by your account" in mine and "Cloud Block Storage" in mine
+    with pytest.raises(DomainError, match="department Eng"):
+        buy(everything, "PREMIUM-100")
 
 
 def test_p3_a_refused_purchase_links_to_the_effective_policy(client, cvm_only, engineer):
