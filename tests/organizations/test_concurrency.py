@@ -93,3 +93,26 @@ def assert_tree_is_sound(org):
         assert sorted(d.ancestor_ids()) == sorted([*seen, node.pk])
         assert d.depth == len(seen)
         assert len(d.path) == len(expected)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a1_two_owners_creating_the_same_login_name_one_wins_the_other_is_told(attempt):
+    from organizations import user_services
+    from organizations.models import User
+
+    owners = [UserFactory(), UserFactory()]
+
+    def create(owner):
+        return lambda: user_services.sub_user_create(
+            account=owner.account,
+            acting_user=owner,
+            username="shared-name",
+            password="a-Good-pass-2026",
+            groups=[services.READ_ONLY_GROUP],
+        )
+
+    results = run_concurrently(*(create(o) for o in owners))
+    errors = [e for _r, e in results if e is not None]
+    assert len(errors) == 1 and isinstance(errors[0], DomainError), results
+    assert errors[0].message == "This login name is already taken."
+    assert User.objects.filter(username="shared-name").count() == 1
