@@ -149,10 +149,10 @@ def pay_on_behalf_visible(ctx) -> bool:
 # ------------------------------------------------------------------ prices and payment
 
 
-def price_for_display(owner: Account, product, list_cost: Decimal) -> pricing.Price:
+def price_for_display(owner: Account, product, list_cost: Decimal, rate=None) -> pricing.Price:
     """What `owner` would pay for `list_cost` of `product`: its own offers, or the contract
     offers it inherits (B3, B14)."""
-    return pricing.price(owner, product, list_cost)
+    return pricing.price(owner, product, list_cost, rate=rate)
 
 
 @dataclass(frozen=True)
@@ -295,9 +295,9 @@ def _payg_specs():
 def _catalog_cards(account: Account, user) -> list[dict]:
     cards = []
     granted = granted_products(user)
-    for product in selectors.catalog():
-        if granted is not None and product not in granted:
-            continue
+    catalog = [p for p in selectors.catalog() if granted is None or p in granted]
+    rates = pricing.rates_for(account, catalog)  # B3/B14: one lookup for the whole list
+    for product in catalog:
         rows = []
         for spec in product.specs.all():
             rows.append(
@@ -306,7 +306,9 @@ def _catalog_cards(account: Account, user) -> list[dict]:
                     "pack": spec.pack_quantity is not None,
                     "payg": product.sells_payg and spec.payg_price is not None,
                     "price": (
-                        price_for_display(account, product, spec.monthly_price)
+                        price_for_display(
+                            account, product, spec.monthly_price, rate=rates[product.pk]
+                        )
                         if _buyable(spec)
                         else None
                     ),

@@ -48,12 +48,21 @@ class Price:
         return self.list_cost - self.discount
 
 
+def _choose(offers, product, source: Account) -> tuple[Decimal, Account | None]:
+    """A product-specific offer beats an all-products one; among equals the lower rate wins."""
+    offers = [o for o in offers if o.product_id in (product.pk, None)]
+    specific = [o for o in offers if o.product_id is not None]
+    chosen = specific or offers
+    if not chosen:
+        return Decimal(1), None
+    return min(o.rate for o in chosen), source
+
+
 def rate_for(owner: Account, product) -> tuple[Decimal, Account | None]:
     """B3/B14: the share of list price the owner pays for `product`, and whose offer it is.
 
     With offer inheritance (permission 6) the source account's *contract* offers apply
-    instead of the owner's own, except for blocklisted products; rebates never inherit. A
-    product-specific offer beats an all-products one; among equals the lower rate wins.
+    instead of the owner's own, except for blocklisted products; rebates never inherit.
     """
     inheritance = OfferInheritance.objects.filter(account=owner).select_related("source").first()
     if inheritance and not InheritanceBlock.objects.filter(product=product).exists():
@@ -62,17 +71,31 @@ def rate_for(owner: Account, product) -> tuple[Decimal, Account | None]:
     else:
         source = owner
         offers = Offer.objects.filter(account=owner)
-    offers = list(offers.filter(Q(product=product) | Q(product__isnull=True)))
-    specific = [o for o in offers if o.product_id is not None]
-    chosen = specific or offers
-    if not chosen:
-        return Decimal(1), None
-    return min(o.rate for o in chosen), source
+    return _choose(offers.filter(Q(product=product) | Q(product__isnull=True)), product, source)
 
 
-def price(owner: Account, product, list_cost: Decimal) -> Price:
+def rates_for(owner: Account, products) -> dict[int, tuple[Decimal, Account | None]]:
+    """`rate_for` of many products at once (at most four queries), for price lists."""
+    inheritance = OfferInheritance.objects.filter(account=owner).select_related("source").first()
+    own = list(Offer.objects.filter(account=owner))
+    blocked, contract = set(), []
+    if inheritance:
+        blocked = set(InheritanceBlock.objects.values_list("product_id", flat=True))
+        contract = list(Offer.objects.filter(account=inheritance.source, kind=OfferKind.CONTRACT))
+    rates = {}
+    for product in products:
+        if inheritance and product.pk not in blocked:
+            rates[product.pk] = _choose(contract, product, inheritance.source)
+        else:
+            rates[product.pk] = _choose(own, product, owner)
+    return rates
+
+
+def price(owner: Account, product, list_cost: Decimal, *, rate=None) -> Price:
+    """What `owner` pays for `list_cost` of `product`; `rate` a (rate, source) pair from
+    `rates_for`, when the caller priced many products at once."""
     list_cost = q(list_cost)
-    rate, source = rate_for(owner, product)
+    rate, source = rate or rate_for(owner, product)
     discount = q(list_cost * (1 - rate))
     return Price(list_cost=list_cost, rate=rate, discount=discount, offer_source=source)
 

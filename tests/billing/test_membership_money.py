@@ -145,6 +145,35 @@ def test_b14_blocklisted_products_use_the_members_own_offers(catalog, org, admin
     assert cbs.discount == D("10.50")  # 35.00 × 30 %, inherited
 
 
+def test_b14_the_catalogs_batch_rates_equal_the_order_rates(catalog, org, admin):
+    """The Products page prices the catalog with `rates_for`; orders use `rate_for`: the two
+    agree for every product, with inheritance, a blocklist, specific and general offers."""
+    from billing.models import Product
+    from billing.services import pricing
+
+    Offer.objects.create(account=admin.account, kind=OfferKind.CONTRACT, rate=D("0.70"))
+    Offer.objects.create(
+        account=admin.account, product=catalog["p_cdb"], kind=OfferKind.CONTRACT, rate=D("0.85")
+    )
+    Offer.objects.create(
+        account=admin.account, product=catalog["p_cos"], kind=OfferKind.REBATE, rate=D("0.50")
+    )
+    InheritanceBlock.objects.create(product=catalog["p_cvm"])
+    heir = join(org, admin, name="heir", payer=org.admin_account, permissions=[1, 2, 6, 7])
+    plain = join(org, admin, name="plain")
+    for user in (heir, plain, admin):
+        Offer.objects.create(
+            account=user.account, product=catalog["p_cvm"], kind=OfferKind.REBATE, rate=D("0.9")
+        )
+        products = list(Product.objects.all())
+        batch = pricing.rates_for(user.account, products)
+        assert batch == {p.pk: pricing.rate_for(user.account, p) for p in products}
+    rates = pricing.rates_for(heir.account, products)
+    assert rates[catalog["p_cvm"].pk] == (D("0.9"), heir.account)  # blocklisted: its own
+    assert rates[catalog["p_cdb"].pk] == (D("0.85"), admin.account)  # specific beats general
+    assert rates[catalog["p_cbs"].pk] == (D("0.70"), admin.account)
+
+
 def test_b14_an_account_inherits_from_at_most_one_account_and_never_along_a_chain(
     catalog, org, admin
 ):

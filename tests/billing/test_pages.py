@@ -767,15 +767,14 @@ def _grow(admin, pob_member, member, n):
 
 
 # Pinned maxima (full pages, after the first request warms the caches). The Products page
-# prices each subscription and resource-pack spec of the catalog (two queries each,
-# pricing.rate_for): constant in the number of resources, but not small. Every full page also
+# prices the whole catalog with one offer lookup (pricing.rates_for). Every full page also
 # counts the top bar's unread-message badge (one query, cached on the request).
 PINNED = {
     ("admin", "/pay-on-behalf/orders/"): 11,
     ("admin", "/pay-on-behalf/orders/?status=paid"): 11,
     ("admin", "/billing/?tab=transactions"): 9,
     ("pob_member", "/pay-on-behalf/orders/?status=paid"): 11,
-    ("member", "/products/"): 39,
+    ("member", "/products/"): 17,
     ("member", "/billing/?tab=orders"): 12,
     ("member", "/billing/?tab=vouchers"): 10,
     ("member", "/billing/?tab=transactions"): 10,
