@@ -798,9 +798,13 @@ def pay_on_behalf_orders(request):
 def _paid_resources(request):
     """B9: the status of every resource the payer pays for, its members' and its own, so the
     payer sees what its arrears suspended and what a top-up recovered."""
-    filterset = PaidResourceFilterSet(
-        request.GET or None, queryset=selectors.resources_paid_by(user=request.user)
-    )
+    resources = selectors.resources_paid_by(user=request.user)
+    user = request.user
+    if not (user.is_owner or user.all_products):  # A1: its own account's granted products only
+        resources = resources.exclude(
+            Q(owner_id=user.account_id) & ~Q(product__in=user.products.values("pk"))
+        )
+    filterset = PaidResourceFilterSet(request.GET or None, queryset=resources)
     return table_page(
         request,
         "billing/pay_on_behalf_orders.html",

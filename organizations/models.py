@@ -118,6 +118,8 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 fields=["account"], condition=Q(is_owner=True), name="one_owner_per_account"
             ),
+            # Login names are unique whatever their letter case ("Dev" and "dev" are one name).
+            models.UniqueConstraint(Lower("username"), name="username_unique_any_case"),
             models.CheckConstraint(
                 condition=Q(is_owner=False) | Q(account__isnull=False),
                 name="owner_has_account",

@@ -241,10 +241,14 @@ def blocked_grants(user) -> list:
 
 
 def require_user_may(user, account, product) -> None:
-    """A1/P2: a sub-user buys, activates and manages only its granted products."""
-    if user is None or getattr(user, "is_owner", True) or user.all_products:
+    """A1/P2: a sub-user buys, activates and manages only its granted products. Read from
+    the database, not from the request's user: the owner may have narrowed it a moment ago."""
+    from .models import User
+
+    if user is None or getattr(user, "is_owner", True) or user.account_id != account.pk:
         return
-    if user.account_id == account.pk and not user.products.filter(pk=product.pk).exists():
+    granted = Q(all_products=True) | Q(products=product)
+    if not User.objects.filter(pk=user.pk).filter(granted).exists():
         raise DomainError(
             _("Your user may not use %(product)s: ask the account owner to grant it.")
             % {"product": product.name},

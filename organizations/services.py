@@ -120,7 +120,11 @@ def _create_owner(*, account: Account, username: str, password: str | None, emai
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():  # another sign-up may take the name at the same moment
+            user.save()
+    except IntegrityError:
+        raise DomainError(_("This login name is already taken."), field="username") from None
     user.groups.add(Group.objects.get(name=OWNER_GROUP))
     return user
 

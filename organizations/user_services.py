@@ -68,12 +68,16 @@ def _check_password(password: str, user: User) -> None:
 def _grant(user: User, *, all_products: bool, products) -> tuple[object, object]:
     """Check and set the products (P2); the (before, after) for the audit record. Only what
     is newly granted is checked: a grant a tightened policy now blocks may be kept (it shows
-    as blocked and is refused when used), never granted afresh. "All products" is checked
-    every time: under a policy that refuses any product it is not grantable."""
+    as blocked and is refused when used), never granted afresh. The same holds for "All
+    products": kept as it is, but not granted while the policy refuses any product."""
     products = [] if all_products else list(products or [])
     held = dict(user.products.values_list("pk", "code"))
-    new = products if user.all_products else [p for p in products if p.pk not in held]
-    policies.check_grantable(user.account, all_products=all_products, products=new)
+    if all_products:
+        if not user.all_products:
+            policies.check_grantable(user.account, all_products=True, products=[])
+    else:
+        new = products if user.all_products else [p for p in products if p.pk not in held]
+        policies.check_grantable(user.account, all_products=False, products=new)
     before = ALL if user.all_products else sorted(held.values())
     user.all_products = all_products
     user.save(update_fields=["all_products"])
@@ -119,7 +123,12 @@ def sub_user_create(
         raise DomainError(_("This login name is already taken."), field="username")
     chosen = _groups(groups)
     user = User(
-        username=username, first_name=display_name, email=email, account=account, is_owner=False
+        username=username,
+        first_name=display_name,
+        email=email,
+        account=account,
+        is_owner=False,
+        all_products=False,  # nothing is held yet: every grant below is checked (P2)
     )
     _check_password(password, user)
     user.set_password(password)

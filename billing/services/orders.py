@@ -874,6 +874,7 @@ def order_apply(*, order: Order, acting_user) -> Order:
     """B4: the member asks its payer to pay a to-be-paid pay-on-behalf order."""
     o = _lock_order(order)
     _must_act_for(acting_user, o.owner)
+    require_user_may(acting_user, o.owner, o.product)  # A1/P2: a sub-user's products
     _must_be_to_be_paid(o)
     if o.pay_mode != PayMode.ON_BEHALF:
         raise DomainError(_("Only pay-on-behalf orders can be applied for."))

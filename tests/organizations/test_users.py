@@ -297,6 +297,65 @@ def test_p2_an_all_products_sub_user_under_a_tight_policy_shows_what_is_blocked(
     assert "blocked by your account" in mine and "Cloud Block Storage" in mine
     with pytest.raises(DomainError, match="department Eng"):
         buy(everything, "PREMIUM-100")
+    # Its grant is kept as it is: the owner can still reset its password or change its groups.
+    client.force_login(engineer)
+    response = client.post(
+        f"/users/{everything.pk}/edit/",
+        {"groups": ["Read-only"], "scope": "all", "password": "reset-Pass-2026"},
+    )
+    assert response.status_code == 302
+    everything.refresh_from_db()
+    assert everything.all_products and everything.check_password("reset-Pass-2026")
+
+
+def test_a1_grants_are_read_afresh_when_used(owner, dev):
+    """The owner narrows a sub-user while its request is under way: the service reads the
+    grant from the database, not from the user object the request loaded."""
+    stale = User.objects.get(pk=dev.pk)  # loaded while it may use CVM
+    users.sub_user_set_products(user=dev, all_products=True, products=[], acting_user=owner)
+    stale_all = User.objects.get(pk=dev.pk)  # loaded while it may use every product
+    users.sub_user_set_products(
+        user=dev, all_products=False, products=[product("p_cvm")], acting_user=owner
+    )
+    assert stale_all.all_products
+    for user in (stale, stale_all):
+        with pytest.raises(DomainError, match="may not use Cloud Block Storage"):
+            buy(user, "PREMIUM-100")
+
+
+def test_a1_a_sub_user_cannot_apply_for_pay_on_behalf_of_an_ungranted_product(catalog, org, admin):
+    from tests.factories import join
+
+    pob = join(org, admin, name="pob-dev-owner", payer=org.admin_account)
+    order = buy(pob, "PREMIUM-100")  # the admin account has no funds: to be paid
+    dev = users.sub_user_create(
+        account=pob.account,
+        acting_user=pob,
+        username="pob-dev",
+        password=PASSWORD,
+        groups=["Resource manager"],
+        products=[product("p_cvm")],
+    )
+    with pytest.raises(DomainError, match="may not use Cloud Block Storage"):
+        order_services.order_apply(order=order, acting_user=dev)
+    order.refresh_from_db()
+    assert order.applied_at is None
+    order_services.order_apply(order=order, acting_user=pob)  # the owner may
+
+
+def test_a1_login_names_are_unique_whatever_their_case(owner, dev):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(DomainError, match="already taken"):
+        users.sub_user_create(
+            account=owner.account,
+            acting_user=owner,
+            username="DEV",
+            password=PASSWORD,
+            groups=["Read-only"],
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="Dev", account=owner.account)
 
 
 def test_p3_a_refused_purchase_links_to_the_effective_policy(client, cvm_only, engineer):
@@ -313,3 +372,24 @@ def test_a1_users_page_is_in_the_sidebar_for_everyone_with_an_account(client, ow
     for user in (owner, dev, UserFactory()):
         client.force_login(user)
         assert "Users &amp; permissions" in client.get("/").content.decode()
+
+
+def test_a1_a_payers_sub_user_sees_members_resources_but_only_its_own_granted_ones(
+    client, catalog, org, admin, pob_member
+):
+    fund(admin, "5000.00", admin)
+    own_cbs = buy(admin, "PREMIUM-100").resource
+    own_cvm = buy(admin, "S5.SMALL2").resource
+    member_cbs = buy(pob_member, "PREMIUM-100").resource
+    ops = users.sub_user_create(
+        account=admin.account,
+        acting_user=admin,
+        username="payer-ops",
+        password=PASSWORD,
+        groups=["Resource manager"],
+        products=[product("p_cvm")],
+    )
+    client.force_login(ops)
+    html = client.get("/pay-on-behalf/orders/?tab=resources").content.decode()
+    assert own_cvm.instance_id in html and member_cbs.instance_id in html
+    assert own_cbs.instance_id not in html
