@@ -59,35 +59,30 @@ def _choose(offers, product, source: Account) -> tuple[Decimal, Account | None]:
 
 
 def rate_for(owner: Account, product) -> tuple[Decimal, Account | None]:
-    """B3/B14: the share of list price the owner pays for `product`, and whose offer it is.
+    """B3/B14: the share of list price the owner pays for `product`, and whose offer it is."""
+    return rates_for(owner, [product])[product.pk]
+
+
+def rates_for(owner: Account, products) -> dict[int, tuple[Decimal, Account | None]]:
+    """`rate_for` of many products at once (at most three queries), for orders and lists.
 
     With offer inheritance (permission 6) the source account's *contract* offers apply
     instead of the owner's own, except for blocklisted products; rebates never inherit.
     """
     inheritance = OfferInheritance.objects.filter(account=owner).select_related("source").first()
-    if inheritance and not InheritanceBlock.objects.filter(product=product).exists():
-        source = inheritance.source
-        offers = Offer.objects.filter(account=source, kind=OfferKind.CONTRACT)
-    else:
-        source = owner
-        offers = Offer.objects.filter(account=owner)
-    return _choose(offers.filter(Q(product=product) | Q(product__isnull=True)), product, source)
-
-
-def rates_for(owner: Account, products) -> dict[int, tuple[Decimal, Account | None]]:
-    """`rate_for` of many products at once (at most four queries), for price lists."""
-    inheritance = OfferInheritance.objects.filter(account=owner).select_related("source").first()
-    own = list(Offer.objects.filter(account=owner))
-    blocked, contract = set(), []
+    blocked = set()
     if inheritance:
         blocked = set(InheritanceBlock.objects.values_list("product_id", flat=True))
-        contract = list(Offer.objects.filter(account=inheritance.source, kind=OfferKind.CONTRACT))
+    inheriting = [p for p in products if inheritance and p.pk not in blocked]
+    own = [p for p in products if p not in inheriting]
     rates = {}
-    for product in products:
-        if inheritance and product.pk not in blocked:
-            rates[product.pk] = _choose(contract, product, inheritance.source)
-        else:
-            rates[product.pk] = _choose(own, product, owner)
+    if inheriting:
+        source = inheritance.source
+        contract = list(Offer.objects.filter(account=source, kind=OfferKind.CONTRACT))
+        rates |= {p.pk: _choose(contract, p, source) for p in inheriting}
+    if own:
+        offers = list(Offer.objects.filter(account=owner))
+        rates |= {p.pk: _choose(offers, p, owner) for p in own}
     return rates
 
 
