@@ -263,16 +263,9 @@ def _buyable(spec: Spec) -> bool:
 
 def granted_products(user) -> list[Product] | None:
     """A1/P2: the products a sub-user was granted, or None when it may use them all."""
-    if user.is_owner or user.all_products:
+    if not user.product_limited:
         return None
     return list(user.products.order_by("position", "code"))
-
-
-def _granted(specs, user):
-    """Only the specs of products the user may use (the services refuse the others too)."""
-    if user.is_owner or user.all_products:
-        return specs
-    return specs.filter(product__in=user.products.values("pk"))
 
 
 def _buyable_specs():
@@ -292,9 +285,8 @@ def _payg_specs():
     )
 
 
-def _catalog_cards(account: Account, user) -> list[dict]:
+def _catalog_cards(account: Account, granted: list[Product] | None) -> list[dict]:
     cards = []
-    granted = granted_products(user)
     catalog = [p for p in selectors.catalog() if granted is None or p in granted]
     rates = pricing.rates_for(account, catalog)  # B3/B14: one lookup for the whole list
     for product in catalog:
@@ -359,10 +351,8 @@ def _resource_list(request, tab: str):
     else:
         qs, filterset, table = _subscriptions(request), ResourceFilterSet, ResourceTable
     filterset = filterset(request.GET or None, queryset=qs)
-    user = request.user
-    if not (user.is_owner or user.all_products):  # A1: offer only the granted products
-        choice = filterset.filters["product"]
-        choice.queryset = choice.queryset.filter(pk__in=user.products.values("pk"))
+    choice = filterset.filters["product"]  # A1: offer only the granted products
+    choice.queryset = request.user.granted(choice.queryset, field="pk")
     return filterset, table(filterset.qs)
 
 
@@ -377,8 +367,8 @@ def products(request):
     filterset, table = _resource_list(request, tab)
     extra = {}
     if not is_partial(request):
-        extra["cards"] = _catalog_cards(account, request.user)
         extra["granted"] = granted_products(request.user)
+        extra["cards"] = _catalog_cards(account, extra["granted"])
     if not is_partial(request) or partial == "payment":
         extra["payment"] = payment_method(account)
     return table_page(
@@ -408,7 +398,7 @@ def _spec_label(spec: Spec) -> str:
 def buy(request):
     require_perm(request, "billing.place_order")
     account = _account(request)
-    specs = {s.pk: s for s in _granted(_buyable_specs(), request.user)}
+    specs = {s.pk: s for s in request.user.granted(_buyable_specs())}
     regions = {r.pk: r for r in Region.objects.all()}
     chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
     form = BuyForm(
@@ -470,7 +460,7 @@ def activate(request):
     (the payer in pay-on-behalf mode). The modal shows that amount and that account."""
     require_perm(request, "billing.place_order")
     account = _account(request)
-    specs = {s.pk: s for s in _granted(_payg_specs(), request.user)}
+    specs = {s.pk: s for s in request.user.granted(_payg_specs())}
     regions = {r.pk: r for r in Region.objects.all()}
     chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
     if chosen is None and specs:
@@ -800,10 +790,9 @@ def _paid_resources(request):
     payer sees what its arrears suspended and what a top-up recovered."""
     resources = selectors.resources_paid_by(user=request.user)
     user = request.user
-    if not (user.is_owner or user.all_products):  # A1: its own account's granted products only
-        resources = resources.exclude(
-            Q(owner_id=user.account_id) & ~Q(product__in=user.products.values("pk"))
-        )
+    if user.product_limited:  # A1: of its own account's resources, the granted ones only
+        own = resources.filter(owner_id=user.account_id)
+        resources = resources.exclude(owner_id=user.account_id) | user.granted(own)
     filterset = PaidResourceFilterSet(request.GET or None, queryset=resources)
     return table_page(
         request,

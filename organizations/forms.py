@@ -238,7 +238,8 @@ SUB_USER_ROLES = [
 
 class SubUserForm(forms.Form):
     """A1/P2: a sub-user's login, groups and product permissions. On edit the login name is
-    fixed and the password is optional (a new one replaces the old)."""
+    fixed and the password is optional (a new one replaces the old). The service checks the
+    password against the validators, with the user's name and email at hand."""
 
     username = forms.RegexField(
         label=_("Login name"),
@@ -287,12 +288,6 @@ class SubUserForm(forms.Form):
             self.fields["password"].label = _("New password")
             self.fields["password"].required = False
             self.fields["password"].help_text = _("Leave empty to keep the current password.")
-
-    def clean_password(self):
-        password = self.cleaned_data.get("password")
-        if password:
-            password_validation.validate_password(password)
-        return password
 
     def settings(self) -> dict:
         """The user's settings, as the sub-user services take them."""

@@ -112,6 +112,17 @@ class User(AbstractUser):
         "billing.Product", blank=True, related_name="+", verbose_name=_("products")
     )
 
+    @property
+    def product_limited(self) -> bool:
+        """A1/P2: a sub-user held to the products its owner granted (the owner never is)."""
+        return not (self.is_owner or self.all_products)
+
+    def granted(self, queryset, field: str = "product"):
+        """`queryset` narrowed to the products this user may use (`field` names the product)."""
+        if not self.product_limited:
+            return queryset
+        return queryset.filter(**{f"{field}__in": self.products.values("pk")})
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [

@@ -156,6 +156,19 @@ class AuditTable(ConsoleTable):
         return format_html('<code class="small">{}</code>', value)
 
 
+def _badge(text):
+    return format_html('<span class="badge text-bg-light border fw-normal">{}</span>', text)
+
+
+def _blocked_badge(text, why):
+    """P2: a grant the account's policy refuses, kept and shown, never silently removed."""
+    return format_html(
+        '<span class="badge text-bg-warning fw-normal" data-testid="blocked" title="{}">{}</span>',
+        why,
+        text,
+    )
+
+
 class SubUserTable(ConsoleTable):
     """A1: an account's sub-users. `blocked` (product codes the account's policy refuses)
     comes from the view, computed once per page."""
@@ -199,43 +212,32 @@ class SubUserTable(ConsoleTable):
         return record.username
 
     def render_groups(self, record):
-        return format_html_join(
-            " ",
-            '<span class="badge text-bg-light border fw-normal">{}</span>',
-            ((g.name,) for g in record.groups.all()),
-        )
+        return format_html_join(" ", "{}", ((_badge(g.name),) for g in record.groups.all()))
 
     def render_products(self, record):
         if record.all_products:
             if not self.blocked:
                 return _("All products")
+            n = len(self.blocked)
             return format_html(
-                '{} <span class="badge text-bg-warning fw-normal" data-testid="blocked"'
-                ' title="{}">{}</span>',
+                "{} {}",
                 _("All products"),
-                _("Your account's service control policy refuses some products"),
-                _("%(n)s blocked by policy") % {"n": len(self.blocked)},
+                _blocked_badge(
+                    _("%(n)s blocked by policy") % {"n": n},
+                    _("Your account's service control policy refuses some products"),
+                ),
             )
         products = list(record.products.all())
         if not products:
             return format_html('<span class="text-body-secondary">{}</span>', _("None"))
+        why = _("Granted, but your account's service control policy refuses it")
         return format_html_join(
             " ",
             "{}",
             (
-                (
-                    format_html(
-                        '<span class="badge text-bg-warning fw-normal" data-testid="blocked"'
-                        ' title="{}">{} · {}</span>',
-                        _("Granted, but your account's service control policy refuses it"),
-                        p.name,
-                        _("blocked"),
-                    )
-                    if p.code in self.blocked
-                    else format_html(
-                        '<span class="badge text-bg-light border fw-normal">{}</span>', p.name
-                    ),
-                )
+                (_blocked_badge(f"{p.name} · {_('blocked')}", why),)
+                if p.code in self.blocked
+                else (_badge(p.name),)
                 for p in products
             ),
         )

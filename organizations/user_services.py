@@ -19,10 +19,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from billing.services.ledger import organization_of
 from tco_console.errors import DomainError
 
 from . import policies
-from .models import Account, Membership, User
+from .models import Account, User
 from .services import SUB_USER_GROUPS, audit_record, lock_accounts
 
 # CAM's limit on sub-users per account
@@ -33,15 +34,6 @@ ALL = "all"
 def _require_owner(acting_user: User, account: Account) -> None:
     if not acting_user.is_owner or acting_user.account_id != account.pk:
         raise DomainError(_("Only the account owner manages its sub-users."))
-
-
-def _organization(account: Account):
-    m = (
-        Membership.objects.filter(account=account, organization__deleted_at__isnull=True)
-        .select_related("organization")
-        .first()
-    )
-    return m.organization if m else None
 
 
 def _groups(names) -> list[Group]:
@@ -143,7 +135,7 @@ def sub_user_create(
         actor=acting_user,
         action="user.create",
         message=_("Created sub-user %(name)s") % {"name": username},
-        organization=_organization(account),
+        organization=organization_of(account),
         target_account=account,
         obj=user,
         changes={"groups": [g.name for g in chosen], "products": after},
@@ -189,7 +181,7 @@ def sub_user_update(
         actor=acting_user,
         action="user.update",
         message=_("Edited sub-user %(name)s") % {"name": target.get_username()},
-        organization=_organization(target.account),
+        organization=organization_of(target.account),
         target_account=target.account,
         obj=target,
         changes=changes,
@@ -207,7 +199,7 @@ def sub_user_set_products(*, user: User, all_products: bool, products, acting_us
         actor=acting_user,
         action="user.products",
         message=_("Set the products of user %(name)s") % {"name": target.get_username()},
-        organization=_organization(target.account),
+        organization=organization_of(target.account),
         target_account=target.account,
         obj=target,
         changes={"products": [before, after]},
@@ -234,7 +226,7 @@ def sub_user_set_active(*, user: User, active: bool, acting_user: User) -> User:
             _("Reactivated sub-user %(name)s") if active else _("Deactivated sub-user %(name)s")
         )
         % {"name": target.get_username()},
-        organization=_organization(target.account),
+        organization=organization_of(target.account),
         target_account=target.account,
         obj=target,
     )

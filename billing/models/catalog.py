@@ -24,11 +24,7 @@ class GrantedQuerySet(OwnedQuerySet):
     account owner granted it (A1/P2); the owner and "all products" sub-users see all."""
 
     def scope(self, ctx, action):
-        qs = super().scope(ctx, action)
-        user = ctx.user
-        if user.is_owner or user.all_products:
-            return qs
-        return qs.filter(product__in=user.products.values("pk"))
+        return ctx.user.granted(super().scope(ctx, action))
 
 
 MONEY = {"max_digits": 18, "decimal_places": 2}

@@ -50,6 +50,17 @@ def _account(**kwargs):
     )
 
 
+def _department():
+    """The member's current department; null files totals under "Former members"."""
+    return models.ForeignKey(
+        "organizations.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
 class PayerProductMonth(Totals):
     bill_month = models.DateField(_("bill month"))
     payer = _account()
@@ -71,13 +82,7 @@ class PobMemberMonth(Totals):
     bill_month = models.DateField(_("bill month"))
     payer = _account()
     owner = _account()
-    department = models.ForeignKey(
-        "organizations.Department",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    department = _department()
 
     class Meta:
         verbose_name = _("pay-on-behalf total by member")
@@ -99,13 +104,7 @@ class PobMemberMonth(Totals):
 class PobDepartmentMonth(Totals):
     bill_month = models.DateField(_("bill month"))
     payer = _account()
-    department = models.ForeignKey(
-        "organizations.Department",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    department = _department()
 
     class Meta:
         verbose_name = _("pay-on-behalf total by department")
