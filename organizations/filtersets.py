@@ -61,12 +61,15 @@ class InvitationFilterSet(SearchMixin, django_filters.FilterSet):
     search_fields = ("name", "invitee__uin", "organization__admin_account__name")
     q = django_filters.CharFilter(method="search", label=_("Search"))
     status = django_filters.ChoiceFilter(
-        choices=InvitationStatus.choices, empty_label=_("All statuses")
+        choices=InvitationStatus.choices, empty_label=_("All statuses"), method="by_status"
     )
 
     class Meta:
         model = Invitation
         fields = ["q", "status"]
+
+    def by_status(self, queryset, name, value):
+        return queryset.with_status(value)  # O5: as of now, whatever the sweep has done
 
 
 class AuditFilterSet(SearchMixin, django_filters.FilterSet):

@@ -10,6 +10,7 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tco_console.permissions import ScopedQuerySet
@@ -418,6 +419,35 @@ class InvitationQuerySet(ScopedQuerySet):
             return self.filter(sent)
         return self.filter(received)  # respond
 
+    # O5: an invitation past its expiry that the periodic sweep has not reached yet is expired.
+    # Pages read the status through these (and `Invitation.effective_status`), never the raw
+    # column, so what they show does not depend on when the worker last ran.
+
+    def with_status(self, status: str, *, now=None):
+        """Invitations whose status, as of `now`, is `status`."""
+        now = now or timezone.now()
+        overdue = Q(status=InvitationStatus.PENDING, expires_at__lte=now)
+        if status == InvitationStatus.PENDING:
+            return self.filter(status=InvitationStatus.PENDING, expires_at__gt=now)
+        if status == InvitationStatus.EXPIRED:
+            return self.filter(Q(status=InvitationStatus.EXPIRED) | overdue)
+        return self.filter(status=status)
+
+    def annotate_effective_status(self, *, now=None):
+        """`effective_status_sort`: the status as of `now`, for ordering in the database."""
+        now = now or timezone.now()
+        return self.annotate(
+            effective_status_sort=models.Case(
+                models.When(
+                    status=InvitationStatus.PENDING,
+                    expires_at__lte=now,
+                    then=models.Value(InvitationStatus.EXPIRED.value),
+                ),
+                default=models.F("status"),
+                output_field=models.CharField(),
+            )
+        )
+
 
 class Invitation(models.Model):
     """O5: an invitation from an organization to an existing account."""
@@ -487,6 +517,16 @@ class Invitation(models.Model):
 
     def __str__(self):
         return _("Invitation %(id)s to %(uin)s") % {"id": self.pk, "uin": self.invitee.uin}
+
+    @property
+    def effective_status(self) -> str:
+        """O5: the status as of now; pending past its expiry is expired, swept or not."""
+        if self.status == InvitationStatus.PENDING and self.expires_at <= timezone.now():
+            return InvitationStatus.EXPIRED
+        return self.status
+
+    def get_effective_status_display(self) -> str:
+        return InvitationStatus(self.effective_status).label
 
 
 class AuditRecordQuerySet(ScopedQuerySet):

@@ -194,6 +194,14 @@ def _open_period(*, membership: Membership, at) -> MembershipPeriod:
     )
 
 
+def _invalidate_pending_invitations(*, account: Account, reason: str, now) -> None:
+    """O5: the account's pending, unexpired invitations become invalid (those past their
+    expiry are expired already and stay so)."""
+    Invitation.objects.filter(
+        invitee=account, status=InvitationStatus.PENDING, expires_at__gt=now
+    ).update(status=InvitationStatus.INVALID, status_reason=reason, responded_at=now)
+
+
 def _close_period(*, account: Account, at) -> None:
     MembershipPeriod.objects.filter(account=account, ended_at__isnull=True).update(ended_at=at)
 
@@ -235,6 +243,11 @@ def organization_create(*, account: Account, acting_user: User) -> Organization:
     )
     _open_period(membership=admin, at=now)
     _bills_follow([admin.account_id])
+    # O5: like joining, creating puts the account in an organization: its pending
+    # invitations can never be accepted now.
+    _invalidate_pending_invitations(
+        account=account, reason=_("The account created its own organization."), now=now
+    )
     audit_record(
         actor=acting_user,
         action="organization.create",
@@ -499,8 +512,8 @@ def _check_member_name(
     used = Membership.objects.filter(organization=org, name=name)
     if exclude_membership is not None:
         used = used.exclude(pk=exclude_membership.pk)
-    pending = Invitation.objects.filter(
-        organization=org, name=name, status=InvitationStatus.PENDING
+    pending = Invitation.objects.filter(organization=org, name=name).with_status(
+        InvitationStatus.PENDING
     )
     if exclude_invitation is not None:
         pending = pending.exclude(pk=exclude_invitation.pk)
@@ -813,8 +826,51 @@ def _refuse_if_not_pending(inv: Invitation) -> None:
         )
 
 
+def _expired_audit(inv: Invitation) -> AuditRecord:
+    return AuditRecord(
+        actor_name="system",
+        organization=inv.organization,
+        target_account=inv.invitee,
+        action="invitation.expire",
+        object_type="invitation",
+        object_id=str(inv.pk),
+        message=_("The invitation to %(uin)s expired") % {"uin": inv.invitee.uin},
+    )
+
+
 @transaction.atomic(durable=True)
+def _invitation_expire_if_due(*, invitation: Invitation) -> bool:
+    """O5: an invitation past its expiry that the sweep has not reached yet is marked expired
+    now, as the sweep would (committed, so the refusal that follows leaves it expired)."""
+    # the lock order of every invitation service: organization, then invitation
+    org = Organization.objects.select_for_update(no_key=True).get(pk=invitation.organization_id)
+    inv = _lock_invitation(invitation)
+    now = timezone.now()
+    if inv.status != InvitationStatus.PENDING or inv.expires_at > now:
+        return False
+    inv.status = InvitationStatus.EXPIRED
+    inv.responded_at = now
+    inv.save(update_fields=["status", "responded_at"])
+    inv.organization = org
+    _expired_audit(inv).save()
+    return True
+
+
+def _refuse_if_expired(invitation: Invitation) -> None:
+    if _invitation_expire_if_due(invitation=invitation):
+        raise DomainError(
+            _("This invitation has expired."), code="ResourceNotFound.InvitationNotExist"
+        )
+
+
 def invitation_cancel(*, invitation: Invitation, acting_user: User) -> Invitation:
+    """O5: the admin cancels a pending invitation; an overdue one is expired instead."""
+    _refuse_if_expired(invitation)
+    return _invitation_cancel(invitation=invitation, acting_user=acting_user)
+
+
+@transaction.atomic(durable=True)
+def _invitation_cancel(*, invitation: Invitation, acting_user: User) -> Invitation:
     org = _lock_org(invitation.organization)
     inv = _lock_invitation(invitation)
     _refuse_if_not_pending(inv)
@@ -832,8 +888,14 @@ def invitation_cancel(*, invitation: Invitation, acting_user: User) -> Invitatio
     return inv
 
 
-@transaction.atomic(durable=True)
 def invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitation:
+    """O5: the invitee declines a pending invitation; an overdue one is expired instead."""
+    _refuse_if_expired(invitation)
+    return _invitation_decline(invitation=invitation, acting_user=acting_user)
+
+
+@transaction.atomic(durable=True)
+def _invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitation:
     org = _lock_org(invitation.organization)
     inv = _lock_invitation(invitation)
     _refuse_if_not_pending(inv)
@@ -864,12 +926,6 @@ def _invitation_accept(
     inv = _lock_invitation(invitation)
     lock_accounts(inv.invitee, inv.payer)
     now = timezone.now()
-    if inv.status == InvitationStatus.PENDING and inv.expires_at <= now:
-        inv.status = InvitationStatus.EXPIRED
-        inv.save(update_fields=["status"])
-        return None, DomainError(
-            _("This invitation has expired."), code="ResourceNotFound.InvitationNotExist"
-        )
     _refuse_if_not_pending(inv)
     # O5: acceptance re-checks every condition inside the locks; a broken one invalidates it.
     try:
@@ -938,11 +994,10 @@ def _invitation_accept(
     inv.status = InvitationStatus.ACCEPTED
     inv.responded_at = now
     inv.save(update_fields=["status", "responded_at"])
-    # The account is in an organization now: its other pending invitations can never be accepted.
-    Invitation.objects.filter(invitee=inv.invitee, status=InvitationStatus.PENDING).update(
-        status=InvitationStatus.INVALID,
-        status_reason=_("The account joined another organization."),
-        responded_at=now,
+    # O5: the account is in an organization now: its other pending invitations can never be
+    # accepted.
+    _invalidate_pending_invitations(
+        account=inv.invitee, reason=_("The account joined another organization."), now=now
     )
     _notify(
         org.admin_account,
@@ -965,7 +1020,8 @@ def _invitation_accept(
 
 def invitation_accept(*, invitation: Invitation, acting_user: User) -> Membership:
     """O5: accept; if a condition broke since sending, the invitation becomes invalid (committed)
-    and the refusal is raised to the caller."""
+    and the refusal is raised to the caller. An overdue invitation is expired instead."""
+    _refuse_if_expired(invitation)
     membership, error = _invitation_accept(invitation=invitation, acting_user=acting_user)
     if error is not None:
         raise error
@@ -986,20 +1042,7 @@ def invitations_expire(*, now=None) -> int:
         inv.status = InvitationStatus.EXPIRED
         inv.responded_at = now
     Invitation.objects.bulk_update(due, ["status", "responded_at"])
-    AuditRecord.objects.bulk_create(
-        [
-            AuditRecord(
-                actor_name="system",
-                organization=inv.organization,
-                target_account=inv.invitee,
-                action="invitation.expire",
-                object_type="invitation",
-                object_id=str(inv.pk),
-                message=_("The invitation to %(uin)s expired") % {"uin": inv.invitee.uin},
-            )
-            for inv in due
-        ]
-    )
+    AuditRecord.objects.bulk_create([_expired_audit(inv) for inv in due])
     return len(due)
 
 

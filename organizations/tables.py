@@ -68,6 +68,12 @@ class MemberTable(ConsoleTable):
         )
 
 
+def _order_by_effective_status(queryset, is_descending):
+    """O5: sort by the status shown (an overdue pending invitation sorts as expired)."""
+    key = "-effective_status_sort" if is_descending else "effective_status_sort"
+    return queryset.annotate_effective_status().order_by(key, "-created_at", "-pk")
+
+
 class SentInvitationTable(ConsoleTable):
     invitee = tables.Column(accessor="invitee__uin", verbose_name=_("UIN"))
     name = tables.Column(verbose_name=_("Member name"))
@@ -100,6 +106,9 @@ class SentInvitationTable(ConsoleTable):
         )
         order_by = ("-created_at",)
         empty_text = _("No invitations sent yet.")
+
+    def order_status(self, queryset, is_descending):
+        return _order_by_effective_status(queryset, is_descending), True
 
 
 class ReceivedInvitationTable(ConsoleTable):
@@ -136,6 +145,9 @@ class ReceivedInvitationTable(ConsoleTable):
         )
         order_by = ("-created_at",)
         empty_text = _("You have not received any invitations.")
+
+    def order_status(self, queryset, is_descending):
+        return _order_by_effective_status(queryset, is_descending), True
 
 
 class AuditTable(ConsoleTable):

@@ -259,7 +259,7 @@ def home(request):
             if p in FinancialPermission.values
         ]
     else:
-        context["pending_invitations"] = selectors.invitations_received(user=request.user).filter(
-            status="pending"
-        )[:5]
+        context["pending_invitations"] = selectors.invitations_received(
+            user=request.user
+        ).with_status("pending")[:5]  # O5: unexpired as of now
     return render(request, "overview.html", context)

@@ -1,5 +1,6 @@
 """Rules O1–O9 and O11 of SPEC.md, each proven through the service that enforces it."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -395,6 +396,67 @@ def test_o5_joining_one_organization_invalidates_other_invitations(org, admin, o
     assert inv2.status == InvitationStatus.INVALID
     with pytest.raises(DomainError):
         services.invitation_accept(invitation=inv2, acting_user=outsider)
+
+
+def test_o5_creating_an_organization_invalidates_other_invitations(client, org, admin, outsider):
+    inv = invite(org, admin, outsider, name="will-found")
+    services.organization_create(account=outsider.account, acting_user=outsider)
+    inv.refresh_from_db()
+    assert inv.status == InvitationStatus.INVALID
+    assert "created its own organization" in inv.status_reason
+    client.force_login(outsider)
+    page = client.get("/invitations/?tab=received").content.decode()
+    assert badges(page) == ["Invalid"] and 'data-testid="accept-invitation"' not in page
+    client.force_login(admin)
+    page = client.get("/invitations/?tab=sent").content.decode()
+    assert badges(page) == ["Invalid"] and f"/invitations/{inv.pk}/cancel/" not in page
+
+
+def badges(page: str) -> list[str]:
+    """The invitation status badges of a page, as read."""
+    return re.findall(r'data-testid="invitation-status"[^>]*>([^<]+)<', page)
+
+
+def test_o5_an_expired_but_unswept_invitation_shows_expired_on_both_sides(
+    client, org, admin, outsider
+):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        inv = invite(org, admin, outsider, name="late-one")
+    with time_machine.travel(start + timedelta(days=15, seconds=1), tick=False):
+        client.force_login(outsider)
+        page = client.get("/invitations/?tab=received").content.decode()
+        assert badges(page) == ["Expired"]
+        assert 'data-testid="accept-invitation"' not in page
+        assert "No pending invitations." in client.get("/").content.decode()
+        assert "late-one" in client.get("/invitations/?status=expired").content.decode()
+        assert "late-one" not in client.get("/invitations/?status=pending").content.decode()
+        client.force_login(admin)
+        page = client.get("/invitations/?tab=sent").content.decode()
+        assert badges(page) == ["Expired"] and f"/invitations/{inv.pk}/cancel/" not in page
+        page = client.get("/invitations/?tab=sent&status=pending").content.decode()
+        assert "late-one" not in page
+        page = client.get("/invitations/?tab=sent&sort=status").content.decode()
+        assert "late-one" in page
+    inv.refresh_from_db()
+    assert inv.status == InvitationStatus.PENDING  # the sweep has not run: read-time status
+
+
+def test_o5_declining_or_cancelling_an_expired_but_unswept_invitation_is_refused(
+    org, admin, outsider
+):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        inv = invite(org, admin, outsider)
+    with time_machine.travel(start + timedelta(days=16), tick=False):
+        with pytest.raises(DomainError, match="expired"):
+            services.invitation_decline(invitation=inv, acting_user=outsider)
+        with pytest.raises(DomainError, match="expired"):
+            services.invitation_cancel(invitation=inv, acting_user=admin)
+    inv.refresh_from_db()
+    assert inv.status == InvitationStatus.EXPIRED
+    expiries = AuditRecord.objects.filter(action="invitation.expire", object_id=str(inv.pk))
+    assert expiries.count() == 1
 
 
 def test_o5_records_stay_visible_to_both_sides(client, org, admin, outsider):
