@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tco_console.errors import DomainError
 
+from .choices import MemberType
 from .models import (
     Account,
     Department,
@@ -36,7 +37,10 @@ def _not_enabled():
 
 @transaction.atomic(durable=True)
 def policy_type_enable(*, organization: Organization, acting_user: User) -> Organization:
-    """Enable the type; the first time, the preset FullAccessPolicy is attached to Root."""
+    """Enable the type. The preset FullAccessPolicy is created the first time and bound to
+    every target (Root, each department, each member) that has no policy attached, as TCO
+    binds it to all departments and members: nothing changes until narrower policies replace
+    it, and every target has at least one policy (see `policy_detach`)."""
     org = _lock_org(organization)
     if org.scp_enabled:
         raise DomainError(
@@ -45,7 +49,7 @@ def policy_type_enable(*, organization: Organization, acting_user: User) -> Orga
         )
     org.scp_enabled = True
     org.save(update_fields=["scp_enabled"])
-    preset, created = ServiceControlPolicy.objects.get_or_create(
+    preset, _created = ServiceControlPolicy.objects.get_or_create(
         organization=org,
         preset=True,
         defaults={
@@ -54,15 +58,31 @@ def policy_type_enable(*, organization: Organization, acting_user: User) -> Orga
             "all_products": True,
         },
     )
-    root = Department.objects.get(organization=org, parent__isnull=True)
-    if created:
-        PolicyAttachment.objects.create(policy=preset, department=root)
+    bound = PolicyAttachment.objects.filter(policy__organization=org)
+    departments = Department.objects.filter(organization=org).exclude(
+        pk__in=bound.filter(department__isnull=False).values("department_id")
+    )
+    members = (
+        Membership.objects.filter(organization=org)
+        .exclude(member_type=MemberType.ADMIN)  # the management account has no policies
+        .exclude(account_id__in=bound.filter(account__isnull=False).values("account_id"))
+    )
+    new = [
+        PolicyAttachment(policy=preset, department_id=pk)
+        for pk in departments.values_list("pk", flat=True)
+    ]
+    new += [
+        PolicyAttachment(policy=preset, account_id=pk)
+        for pk in members.values_list("account_id", flat=True)
+    ]
+    PolicyAttachment.objects.bulk_create(new)
     audit_record(
         actor=acting_user,
         action="policy.enable",
         message=_("Enabled service control policies"),
         organization=org,
         obj=org,
+        changes={"full_access_bound_to": len(new)} if new else None,
     )
     return org
 
@@ -242,6 +262,8 @@ def _target(org: Organization, department: Department | None, account: Account |
                 _("The department does not exist."),
                 code="ResourceNotFound.OrganizationNodeNotExist",
             )
+        if department.is_root:
+            return {"department": department}, _("Root")
         return {"department": department}, _("department %(name)s") % {"name": department.name}
     member = Membership.objects.filter(account=account, organization=org).first()
     if member is None or member.is_admin:
@@ -278,6 +300,33 @@ def policy_attach(
     return attachment
 
 
+def _check_detachable(policy: ServiceControlPolicy, target: dict, label: str) -> None:
+    attached = PolicyAttachment.objects.filter(**target)
+    if not attached.filter(policy=policy).exists():
+        raise DomainError(
+            _("%(policy)s is not attached to %(target)s.")
+            % {"policy": policy.name, "target": label}
+        )
+    if not attached.exclude(policy=policy).exists():
+        # P1: every target keeps at least one policy (tco-api.md, DetachPolicy)
+        raise DomainError(
+            _(
+                "%(policy)s is the last policy attached to %(target)s, and every target "
+                "keeps at least one. Attach another policy to it first."
+            )
+            % {"policy": policy.name, "target": label},
+            code="FailedOperation.OrganizationDetachLastPolicyError",
+        )
+
+
+def check_detachable(
+    *, policy: ServiceControlPolicy, department: Department | None = None, account=None
+) -> None:
+    """P1: the refusal `policy_detach` would give, for the dry run (no lock, no change)."""
+    target, label = _target(policy.organization, department, account)
+    _check_detachable(policy, target, label)
+
+
 @transaction.atomic(durable=True)
 def policy_detach(
     *,
@@ -288,11 +337,8 @@ def policy_detach(
 ) -> None:
     org, p = _lock_policy(policy)
     target, label = _target(org, department, account)
-    deleted, _rows = PolicyAttachment.objects.filter(policy=p, **target).delete()
-    if not deleted:
-        raise DomainError(
-            _("%(policy)s is not attached to %(target)s.") % {"policy": p.name, "target": label}
-        )
+    _check_detachable(p, target, label)
+    PolicyAttachment.objects.filter(policy=p, **target).delete()
     audit_record(
         actor=acting_user,
         action="policy.detach",

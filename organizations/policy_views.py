@@ -178,8 +178,9 @@ def policy_type_toggle(request):
         danger=not enabling,
         description=_(
             "Members will be able to use only the products their policies allow. The preset "
-            "FullAccessPolicy is attached to Root the first time, so nothing changes until you "
-            "attach narrower policies."
+            "FullAccessPolicy is attached to Root and to every department and member without a "
+            "policy, as it will be to new ones, so nothing changes until you replace it with "
+            "narrower policies."
         )
         if enabling
         else _("Policies stay as they are, but nothing is enforced until you enable them again."),
@@ -310,6 +311,8 @@ def _attachment_view(request, org, policy, *, attach: bool):
         names = dict(Product.objects.values_list("code", "name"))
         try:
             target = _target(request, org, form.cleaned_data)
+            if not attach:  # P1: say now that detaching the last policy will be refused
+                scp.check_detachable(policy=policy, **target)
         except DomainError as error:
             form.add_error(error.field, error.message)
             rows, previewed = [], False

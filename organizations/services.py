@@ -38,6 +38,7 @@ from .models import (
     MembershipPeriod,
     Organization,
     PolicyAttachment,
+    ServiceControlPolicy,
     User,
 )
 
@@ -202,6 +203,16 @@ def _invalidate_pending_invitations(*, account: Account, reason: str, now) -> No
     ).update(status=InvitationStatus.INVALID, status_reason=reason, responded_at=now)
 
 
+def bind_full_access(org: Organization, *, department=None, account=None) -> None:
+    """P1: while the policy type is enabled, a new department or member is bound to the preset
+    FullAccessPolicy, as TCO does, so every target has at least one policy. No-op when
+    disabled (enabling binds the targets that have none)."""
+    if not org.scp_enabled:
+        return
+    preset = ServiceControlPolicy.objects.get(organization=org, preset=True)
+    PolicyAttachment.objects.create(policy=preset, department=department, account=account)
+
+
 def _close_period(*, account: Account, at) -> None:
     MembershipPeriod.objects.filter(account=account, ended_at__isnull=True).update(ended_at=at)
 
@@ -362,6 +373,7 @@ def department_create(
     )
     dept.path = f"{parent.path}{dept.pk}/"
     dept.save(update_fields=["path"])
+    bind_full_access(org, department=dept)  # P1
     audit_record(
         actor=acting_user,
         action="department.create",
@@ -991,6 +1003,7 @@ def _invitation_accept(
     _bills_follow([membership.account_id])
     inheritance.sync_inheritance(membership)
     _money_follows_payer(membership, actor=acting_user)
+    bind_full_access(org, account=inv.invitee)  # P1
     inv.status = InvitationStatus.ACCEPTED
     inv.responded_at = now
     inv.save(update_fields=["status", "responded_at"])
@@ -1099,6 +1112,7 @@ def member_create(
     _open_period(membership=membership, at=now)
     _bills_follow([membership.account_id])
     inheritance.sync_inheritance(membership)
+    bind_full_access(org, account=account)  # P1
     audit_record(
         actor=acting_user,
         action="member.create",

@@ -1,5 +1,6 @@
 """Service control policies as people use them (P1–P3, A1): the admin enables the policy type,
-creates a CVM-only policy, previews and attaches it to a department; a member of that
+creates a CVM-only policy, attaches it to a department, previews and detaches the department's
+FullAccessPolicy (P1: every target keeps a policy, so CVM_only replaces it); a member of that
 department is refused a CBS disk with the level named, follows the refusal's link to its
 policy page and reads why; the member's owner is refused when it grants a sub-user CBS, grants
 CVM alone, and that sub-user buys a CVM instance."""
@@ -36,14 +37,22 @@ def test_p2_cvm_only_department_refuses_cbs_and_the_member_reads_why(
     expect(actions).to_be_visible()
     modal = open_modal(page, actions.get_by_role("link", name="Attach"), "Attach CVM_only")
     modal.locator("select[name=department]").select_option(str(eng.pk))
+    submit_modal(page, modal, "Attach", status=204)
+    attachments = page.get_by_test_id("policy-attachments")
+    expect(attachments).to_contain_text("CVM_only → department Eng")
+    # P1: enabling bound FullAccessPolicy to Eng; CVM_only narrows Eng once it replaces it
+    expect(attachments).to_contain_text("FullAccessPolicy → department Eng")
+    full = page.locator("[data-policy=FullAccessPolicy]")
+    modal = open_modal(page, full.get_by_role("link", name="Detach"), "Detach FullAccessPolicy")
+    modal.locator("select[name=department]").select_option(str(eng.pk))
     modal.get_by_test_id("preview").click()
     impact = page.get_by_test_id("impact")
     expect(impact.locator(f"tr[data-member='{engineer.account.uin}']")).to_contain_text(
         "Cloud Block Storage"
     )
-    shot(page, "attach-preview")
-    submit_modal(page, page.locator("#modal"), "Attach", status=204)
-    expect(page.get_by_test_id("policy-attachments")).to_contain_text("CVM_only → department Eng")
+    shot(page, "detach-preview")
+    submit_modal(page, page.locator("#modal"), "Detach", status=204)
+    expect(attachments).not_to_contain_text("FullAccessPolicy → department Eng")
     shot(page, "policies")
 
     page.context.clear_cookies()

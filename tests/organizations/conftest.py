@@ -30,6 +30,9 @@ def cvm_only(org, admin, eng):
         acting_user=admin,
     )
     scp.policy_attach(policy=policy, department=eng, acting_user=admin)
+    # P1: Eng got FullAccessPolicy when it was made; CVM_only replaces it
+    full = org.policies.get(preset=True)
+    scp.policy_detach(policy=full, department=eng, acting_user=admin)
     return policy
 
 

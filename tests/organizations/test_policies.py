@@ -194,19 +194,28 @@ def test_p3_dry_run_lists_who_would_lose_what_and_changes_nothing(
     cvm = scp.policy_create(
         organization=org, name="CVM_only", products=[product("p_cvm")], acting_user=admin
     )
+    full = org.policies.get(preset=True)
     client.force_login(admin)
     url = f"/policies/{cvm.pk}/attach/"
-    response = client.post(url, {"department": eng.pk, "preview": "1"})
+    # P1: Eng has FullAccessPolicy, so attaching CVM_only beside it changes nothing yet...
+    html = client.post(url, {"department": eng.pk, "preview": "1"}).content.decode()
+    assert f'data-member="{engineer.account.uin}"' not in html
+    assert not PolicyAttachment.objects.filter(policy=cvm).exists()  # a preview only
+    client.post(url, {"department": eng.pk})
+    assert PolicyAttachment.objects.filter(policy=cvm, department=eng).exists()
+    # ...and detaching FullAccessPolicy from Eng previews what the engineer would lose
+    detach = f"/policies/{full.pk}/detach/"
+    response = client.post(detach, {"department": eng.pk, "preview": "1"})
     html = response.content.decode()
     assert response.status_code == 200
     row = html.split(f'data-member="{engineer.account.uin}"')[1].split("</tr>")[0]
     assert "Cloud Block Storage" in row and "Cloud Virtual Machine" not in row
-    assert not PolicyAttachment.objects.filter(policy=cvm).exists()  # a preview only
-    client.post(url, {"department": eng.pk})
-    assert PolicyAttachment.objects.filter(policy=cvm, department=eng).exists()
-    # detaching previews the products coming back
+    assert PolicyAttachment.objects.filter(policy=full, department=eng).exists()
+    client.post(detach, {"department": eng.pk})
+    assert not PolicyAttachment.objects.filter(policy=full, department=eng).exists()
+    # attaching it again previews the products coming back
     html = client.post(
-        f"/policies/{cvm.pk}/detach/", {"department": eng.pk, "preview": "1"}
+        f"/policies/{full.pk}/attach/", {"department": eng.pk, "preview": "1"}
     ).content.decode()
     assert "Would gain" in html and "Cloud Block Storage" in html
     response = client.post(url, {"member_uin": "999999999999", "preview": "1"})
@@ -264,6 +273,8 @@ def test_p2_tightening_a_policy_blocks_grants_without_removing_them(
         organization=org, name="CVM_only", products=[product("p_cvm")], acting_user=admin
     )
     scp.policy_attach(policy=cvm, department=eng, acting_user=admin)
+    full = org.policies.get(preset=True)  # P1: CVM_only replaces Eng's FullAccessPolicy
+    scp.policy_detach(policy=full, department=eng, acting_user=admin)
     buyer.refresh_from_db()
     assert [p.code for p in policies.blocked_grants(buyer)] == ["p_cbs"]
     assert buyer.products.count() == 2  # nothing removed silently
@@ -274,3 +285,90 @@ def test_p2_tightening_a_policy_blocks_grants_without_removing_them(
 def test_only_the_owner_sets_product_permissions(engineer, buyer):
     with pytest.raises(DomainError, match="Only the account owner"):
         users.sub_user_set_products(user=buyer, all_products=True, products=[], acting_user=buyer)
+
+
+# ------------------------------------------------------------------ P1: every target keeps a policy
+
+
+def test_p1_detaching_the_last_policy_of_root_is_refused(client, org, admin, eng):
+    root = org.departments.get(depth=0)
+    full = org.policies.get(preset=True)
+    with pytest.raises(DomainError) as refused:
+        scp.policy_detach(policy=full, department=root, acting_user=admin)
+    assert refused.value.code == "FailedOperation.OrganizationDetachLastPolicyError"
+    assert PolicyAttachment.objects.filter(policy=full, department=root).exists()
+    client.force_login(admin)
+    response = client.post(f"/policies/{full.pk}/detach/", {"department": root.pk})
+    assert response.status_code == 422
+    assert "last policy attached to Root" in response.content.decode()
+    assert PolicyAttachment.objects.filter(policy=full, department=root).exists()
+    response = client.post(f"/policies/{full.pk}/detach/", {"department": root.pk, "preview": "1"})
+    assert "last policy attached to Root" in response.content.decode()  # the dry run says so
+    assert not AuditRecord.objects.filter(action="policy.detach").exists()
+
+
+def test_p1_a_member_keeps_at_least_one_policy_too(org, admin, eng, engineer):
+    full = org.policies.get(preset=True)
+    with pytest.raises(DomainError, match="last policy attached to member engineer"):
+        scp.policy_detach(policy=full, account=engineer.account, acting_user=admin)
+    deny = scp.policy_create(
+        organization=org,
+        name="No_CVM",
+        effect=PolicyEffect.DENY,
+        products=[product("p_cvm")],
+        acting_user=admin,
+    )
+    scp.policy_attach(policy=deny, account=engineer.account, acting_user=admin)
+    scp.policy_detach(policy=full, account=engineer.account, acting_user=admin)  # one remains
+    assert list(PolicyAttachment.objects.filter(account=engineer.account)) == [
+        deny.attachments.get()
+    ]
+
+
+def test_p1_new_departments_and_members_get_full_access_while_enabled(client, org, admin, eng):
+    """TCO binds FullAccessPolicy to every department and member created or joined while the
+    type is enabled; the explainer shows it at each level and evaluation allows everything."""
+    full = org.policies.get(preset=True)
+    assert PolicyAttachment.objects.filter(policy=full, department=eng).exists()
+    newcomer = join(org, admin, name="newcomer", department=eng)
+    made = org_services.member_create(
+        organization=org,
+        acting_user=admin,
+        name="made",
+        username="made-here",
+        password="Created-pw-2026",
+        department=eng,
+    )
+    for account in (newcomer.account, made.account):
+        assert PolicyAttachment.objects.filter(policy=full, account=account).exists()
+        membership = Membership.objects.select_related("department").get(account=account)
+        levels = policies.levels_for(membership)
+        assert [[p.name for p in lv.policies] for lv in levels] == [["FullAccessPolicy"]] * 3
+    client.force_login(admin)
+    html = client.get(f"/members/{newcomer.account.uin}/policy/").content.decode()
+    levels = html.split('data-testid="policy-levels"')[1].split("</ol>")[0]
+    assert levels.count("FullAccessPolicy") == 3
+    assert 'data-allowed="0"' not in html
+    fund(newcomer, "1000.00", newcomer)
+    buy(newcomer, "PREMIUM-100")
+
+
+def test_p1_enabling_binds_full_access_to_every_department_and_member(catalog, org, admin):
+    root = org.departments.get(depth=0)
+    early = org_services.department_create(
+        organization=org, parent=root, name="Early", acting_user=admin
+    )
+    member = join(org, admin, name="early-bird", department=early)
+    scp.policy_type_enable(organization=org, acting_user=admin)
+    full = org.policies.get(preset=True)
+    targets = set(full.attachments.values_list("department_id", "account_id"))
+    assert targets == {(root.pk, None), (early.pk, None), (None, member.account_id)}
+    assert not PolicyAttachment.objects.filter(account=org.admin_account).exists()
+    # re-enabling binds only targets left without a policy (made while disabled)
+    scp.policy_type_disable(organization=org, acting_user=admin)
+    late = org_services.department_create(
+        organization=org, parent=root, name="Late", acting_user=admin
+    )
+    scp.policy_type_enable(organization=org, acting_user=admin)
+    assert full.attachments.count() == 4
+    assert full.attachments.filter(department=late).exists()

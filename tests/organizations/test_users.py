@@ -261,6 +261,8 @@ def test_p2_grants_a_tightened_policy_blocks_are_shown_as_blocked(
         organization=org, name="CVM_only", products=[product("p_cvm")], acting_user=admin
     )
     scp.policy_attach(policy=policy, department=eng, acting_user=admin)
+    full = org.policies.get(preset=True)  # P1: CVM_only replaces Eng's FullAccessPolicy
+    scp.policy_detach(policy=full, department=eng, acting_user=admin)
     client.force_login(engineer)
     html = client.get("/users/").content.decode()
     assert html.count('data-testid="blocked"') == 1 and "Cloud Block Storage · blocked" in html
