@@ -1,7 +1,8 @@
 """The simulated cloud's catalog: Tencent-like product codes, specs, list prices and regions.
 
-`ensure_catalog()` is idempotent (it updates by code) and is run by seed_demo; operators then
-edit products, specs and prices in the Django admin.
+`ensure_catalog()` is idempotent (it updates by code) and is run by seed_demo. A production
+start loads it once with `manage.py load_catalog` (`ensure_catalog(update=False)`): it adds
+what is missing and never overwrites what operators then edit in the Django admin.
 """
 
 from decimal import Decimal as D
@@ -117,13 +118,22 @@ PRODUCTS = [
 
 
 @transaction.atomic
-def ensure_catalog() -> None:
+def ensure_catalog(*, update: bool = True) -> int:
+    """Load the standard catalog by code; return how many regions, products and specs were
+    created. `update=False` leaves existing rows as they are (an operator's edits stay)."""
+
+    def put(model, defaults, **key):
+        if update:
+            return model.objects.update_or_create(**key, defaults=defaults)
+        return model.objects.get_or_create(**key, defaults=defaults)
+
+    created = 0
     for code, name in REGIONS:
-        Region.objects.update_or_create(code=code, defaults={"name": name})
+        created += put(Region, {"name": name}, code=code)[1]
     for position, (code, name, description, sub, payg, cycle, unit, specs) in enumerate(PRODUCTS):
-        product, _ = Product.objects.update_or_create(
-            code=code,
-            defaults={
+        product, new = put(
+            Product,
+            {
                 "name": name,
                 "description": description,
                 "sells_subscription": sub,
@@ -132,16 +142,20 @@ def ensure_catalog() -> None:
                 "payg_unit": unit,
                 "position": position,
             },
+            code=code,
         )
+        created += new
         for rank, (spec_code, spec_name, monthly, per_cycle, *pack) in enumerate(specs):
-            Spec.objects.update_or_create(
-                product=product,
-                code=spec_code,
-                defaults={
+            created += put(
+                Spec,
+                {
                     "name": spec_name,
                     "rank": rank,
                     "monthly_price": monthly,
                     "payg_price": per_cycle,
                     "pack_quantity": pack[0] if pack else None,
                 },
-            )
+                product=product,
+                code=spec_code,
+            )[1]
+    return created
