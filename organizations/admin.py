@@ -5,9 +5,12 @@ memberships and invitations are read-only here (they change only through the con
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.admin import DBTaskResultAdmin as BaseDBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
 from tco_console.errors import DomainError
+from tco_console.periodic import stale_cutoff, stuck_tasks
 
 from . import services
 from .models import (
@@ -144,3 +147,33 @@ class AuditRecordAdmin(ReadOnlyAdmin):
     search_fields = ("message", "actor_name", "target_account__uin", "action")
     date_hierarchy = "created_at"
     list_select_related = ("organization__admin_account", "target_account")
+
+
+class StuckFilter(admin.SimpleListFilter):
+    """Operators find tasks whose worker died: RUNNING past TASKS_STALE_AFTER_SECONDS."""
+
+    title = _("stuck")
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Stuck (running past the stale timeout)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=stuck_tasks().values("pk"))
+        return queryset
+
+
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskResultAdmin(BaseDBTaskResultAdmin):
+    """django-tasks-db's read-only task list, with stuck tasks marked and filterable."""
+
+    list_display = (*BaseDBTaskResultAdmin.list_display, "stuck")
+    list_filter = (StuckFilter, *BaseDBTaskResultAdmin.list_filter)
+
+    @admin.display(description=_("stuck"), boolean=True)
+    def stuck(self, obj):
+        return obj.status == "RUNNING" and obj.started_at < stale_cutoff()
