@@ -1,6 +1,7 @@
 """Operators' admin for billing (A3): catalog, offers, blocklist, vouchers, credit limits and
 top-ups (through the services, so every change is a ledger journal with an audit record);
-orders, ledger, bills and messages are read-only."""
+orders, ledger, bills and messages are read-only. Plain edits (catalog, offers, blocklist,
+vouchers) are audited by AuditedAdmin in the admin's own transaction (A4)."""
 
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from organizations.admin import AuditedAdmin
 from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
 from tco_console.errors import DomainError
 
@@ -33,7 +35,7 @@ from .models import (
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
@@ -45,7 +47,7 @@ class SpecInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdmin):
     list_display = ("code", "name", "sells_subscription", "sells_payg", "payg_cycle", "position")
     list_filter = ("sells_subscription", "sells_payg", "payg_cycle")
     search_fields = ("code", "name")
@@ -53,7 +55,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Spec)
-class SpecAdmin(admin.ModelAdmin):
+class SpecAdmin(AuditedAdmin):
     list_display = ("product", "code", "name", "rank", "monthly_price", "payg_price")
     list_filter = ("product",)
     search_fields = ("code", "name")
@@ -61,7 +63,7 @@ class SpecAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(AuditedAdmin):
     list_display = ("account", "product", "kind", "rate", "created_at")
     list_filter = ("kind", "product")
     search_fields = ("account__uin", "account__name")
@@ -70,12 +72,12 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(InheritanceBlock)
-class InheritanceBlockAdmin(admin.ModelAdmin):
+class InheritanceBlockAdmin(AuditedAdmin):
     list_display = ("product", "created_at")
 
 
 @admin.register(OfferInheritance)
-class OfferInheritanceAdmin(admin.ModelAdmin):
+class OfferInheritanceAdmin(AuditedAdmin):
     list_display = ("account", "source", "organization", "created_at")
     search_fields = ("account__uin", "source__uin")
     raw_id_fields = ("account", "source", "organization")
@@ -97,7 +99,7 @@ class VoucherForm(forms.ModelForm):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(admin.ModelAdmin):
+class VoucherAdmin(AuditedAdmin):
     """Operators issue vouchers; what remains of one changes only by paying orders."""
 
     form = VoucherForm
