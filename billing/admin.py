@@ -1,7 +1,8 @@
 """Operators' admin for billing (A3): catalog, offers, blocklist, vouchers, credit limits and
 top-ups (through the services, so every change is a ledger journal with an audit record);
-orders, ledger, bills and messages are read-only. Plain edits (catalog, offers, blocklist,
-vouchers) are audited by AuditedAdmin in the admin's own transaction (A4)."""
+resources are suspended and resumed through the lifecycle services; orders, ledger, bills and
+messages are read-only. Plain edits (catalog, offers, blocklist, vouchers) are audited by
+AuditedAdmin in the admin's own transaction (A4)."""
 
 from decimal import Decimal
 
@@ -146,23 +147,43 @@ class WalletForm(forms.ModelForm):
         fields = ("credit_limit",)
 
 
+class WalletAddForm(WalletForm):
+    """A3: an operator gives a credit limit (or a deposit) to an account that never moved
+    money, so has no wallet yet; a second wallet for one account is refused by the form."""
+
+    class Meta:
+        model = Wallet
+        fields = ("account", "credit_limit")
+
+
 @admin.register(Wallet)
 class WalletAdmin(ServiceAdmin):
     form = WalletForm
+    add_form = WalletAddForm
     list_display = ("account", "cash", "credit_limit", "frozen", "updated_at")
     search_fields = ("account__uin", "account__name")
-    readonly_fields = ("account", "cash", "frozen", "updated_at")
     list_select_related = ("account",)
+    raw_id_fields = ("account",)
 
-    def has_add_permission(self, request):
-        return False
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("account", "credit_limit", "top_up")
+        return ("account", "cash", "credit_limit", "frozen", "top_up", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("account", "cash", "frozen", "updated_at")
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
         try:
-            if "credit_limit" in form.changed_data:
+            if not change or "credit_limit" in form.changed_data:  # a new wallet is made here
                 services.wallet_set_credit_limit(
                     account=obj.account,
                     limit=form.cleaned_data["credit_limit"],
@@ -233,8 +254,26 @@ class RefundShareAdmin(ReadOnlyAdmin):
     list_select_related = ("refund_order", "payment_order", "account")
 
 
+class ResourceOperatorForm(forms.ModelForm):
+    """A3, B9: an operator suspends or resumes a resource (through the lifecycle services)."""
+
+    operation = forms.ChoiceField(
+        label=_("Operator action"),
+        choices=[("", "—"), ("suspend", _("Suspend")), ("resume", _("Resume"))],
+        required=False,
+    )
+    operation_reason = forms.CharField(
+        label=_("Reason (sent to the customer)"), required=False, max_length=200
+    )
+
+    class Meta:
+        model = Resource
+        fields = ()
+
+
 @admin.register(Resource)
-class ResourceAdmin(ReadOnlyAdmin):
+class ResourceAdmin(ServiceAdmin):
+    form = ResourceOperatorForm
     list_display = (
         "instance_id",
         "owner",
@@ -243,11 +282,56 @@ class ResourceAdmin(ReadOnlyAdmin):
         "region",
         "billing_mode",
         "status",
+        "suspended_reason",
         "period_end",
     )
-    list_filter = ("status", "billing_mode", "product")
+    list_filter = ("status", "suspended_reason", "billing_mode", "product")
     search_fields = ("instance_id", "owner__uin")
     list_select_related = ("owner", "product", "spec", "region")
+    actions = ("suspend_selected", "resume_selected")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Resource._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        operation = form.cleaned_data.get("operation")
+        reason = form.cleaned_data.get("operation_reason", "")
+        try:
+            if operation == "suspend":
+                services.resource_suspend_by_operator(
+                    resource=obj, acting_user=request.user, reason=reason
+                )
+            elif operation == "resume":
+                services.resource_resume_by_operator(
+                    resource=obj, acting_user=request.user, reason=reason
+                )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+    def _each(self, request, queryset, service):
+        done = 0
+        for res in queryset.order_by("pk"):
+            try:
+                service(resource=res, acting_user=request.user)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+        if done:
+            self.message_user(request, _("%(n)s resource(s) done.") % {"n": done})
+
+    @admin.action(description=_("Suspend selected resources (operator)"), permissions=["change"])
+    def suspend_selected(self, request, queryset):
+        self._each(request, queryset, services.resource_suspend_by_operator)
+
+    @admin.action(description=_("Resume selected resources (operator)"), permissions=["change"])
+    def resume_selected(self, request, queryset):
+        self._each(request, queryset, services.resource_resume_by_operator)
 
 
 @admin.register(BillLine)
