@@ -29,7 +29,8 @@ class SurvivingWorker(db_worker.Worker):
             try:
                 return super().run()
             except (OperationalError, InterfaceError) as error:
-                if is_locked_database_exception(error):  # SQLite busy: try again at once
+                if is_locked_database_exception(error):  # SQLite busy: try again shortly
+                    time.sleep(0.1)
                     continue
                 if time.monotonic() - started > BACKOFF_MAX:
                     delay = BACKOFF_START  # it ran a good while: a fresh outage
