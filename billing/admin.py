@@ -1,6 +1,8 @@
 """Operators' admin for billing (A3): catalog, offers, blocklist, vouchers, credit limits and
 top-ups (through the services, so every change is a ledger journal with an audit record);
-orders, ledger, bills and messages are read-only."""
+resources are suspended and resumed through the lifecycle services; orders, ledger, bills and
+messages are read-only. Plain edits (catalog, offers, blocklist, vouchers) are audited by
+AuditedAdmin in the admin's own transaction (A4)."""
 
 from decimal import Decimal
 
@@ -8,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from organizations.admin import AuditedAdmin
 from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
 from tco_console.errors import DomainError
 
@@ -33,7 +36,7 @@ from .models import (
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
@@ -45,7 +48,7 @@ class SpecInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdmin):
     list_display = ("code", "name", "sells_subscription", "sells_payg", "payg_cycle", "position")
     list_filter = ("sells_subscription", "sells_payg", "payg_cycle")
     search_fields = ("code", "name")
@@ -53,7 +56,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Spec)
-class SpecAdmin(admin.ModelAdmin):
+class SpecAdmin(AuditedAdmin):
     list_display = ("product", "code", "name", "rank", "monthly_price", "payg_price")
     list_filter = ("product",)
     search_fields = ("code", "name")
@@ -61,7 +64,7 @@ class SpecAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(AuditedAdmin):
     list_display = ("account", "product", "kind", "rate", "created_at")
     list_filter = ("kind", "product")
     search_fields = ("account__uin", "account__name")
@@ -70,12 +73,12 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(InheritanceBlock)
-class InheritanceBlockAdmin(admin.ModelAdmin):
+class InheritanceBlockAdmin(AuditedAdmin):
     list_display = ("product", "created_at")
 
 
 @admin.register(OfferInheritance)
-class OfferInheritanceAdmin(admin.ModelAdmin):
+class OfferInheritanceAdmin(AuditedAdmin):
     list_display = ("account", "source", "organization", "created_at")
     search_fields = ("account__uin", "source__uin")
     raw_id_fields = ("account", "source", "organization")
@@ -97,7 +100,7 @@ class VoucherForm(forms.ModelForm):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(admin.ModelAdmin):
+class VoucherAdmin(AuditedAdmin):
     """Operators issue vouchers; what remains of one changes only by paying orders."""
 
     form = VoucherForm
@@ -144,23 +147,43 @@ class WalletForm(forms.ModelForm):
         fields = ("credit_limit",)
 
 
+class WalletAddForm(WalletForm):
+    """A3: an operator gives a credit limit (or a deposit) to an account that never moved
+    money, so has no wallet yet; a second wallet for one account is refused by the form."""
+
+    class Meta:
+        model = Wallet
+        fields = ("account", "credit_limit")
+
+
 @admin.register(Wallet)
 class WalletAdmin(ServiceAdmin):
     form = WalletForm
+    add_form = WalletAddForm
     list_display = ("account", "cash", "credit_limit", "frozen", "updated_at")
     search_fields = ("account__uin", "account__name")
-    readonly_fields = ("account", "cash", "frozen", "updated_at")
     list_select_related = ("account",)
+    raw_id_fields = ("account",)
 
-    def has_add_permission(self, request):
-        return False
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("account", "credit_limit", "top_up")
+        return ("account", "cash", "credit_limit", "frozen", "top_up", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("account", "cash", "frozen", "updated_at")
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
         try:
-            if "credit_limit" in form.changed_data:
+            if not change or "credit_limit" in form.changed_data:  # a new wallet is made here
                 services.wallet_set_credit_limit(
                     account=obj.account,
                     limit=form.cleaned_data["credit_limit"],
@@ -231,8 +254,26 @@ class RefundShareAdmin(ReadOnlyAdmin):
     list_select_related = ("refund_order", "payment_order", "account")
 
 
+class ResourceOperatorForm(forms.ModelForm):
+    """A3, B9: an operator suspends or resumes a resource (through the lifecycle services)."""
+
+    operation = forms.ChoiceField(
+        label=_("Operator action"),
+        choices=[("", "—"), ("suspend", _("Suspend")), ("resume", _("Resume"))],
+        required=False,
+    )
+    operation_reason = forms.CharField(
+        label=_("Reason (sent to the customer)"), required=False, max_length=200
+    )
+
+    class Meta:
+        model = Resource
+        fields = ()
+
+
 @admin.register(Resource)
-class ResourceAdmin(ReadOnlyAdmin):
+class ResourceAdmin(ServiceAdmin):
+    form = ResourceOperatorForm
     list_display = (
         "instance_id",
         "owner",
@@ -241,11 +282,56 @@ class ResourceAdmin(ReadOnlyAdmin):
         "region",
         "billing_mode",
         "status",
+        "suspended_reason",
         "period_end",
     )
-    list_filter = ("status", "billing_mode", "product")
+    list_filter = ("status", "suspended_reason", "billing_mode", "product")
     search_fields = ("instance_id", "owner__uin")
     list_select_related = ("owner", "product", "spec", "region")
+    actions = ("suspend_selected", "resume_selected")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Resource._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        operation = form.cleaned_data.get("operation")
+        reason = form.cleaned_data.get("operation_reason", "")
+        try:
+            if operation == "suspend":
+                services.resource_suspend_by_operator(
+                    resource=obj, acting_user=request.user, reason=reason
+                )
+            elif operation == "resume":
+                services.resource_resume_by_operator(
+                    resource=obj, acting_user=request.user, reason=reason
+                )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+    def _each(self, request, queryset, service):
+        done = 0
+        for res in queryset.order_by("pk"):
+            try:
+                service(resource=res, acting_user=request.user)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+        if done:
+            self.message_user(request, _("%(n)s resource(s) done.") % {"n": done})
+
+    @admin.action(description=_("Suspend selected resources (operator)"), permissions=["change"])
+    def suspend_selected(self, request, queryset):
+        self._each(request, queryset, services.resource_suspend_by_operator)
+
+    @admin.action(description=_("Resume selected resources (operator)"), permissions=["change"])
+    def resume_selected(self, request, queryset):
+        self._each(request, queryset, services.resource_resume_by_operator)
 
 
 @admin.register(BillLine)

@@ -13,7 +13,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-"$PY" manage.py db_worker --no-reload --interval 1 &
+"$PY" manage.py worker --no-reload --interval 1 &  # survives database restarts
 pids+=($!)
 # The periodic tick: enqueue due tasks every minute (cron does this in production).
 ( while true; do "$PY" manage.py tick >/dev/null 2>&1 || true; sleep 60; done ) &

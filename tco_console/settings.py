@@ -146,6 +146,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A task RUNNING longer than this (seconds) is taken for one whose worker died: `tick` marks it
+# FAILED and enqueues its periodic task again (tco_console/periodic.py). Above the longest run.
+TASKS_STALE_AFTER_SECONDS = int(os.environ.get("TASKS_STALE_AFTER_SECONDS", "900"))
 
 DJANGO_TABLES2_TEMPLATE = "inc/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle mb-0"}

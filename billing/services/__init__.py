@@ -1,6 +1,7 @@
 """Billing writes. Import services from here: `from billing import services`."""
 
 from .ledger import wallet_set_credit_limit, wallet_top_up
+from .lifecycle import resource_resume_by_operator, resource_suspend_by_operator
 from .orders import (
     order_apply,
     order_buy,
@@ -27,6 +28,8 @@ __all__ = [
     "orders_cancel_bulk",
     "orders_pay_bulk",
     "payer_of",
+    "resource_resume_by_operator",
+    "resource_suspend_by_operator",
     "wallet_set_credit_limit",
     "wallet_top_up",
 ]

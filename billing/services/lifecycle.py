@@ -19,7 +19,9 @@ from billing.models import Resource, Wallet
 from billing.models.choices import BillingMode, MessageCategory, ResourceStatus, SuspendReason
 from organizations.models import Account, Membership
 from organizations.services import audit_record, lock_accounts
+from tco_console.errors import DomainError
 
+from .ledger import organization_of
 from .orders import notify, payer_of
 
 EXPIRY_NOTICE_DAYS = 7
@@ -100,6 +102,114 @@ def account_reconcile(*, account: Account, actor=None) -> tuple[int, int]:
     """The arrears sweep for one account, as its own transaction."""
     lock_accounts(account)
     return reconcile(account, actor=actor)
+
+
+def _lock_for_operator(resource: Resource) -> tuple[Resource, Account, bool]:
+    """Lock the paying account, its wallet and the resource (the lock order: accounts by id →
+    wallets by id → resource) and tell whether the paying account is in arrears now."""
+    payer, _mode = payer_of(resource.owner)
+    lock_accounts(resource.owner, payer)
+    if payer_of(resource.owner)[0].pk != payer.pk:  # the payer changed before our lock
+        raise DomainError(_("The resource's payer just changed. Try again."))
+    wallet = Wallet.objects.select_for_update(no_key=True).filter(account=payer).first()
+    res = (
+        Resource.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("owner")
+        .get(pk=resource.pk)
+    )
+    return res, payer, wallet is not None and wallet.in_arrears
+
+
+@transaction.atomic(durable=True)
+def resource_suspend_by_operator(*, resource: Resource, acting_user, reason: str = "") -> Resource:
+    """A3, B9: an operator suspends a resource. The operator's reason wins over arrears: a
+    resource suspended for arrears becomes suspended by the operator, so a top-up does not
+    bring it back; only resource_resume_by_operator does."""
+    res, payer, _in_arrears = _lock_for_operator(resource)
+    if res.status not in (ResourceStatus.ACTIVE, ResourceStatus.SUSPENDED):
+        raise DomainError(_("Only a running or suspended resource can be suspended."))
+    if res.suspended_reason == SuspendReason.OPERATOR:
+        raise DomainError(
+            _("%(id)s is already suspended by an operator.") % {"id": res.instance_id}
+        )
+    old = [res.status, res.suspended_reason]
+    res.status, res.suspended_reason = ResourceStatus.SUSPENDED, SuspendReason.OPERATOR
+    res.save(update_fields=["status", "suspended_reason"])
+    reason = (reason or "").strip()[:200]
+    _notify_resource(
+        res,
+        payer,
+        _("%(id)s is suspended by an operator") % {"id": res.instance_id},
+        reason or _("Contact support to have it resumed."),
+    )
+    audit_record(
+        actor=acting_user,
+        action="resource.operator_suspend",
+        message=_("Operator suspended %(id)s%(why)s")
+        % {"id": res.instance_id, "why": f": {reason}" if reason else ""},
+        organization=organization_of(res.owner),
+        target_account=res.owner,
+        obj=res,
+        changes={
+            "status": [old, [res.status, res.suspended_reason]],
+            "reason": reason,
+            "payer": payer.uin,
+        },
+    )
+    return res
+
+
+@transaction.atomic(durable=True)
+def resource_resume_by_operator(*, resource: Resource, acting_user, reason: str = "") -> Resource:
+    """A3, B9: an operator lifts its own suspension. It never lifts a suspension for arrears
+    (that one ends when the paying account is out of arrears); and if the paying account is in
+    arrears now, the resource stays suspended, for arrears, and recovers with a top-up."""
+    res, payer, in_arrears = _lock_for_operator(resource)
+    if res.status != ResourceStatus.SUSPENDED or res.suspended_reason != SuspendReason.OPERATOR:
+        if res.status == ResourceStatus.SUSPENDED and res.suspended_reason == SuspendReason.ARREARS:
+            raise DomainError(
+                _(
+                    "%(id)s is suspended because the paying account %(uin)s is in arrears: it "
+                    "recovers when that account is topped up or its credit limit raised."
+                )
+                % {"id": res.instance_id, "uin": payer.uin}
+            )
+        raise DomainError(_("%(id)s is not suspended by an operator.") % {"id": res.instance_id})
+    if in_arrears:
+        res.suspended_reason = SuspendReason.ARREARS
+        title = _("%(id)s: the operator's suspension is lifted; still suspended for arrears") % {
+            "id": res.instance_id
+        }
+        body = _("Top up the paying account %(uin)s to recover it.") % {"uin": payer.uin}
+    else:
+        res.status, res.suspended_reason = ResourceStatus.ACTIVE, ""
+        title, body = _("%(id)s is resumed by an operator") % {"id": res.instance_id}, ""
+    res.save(update_fields=["status", "suspended_reason"])
+    reason = (reason or "").strip()[:200]
+    _notify_resource(res, payer, title, reason or body)
+    audit_record(
+        actor=acting_user,
+        action="resource.operator_resume",
+        message=_("Operator resumed %(id)s%(still)s")
+        % {
+            "id": res.instance_id,
+            "still": _(" (still suspended: %(uin)s is in arrears)") % {"uin": payer.uin}
+            if in_arrears
+            else "",
+        },
+        organization=organization_of(res.owner),
+        target_account=res.owner,
+        obj=res,
+        changes={
+            "status": [
+                [ResourceStatus.SUSPENDED, SuspendReason.OPERATOR],
+                [res.status, res.suspended_reason],
+            ],
+            "reason": reason,
+            "payer": payer.uin,
+        },
+    )
+    return res
 
 
 @transaction.atomic(durable=True)

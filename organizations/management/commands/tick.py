@@ -1,13 +1,16 @@
 """Enqueue the periodic tasks that are due. Run every minute (make run does it for the demo).
 
-Each task is idempotent, so enqueuing one twice, or two workers running it at once, is
-harmless: invitation expiry, usage settlement, subscription expiry and the arrears sweep.
+Each task is idempotent, so two workers running it at once is harmless: invitation expiry,
+usage settlement, subscription expiry and the arrears sweep. A task that is already queued or
+running is not enqueued again (they would pile up when one run takes longer than a minute);
+a task RUNNING past TASKS_STALE_AFTER_SECONDS is reclaimed first (tco_console/periodic.py).
 """
 
 from django.core.management.base import BaseCommand
 
 from billing.tasks import arrears_sweep, expire_subscriptions, settle_usage
 from organizations.tasks import expire_invitations
+from tco_console.periodic import enqueue_periodic
 
 PERIODIC_TASKS = [expire_invitations, settle_usage, expire_subscriptions, arrears_sweep]
 
@@ -17,5 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for t in PERIODIC_TASKS:
-            result = t.enqueue()
-            self.stdout.write(f"enqueued {t.name} ({result.id})")
+            result, reclaimed = enqueue_periodic(t)
+            if reclaimed:
+                self.stdout.write(f"reclaimed {reclaimed} stale running {t.name}")
+            if result is None:
+                self.stdout.write(f"skipped {t.name} (already queued or running)")
+            else:
+                self.stdout.write(f"enqueued {t.name} ({result.id})")
