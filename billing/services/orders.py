@@ -190,6 +190,7 @@ def _try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
             Line(
                 Book.VOUCHER_FUNDING,
                 -voucher_amount,
+                account=order.payer,  # B13: the voucher's holder (B15) sees the draw
                 voucher=voucher,
                 owner=order.owner,
                 order=order,
