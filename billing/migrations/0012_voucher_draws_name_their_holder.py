@@ -24,7 +24,11 @@ def attribute_draws(apps, schema_editor):
         )
     )
     if postgres:
+        # The foreign-key checks of the new account ids are deferred: run them now, or the
+        # table cannot be altered again in this transaction.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute("ALTER TABLE billing_entry ENABLE TRIGGER billing_entry_append_only")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class Migration(migrations.Migration):
