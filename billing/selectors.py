@@ -113,9 +113,10 @@ def vouchers(*, user):
 
 
 def transactions(*, user):
-    """B13: the account's cash movements, including those it made for members (labelled)."""
+    """B13: the account's movements of cash, freezes and vouchers, including those it made for
+    members (labelled)."""
     return Entry.objects.restrict(user, "view").select_related(
-        "journal", "owner", "order", "resource"
+        "journal", "owner", "order", "resource", "voucher"
     )
 
 

@@ -8,6 +8,7 @@ from tco_console.tables import ConsoleTable, DateTimeColumn, LazyCountPaginator,
 
 from .models import Entry, Message, Order, Resource, ResourcePack, Voucher
 from .models.choices import REFUNDING_KINDS, Book, JournalKind, OrderStatus, ResourceStatus
+from .money import ZERO
 from .templatetags.billing_tags import format_cny, format_quantity
 
 STATUS_BADGES = {
@@ -515,6 +516,10 @@ class TransactionTable(ConsoleTable):
         accessor="journal__kind", verbose_name=_("Type"), order_by=("journal__kind",)
     )
     amount = MoneyColumn(verbose_name=_("Amount"), signed=True)
+    voucher = tables.Column(
+        accessor="voucher__code", verbose_name=_("Voucher used"), default="—", orderable=False
+    )
+    cash = MoneyColumn(accessor="amount", verbose_name=_("Cash"), signed=True, orderable=False)
     balance_after = MoneyColumn(verbose_name=_("Balance after"))
     order = tables.Column(accessor="order__order_no", verbose_name=_("Order number"), default="—")
     resource = tables.Column(
@@ -526,7 +531,17 @@ class TransactionTable(ConsoleTable):
 
     class Meta(ConsoleTable.Meta):
         model = Entry
-        fields = ("created_at", "kind", "amount", "balance_after", "order", "resource", "owner")
+        fields = (
+            "created_at",
+            "kind",
+            "amount",
+            "voucher",
+            "cash",
+            "balance_after",
+            "order",
+            "resource",
+            "owner",
+        )
         order_by = ("-created_at",)
         empty_text = _("No transactions yet.")
 
@@ -553,6 +568,16 @@ class TransactionTable(ConsoleTable):
         css = "text-success" if value > 0 else "text-danger"
         return format_html(
             '<span class="{}" data-testid="amount">{}</span>', css, format_cny(value, signed=True)
+        )
+
+    def render_voucher(self, value):
+        return format_html('<code class="text-body" data-testid="voucher">{}</code>', value)
+
+    def render_cash(self, record, value):
+        """B13: the cash part of the movement; a voucher draw (B15) or a freeze (B7) moves none."""
+        return format_html(
+            '<span data-testid="cash">{}</span>',
+            format_cny(value if record.book == Book.CASH else ZERO, signed=True),
         )
 
     def render_balance_after(self, record, value):

@@ -54,6 +54,7 @@ from .forms import (
 )
 from .models import Order, Product, RefundShare, Region, Resource, ResourcePack, Spec
 from .models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
+from .money import ZERO
 from .services import messages as message_services
 from .services import payg, pricing
 from .tables import (
@@ -1115,6 +1116,8 @@ TRANSACTION_CSV_HEADER = (
     "resource_instance_id",
     "owner_uin",
     "memo",
+    "cash",
+    "voucher_code",
 )
 
 
@@ -1135,12 +1138,12 @@ def transactions_export(request):
         "resource__instance_id",
         "owner__uin",
         "journal__memo",
+        "voucher__code",
     )
 
     def rows():
-        for at, kind, book, amount, after, order_no, instance, owner, memo in entries.iterator(
-            chunk_size=2000
-        ):
+        for row in entries.iterator(chunk_size=2000):
+            at, kind, book, amount, after, order_no, instance, owner, memo, voucher = row
             if book == Book.FROZEN:
                 kind = JournalKind.FREEZE if amount > 0 else JournalKind.UNFREEZE
             yield (
@@ -1152,6 +1155,8 @@ def transactions_export(request):
                 instance or "",
                 owner or "",
                 memo,
+                amount if book == Book.CASH else ZERO,  # B13: a voucher draw moves no cash
+                voucher or "",
             )
 
     name = f"transactions-{request.console.account.uin}-{timezone.localdate():%Y%m%d}.csv"

@@ -1,5 +1,5 @@
 from .bills import BillLine, BillSummary, Invoice, InvoiceStatus, Message
-from .catalog import Product, Region, Resource, Spec
+from .catalog import Product, Region, Resource, ResourceStatusChange, Spec
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
@@ -27,6 +27,7 @@ __all__ = [
     "Resource",
     "ResourceMonth",
     "ResourcePack",
+    "ResourceStatusChange",
     "Spec",
     "UsageSettlement",
     "Voucher",

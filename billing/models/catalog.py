@@ -155,3 +155,27 @@ class Resource(models.Model):
 
     def __str__(self):
         return self.instance_id
+
+
+class ResourceStatusChange(models.Model):
+    """B8/B9: a resource's status history. Each row says the resource has had `status` since
+    `at`, until the next row; before its first row a resource runs from its period start.
+    Written by every status change (billing.services.lifecycle.set_status), so the usage meter
+    reads what the resource did during a cycle, never what it is doing when the cycle is
+    settled: settlement gives the same amounts whatever order or moment it runs in."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="status_changes")
+    status = models.CharField(_("status"), max_length=12, choices=ResourceStatus.choices)
+    suspended_reason = models.CharField(
+        _("suspended because"), max_length=10, choices=SuspendReason.choices, blank=True, default=""
+    )
+    at = models.DateTimeField(_("since"))
+
+    class Meta:
+        ordering = ["resource", "at", "id"]
+        verbose_name = _("resource status change")
+        verbose_name_plural = _("resource status changes")
+        indexes = [models.Index(fields=["resource", "at"], name="resource_status_history")]
+
+    def __str__(self):
+        return f"{self.resource_id} {self.status} since {self.at:%Y-%m-%d %H:%M:%S}"

@@ -12,14 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from .catalog import MONEY, OwnedQuerySet
 from .choices import Book, JournalKind
 
+CUSTOMER_BOOKS = (Book.CASH, Book.FROZEN, Book.VOUCHER_FUNDING)
+
 
 class EntryQuerySet(OwnedQuerySet):
-    """B13: an account's transaction details: its cash book, and its freezes (B7)."""
+    """B13: an account's transaction details: its cash book, its freezes (B7) and the draws on
+    its vouchers (B15), whose entries carry the voucher's holder as their account."""
 
     owner_field = "account"
 
     def scope(self, ctx, action):
-        return super().scope(ctx, action).filter(book__in=(Book.CASH, Book.FROZEN))
+        return super().scope(ctx, action).filter(book__in=CUSTOMER_BOOKS)
 
 
 class Wallet(models.Model):
@@ -86,6 +89,10 @@ class Entry(models.Model):
         null=True,
         blank=True,
         related_name="ledger_entries",
+        help_text=_(
+            "The customer whose book it is: the wallet's account for cash and frozen funds, the "
+            "voucher's holder for a voucher draw (B13); none for the platform's books."
+        ),
     )
     amount = models.DecimalField(_("amount"), **MONEY)
     balance_after = models.DecimalField(_("balance after"), **MONEY, null=True, blank=True)
@@ -121,6 +128,10 @@ class Entry(models.Model):
                 condition=~Q(book__in=(Book.CASH, Book.FROZEN))
                 | (Q(account__isnull=False) & Q(balance_after__isnull=False)),
                 name="customer_entry_has_account_and_balance",
+            ),
+            models.CheckConstraint(  # B13: a voucher draw shows in its holder's details
+                condition=~Q(book=Book.VOUCHER_FUNDING) | Q(account__isnull=False),
+                name="voucher_draw_has_its_holder",
             ),
         ]
         indexes = [

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Resource, Wallet
+from billing.models import Resource, ResourceStatusChange, Wallet
 from billing.models.choices import BillingMode, MessageCategory, ResourceStatus, SuspendReason
 from organizations.models import Account, Membership
 from organizations.services import audit_record, lock_accounts
@@ -35,6 +35,24 @@ def paid_by(account: Account):
     return Resource.objects.filter(own | Q(owner__in=members))
 
 
+def set_status(
+    resources: list[Resource], *, status: str, reason: str = "", at, fields: tuple[str, ...] = ()
+) -> None:
+    """Every status change of a resource goes through here (B8, B9): it sets the status and
+    suspension reason, saves them (with any other changed `fields`), and appends the change to
+    the resources' status history, from which the usage meter reads each cycle. The caller has
+    locked the resources; `at` is when the change happens (now)."""
+    if not resources:
+        return
+    for res in resources:
+        res.status, res.suspended_reason = status, reason
+    Resource.objects.bulk_update(resources, ["status", "suspended_reason", *fields])
+    ResourceStatusChange.objects.bulk_create(
+        ResourceStatusChange(resource=res, status=status, suspended_reason=reason, at=at)
+        for res in resources
+    )
+
+
 def _notify_resource(res: Resource, payer: Account, title: str, body: str = "") -> None:
     recipient = payer if res.billing_mode == BillingMode.SUBSCRIPTION else res.owner
     notify(recipient, title, body, category=MessageCategory.RESOURCE, resource=res)
@@ -52,8 +70,8 @@ def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
             .select_for_update(no_key=True, of=("self",))
             .order_by("pk")
         )
+        set_status(targets, status=ResourceStatus.SUSPENDED, reason=SuspendReason.ARREARS, at=now)
         for res in targets:
-            res.status, res.suspended_reason = ResourceStatus.SUSPENDED, SuspendReason.ARREARS
             _notify_resource(
                 res,
                 account,
@@ -61,7 +79,6 @@ def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
                 % {"id": res.instance_id, "uin": account.uin},
                 _("Top up the paying account to recover it."),
             )
-        Resource.objects.bulk_update(targets, ["status", "suspended_reason"])
         if targets:
             audit_record(
                 actor=actor,
@@ -77,15 +94,14 @@ def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
         .select_for_update(no_key=True, of=("self",))
         .order_by("pk")
     )
+    set_status(targets, status=ResourceStatus.ACTIVE, at=now)
     for res in targets:
-        res.status, res.suspended_reason = ResourceStatus.ACTIVE, ""
         _notify_resource(
             res,
             account,
             _("%(id)s recovered") % {"id": res.instance_id},
             _("The paying account %(uin)s is out of arrears.") % {"uin": account.uin},
         )
-    Resource.objects.bulk_update(targets, ["status", "suspended_reason"])
     if targets:
         audit_record(
             actor=actor,
@@ -223,8 +239,8 @@ def subscriptions_expire(*, now=None) -> int:
         .select_related("owner")
         .order_by("pk")[:500]
     )
+    set_status(due, status=ResourceStatus.EXPIRED, at=now)
     for res in due:
-        res.status, res.suspended_reason = ResourceStatus.EXPIRED, ""
         payer, _mode = payer_of(res.owner)
         _notify_resource(
             res,
@@ -232,7 +248,6 @@ def subscriptions_expire(*, now=None) -> int:
             _("%(id)s expired") % {"id": res.instance_id},
             _("Renew it to use it again."),
         )
-    Resource.objects.bulk_update(due, ["status", "suspended_reason"])
     return len(due)
 
 

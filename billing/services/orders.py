@@ -190,6 +190,7 @@ def _try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
             Line(
                 Book.VOUCHER_FUNDING,
                 -voucher_amount,
+                account=order.payer,  # B13: the voucher's holder (B15) sees the draw
                 voucher=voucher,
                 owner=order.owner,
                 order=order,
@@ -238,6 +239,14 @@ def _try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
     return True
 
 
+def _set_status(res: Resource, status: str, *, now, fields: tuple[str, ...]) -> None:
+    """A status change, through the lifecycle's single door (it records the history, B8/B9).
+    Imported here: the lifecycle module itself builds on this one (notices, payer_of)."""
+    from .lifecycle import set_status
+
+    set_status([res], status=status, at=now, fields=fields)
+
+
 def _fulfil(order: Order, *, now) -> None:
     """What a paid order does to its resource."""
     if order.kind == OrderKind.NEW and order.spec.pack_quantity is not None:
@@ -271,9 +280,10 @@ def _fulfil(order: Order, *, now) -> None:
     if order.kind == OrderKind.RENEW:
         start = max(res.period_end, now)
         res.period_end = pricing.add_months(start, order.months)
-        if res.status == ResourceStatus.EXPIRED:
-            res.status = ResourceStatus.ACTIVE
-        res.save(update_fields=["period_end", "status"])
+        if res.status == ResourceStatus.EXPIRED:  # B10: a renewal revives it
+            _set_status(res, ResourceStatus.ACTIVE, now=now, fields=("period_end",))
+        else:
+            res.save(update_fields=["period_end"])
     elif order.kind == OrderKind.UPGRADE:
         if (
             res.spec_id != order.previous_spec_id
@@ -779,9 +789,8 @@ def order_unsubscribe(
         idempotency_key=idempotency_key,
         now=now,
     )
-    res.status = ResourceStatus.TERMINATED
     res.ended_at = now
-    res.save(update_fields=["status", "ended_at"])
+    _set_status(res, ResourceStatus.TERMINATED, now=now, fields=("ended_at",))
     audit_record(
         actor=acting_user,
         action="order.unsubscribe",

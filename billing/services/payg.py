@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Journal, Resource, Spec
+from billing.models import Journal, Resource, ResourceStatusChange, Spec
 from billing.models.choices import (
     BillingMode,
     Book,
@@ -31,7 +31,7 @@ from organizations.policies import require_allowed, require_user_may
 from organizations.services import audit_record
 from tco_console.errors import DomainError
 
-from . import pricing
+from . import lifecycle, pricing
 from .ledger import Line, lock_wallets, organization_of, post
 from .orders import _begin, _instance_id, notify
 
@@ -58,17 +58,39 @@ def cycle_bounds(cycle: str, moment: datetime) -> tuple[datetime, datetime]:
     return start, pricing.add_months(start, 1)
 
 
-def meter(res: Resource, start: datetime, end: datetime) -> Decimal:
-    """Usage of `res` in the cycle [start, end): deterministic, 0 while suspended."""
-    if res.status == ResourceStatus.SUSPENDED:
-        return ZERO.quantize(QUANTUM)
+def running_seconds(res: Resource, start: datetime, end: datetime, changes=None) -> int:
+    """Seconds of [start, end) during which `res` was running: after its period start, before
+    it ended, and not suspended (or expired) by its status history (B8/B9). `changes` are its
+    ResourceStatusChange rows up to `end`, in order; read from the database when not given."""
+    lo = max(start, res.period_start)
+    hi = min(end, res.ended_at) if res.ended_at else end
+    if hi <= lo:
+        return 0
+    if changes is None:
+        changes = ResourceStatusChange.objects.filter(resource=res, at__lt=hi).order_by("at", "pk")
+    running, since, status = 0, lo, ResourceStatus.ACTIVE  # running from its period start
+    for change in changes:
+        if change.at >= hi:
+            break
+        if change.at > since:
+            if status == ResourceStatus.ACTIVE:
+                running += (change.at - since).total_seconds()
+            since = change.at
+        status = change.status
+    if status == ResourceStatus.ACTIVE:
+        running += (hi - since).total_seconds()
+    return int(running)
+
+
+def meter(res: Resource, start: datetime, end: datetime, changes=None) -> Decimal:
+    """Usage of `res` in the cycle [start, end): deterministic, scaled by the share of the cycle
+    it was running, so nothing while it was suspended. It depends only on what the resource did
+    during the cycle (its status history), never on its status now (B8)."""
     low, high = METER_PROFILES.get(res.product.code, (Decimal(1), Decimal(1)))
     digest = hashlib.sha256(f"{res.meter_seed}:{start.isoformat()}".encode()).digest()
     u = Decimal(int.from_bytes(digest[:8], "big")) / Decimal(2**64)
-    running_from = max(start, res.period_start)
-    running_to = min(end, res.ended_at) if res.ended_at else end
-    seconds = max((running_to - running_from).total_seconds(), 0)
-    fraction = Decimal(int(seconds)) / Decimal(int((end - start).total_seconds()))
+    seconds = running_seconds(res, start, end, changes)
+    fraction = Decimal(seconds) / Decimal(int((end - start).total_seconds()))
     return ((low + (high - low) * u) * fraction).quantize(QUANTUM)
 
 
@@ -189,8 +211,13 @@ def resource_terminate(*, resource: Resource, acting_user) -> Resource:
         now=now,
         memo=_("Released freeze of %(id)s") % {"id": res.instance_id},
     )
-    res.status, res.suspended_reason, res.ended_at = ResourceStatus.TERMINATED, "", now
-    res.save(update_fields=["status", "suspended_reason", "ended_at", "frozen_by", "frozen_amount"])
+    res.ended_at = now
+    lifecycle.set_status(
+        [res],
+        status=ResourceStatus.TERMINATED,
+        at=now,
+        fields=("ended_at", "frozen_by", "frozen_amount"),
+    )
     notify(  # B9: notices about pay-as-you-go resources go to the owner
         res.owner,
         _("%(id)s terminated") % {"id": res.instance_id},

@@ -111,6 +111,7 @@ def settle_cycle(
                 Line(
                     Book.VOUCHER_FUNDING,
                     -voucher_amount,
+                    account=payer,  # B13: the voucher's holder sees the draw
                     voucher=voucher if voucher_amount else None,
                     owner=res.owner,
                 ),

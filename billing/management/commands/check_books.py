@@ -2,7 +2,8 @@
 
 1. every journal's entries sum to zero;
 2. every wallet's cached cash and frozen amounts equal the sums of their ledger books;
-3. every voucher's remaining value equals its face value less what the ledger drew from it;
+3. every voucher's remaining value equals its face value less what the ledger drew from it,
+   and every draw names the voucher's holder as its account (B13);
 4. per journal, the bill lines' cash equals the ledger's cash movement;
 5. every rollup (monthly summary; totals by product, member, department and resource) equals
    the sum of its bill lines (B11), no lines lack one, and member totals are filed under the
@@ -67,6 +68,11 @@ def problems():
         expected = face + q(drawn.get(pk, Decimal("0.00")))
         if expected != remaining:
             yield f"voucher {code}: remaining {remaining}, face value less draws {expected}"
+    misattributed = Entry.objects.filter(book=Book.VOUCHER_FUNDING).exclude(
+        account_id=F("voucher__account_id")
+    )
+    for entry_id, account_id in misattributed.values_list("pk", "account_id"):
+        yield f"voucher draw {entry_id} is filed under account {account_id}, not its holder"
 
     bill_cash = dict(BillLine.objects.values_list("journal_id").annotate(total=Sum("cash_amount")))
     ledger_cash = dict(
