@@ -149,8 +149,9 @@ def resource_suspend_by_operator(*, resource: Resource, acting_user, reason: str
             _("%(id)s is already suspended by an operator.") % {"id": res.instance_id}
         )
     old = [res.status, res.suspended_reason]
-    res.status, res.suspended_reason = ResourceStatus.SUSPENDED, SuspendReason.OPERATOR
-    res.save(update_fields=["status", "suspended_reason"])
+    set_status(
+        [res], status=ResourceStatus.SUSPENDED, reason=SuspendReason.OPERATOR, at=timezone.now()
+    )
     reason = (reason or "").strip()[:200]
     _notify_resource(
         res,
@@ -192,15 +193,16 @@ def resource_resume_by_operator(*, resource: Resource, acting_user, reason: str 
             )
         raise DomainError(_("%(id)s is not suspended by an operator.") % {"id": res.instance_id})
     if in_arrears:
-        res.suspended_reason = SuspendReason.ARREARS
+        set_status(
+            [res], status=ResourceStatus.SUSPENDED, reason=SuspendReason.ARREARS, at=timezone.now()
+        )
         title = _("%(id)s: the operator's suspension is lifted; still suspended for arrears") % {
             "id": res.instance_id
         }
         body = _("Top up the paying account %(uin)s to recover it.") % {"uin": payer.uin}
     else:
-        res.status, res.suspended_reason = ResourceStatus.ACTIVE, ""
+        set_status([res], status=ResourceStatus.ACTIVE, at=timezone.now())
         title, body = _("%(id)s is resumed by an operator") % {"id": res.instance_id}, ""
-    res.save(update_fields=["status", "suspended_reason"])
     reason = (reason or "").strip()[:200]
     _notify_resource(res, payer, title, reason or body)
     audit_record(

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from billing import services
-from billing.models import Message, Resource, Wallet
+from billing.models import Message, Resource, ResourceStatusChange, Wallet
 from billing.models.choices import ResourceStatus, SuspendReason
 from organizations.models import AuditRecord
 from tests.billing.helpers import D, buy, fund
@@ -62,6 +62,12 @@ def test_a3_operator_suspends_and_resumes_a_resource_in_the_admin(client, operat
     _change(client, resource, "resume")
     assert _state(resource) == (ResourceStatus.ACTIVE, "")
     assert AuditRecord.objects.filter(action="resource.operator_resume", actor=operator).exists()
+    # B8: both changes are in the status history the usage meter reads.
+    history = ResourceStatusChange.objects.filter(resource=resource).order_by("at", "id")
+    assert [(h.status, h.suspended_reason) for h in history] == [
+        (ResourceStatus.SUSPENDED, SuspendReason.OPERATOR),
+        (ResourceStatus.ACTIVE, ""),
+    ]
 
 
 def test_a3_operator_suspends_selected_resources_with_the_list_action(client, operator, resource):
