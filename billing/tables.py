@@ -218,9 +218,11 @@ class PackTable(ConsoleTable):
         percent = int(value * 100 / record.quantity) if record.quantity else 0
         return format_html(
             '<div data-testid="pack-remaining">{}</div>'
-            '<div class="progress ms-auto" style="height: 4px; width: 6rem" role="progressbar"'
-            ' aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100">'
-            '<div class="progress-bar" style="width: {}%"></div></div>',
+            # An SVG bar: its width is an attribute, so no inline style (CSP style-src 'self').
+            '<svg class="pack-bar ms-auto d-block" viewBox="0 0 100 4" preserveAspectRatio="none"'
+            ' role="progressbar" aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100">'
+            '<rect width="100" height="4" rx="2" fill="var(--bs-secondary-bg)"/>'
+            '<rect width="{}" height="4" rx="2" fill="var(--bs-primary)"/></svg>',
             format_quantity(value),
             percent,
             percent,

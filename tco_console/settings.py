@@ -4,6 +4,11 @@ DATABASE_URL  unset -> embedded SQLite (db.sqlite3) for the demo; postgres://...
 SECRET_KEY    required when DEBUG is off.
 DEBUG         "1"/"true" turns debug on (default on only for the local demo).
 ALLOWED_HOSTS comma-separated.
+
+With DEBUG off the console is secure by default behind a TLS-terminating proxy: HTTPS redirect,
+HSTS, Secure cookies, the proxy's X-Forwarded-Proto/-For trusted. README's "Production-like
+start" documents every variable (SECURE_SSL_REDIRECT, SECURE_HSTS_*, SECURE_COOKIES,
+SECURE_PROXY_SSL_HEADER, TRUSTED_PROXY_COUNT, SIGNIN_FAILURE_LIMIT, SIGNIN_LOCKOUT_MINUTES).
 """
 
 import os
@@ -11,6 +16,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,6 +27,16 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -48,6 +64,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "django_htmx",
     "django_tables2",
     "django_filters",
@@ -58,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "tco_console.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -69,6 +88,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "tco_console.htmx.HtmxMessagesMiddleware",
     "tco_console.permissions.ConsoleContextMiddleware",
+    # Sign-in throttling: turns a locked-out attempt into the login page with its message.
+    "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's database error first: 503, not 500.
+    "tco_console.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "tco_console.urls"
@@ -108,6 +131,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organizations.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before the password is even checked (axes).
+    "organizations.signin.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -159,9 +187,87 @@ CSRF_COOKIE_HTTPONLY = (
 )
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+
+# HTTPS. With DEBUG off the console is secure by default behind a TLS-terminating proxy that
+# sets X-Forwarded-Proto (and X-Forwarded-For); each piece can be turned off for a plain-HTTP
+# setup (README: Production-like start). `make run` (DEBUG=1) serves plain http on 127.0.0.1.
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "" if DEBUG else "X-Forwarded-Proto")
+# Trusting the header is only right when the proxy overwrites it on every request it forwards.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.strip().upper().replace("-", "_"), "https")
+    if _proxy_header.strip()
+    else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a one-way commitment for a whole registrable domain (and the preload list
+    # only takes apex domains, where a console rarely lives): an operator's choice, off by
+    # default, so its reminder (W021) is silenced rather than the commitment made for them.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+# The client's address, for sign-in throttling (organizations.signin.client_ip): the address
+# the outermost of N trusted proxies saw (X-Forwarded-For counted from the right); 0 means
+# REMOTE_ADDR. One proxy by default whenever its X-Forwarded-Proto is trusted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if SECURE_PROXY_SSL_HEADER else 0)
+
+# Content-Security-Policy: the console's pages load only their own scripts, styles, fonts and
+# images; no inline script or style, no eval (htmx's allowEval is off, see base.html), no
+# framing. data: images are Bootstrap's CSS icons (select arrows, check marks, close buttons).
+# DEBUG reports instead of enforcing: Django's debug pages carry inline scripts and styles.
+CONSOLE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+if DEBUG:
+    SECURE_CSP_REPORT_ONLY = CONSOLE_CSP
+else:
+    SECURE_CSP = CONSOLE_CSP
+# Permissions-Policy (tco_console.middleware): the console uses no powerful browser feature.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# Sign-in throttling (django-axes; docs/rules.md "Sign-in throttling"): 5 failed sign-ins in
+# a row for one login name, or from one client address, lock that name or address for
+# 15 minutes; every further attempt during the lock (even the right password) is refused
+# and restarts it. A success does not clear earlier failures (else an attacker's own
+# successful sign-ins would reset its address's count). Operators lift a lock in the admin.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("SIGNIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "organizations.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "organizations.signin.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # the lockout is logged as an audit record (organizations.signin)
 
 LOGGING = {
     "version": 1,

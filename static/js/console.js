@@ -1,4 +1,6 @@
-/* TCO Console glue: toasts, the shared modal, select-all. Kept tiny on purpose. */
+/* TCO Console glue: toasts, the shared modal, select-all. Kept tiny on purpose.
+   No inline handlers anywhere (Content-Security-Policy: script-src 'self', no eval): pages
+   mark elements with data-* attributes and the delegated listeners here act on them. */
 (function () {
   "use strict";
   var strings = {};
@@ -40,7 +42,7 @@
   });
   document.body.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr.status;
-    var text = status === 403 ? t("forbidden") : status === 404 ? t("notFound") : t("failed") + " (" + status + ")";
+    var text = status === 403 ? t("forbidden") : status === 404 ? t("notFound") : status === 503 ? t("unavailable") : t("failed") + " (" + status + ")";
     toast("error", text);
   });
   document.body.addEventListener("htmx:sendError", function () { toast("error", t("offline")); });
@@ -55,6 +57,19 @@
       document.querySelectorAll("[data-needs-selection]").forEach(function (b) { b.disabled = n === 0; });
       document.querySelectorAll("[data-selection-count]").forEach(function (s) { s.textContent = n; });
     }
+  });
+  // Pay-on-behalf orders: the bulk buttons and the count follow the selected orders (this
+  // runs after the select-all handler above, which was added first).
+  document.body.addEventListener("change", function (e) {
+    var region = e.target.closest && e.target.closest("[data-order-selection]");
+    if (!region) return;
+    var n = region.querySelectorAll("input[name=orders]:checked").length;
+    region.querySelectorAll("[data-needs-orders]").forEach(function (b) { b.disabled = n === 0; });
+    region.querySelectorAll("[data-order-count]").forEach(function (s) { s.textContent = n; });
+  });
+  // A select that submits its form when changed (the bill-month picker).
+  document.body.addEventListener("change", function (e) {
+    if (e.target.matches("select[data-submit-on-change]") && e.target.form) e.target.form.requestSubmit();
   });
   // Payment mode: the payer picker only matters in pay-on-behalf mode; allow-quit only in self-pay.
   function syncPayment(root) {

@@ -83,11 +83,29 @@ def _screenshot(page, path: Path) -> Path:
     return path
 
 
+# Every Content-Security-Policy violation (the live server sends the production CSP) is
+# reported to the console, where _watch collects it as an error.
+CSP_WATCH = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});"""
+
+
+def _csp_error(text: str) -> bool:
+    return text.startswith("CSP violation") or "Content Security Policy" in text
+
+
 def _watch(item, page):
-    """Remember the page and record its uncaught JavaScript errors (see the hook below)."""
+    """Remember the page and record its uncaught JavaScript errors and CSP violations (see
+    the hook below)."""
     item.stash.setdefault(PAGES, []).append(page)
     errors = item.stash.setdefault(JS_ERRORS, [])
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error.stack or error}"))
+    page.add_init_script(CSP_WATCH)
+    page.on(
+        "console",
+        lambda msg: errors.append(f"{page.url}: {msg.text}") if _csp_error(msg.text) else None,
+    )
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     return page
 
@@ -95,7 +113,8 @@ def _watch(item, page):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """Screenshot every page of a failing test; fail a passing test that left an uncaught
-    JavaScript error (the person met a broken page even where no assertion looked)."""
+    JavaScript error or a CSP violation (the person met a broken page even where no assertion
+    looked)."""
     try:
         result = yield
     except BaseException:
@@ -104,7 +123,7 @@ def pytest_runtest_call(item):
                 _screenshot(page, SHOTS_DIR / f"{_test_name(item)}-failure-{n}.png")
         raise
     errors = item.stash.get(JS_ERRORS, [])
-    assert not errors, "uncaught JavaScript error(s) in the page:\n" + "\n".join(errors)
+    assert not errors, "JavaScript error(s) or CSP violation(s) in the page:\n" + "\n".join(errors)
     return result
 
 
