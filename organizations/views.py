@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tco_console.converters import parse_pk
 from tco_console.errors import DomainError
 from tco_console.permissions import forget_console_context, require_perm
 from tco_console.views import bound_data, form_view, run_action, table_page
@@ -148,14 +149,13 @@ def members(request):
     qs = selectors.member_list(user=request.user)
     filterset = MemberFilterSet(request.GET or None, queryset=qs)
     table = MemberTable(filterset.qs)
-    selected = request.GET.get("department")
     return table_page(
         request,
         "organizations/members.html",
         table=table,
         filterset=filterset,
         tree=selectors.department_tree(user=request.user),
-        selected_department=int(selected) if selected and selected.isdigit() else None,
+        selected_department=parse_pk(request.GET.get("department")),
         organization=org,
         can_manage=request.console.can("organizations.manage_org"),
     )
@@ -352,7 +352,10 @@ def members_move(request, uin=None):
     def on_valid(form):
         dept = _department_or_404(request, form.cleaned_data["department"])
         moved = services.members_move(
-            organization=org, uins=uins, department=dept, acting_user=request.user
+            organization=org,
+            uins=uins if uin is not None else form.cleaned_data["uins"],
+            department=dept,
+            acting_user=request.user,
         )
         if moved == 0:
             return _("The selected members are already in %(dept)s.") % {"dept": dept.name}
