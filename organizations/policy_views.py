@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Product
 from tco_console.errors import DomainError
+from tco_console.forms import ModelMultipleChoiceField
 from tco_console.permissions import require_perm
 from tco_console.views import bound_data, form_view
 
@@ -116,7 +117,7 @@ class PolicyForm(forms.Form):
         label=_("Effect"), choices=PolicyEffect.choices, widget=forms.RadioSelect
     )
     all_products = forms.BooleanField(label=_("All products"), required=False)
-    products = forms.ModelMultipleChoiceField(
+    products = ModelMultipleChoiceField(
         label=_("Products"),
         queryset=Product.objects.order_by("position", "code"),
         required=False,

@@ -200,3 +200,54 @@ def test_prod_well_formed_keys_still_resolve(client, crowded):
     )
     assert reverse("organizations:department_rename", args=[2**63 - 1])
 
+
+HUGE = "99999999999999999999999999"
+
+
+def test_prod_a_huge_id_in_a_multiple_choice_field_is_a_form_error(client, org, admin):
+    """Point 6: `products=99999999999999999999999999` on the policy form was an
+    OverflowError on SQLite (the demo's database)."""
+    from organizations.models import ServiceControlPolicy
+
+    ensure_catalog()
+    client.force_login(admin)
+    for products in ([HUGE], [str(2**63)], [str(-(2**63) - 1)], [HUGE, "1"]):
+        response = client.post(
+            "/policies/create/", {"name": "Huge", "effect": "allow", "products": products}
+        )
+        assert response.status_code == 422
+        assert 'data-testid="field-error-products"' in response.content.decode()
+    assert not ServiceControlPolicy.objects.filter(name="Huge").exists()
+
+
+def test_prod_a_huge_id_in_a_choice_filter_is_ignored(client, member):
+    """Point 6: django-filter's model choice filters (Products, Billing Center, orders)."""
+    ensure_catalog()
+    client.force_login(member)
+    for url in ("/products/", "/billing/", "/pay-on-behalf/orders/"):
+        response = client.get(url, {"product": HUGE})
+        assert response.status_code == 200
+        assert "product" in response.context["filter"].errors
+
+
+def test_prod_malformed_ids_in_hidden_fields_are_refused(client, org, admin, member):
+    """Point 6: the ids a bulk form carries in hidden fields (members to move, orders to
+    pay) have their shape checked before any query; NUL bytes were a 500 on PostgreSQL."""
+    from organizations.models import Membership
+
+    client.force_login(admin)
+    root = Department.objects.get(organization=org, parent=None)
+    dept = services.department_create(
+        organization=org, parent=root, name="Dept-B", acting_user=admin
+    )
+    for bad in ("\x00", HUGE, "abc"):
+        response = client.post(
+            "/members/move/", {"uins": [member.account.uin, bad], "department": dept.pk}
+        )
+        assert response.status_code == 422
+        assert "is not a UIN" in response.content.decode()
+    assert Membership.objects.get(account=member.account).department == root
+    for bad in ("\x00", HUGE):
+        response = client.post("/orders/pay/", {"orders": [bad]})
+        assert response.status_code == 422
+        assert "not found" in response.content.decode()
