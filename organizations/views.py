@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tco_console.converters import parse_pk
 from tco_console.errors import DomainError
-from tco_console.permissions import forget_console_context, require_perm
+from tco_console.permissions import forget_console_context, object_or_404, require_perm
 from tco_console.views import bound_data, form_view, run_action, table_page
 
 from . import selectors, services
@@ -162,18 +162,19 @@ def members(request):
 
 
 def _member_or_404(request, uin: str, action: str = "view") -> Membership:
-    return get_object_or_404(
-        Membership.objects.restrict(request.user, action).select_related(
-            "account", "department", "payer"
-        ),
+    """A2: another organization's member is a 404 (before the admin checks, which are 403)."""
+    return object_or_404(
+        Membership.objects.select_related("account", "department", "payer"),
+        request,
+        action,
         account__uin=uin,
     )
 
 
 @login_required
 def member_detail(request, uin):
-    _require_admin(request, "organizations.view_org")
     membership = _member_or_404(request, uin)
+    _require_admin(request, "organizations.view_org")
     return render(
         request,
         "organizations/member_detail.html",
@@ -290,8 +291,8 @@ def member_create(request):
 
 @login_required
 def member_edit(request, uin):
-    _require_admin(request)
     m = _member_or_404(request, uin, "change")
+    _require_admin(request)
     if m.is_admin:
         form = AdminMemberEditForm(
             bound_data(request), initial={"name": m.name, "remark": m.remark}
@@ -337,9 +338,9 @@ def member_edit(request, uin):
 @login_required
 def members_move(request, uin=None):
     """O8: move one member (from its row) or many (the selected rows) to a department."""
+    member = _member_or_404(request, uin, "change") if uin is not None else None
     org = _require_admin(request)
-    if uin is not None:
-        member = _member_or_404(request, uin, "change")
+    if member is not None:
         uins = [member.account.uin]
         title = _("Move %(name)s") % {"name": member.name}
     else:
@@ -376,8 +377,8 @@ def members_move(request, uin=None):
 
 @login_required
 def member_remove(request, uin):
-    _require_admin(request)
     m = _member_or_404(request, uin, "change")
+    _require_admin(request)
 
     def on_valid(form):
         services.member_remove(membership=m, acting_user=request.user)
@@ -406,7 +407,7 @@ def member_remove(request, uin):
 
 
 def _department_or_404(request, pk) -> Department:
-    return get_object_or_404(Department.objects.restrict(request.user, "change"), pk=pk)
+    return object_or_404(Department.objects.all(), request, "change", pk=pk)
 
 
 @login_required
@@ -441,8 +442,8 @@ def department_add(request):
 
 @login_required
 def department_rename(request, pk):
-    _require_admin(request)
     dept = _department_or_404(request, pk)
+    _require_admin(request)
     form = DepartmentRenameForm(bound_data(request), initial={"name": dept.name})
 
     def on_valid(form):
@@ -464,8 +465,8 @@ def department_rename(request, pk):
 
 @login_required
 def department_move(request, pk):
-    _require_admin(request)
     dept = _department_or_404(request, pk)
+    _require_admin(request)
     choices = [
         (i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk
     ]
@@ -494,8 +495,8 @@ def department_move(request, pk):
 
 @login_required
 def department_delete(request, pk):
-    _require_admin(request)
     dept = _department_or_404(request, pk)
+    _require_admin(request)
 
     def on_valid(form):
         services.department_delete(department=dept, acting_user=request.user)
@@ -544,10 +545,8 @@ def invitations(request):
 
 @login_required
 def invitation_cancel(request, pk):
+    inv = object_or_404(Invitation.objects.select_related("invitee"), request, "cancel", pk=pk)
     _require_admin(request)
-    inv = get_object_or_404(
-        Invitation.objects.restrict(request.user, "cancel").select_related("invitee"), pk=pk
-    )
 
     def on_valid(form):
         services.invitation_cancel(invitation=inv, acting_user=request.user)
