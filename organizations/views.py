@@ -117,6 +117,17 @@ def organization_quit(request):
     require_perm(request, "organizations.respond_invitation")
     membership = get_object_or_404(Membership.objects.restrict(request.user, "quit"))
     org_name = membership.organization.display_name
+    if membership.is_admin:
+        # O7: said at once; submitting anyway gets the same refusal from the service.
+        description = _(
+            "You cannot quit an organization created by yourself. Your account is its admin "
+            "account: the organization can only be deleted, once it has no members."
+        )
+    else:
+        description = _(
+            "Your account will leave the organization of %(org)s. "
+            "The admin will no longer see its new records."
+        ) % {"org": org_name}
 
     def on_valid(form):
         services.member_quit(membership=membership, acting_user=request.user)
@@ -127,11 +138,7 @@ def organization_quit(request):
         request,
         form=ConfirmForm(bound_data(request)),
         title=_("Quit the organization"),
-        description=_(
-            "Your account will leave the organization of %(org)s. "
-            "The admin will no longer see its new records."
-        )
-        % {"org": org_name},
+        description=description,
         submit_label=_("Quit organization"),
         danger=True,
         on_valid=on_valid,

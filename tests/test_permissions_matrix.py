@@ -27,7 +27,7 @@ EXPECTED = {
     "signup": (200, 302, 302, 302, 302, 302),
     "organizations:organization_create": (LOGIN, 405, 405, 405, 405, 405),
     "organizations:organization_delete": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:organization_quit": (LOGIN, 404, 200, 404, 403, 403),
+    "organizations:organization_quit": (LOGIN, 404, 200, 200, 403, 403),
     "organizations:members": (LOGIN, 403, 403, 200, 200, 403),
     "organizations:member_invite": (LOGIN, 403, 403, 200, 403, 403),
     "organizations:member_create": (LOGIN, 403, 403, 200, 403, 403),
