@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.filtersets import SearchMixin
+from tco_console.forms import ModelChoiceFilter
 
 from .models import Entry, Message, Order, Product, Resource, ResourcePack, Voucher
 from .models.choices import (
@@ -52,7 +53,7 @@ def _to(field="created_at"):
 class ResourceFilterSet(SearchMixin, django_filters.FilterSet):
     search_fields = ("instance_id", "spec__name")
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    product = django_filters.ModelChoiceFilter(
+    product = ModelChoiceFilter(
         queryset=_products(), label=_("Product"), empty_label=_("All products")
     )
     status = django_filters.ChoiceFilter(
@@ -67,7 +68,7 @@ class ResourceFilterSet(SearchMixin, django_filters.FilterSet):
 class PaygResourceFilterSet(ResourceFilterSet):
     """Products → Pay-as-you-go: the same filters over the products sold by usage."""
 
-    product = django_filters.ModelChoiceFilter(
+    product = ModelChoiceFilter(
         queryset=_payg_products(), label=_("Product"), empty_label=_("All products")
     )
 
@@ -75,7 +76,7 @@ class PaygResourceFilterSet(ResourceFilterSet):
 class PackFilterSet(SearchMixin, django_filters.FilterSet):
     search_fields = ("spec__name", "spec__code")
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    product = django_filters.ModelChoiceFilter(
+    product = ModelChoiceFilter(
         queryset=_pack_products(), label=_("Product"), empty_label=_("All products")
     )
     state = django_filters.ChoiceFilter(
@@ -124,7 +125,7 @@ class PayOnBehalfOrderFilterSet(SearchMixin, django_filters.FilterSet):
 
     search_fields = ("owner__name", "owner__uin", "owner__membership__name", "order_no")
     q = django_filters.CharFilter(method="search", label=_("Member"))
-    product = django_filters.ModelChoiceFilter(
+    product = ModelChoiceFilter(
         queryset=_products(), label=_("Product"), empty_label=_("All products")
     )
     since = _from()
@@ -144,7 +145,7 @@ class OrderFilterSet(SearchMixin, django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=OrderKind.choices, label=_("Type"), empty_label=_("All types")
     )
-    product = django_filters.ModelChoiceFilter(
+    product = ModelChoiceFilter(
         queryset=_products(), label=_("Product"), empty_label=_("All products")
     )
     since = _from()

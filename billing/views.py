@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 
 from organizations.forms import ConfirmForm
 from organizations.models import Account, Membership
+from tco_console.converters import OrderNoConverter, well_formed
 from tco_console.errors import DomainError
 from tco_console.exports import csv_response
 from tco_console.htmx import is_partial, modal_success
@@ -971,7 +972,7 @@ def _bulk_view(request, *, action: str, service, verb: str, title: str, danger: 
     orders = list(
         Order.objects.restrict(request.user, action)
         .select_related("owner__membership", "payer", "product", "spec")
-        .filter(order_no__in=numbers)
+        .filter(order_no__in=[n for n in numbers if well_formed(OrderNoConverter, n)])
         .order_by("created_at", "pk")
     )
 
@@ -984,7 +985,9 @@ def _bulk_view(request, *, action: str, service, verb: str, title: str, danger: 
         gone = {
             o.order_no: _closed_reason(o)
             for o in Order.objects.restrict(request.user, "view").filter(
-                order_no__in=[n for n in numbers if n not in found]
+                order_no__in=[
+                    n for n in numbers if n not in found and well_formed(OrderNoConverter, n)
+                ]
             )
         }
         for number in numbers:

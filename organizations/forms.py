@@ -5,6 +5,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.converters import UinConverter, well_formed
+
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, PaymentMode
 from .models import Account
 
@@ -194,7 +196,13 @@ class MoveMembersForm(forms.Form):
         self.fields["department"].choices = departments
 
     def clean_uins(self):
-        return [u for u in self.data.getlist("uins") if u] if hasattr(self.data, "getlist") else []
+        uins = [u for u in self.data.getlist("uins") if u] if hasattr(self.data, "getlist") else []
+        for uin in uins:
+            if not well_formed(UinConverter, uin):
+                raise forms.ValidationError(
+                    _("%(uin)s is not a UIN (12 digits)."), params={"uin": uin[:40]}
+                )
+        return uins
 
 
 class DepartmentCreateForm(forms.Form):

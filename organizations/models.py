@@ -281,7 +281,9 @@ class MembershipQuerySet(ScopedQuerySet):
             return self.none()
         if ctx.is_admin and action in {"view", "change"}:
             return self.filter(organization_id=ctx.membership.organization_id)
-        if action == "view" or (action == "quit" and ctx.is_member):
+        if action in {"view", "quit"}:
+            # The own membership. The admin account's too for "quit": the service refuses
+            # it with the reason (O7), rather than a 404 that says nothing.
             return self.filter(pk=ctx.membership.pk)
         return self.none()
 

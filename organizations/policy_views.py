@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from billing.models import Product
 from tco_console.errors import DomainError
-from tco_console.permissions import require_perm
+from tco_console.forms import ModelMultipleChoiceField
+from tco_console.permissions import object_or_404, require_perm
 from tco_console.views import bound_data, form_view
 
 from . import policies, selectors
@@ -87,15 +88,14 @@ def policies_page(request):
 @login_required
 def member_policy(request, uin):
     """The admin's view of one member's effective policy (P3)."""
+    membership = object_or_404(
+        Membership.objects.select_related("organization", "department", "account"),
+        request,
+        "view",
+        account__uin=uin,
+    )  # A2: another organization's member is a 404, before the admin check (403)
     if not request.console.is_admin:
         raise PermissionDenied(_("This page is for the organization's admin account."))
-    require_perm(request, "organizations.view_org")
-    membership = get_object_or_404(
-        Membership.objects.restrict(request.user, "view").select_related(
-            "organization", "department", "account"
-        ),
-        account__uin=uin,
-    )
     context = {"organization": membership.organization, "member": membership}
     return render(request, "organizations/policies.html", context | _explainer(membership))
 
@@ -116,7 +116,7 @@ class PolicyForm(forms.Form):
         label=_("Effect"), choices=PolicyEffect.choices, widget=forms.RadioSelect
     )
     all_products = forms.BooleanField(label=_("All products"), required=False)
-    products = forms.ModelMultipleChoiceField(
+    products = ModelMultipleChoiceField(
         label=_("Products"),
         queryset=Product.objects.order_by("position", "code"),
         required=False,
@@ -149,8 +149,12 @@ def _admin_org(request):
 
 
 def _policy_or_404(request, pk) -> ServiceControlPolicy:
-    org = request.console.organization
-    return get_object_or_404(ServiceControlPolicy, pk=pk, organization=org)
+    """A2: a policy is the admin account's to see; anyone else's lookup is a 404, which
+    comes before the permission check of `_admin_org` (403)."""
+    ctx = request.console
+    if not ctx.is_admin:
+        raise Http404
+    return get_object_or_404(ServiceControlPolicy, pk=pk, organization=ctx.organization)
 
 
 def _success():
@@ -240,14 +244,13 @@ def policy_create(request):
 
 @login_required
 def policy_edit(request, pk):
-    _admin_org(request)
     return _policy_form_view(request, policy=_policy_or_404(request, pk))
 
 
 @login_required
 def policy_delete(request, pk):
-    _admin_org(request)
     policy = _policy_or_404(request, pk)
+    _admin_org(request)
 
     def on_valid(form):
         scp.policy_delete(policy=policy, acting_user=request.user)
@@ -285,15 +288,15 @@ def _target(request, org, data):
 @login_required
 def policy_attach(request, pk):
     """AttachPolicy, with a dry run: "Preview" lists who would gain or lose which products."""
-    org = _admin_org(request)
     policy = _policy_or_404(request, pk)
+    org = _admin_org(request)
     return _attachment_view(request, org, policy, attach=True)
 
 
 @login_required
 def policy_detach(request, pk):
-    org = _admin_org(request)
     policy = _policy_or_404(request, pk)
+    org = _admin_org(request)
     return _attachment_view(request, org, policy, attach=False)
 
 

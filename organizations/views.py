@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tco_console.converters import parse_pk
 from tco_console.errors import DomainError
-from tco_console.permissions import forget_console_context, require_perm
+from tco_console.permissions import forget_console_context, object_or_404, require_perm
 from tco_console.views import bound_data, form_view, run_action, table_page
 
 from . import selectors, services
@@ -116,6 +117,17 @@ def organization_quit(request):
     require_perm(request, "organizations.respond_invitation")
     membership = get_object_or_404(Membership.objects.restrict(request.user, "quit"))
     org_name = membership.organization.display_name
+    if membership.is_admin:
+        # O7: said at once; submitting anyway gets the same refusal from the service.
+        description = _(
+            "You cannot quit an organization created by yourself. Your account is its admin "
+            "account: the organization can only be deleted, once it has no members."
+        )
+    else:
+        description = _(
+            "Your account will leave the organization of %(org)s. "
+            "The admin will no longer see its new records."
+        ) % {"org": org_name}
 
     def on_valid(form):
         services.member_quit(membership=membership, acting_user=request.user)
@@ -126,11 +138,7 @@ def organization_quit(request):
         request,
         form=ConfirmForm(bound_data(request)),
         title=_("Quit the organization"),
-        description=_(
-            "Your account will leave the organization of %(org)s. "
-            "The admin will no longer see its new records."
-        )
-        % {"org": org_name},
+        description=description,
         submit_label=_("Quit organization"),
         danger=True,
         on_valid=on_valid,
@@ -148,32 +156,32 @@ def members(request):
     qs = selectors.member_list(user=request.user)
     filterset = MemberFilterSet(request.GET or None, queryset=qs)
     table = MemberTable(filterset.qs)
-    selected = request.GET.get("department")
     return table_page(
         request,
         "organizations/members.html",
         table=table,
         filterset=filterset,
         tree=selectors.department_tree(user=request.user),
-        selected_department=int(selected) if selected and selected.isdigit() else None,
+        selected_department=parse_pk(request.GET.get("department")),
         organization=org,
         can_manage=request.console.can("organizations.manage_org"),
     )
 
 
 def _member_or_404(request, uin: str, action: str = "view") -> Membership:
-    return get_object_or_404(
-        Membership.objects.restrict(request.user, action).select_related(
-            "account", "department", "payer"
-        ),
+    """A2: another organization's member is a 404 (before the admin checks, which are 403)."""
+    return object_or_404(
+        Membership.objects.select_related("account", "department", "payer"),
+        request,
+        action,
         account__uin=uin,
     )
 
 
 @login_required
 def member_detail(request, uin):
-    _require_admin(request, "organizations.view_org")
     membership = _member_or_404(request, uin)
+    _require_admin(request, "organizations.view_org")
     return render(
         request,
         "organizations/member_detail.html",
@@ -290,8 +298,8 @@ def member_create(request):
 
 @login_required
 def member_edit(request, uin):
-    _require_admin(request)
     m = _member_or_404(request, uin, "change")
+    _require_admin(request)
     if m.is_admin:
         form = AdminMemberEditForm(
             bound_data(request), initial={"name": m.name, "remark": m.remark}
@@ -337,9 +345,9 @@ def member_edit(request, uin):
 @login_required
 def members_move(request, uin=None):
     """O8: move one member (from its row) or many (the selected rows) to a department."""
+    member = _member_or_404(request, uin, "change") if uin is not None else None
     org = _require_admin(request)
-    if uin is not None:
-        member = _member_or_404(request, uin, "change")
+    if member is not None:
         uins = [member.account.uin]
         title = _("Move %(name)s") % {"name": member.name}
     else:
@@ -352,7 +360,10 @@ def members_move(request, uin=None):
     def on_valid(form):
         dept = _department_or_404(request, form.cleaned_data["department"])
         moved = services.members_move(
-            organization=org, uins=uins, department=dept, acting_user=request.user
+            organization=org,
+            uins=uins if uin is not None else form.cleaned_data["uins"],
+            department=dept,
+            acting_user=request.user,
         )
         if moved == 0:
             return _("The selected members are already in %(dept)s.") % {"dept": dept.name}
@@ -373,8 +384,8 @@ def members_move(request, uin=None):
 
 @login_required
 def member_remove(request, uin):
-    _require_admin(request)
     m = _member_or_404(request, uin, "change")
+    _require_admin(request)
 
     def on_valid(form):
         services.member_remove(membership=m, acting_user=request.user)
@@ -403,7 +414,7 @@ def member_remove(request, uin):
 
 
 def _department_or_404(request, pk) -> Department:
-    return get_object_or_404(Department.objects.restrict(request.user, "change"), pk=pk)
+    return object_or_404(Department.objects.all(), request, "change", pk=pk)
 
 
 @login_required
@@ -438,8 +449,8 @@ def department_add(request):
 
 @login_required
 def department_rename(request, pk):
-    _require_admin(request)
     dept = _department_or_404(request, pk)
+    _require_admin(request)
     form = DepartmentRenameForm(bound_data(request), initial={"name": dept.name})
 
     def on_valid(form):
@@ -461,8 +472,8 @@ def department_rename(request, pk):
 
 @login_required
 def department_move(request, pk):
-    _require_admin(request)
     dept = _department_or_404(request, pk)
+    _require_admin(request)
     choices = [
         (i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk
     ]
@@ -491,8 +502,8 @@ def department_move(request, pk):
 
 @login_required
 def department_delete(request, pk):
-    _require_admin(request)
     dept = _department_or_404(request, pk)
+    _require_admin(request)
 
     def on_valid(form):
         services.department_delete(department=dept, acting_user=request.user)
@@ -541,10 +552,8 @@ def invitations(request):
 
 @login_required
 def invitation_cancel(request, pk):
+    inv = object_or_404(Invitation.objects.select_related("invitee"), request, "cancel", pk=pk)
     _require_admin(request)
-    inv = get_object_or_404(
-        Invitation.objects.restrict(request.user, "cancel").select_related("invitee"), pk=pk
-    )
 
     def on_valid(form):
         services.invitation_cancel(invitation=inv, acting_user=request.user)

@@ -129,6 +129,29 @@ class ScopedQuerySet(models.QuerySet):
     def scope(self, ctx: ConsoleContext, action: str):  # pragma: no cover - abstract
         return self.none()
 
+    def in_scope(self, user, action: str = "view"):
+        """The rows within reach of the user's account and position, whatever its groups:
+        for object pages, which answer 404 outside it and only then check the permission
+        (`object_or_404`)."""
+        ctx = console_context(user)
+        if ctx.account is None:
+            return self.none()
+        if action not in self.permissions:
+            raise ValueError(f"{self.model.__name__} has no action {action!r}")
+        return self.scope(ctx, action)
+
+
+def object_or_404(queryset: ScopedQuerySet, request, action: str = "view", **lookup):
+    """A2 for an object URL: an object outside the scope of the user's account and position
+    (another organization's, or any object for an outsider) is a 404, before anything says
+    whether the user may act on it; a user of the account that lacks the action's permission
+    then gets a 403 (A1: it sees the object exists anyway)."""
+    from django.shortcuts import get_object_or_404
+
+    obj = get_object_or_404(queryset.in_scope(request.user, action), **lookup)
+    require_perm(request, queryset.permissions[action])
+    return obj
+
 
 def require_perm(request, perm: str) -> None:
     """403 when the user's groups lack `perm` (A1). Pages are not secret; objects are (A2)."""

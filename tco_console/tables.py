@@ -3,21 +3,41 @@
 from datetime import datetime
 
 import django_tables2 as tables
-from django.core.paginator import Page
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.http import Http404
 from django.template import Context, Template
 from django.template.loader import get_template
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import OrderByTuple
+
+PER_PAGE_CHOICES = (25, 50, 100)
 
 
 class ConsoleTable(tables.Table):
     """Tables page in the database. Every orderable column sorts with a final primary-key
-    tie-breaker, so pages never skip or repeat rows when sort keys have duplicates."""
+    tie-breaker, so pages never skip or repeat rows when sort keys have duplicates.
+
+    `?per_page=` is one of the sizes the table offers (`per_page_choices`, shown under it);
+    any other value is the table's default, so nobody pages a whole table in one response.
+    `?page=` below 1 is the first page; past the end, the last one (the paginator's own
+    rule), or a 404 on lists that never count their rows (LazyCountPaginator)."""
 
     class Meta:
         template_name = "inc/table.html"
         attrs = {"class": "table table-sm table-hover align-middle mb-0"}
         per_page = 25
+
+    @property
+    def per_page_choices(self) -> tuple[int, ...]:
+        return tuple(sorted({self._meta.per_page, *PER_PAGE_CHOICES}))
+
+    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+        if per_page not in self.per_page_choices:
+            per_page = self._meta.per_page
+        if not isinstance(page, int) or page < 1:
+            page = 1
+        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -29,6 +49,10 @@ class ConsoleTable(tables.Table):
                 column.order_by = OrderByTuple((*keys, "pk"))
 
 
+# The largest OFFSET a database takes (a signed 64-bit integer on PostgreSQL and SQLite).
+MAX_OFFSET = 2**63 - 1
+
+
 class LazyCountPaginator(tables.LazyPaginator):
     """Pages without COUNT(*) (lists of millions of rows): "1–25", then "next" while more
     rows follow. The shared table template leaves the total out when `count` is None."""
@@ -36,7 +60,14 @@ class LazyCountPaginator(tables.LazyPaginator):
     count = None
 
     def page(self, number):
-        page = super().page(number)
+        number = self.validate_number(number or 1)
+        if (number - 1) * self.per_page > MAX_OFFSET:
+            raise Http404(_("There is no such page."))
+        try:
+            page = super().page(number)
+        except EmptyPage:
+            # Past the end: showing "the last page" would need the COUNT(*) this avoids.
+            raise Http404(_("There is no such page.")) from None
         return LazyPage(page.object_list, page.number, self)
 
 

@@ -27,34 +27,37 @@ EXPECTED = {
     "signup": (200, 302, 302, 302, 302, 302),
     "organizations:organization_create": (LOGIN, 405, 405, 405, 405, 405),
     "organizations:organization_delete": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:organization_quit": (LOGIN, 404, 200, 404, 403, 403),
+    "organizations:organization_quit": (LOGIN, 404, 200, 200, 403, 403),
     "organizations:members": (LOGIN, 403, 403, 200, 200, 403),
     "organizations:member_invite": (LOGIN, 403, 403, 200, 403, 403),
     "organizations:member_create": (LOGIN, 403, 403, 200, 403, 403),
     "organizations:members_move": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:member_detail": (LOGIN, 403, 403, 200, 200, 403),
-    "organizations:member_edit": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:member_move": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:member_remove": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:member_detail": (LOGIN, 404, 404, 200, 200, 404),
+    "organizations:member_edit": (LOGIN, 404, 404, 200, 403, 404),
+    "organizations:member_move": (LOGIN, 404, 404, 200, 403, 404),
+    "organizations:member_remove": (LOGIN, 404, 404, 200, 403, 404),
     "organizations:department_add": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:department_rename": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:department_move": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:department_delete": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:department_rename": (LOGIN, 404, 404, 200, 403, 404),
+    "organizations:department_move": (LOGIN, 404, 404, 200, 403, 404),
+    "organizations:department_delete": (LOGIN, 404, 404, 200, 403, 404),
     "organizations:invitations": (LOGIN, 200, 200, 200, 200, 200),
-    "organizations:invitation_cancel": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:invitation_cancel": (LOGIN, 404, 404, 200, 403, 404),
     "organizations:invitation_accept": (LOGIN, 200, 404, 404, 404, 404),
     "organizations:invitation_decline": (LOGIN, 200, 404, 404, 404, 404),
     "organizations:audit": (LOGIN, 200, 200, 200, 200, 403),
     # P3: the own effective policy (or the admin's overview); a member's, for the admin only
     "organizations:policies": (LOGIN, 200, 200, 200, 200, 200),
-    "organizations:member_policy": (LOGIN, 403, 403, 200, 200, 403),
-    # policy management: the admin account with manage_org; the policy is the org's own
+    "organizations:member_policy": (LOGIN, 404, 404, 200, 200, 404),
+    # policy management: the admin account with manage_org; the policy is the org's own.
+    # A2: object URLs (a member, department, invitation or policy of the admin's
+    # organization) are a 404 outside the organization's admin account, a 403 for its
+    # users that lack the permission; pages without an object stay 403.
     "organizations:policy_type": (LOGIN, 403, 403, 200, 403, 403),
     "organizations:policy_create": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:policy_edit": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:policy_delete": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:policy_attach": (LOGIN, 403, 403, 200, 403, 403),
-    "organizations:policy_detach": (LOGIN, 403, 403, 200, 403, 403),
+    "organizations:policy_edit": (LOGIN, 404, 404, 200, 403, 404),
+    "organizations:policy_delete": (LOGIN, 404, 404, 200, 403, 404),
+    "organizations:policy_attach": (LOGIN, 404, 404, 200, 403, 404),
+    "organizations:policy_detach": (LOGIN, 404, 404, 200, 403, 404),
     # billing: the resource is the member's, the order a to-be-paid one the admin pays for
     "billing:products": (LOGIN, 200, 200, 200, 200, 200),
     "billing:buy": (LOGIN, 200, 200, 200, 403, 200),
@@ -251,3 +254,51 @@ def test_a2_post_to_a_foreign_object_changes_nothing(client, world):
     from organizations.models import Membership
 
     assert Membership.objects.filter(account__uin=uin).exists()
+
+
+# A2 (issue 11, point 11): each family of the admin's object URLs, for an outsider, a member
+# of the same organization and the admin of another organization: 404, GET and POST.
+def _object_urls(world):
+    from django.urls import reverse
+
+    uin, dept, inv, policy = (
+        world["kwargs"]["uin"],
+        world["kwargs"]["pk"],
+        world["invitation"].pk,
+        world["policy"].pk,
+    )
+    return [
+        *(reverse(f"organizations:member_{n}", args=[uin]) for n in ("detail", "edit", "move")),
+        reverse("organizations:member_remove", args=[uin]),
+        reverse("organizations:member_policy", args=[uin]),
+        *(reverse(f"organizations:department_{n}", args=[dept]) for n in ("rename", "move")),
+        reverse("organizations:department_delete", args=[dept]),
+        reverse("organizations:invitation_cancel", args=[inv]),
+        *(
+            reverse(f"organizations:policy_{n}", args=[policy])
+            for n in ("edit", "delete", "attach", "detach")
+        ),
+    ]
+
+
+@pytest.mark.parametrize("who", ["outsider", "member", "admin2"])
+def test_a2_the_admins_object_urls_are_404_outside_its_organization(client, world, who):
+    from organizations.models import Invitation, Membership
+
+    user = world["admin2"] if who == "admin2" else world["users"][who]
+    client.force_login(user)
+    for url in _object_urls(world):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"name": "x", "parent": world["kwargs"]["pk"]}).status_code == 404
+    assert Membership.objects.filter(account__uin=world["kwargs"]["uin"]).exists()
+    assert Department.objects.filter(pk=world["kwargs"]["pk"], name="Dept-A").exists()
+    assert Invitation.objects.get(pk=world["invitation"].pk).status == "pending"
+
+
+def test_a2_a_sub_user_of_the_admin_account_without_the_permission_gets_403(client, world):
+    client.force_login(world["users"]["readonly_sub"])
+    for url in _object_urls(world):
+        if "/policy/" in url or url.rstrip("/").endswith(world["kwargs"]["uin"]):
+            assert client.get(url).status_code == 200, url  # read-only pages
+        else:
+            assert client.get(url).status_code == 403, url

@@ -23,3 +23,14 @@ def table_rows(context, table):
         )
         rows.append(f"<tr {row.attrs.as_html()}>{cells}</tr>")
     return mark_safe("\n".join(rows))
+
+
+@register.filter
+def form_errors(form) -> list:
+    """The errors shown above a form (templates/inc/form_fields.html): the form's own and
+    those of its hidden fields, which have no place of their own on the page (issue 11,
+    point 9). Here because this is the kernel's registered tag library (settings.py)."""
+    errors = list(form.non_field_errors())
+    for field in form.hidden_fields():
+        errors.extend(field.errors)
+    return errors

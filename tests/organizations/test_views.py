@@ -202,3 +202,41 @@ def test_bulk_move_from_the_members_page(client, org, admin):
     )
     assert response.status_code == 204
     assert Membership.objects.filter(department=dept).count() == 2
+
+
+def test_o8_a_refused_bulk_move_says_why(client, org, admin, member, other_org):
+    """Issue 11, point 9: the service's refusal is attached to the hidden `uins` field; the
+    page showed nothing. Errors of hidden fields are shown above every form."""
+    root = Department.objects.get(organization=org, parent=None)
+    dept = services.department_create(
+        organization=org, parent=root, name="Target", acting_user=admin
+    )
+    foreign = other_org[2]
+    client.force_login(admin)
+    for extra in ({}, HTMX):
+        response = client.post(
+            "/members/move/",
+            {"uins": [member.account.uin, foreign.account.uin], "department": dept.pk},
+            **extra,
+        )
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert 'data-testid="form-error"' in html
+        assert "Some of the UINs do not belong to the organization." in html
+    assert Membership.objects.get(account=member.account).department == root
+
+
+def test_o7_the_admin_is_told_why_it_cannot_quit(client, org, admin):
+    """Issue 11, point 12: the admin's quit was a bare 404; it now reaches the service's
+    refusal, said at once and again if submitted, and nothing changes."""
+    client.force_login(admin)
+    page = client.get("/organization/quit/")
+    assert page.status_code == 200
+    assert "You cannot quit an organization created by yourself." in page.content.decode()
+    for extra in ({}, HTMX):
+        response = client.post("/organization/quit/", **extra)
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert 'data-testid="form-error"' in html
+        assert "You cannot quit an organization created by yourself." in html
+    assert Membership.objects.filter(account=admin.account, organization=org).exists()
