@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from axes.admin import AccessAttemptAdmin
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.backends import AxesStandaloneBackend
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib import admin
@@ -25,6 +25,8 @@ from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
 
 from .models import AuditRecord, User
 from .services import audit_record
@@ -178,8 +180,15 @@ def signin_lockout_lift(*, attempts, acting_user) -> int:
     return lifted
 
 
-class SignInLockAdmin(AccessAttemptAdmin):
-    """Axes' access attempts, where operators lift a lock by deleting its attempts (audited)."""
+class SignInLockAdmin(ServiceAdmin, AccessAttemptAdmin):
+    """Axes' access attempts, where operators lift a lock by deleting its attempts (audited,
+    through signin_lockout_lift). Attempts are written by sign-ins only: no add, no edit."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def delete_model(self, request, obj):
         signin_lockout_lift(attempts=[obj], acting_user=request.user)
@@ -194,3 +203,8 @@ def register_admin() -> None:
     if admin.site.is_registered(AccessAttempt):
         admin.site.unregister(AccessAttempt)
     admin.site.register(AccessAttempt, SignInLockAdmin)
+    # The sign-in logs are evidence: operators read them, nobody edits or deletes them (A4).
+    for model, base in ((AccessLog, AccessLogAdmin), (AccessFailureLog, AccessFailureLogAdmin)):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, type(base.__name__, (ReadOnlyAdmin, base), {}))
