@@ -160,7 +160,7 @@ class Resource(models.Model):
 class ResourceStatusChange(models.Model):
     """B8/B9: a resource's status history. Each row says the resource has had `status` since
     `at`, until the next row; before its first row a resource runs from its period start.
-    Written by every status change (billing.services.lifecycle.set_status), so the usage meter
+    Written by every status change (billing.services.status.set_status), so the usage meter
     reads what the resource did during a cycle, never what it is doing when the cycle is
     settled: settlement gives the same amounts whatever order or moment it runs in."""
 

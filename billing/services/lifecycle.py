@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Resource, ResourceStatusChange, Wallet
+from billing.models import Resource, Wallet
 from billing.models.choices import BillingMode, MessageCategory, ResourceStatus, SuspendReason
 from organizations.models import Account, Membership
 from organizations.services import audit_record, lock_accounts
@@ -23,6 +23,7 @@ from tco_console.errors import DomainError
 
 from .ledger import organization_of
 from .orders import notify, payer_of
+from .status import set_status
 
 EXPIRY_NOTICE_DAYS = 7
 
@@ -33,24 +34,6 @@ def paid_by(account: Account):
     members = Membership.objects.filter(payer=account).values("account_id")
     own = Q(owner=account) & ~Q(owner__membership__payer__isnull=False)
     return Resource.objects.filter(own | Q(owner__in=members))
-
-
-def set_status(
-    resources: list[Resource], *, status: str, reason: str = "", at, fields: tuple[str, ...] = ()
-) -> None:
-    """Every status change of a resource goes through here (B8, B9): it sets the status and
-    suspension reason, saves them (with any other changed `fields`), and appends the change to
-    the resources' status history, from which the usage meter reads each cycle. The caller has
-    locked the resources; `at` is when the change happens (now)."""
-    if not resources:
-        return
-    for res in resources:
-        res.status, res.suspended_reason = status, reason
-    Resource.objects.bulk_update(resources, ["status", "suspended_reason", *fields])
-    ResourceStatusChange.objects.bulk_create(
-        ResourceStatusChange(resource=res, status=status, suspended_reason=reason, at=at)
-        for res in resources
-    )
 
 
 def _notify_resource(res: Resource, payer: Account, title: str, body: str = "") -> None:

@@ -51,6 +51,7 @@ from tco_console.errors import DomainError
 from . import pricing
 from .bills import record_bill_lines
 from .ledger import Line, lock_wallets, organization_of, post
+from .status import set_status
 
 MAX_MONTHS = 36
 
@@ -239,14 +240,6 @@ def _try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
     return True
 
 
-def _set_status(res: Resource, status: str, *, now, fields: tuple[str, ...]) -> None:
-    """A status change, through the lifecycle's single door (it records the history, B8/B9).
-    Imported here: the lifecycle module itself builds on this one (notices, payer_of)."""
-    from .lifecycle import set_status
-
-    set_status([res], status=status, at=now, fields=fields)
-
-
 def _fulfil(order: Order, *, now) -> None:
     """What a paid order does to its resource."""
     if order.kind == OrderKind.NEW and order.spec.pack_quantity is not None:
@@ -281,7 +274,7 @@ def _fulfil(order: Order, *, now) -> None:
         start = max(res.period_end, now)
         res.period_end = pricing.add_months(start, order.months)
         if res.status == ResourceStatus.EXPIRED:  # B10: a renewal revives it
-            _set_status(res, ResourceStatus.ACTIVE, now=now, fields=("period_end",))
+            set_status([res], status=ResourceStatus.ACTIVE, at=now, fields=("period_end",))
         else:
             res.save(update_fields=["period_end"])
     elif order.kind == OrderKind.UPGRADE:
@@ -790,7 +783,7 @@ def order_unsubscribe(
         now=now,
     )
     res.ended_at = now
-    _set_status(res, ResourceStatus.TERMINATED, now=now, fields=("ended_at",))
+    set_status([res], status=ResourceStatus.TERMINATED, at=now, fields=("ended_at",))
     audit_record(
         actor=acting_user,
         action="order.unsubscribe",

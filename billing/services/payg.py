@@ -31,9 +31,10 @@ from organizations.policies import require_allowed, require_user_may
 from organizations.services import audit_record
 from tco_console.errors import DomainError
 
-from . import lifecycle, pricing
+from . import pricing
 from .ledger import Line, lock_wallets, organization_of, post
 from .orders import _begin, _instance_id, notify
+from .status import set_status
 
 # product code → (low, high) usage per full cycle; CVM/CLB run one instance per hour.
 METER_PROFILES = {
@@ -212,7 +213,7 @@ def resource_terminate(*, resource: Resource, acting_user) -> Resource:
         memo=_("Released freeze of %(id)s") % {"id": res.instance_id},
     )
     res.ended_at = now
-    lifecycle.set_status(
+    set_status(
         [res],
         status=ResourceStatus.TERMINATED,
         at=now,
