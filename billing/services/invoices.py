@@ -19,7 +19,7 @@ from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
 from .ledger import organization_of
-from .orders import notify
+from .messages import notify
 
 TAX_NUMBER = re.compile(r"^[0-9A-Z]{15,20}$")
 

@@ -1,12 +1,19 @@
-"""B1, B2: the one posting function every money movement goes through, and wallet locking.
+"""B1, B2: the one posting function every money movement goes through, wallet locking, and
+`begin`, the opening every money service on an account shares.
 
 Lock order for every money service: the document row (order, voucher owner's order...) first,
-then wallets by account primary key (lock_wallets), then vouchers. A journal's lines must sum
-to zero; cash lines update the locked wallet's cached balance in the same transaction.
+then accounts and wallets by account primary key (`begin`, lock_wallets), then vouchers. A
+journal's lines must sum to zero; cash lines update the locked wallet's cached balance in the
+same transaction.
+
+This module is a low layer of billing's services: orders, payg, lifecycle and wallets build on
+it, and it imports none of them (issue 12).
 """
 
 from __future__ import annotations
 
+import secrets
+import string
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,8 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Entry, Journal, Wallet
-from billing.models.choices import Book, JournalKind
+from billing.models import Entry, Journal, Product, Resource, Wallet
+from billing.models.choices import Book, JournalKind, PayMode
 from billing.money import ZERO, q
 from organizations.models import Account, Membership
 from organizations.services import audit_record, lock_accounts
@@ -33,6 +40,47 @@ class Line:
     order: object = None
     resource: object = None
     voucher: object = None
+
+
+def payer_of(owner: Account) -> tuple[Account, str]:
+    """Who pays the owner's orders now: its payer in pay-on-behalf mode, else itself (B4/B5)."""
+    m = (
+        Membership.objects.filter(account=owner, organization__deleted_at__isnull=True)
+        .select_related("payer")
+        .first()
+    )
+    if m is not None and m.payer_id is not None:
+        return m.payer, PayMode.ON_BEHALF
+    return owner, PayMode.SELF
+
+
+def begin(owner: Account, *extra: Account | None) -> tuple[Account, str, dict[int, Wallet]]:
+    """Lock the owner, its payer and `extra` accounts and their wallets; re-read the payer.
+
+    The opening of every money service on an account's behalf (orders, pay-as-you-go): the
+    accounts by primary key, then their wallets (the lock order above). A payer that changed
+    between the first read and the locks is refused rather than charged."""
+    payer, _mode = payer_of(owner)
+    lock_accounts(owner, payer, *extra)
+    payer_now, mode = payer_of(owner)
+    if payer_now.pk != payer.pk:
+        raise DomainError(_("The account's payment settings changed just now; please try again."))
+    wallets = lock_wallets(owner, payer, *extra)
+    return payer, mode, wallets
+
+
+def new_instance_id(product: Product) -> str:
+    """A fresh resource instance ID (`ins-…`, `disk-…`): the product's prefix and eight random
+    lowercase letters or digits, unused so far (tco_console/converters.py parses this shape)."""
+    alphabet = string.ascii_lowercase + string.digits
+    prefix = {"p_cvm": "ins", "p_cbs": "disk", "p_cdb": "cdb", "p_clb": "lb"}.get(
+        product.code, "res"
+    )
+    for _attempt in range(10):
+        candidate = f"{prefix}-{''.join(secrets.choice(alphabet) for _ in range(8))}"
+        if not Resource.objects.filter(instance_id=candidate).exists():
+            return candidate
+    raise DomainError(_("Could not allocate an instance ID; please try again."))
 
 
 def lock_wallets(*accounts: Account | None) -> dict[int, Wallet]:

@@ -21,8 +21,8 @@ from organizations.models import Account, Membership
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
-from .ledger import organization_of
-from .orders import notify, payer_of
+from .ledger import organization_of, payer_of
+from .messages import notify
 from .status import set_status
 
 EXPIRY_NOTICE_DAYS = 7

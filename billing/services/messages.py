@@ -1,11 +1,40 @@
-"""Message center writes: marking messages read (audited, A4; idempotent)."""
+"""Message center writes: sending a message (`notify`), and marking messages read (audited,
+A4; idempotent).
+
+`notify` lives here, below orders, payg, lifecycle and invoices, so each of them sends
+messages without importing another (issue 12).
+"""
+
+from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Message
+from billing.models.choices import MessageCategory
+from organizations.models import Account
 from organizations.services import audit_record
+
+
+def notify(
+    account: Account,
+    title: str,
+    body: str = "",
+    *,
+    category=MessageCategory.ORDER,
+    order=None,
+    resource=None,
+) -> Message:
+    """Put a message in `account`'s message center, inside the caller's transaction."""
+    return Message.objects.create(
+        account=account,
+        category=category,
+        title=title[:200],
+        body=body,
+        order=order,
+        resource=resource,
+    )
 
 
 @transaction.atomic(durable=True)

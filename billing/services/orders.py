@@ -9,7 +9,6 @@ then the resource, then the voucher. State read before the locks is re-read afte
 from __future__ import annotations
 
 import secrets
-import string
 from collections import defaultdict
 from decimal import Decimal
 
@@ -20,9 +19,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import (
     BillLine,
-    Message,
     Order,
-    Product,
     RefundShare,
     Region,
     Resource,
@@ -43,14 +40,15 @@ from billing.models.choices import (
     TransactionType,
 )
 from billing.money import ZERO, q, split
-from organizations.models import Account, Membership
+from organizations.models import Account
 from organizations.policies import require_allowed, require_user_may
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
 from . import pricing
 from .bills import record_bill_lines
-from .ledger import Line, lock_wallets, organization_of, post
+from .ledger import Line, begin, lock_wallets, new_instance_id, organization_of, post
+from .messages import notify
 from .status import set_status
 
 MAX_MONTHS = 36
@@ -59,62 +57,8 @@ MAX_MONTHS = 36
 # ------------------------------------------------------------------ helpers
 
 
-def payer_of(owner: Account) -> tuple[Account, str]:
-    """Who pays the owner's orders now: its payer in pay-on-behalf mode, else itself (B4/B5)."""
-    m = (
-        Membership.objects.filter(account=owner, organization__deleted_at__isnull=True)
-        .select_related("payer")
-        .first()
-    )
-    if m is not None and m.payer_id is not None:
-        return m.payer, PayMode.ON_BEHALF
-    return owner, PayMode.SELF
-
-
 def _order_no(now) -> str:
     return f"{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
-
-
-def _instance_id(product: Product) -> str:
-    alphabet = string.ascii_lowercase + string.digits
-    prefix = {"p_cvm": "ins", "p_cbs": "disk", "p_cdb": "cdb", "p_clb": "lb"}.get(
-        product.code, "res"
-    )
-    for _attempt in range(10):
-        candidate = f"{prefix}-{''.join(secrets.choice(alphabet) for _ in range(8))}"
-        if not Resource.objects.filter(instance_id=candidate).exists():
-            return candidate
-    raise DomainError(_("Could not allocate an instance ID; please try again."))
-
-
-def notify(
-    account: Account,
-    title: str,
-    body: str = "",
-    *,
-    category=MessageCategory.ORDER,
-    order=None,
-    resource=None,
-):
-    return Message.objects.create(
-        account=account,
-        category=category,
-        title=title[:200],
-        body=body,
-        order=order,
-        resource=resource,
-    )
-
-
-def _begin(owner: Account, *extra: Account | None) -> tuple[Account, str, dict]:
-    """Lock the owner, its payer and `extra` accounts and their wallets; re-read the payer."""
-    payer, _mode = payer_of(owner)
-    lock_accounts(owner, payer, *extra)
-    payer_now, mode = payer_of(owner)
-    if payer_now.pk != payer.pk:
-        raise DomainError(_("The account's payment settings changed just now; please try again."))
-    wallets = lock_wallets(owner, payer, *extra)
-    return payer, mode, wallets
 
 
 def _existing(owner: Account, idempotency_key: str | None) -> Order | None:
@@ -257,7 +201,7 @@ def _fulfil(order: Order, *, now) -> None:
         return
     if order.kind == OrderKind.NEW:
         order.resource = Resource.objects.create(
-            instance_id=_instance_id(order.product),
+            instance_id=new_instance_id(order.product),
             owner=order.owner,
             product=order.product,
             spec=order.spec,
@@ -402,7 +346,7 @@ def order_buy(
     idempotency_key: str | None = None,
 ) -> Order:
     """Buy a subscription for `months` months. Paid at once if the payer's funds allow."""
-    payer, mode, wallets = _begin(owner)
+    payer, mode, wallets = begin(owner)
     if (existing := _existing(owner, idempotency_key)) is not None:
         return existing
     spec = Spec.objects.select_related("product").get(pk=spec.pk)
@@ -437,7 +381,7 @@ def order_renew(
     *, resource: Resource, acting_user, months: int, idempotency_key: str | None = None
 ) -> Order:
     """B10: renewals are orders like any other."""
-    payer, mode, wallets = _begin(resource.owner)
+    payer, mode, wallets = begin(resource.owner)
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
         return existing
     res = _lock_resource(resource)
@@ -468,7 +412,7 @@ def order_upgrade(
     *, resource: Resource, acting_user, spec: Spec, idempotency_key: str | None = None
 ) -> Order:
     """Upgrade to a dearer spec for the rest of the period, priced pro rata by remaining days."""
-    payer, mode, wallets = _begin(resource.owner)
+    payer, mode, wallets = begin(resource.owner)
     if (existing := _existing(resource.owner, idempotency_key)) is not None:
         return existing
     res = _lock_resource(resource)
@@ -647,7 +591,7 @@ def _begin_refund(resource: Resource) -> tuple[Account, str, dict]:
     """Lock the owner, its payer and every account that paid for the resource (they get the
     refund shares); the caller then checks for a double submit and locks the resource."""
     payers = [p.payer for p in _payments(resource)]
-    return _begin(resource.owner, *payers)
+    return begin(resource.owner, *payers)
 
 
 def _refunding_order(

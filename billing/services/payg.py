@@ -32,8 +32,8 @@ from organizations.services import audit_record
 from tco_console.errors import DomainError
 
 from . import pricing
-from .ledger import Line, lock_wallets, organization_of, post
-from .orders import _begin, _instance_id, notify
+from .ledger import Line, begin, lock_wallets, new_instance_id, organization_of, post
+from .messages import notify
 from .status import set_status
 
 # product code → (low, high) usage per full cycle; CVM/CLB run one instance per hour.
@@ -120,7 +120,7 @@ def resource_activate(
             _("%(product)s is not sold pay-as-you-go.") % {"product": spec.product.name},
             field="spec",
         )
-    payer, _mode, wallets = _begin(owner)
+    payer, _mode, wallets = begin(owner)
     require_allowed(owner, spec.product, acting_user)  # P2: the member's service control policies
     key = f"activate:{owner.pk}:{idempotency_key}" if idempotency_key else None
     if key and (done := Journal.objects.filter(idempotency_key=key).first()) is not None:
@@ -138,7 +138,7 @@ def resource_activate(
         )
     now = timezone.now()
     res = Resource.objects.create(
-        instance_id=_instance_id(spec.product),
+        instance_id=new_instance_id(spec.product),
         owner=owner,
         product=spec.product,
         spec=spec,
@@ -190,7 +190,7 @@ def release_freeze(res: Resource, wallets: dict, *, actor, now, memo: str) -> No
 def resource_terminate(*, resource: Resource, acting_user) -> Resource:
     """Stop a pay-as-you-go resource: its freeze is released; its last cycle is still settled."""
     holder = Resource.objects.get(pk=resource.pk).frozen_by
-    _payer, _mode, wallets = _begin(resource.owner, holder)
+    _payer, _mode, wallets = begin(resource.owner, holder)
     res = (
         Resource.objects.select_for_update(no_key=True, of=("self",))
         .select_related("frozen_by")
