@@ -22,13 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Entry, Journal, Product, Resource, Wallet
-from billing.models.choices import Book, JournalKind, PayMode
+from billing.models.choices import Book, PayMode
 from billing.money import ZERO, q
 from organizations.models import Account, Membership
-from organizations.services import audit_record, lock_accounts
+from organizations.services import lock_accounts
 from tco_console.errors import DomainError
 
-MAX_TOP_UP = Decimal("1000000.00")
+MAX_TOP_UP = Decimal("1000000.00")  # B2: wallets.wallet_top_up enforces it; forms read it here
 
 
 @dataclass
@@ -158,76 +158,6 @@ def post(
     for wallet in touched.values():
         wallet.save(update_fields=["cash", "frozen", "updated_at"])
     return journal
-
-
-@transaction.atomic(durable=True)
-def wallet_top_up(
-    *, account: Account, amount: Decimal, acting_user, idempotency_key: str | None = None
-) -> Journal:
-    """Top-up (a simulated online payment, or an operator's deposit): credits cash at once."""
-    amount = q(amount)
-    if amount <= 0:
-        raise DomainError(_("Enter an amount greater than zero."), field="amount")
-    if amount > MAX_TOP_UP:
-        raise DomainError(_("A single top-up is at most 1,000,000.00 CNY."), field="amount")
-    lock_accounts(account)  # before the key check: two submits of one key serialize here
-    if idempotency_key:
-        idempotency_key = f"topup:{account.pk}:{idempotency_key}"  # keys are per account
-        if (done := Journal.objects.filter(idempotency_key=idempotency_key).first()) is not None:
-            return done  # a double submit credits once
-    wallets = lock_wallets(account)
-    journal = post(
-        kind=JournalKind.TOPUP,
-        lines=[
-            Line(Book.CASH, amount, account=account, owner=account),
-            Line(Book.CLEARING, -amount),
-        ],
-        wallets=wallets,
-        memo=_("Top-up"),
-        actor=acting_user,
-        idempotency_key=idempotency_key,
-    )
-    audit_record(
-        actor=acting_user,
-        action="wallet.top_up",
-        message=_("Topped up %(amount)s CNY to %(uin)s") % {"amount": amount, "uin": account.uin},
-        organization=organization_of(account),
-        target_account=account,
-        obj=journal,
-        changes={"amount": str(amount), "cash_after": str(wallets[account.pk].cash)},
-    )
-    from .lifecycle import reconcile
-
-    reconcile(account, actor=acting_user)  # B9: out of arrears → what it pays for recovers
-    return journal
-
-
-@transaction.atomic(durable=True)
-def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) -> Wallet:
-    """B2: an operator sets the account's credit limit."""
-    limit = q(limit)
-    if limit < 0:
-        raise DomainError(_("The credit limit cannot be negative."), field="credit_limit")
-    lock_accounts(account)
-    wallet = lock_wallets(account)[account.pk]
-    old = wallet.credit_limit
-    wallet.credit_limit = limit
-    wallet.save(update_fields=["credit_limit", "updated_at"])
-    audit_record(
-        actor=acting_user,
-        action="wallet.credit_limit",
-        message=_("Set the credit limit of %(uin)s to %(limit)s CNY")
-        % {"uin": account.uin, "limit": limit},
-        organization=organization_of(account),
-        target_account=account,
-        changes={"credit_limit": [str(old), str(limit)]},
-    )
-    from .lifecycle import reconcile
-
-    reconcile(
-        account, actor=acting_user
-    )  # B9: a lower limit can mean arrears, a higher one recovery
-    return wallet
 
 
 def organization_of(account: Account):
