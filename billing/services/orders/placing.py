@@ -45,11 +45,11 @@ from organizations.policies import require_allowed, require_user_may
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
-from . import pricing
-from .bills import record_bill_lines
-from .ledger import Line, begin, lock_wallets, new_instance_id, organization_of, post
-from .messages import notify
-from .status import set_status
+from .. import pricing
+from ..bills import record_bill_lines
+from ..ledger import Line, begin, lock_wallets, new_instance_id, organization_of, post
+from ..messages import notify
+from ..status import set_status
 
 MAX_MONTHS = 36
 
