@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillLine, Order, Resource, ResourcePack, Voucher
+from billing.models import Order, Resource, ResourcePack, Voucher
 from billing.models.choices import (
     BillingMode,
     Book,
@@ -27,7 +27,7 @@ from organizations.policies import require_user_may
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
-from .. import pricing
+from .. import bills, pricing
 from ..bills import record_bill_lines
 from ..ledger import Line, lock_wallets, new_instance_id, organization_of, post
 from ..messages import notify
@@ -91,8 +91,8 @@ def try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
     order.save()
     record_bill_lines(
         [
-            BillLine(
-                bill_month=timezone.localtime(now).date().replace(day=1),
+            bills.new_line(
+                at=now,
                 owner=order.owner,
                 payer=order.payer,
                 product=order.product,

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillLine, Order, RefundShare, Resource, Spec
+from billing.models import Order, RefundShare, Resource, Spec
 from billing.models.choices import (
     PAYING_KINDS,
     BillingMode,
@@ -31,7 +31,7 @@ from organizations.policies import require_user_may
 from organizations.services import audit_record
 from tco_console.errors import DomainError
 
-from .. import pricing
+from .. import bills, pricing
 from ..bills import record_bill_lines
 from ..ledger import Line, begin, organization_of, post
 from ..messages import notify
@@ -135,8 +135,8 @@ def _refund(
     )
     record_bill_lines(
         [
-            BillLine(
-                bill_month=timezone.localtime(now).date().replace(day=1),
+            bills.new_line(
+                at=now,
                 owner=res.owner,
                 payer=payment.payer,
                 product=res.product,
