@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from billing.models import Entry, Journal, Product, Resource, Wallet
 from billing.models.choices import Book, PayMode
 from billing.money import ZERO, q
-from organizations.models import Account, Membership
+from organizations.models import Account, Membership, User
 from organizations.services import lock_accounts
 from tco_console.errors import DomainError
 
@@ -104,7 +104,7 @@ def post(
     wallets: dict[int, Wallet],
     memo: str = "",
     order=None,
-    actor=None,
+    acting_user: User | None = None,
     at=None,
     idempotency_key: str | None = None,
 ) -> Journal:
@@ -122,7 +122,7 @@ def post(
         kind=kind,
         memo=memo[:200],
         order=order,
-        created_by=actor,
+        created_by=acting_user,
         created_at=at,
         idempotency_key=idempotency_key,
     )

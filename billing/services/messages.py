@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Message
 from billing.models.choices import MessageCategory
-from organizations.models import Account
+from organizations.models import Account, User
 from organizations.services import audit_record
 
 
@@ -38,7 +38,7 @@ def notify(
 
 
 @transaction.atomic(durable=True)
-def message_mark_read(*, message: Message, acting_user) -> Message:
+def message_mark_read(*, message: Message, acting_user: User) -> Message:
     m = Message.objects.select_for_update(no_key=True).get(
         pk=message.pk, account_id=acting_user.account_id
     )
@@ -56,7 +56,7 @@ def message_mark_read(*, message: Message, acting_user) -> Message:
 
 
 @transaction.atomic(durable=True)
-def messages_mark_all_read(*, acting_user) -> int:
+def messages_mark_all_read(*, acting_user: User) -> int:
     count = Message.objects.filter(account_id=acting_user.account_id, read_at__isnull=True).update(
         read_at=timezone.now()
     )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from billing.models import Journal, Wallet
 from billing.models.choices import Book, JournalKind
 from billing.money import q
-from organizations.models import Account
+from organizations.models import Account, User
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
@@ -27,7 +27,11 @@ __all__ = ["MAX_TOP_UP", "wallet_set_credit_limit", "wallet_top_up"]
 
 @transaction.atomic(durable=True)
 def wallet_top_up(
-    *, account: Account, amount: Decimal, acting_user, idempotency_key: str | None = None
+    *,
+    account: Account,
+    amount: Decimal,
+    acting_user: User | None,
+    idempotency_key: str | None = None,
 ) -> Journal:
     """Top-up (a simulated online payment, or an operator's deposit): credits cash at once."""
     amount = q(amount)
@@ -49,7 +53,7 @@ def wallet_top_up(
         ],
         wallets=wallets,
         memo=_("Top-up"),
-        actor=acting_user,
+        acting_user=acting_user,
         idempotency_key=idempotency_key,
     )
     audit_record(
@@ -61,12 +65,14 @@ def wallet_top_up(
         obj=journal,
         changes={"amount": str(amount), "cash_after": str(wallets[account.pk].cash)},
     )
-    reconcile(account, actor=acting_user)  # B9: out of arrears → what it pays for recovers
+    reconcile(account, acting_user=acting_user)  # B9: out of arrears → what it pays for recovers
     return journal
 
 
 @transaction.atomic(durable=True)
-def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) -> Wallet:
+def wallet_set_credit_limit(
+    *, account: Account, limit: Decimal, acting_user: User | None
+) -> Wallet:
     """B2: an operator sets the account's credit limit."""
     limit = q(limit)
     if limit < 0:
@@ -85,7 +91,6 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
         target_account=account,
         changes={"credit_limit": [str(old), str(limit)]},
     )
-    reconcile(
-        account, actor=acting_user
-    )  # B9: a lower limit can mean arrears, a higher one recovery
+    # B9: a lower limit can mean arrears, a higher one recovery
+    reconcile(account, acting_user=acting_user)
     return wallet

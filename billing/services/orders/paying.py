@@ -22,7 +22,7 @@ from billing.models.choices import (
     TransactionType,
 )
 from billing.money import ZERO
-from organizations.models import Account
+from organizations.models import Account, User
 from organizations.policies import require_user_may
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
@@ -34,7 +34,7 @@ from ..messages import notify
 from ..status import set_status
 
 
-def try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
+def try_pay(order: Order, wallets: dict, *, acting_user: User, now) -> bool:
     """Pay `order` from its payer's eligible voucher, then cash, then credit (B4, B5, B15).
 
     Returns False, changing nothing, when the payer's available funds fall short.
@@ -76,7 +76,7 @@ def try_pay(order: Order, wallets: dict, *, actor, now) -> bool:
         wallets=wallets,
         memo=f"{order.get_kind_display()} {order.order_no}",
         order=order,
-        actor=actor,
+        acting_user=acting_user,
         at=now,
     )
     if voucher is not None and voucher_amount:
@@ -179,7 +179,7 @@ def _lock_order(order: Order) -> Order:
     )
 
 
-def _must_act_for(acting_user, *accounts: Account) -> None:
+def _must_act_for(*accounts: Account, acting_user: User) -> None:
     """The acting user must belong to one of `accounts` (operators, without an account, may act)."""
     if acting_user.account_id is not None and acting_user.account_id not in {
         a.pk for a in accounts
@@ -198,14 +198,14 @@ def _must_be_to_be_paid(order: Order) -> None:
 
 
 @transaction.atomic(durable=True)
-def order_pay(*, order: Order, acting_user) -> Order:
+def order_pay(*, order: Order, acting_user: User) -> Order:
     """Pay a to-be-paid order now (the payer's admin, or a self-payer after a top-up).
 
     The order row is locked first and its status re-checked, so however many clicks, tabs or
     concurrent requests arrive, exactly one pays and the others are told it is already paid.
     """
     o = _lock_order(order)
-    _must_act_for(acting_user, o.payer)
+    _must_act_for(o.payer, acting_user=acting_user)
     _must_be_to_be_paid(o)
     lock_accounts(o.owner, o.payer)
     wallets = lock_wallets(o.owner, o.payer)
@@ -214,7 +214,7 @@ def order_pay(*, order: Order, acting_user) -> Order:
         res = Resource.objects.select_for_update(no_key=True).get(pk=o.resource_id)
         if res.status == ResourceStatus.TERMINATED:
             raise DomainError(_("The resource was terminated; cancel this order."))
-    if not try_pay(o, wallets, actor=acting_user, now=now):
+    if not try_pay(o, wallets, acting_user=acting_user, now=now):
         wallet = wallets[o.payer_id]
         raise DomainError(
             _(
@@ -244,10 +244,10 @@ def order_pay(*, order: Order, acting_user) -> Order:
 
 
 @transaction.atomic(durable=True)
-def order_apply(*, order: Order, acting_user) -> Order:
+def order_apply(*, order: Order, acting_user: User) -> Order:
     """B4: the member asks its payer to pay a to-be-paid pay-on-behalf order."""
     o = _lock_order(order)
-    _must_act_for(acting_user, o.owner)
+    _must_act_for(o.owner, acting_user=acting_user)
     require_user_may(acting_user, o.owner, o.product)  # A1/P2: a sub-user's products
     _must_be_to_be_paid(o)
     if o.pay_mode != PayMode.ON_BEHALF:
@@ -279,9 +279,9 @@ def order_apply(*, order: Order, acting_user) -> Order:
 
 
 @transaction.atomic(durable=True)
-def order_cancel(*, order: Order, acting_user) -> Order:
+def order_cancel(*, order: Order, acting_user: User) -> Order:
     o = _lock_order(order)
-    _must_act_for(acting_user, o.payer, o.owner)
+    _must_act_for(o.payer, o.owner, acting_user=acting_user)
     _must_be_to_be_paid(o)
     o.status = OrderStatus.CANCELLED
     o.closed_at = timezone.now()
@@ -305,7 +305,7 @@ def order_cancel(*, order: Order, acting_user) -> Order:
 
 
 def orders_pay_bulk(
-    *, orders: list[Order], acting_user
+    *, orders: list[Order], acting_user: User
 ) -> tuple[list[Order], list[tuple[Order, str]]]:
     """Pay several orders, each in its own transaction (oldest first): some may succeed while
     others are refused (already paid, or the funds ran out)."""
@@ -319,7 +319,7 @@ def orders_pay_bulk(
 
 
 def orders_cancel_bulk(
-    *, orders: list[Order], acting_user
+    *, orders: list[Order], acting_user: User
 ) -> tuple[list[Order], list[tuple[Order, str]]]:
     done, refused = [], []
     for order in sorted(orders, key=lambda o: (o.created_at, o.pk)):

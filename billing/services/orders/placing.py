@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Order, Region, Resource, Spec
 from billing.models.choices import OrderKind, OrderStatus, PayMode, ResourceStatus
-from organizations.models import Account
+from organizations.models import Account, User
 from organizations.policies import require_allowed, require_user_may
 from organizations.services import audit_record
 from tco_console.errors import DomainError
@@ -24,11 +24,11 @@ from .common import check_months, existing_order, lock_resource, no_open_order, 
 from .paying import try_pay
 
 
-def _after_placement(order: Order, paid: bool, *, actor) -> None:
+def _after_placement(order: Order, paid: bool, *, acting_user: User) -> None:
     org = organization_of(order.owner)
     if paid:
         audit_record(
-            actor=actor,
+            actor=acting_user,
             action="order.paid",
             message=_("Order %(no)s (%(kind)s) paid: %(amount)s CNY by %(payer)s")
             % {
@@ -43,7 +43,7 @@ def _after_placement(order: Order, paid: bool, *, actor) -> None:
         )
         return
     audit_record(
-        actor=actor,
+        actor=acting_user,
         action="order.to_be_paid",
         message=_("Order %(no)s (%(kind)s) is to be paid: %(amount)s CNY")
         % {"no": order.order_no, "kind": order.get_kind_display(), "amount": order.payable},
@@ -77,7 +77,7 @@ def _after_placement(order: Order, paid: bool, *, actor) -> None:
 def _place(
     *,
     owner,
-    acting_user,
+    acting_user: User,
     kind,
     product,
     spec,
@@ -114,8 +114,8 @@ def _place(
         created_at=now,
         idempotency_key=idempotency_key or None,
     )
-    paid = try_pay(order, wallets, actor=acting_user, now=now)
-    _after_placement(order, paid, actor=acting_user)
+    paid = try_pay(order, wallets, acting_user=acting_user, now=now)
+    _after_placement(order, paid, acting_user=acting_user)
     return order
 
 
@@ -123,7 +123,7 @@ def _place(
 def order_buy(
     *,
     owner: Account,
-    acting_user,
+    acting_user: User,
     spec: Spec,
     region: Region,
     months: int,
@@ -162,7 +162,7 @@ def order_buy(
 
 @transaction.atomic(durable=True)
 def order_renew(
-    *, resource: Resource, acting_user, months: int, idempotency_key: str | None = None
+    *, resource: Resource, acting_user: User, months: int, idempotency_key: str | None = None
 ) -> Order:
     """B10: renewals are orders like any other."""
     payer, mode, wallets = begin(resource.owner)
@@ -193,7 +193,7 @@ def order_renew(
 
 @transaction.atomic(durable=True)
 def order_upgrade(
-    *, resource: Resource, acting_user, spec: Spec, idempotency_key: str | None = None
+    *, resource: Resource, acting_user: User, spec: Spec, idempotency_key: str | None = None
 ) -> Order:
     """Upgrade to a dearer spec for the rest of the period, priced pro rata by remaining days."""
     payer, mode, wallets = begin(resource.owner)

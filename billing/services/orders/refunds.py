@@ -26,7 +26,7 @@ from billing.models.choices import (
     ResourceStatus,
 )
 from billing.money import ZERO, q, split
-from organizations.models import Account
+from organizations.models import Account, User
 from organizations.policies import require_user_may
 from organizations.services import audit_record
 from tco_console.errors import DomainError
@@ -89,7 +89,7 @@ def _refund(
     payments: list[Order],
     nets: list[Decimal],
     wallets: dict,
-    actor,
+    acting_user: User,
     now,
 ) -> Decimal:
     parts = refund_split(payments, nets, value)
@@ -130,7 +130,7 @@ def _refund(
         wallets=wallets,
         memo=f"{refund_order.get_kind_display()} {refund_order.order_no}",
         order=refund_order,
-        actor=actor,
+        acting_user=acting_user,
         at=now,
     )
     record_bill_lines(
@@ -185,7 +185,7 @@ def _refunding_order(
     *,
     res: Resource,
     kind,
-    acting_user,
+    acting_user: User,
     spec: Spec,
     share_of_price: Decimal,
     payer,
@@ -230,7 +230,7 @@ def _refunding_order(
         payments=payments,
         nets=nets,
         wallets=wallets,
-        actor=acting_user,
+        acting_user=acting_user,
         now=now,
     )
     order.save(update_fields=["refund_amount"])
@@ -239,7 +239,7 @@ def _refunding_order(
 
 @transaction.atomic(durable=True)
 def order_downgrade(
-    *, resource: Resource, acting_user, spec: Spec, idempotency_key: str | None = None
+    *, resource: Resource, acting_user: User, spec: Spec, idempotency_key: str | None = None
 ) -> Order:
     """Downgrade to a cheaper spec; the price difference for the rest of the period is refunded
     over the payments made for the resource (B6)."""
@@ -291,7 +291,7 @@ def order_downgrade(
 
 @transaction.atomic(durable=True)
 def order_unsubscribe(
-    *, resource: Resource, acting_user, idempotency_key: str | None = None
+    *, resource: Resource, acting_user: User, idempotency_key: str | None = None
 ) -> Order:
     """Unsubscribe: the resource ends now and its remaining value is refunded (B6)."""
     payer, mode, wallets = _begin_refund(resource)
