@@ -22,6 +22,8 @@ MAX_MONTHS = 36
 
 
 def order_no(now) -> str:
+    """A new order number: the time to the second and six random digits (20 digits; the URL
+    converter in tco_console/converters.py matches this shape)."""
     return f"{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
 
 

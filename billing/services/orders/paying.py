@@ -1,7 +1,8 @@
 """Paying orders (B4, B5, B15): at placement from the payer's funds, or later when a to-be-paid
 order is paid; applying for pay-on-behalf; cancelling; and the bulk actions.
 
-Every public service here is one durable transaction; the lock order is in `common`.
+Every service here is one durable transaction (the bulk actions: one per order); the lock
+order is in `common`.
 """
 
 from __future__ import annotations
