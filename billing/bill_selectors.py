@@ -309,20 +309,18 @@ def by_resource(*, user, month: date | None):
     )
 
 
+# How the CSV export writes a related B11 field: by its code, not its primary key.
+EXPORT_LOOKUPS = {
+    "owner": "owner__uin",
+    "payer": "payer__uin",
+    "product": "product__code",
+    "resource": "resource__instance_id",
+    "region": "region__code",
+}
+
+
 def export_rows(qs):
     """The CSV rows (B11 fields) of a details queryset, streamed from the database."""
-    return qs.values_list(
-        "bill_month",
-        "owner__uin",
-        "payer__uin",
-        "product__code",
-        "resource__instance_id",
-        "region__code",
-        "billing_mode",
-        "transaction_type",
-        "list_cost",
-        "discount",
-        "voucher_amount",
-        "cash_amount",
-        "created_at",
-    ).iterator(chunk_size=2000)
+    return qs.values_list(*(EXPORT_LOOKUPS.get(f, f) for f in BillLine.B11_FIELDS)).iterator(
+        chunk_size=2000
+    )

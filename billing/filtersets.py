@@ -177,7 +177,7 @@ class VoucherFilterSet(SearchMixin, django_filters.FilterSet):
     def by_state(self, queryset, name, value):
         now = timezone.now()
         if value == "usable":
-            return queryset.filter(remaining__gt=0, valid_from__lte=now, valid_until__gt=now)
+            return queryset.usable(now)  # B15: the rule pick_voucher applies
         if value == "used":
             return queryset.filter(remaining=0)
         return queryset.filter(valid_until__lte=now)

@@ -265,20 +265,8 @@ def seed(
             with transaction.atomic():
                 _copy(
                     BillLine,
-                    [
-                        "bill_month",
-                        "owner_id",
-                        "payer_id",
-                        "product_id",
-                        "resource_id",
-                        "region_id",
-                        "billing_mode",
-                        "transaction_type",
-                        "list_cost",
-                        "discount",
-                        "voucher_amount",
-                        "cash_amount",
-                        "created_at",
+                    [  # B11: the one field list, as columns (`owner` → `owner_id`)
+                        *(BillLine._meta.get_field(f).attname for f in BillLine.B11_FIELDS),
                         "journal_id",
                     ],
                     _lines(

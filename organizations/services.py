@@ -678,8 +678,8 @@ def _money_follows_payer(m: Membership, *, actor) -> None:
     from billing.services import lifecycle, payg
 
     pays = m.payer or m.account
-    payg.move_freezes(owner=m.account, to=pays, actor=actor)
-    lifecycle.reconcile(pays, actor=actor)
+    payg.move_freezes(owner=m.account, to=pays, acting_user=actor)
+    lifecycle.reconcile(pays, acting_user=actor)
 
 
 def _accounts_in_org(org: Organization) -> int:

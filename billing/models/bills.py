@@ -40,6 +40,24 @@ class BillLine(models.Model):
         "billing.Journal", on_delete=models.PROTECT, related_name="bill_lines"
     )
 
+    # B11: the fields of a bill line item, in the order the details list, the CSV export and
+    # the bulk loader use them. The one list, so a new B11 field is added in one place.
+    B11_FIELDS = (
+        "bill_month",
+        "owner",
+        "payer",
+        "product",
+        "resource",
+        "region",
+        "billing_mode",
+        "transaction_type",
+        "list_cost",
+        "discount",
+        "voucher_amount",
+        "cash_amount",
+        "created_at",
+    )
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("bill line item")

@@ -93,6 +93,14 @@ class OfferInheritance(models.Model):
         return f"{self.account_id} ← {self.source_id}"
 
 
+class VoucherQuerySet(AccountOwnedQuerySet):
+    def usable(self, now):
+        """B15: vouchers that can pay something at `now`: money left, inside their validity
+        window. The one rule behind voucher choice (pricing.pick_voucher) and the "Usable"
+        filter of the voucher list."""
+        return self.filter(remaining__gt=0, valid_from__lte=now, valid_until__gt=now)
+
+
 class Voucher(models.Model):
     """B15: one voucher per order; the eligible one that expires first."""
 
@@ -115,7 +123,7 @@ class Voucher(models.Model):
     valid_until = models.DateTimeField(_("valid until"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    objects = AccountOwnedQuerySet.as_manager()
+    objects = VoucherQuerySet.as_manager()
 
     class Meta:
         ordering = ["valid_until", "id"]

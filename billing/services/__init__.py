@@ -1,6 +1,6 @@
 """Billing writes. Import services from here: `from billing import services`."""
 
-from .ledger import wallet_set_credit_limit, wallet_top_up
+from .ledger import payer_of
 from .lifecycle import resource_resume_by_operator, resource_suspend_by_operator
 from .orders import (
     order_apply,
@@ -13,8 +13,8 @@ from .orders import (
     order_upgrade,
     orders_cancel_bulk,
     orders_pay_bulk,
-    payer_of,
 )
+from .wallets import wallet_set_credit_limit, wallet_top_up
 
 __all__ = [
     "order_apply",

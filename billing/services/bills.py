@@ -1,4 +1,5 @@
-"""B11: writing bill lines and keeping their rollups exact, in the same transaction.
+"""B11: building and writing bill lines, and keeping their rollups exact, in the same
+transaction.
 
 Callers hold the payer's account lock (every money service locks accounts first), so the
 rollup rows of one payer are never updated by two transactions at once. Organization services
@@ -6,22 +7,32 @@ that change a member's department (O8), or its membership, call `follow_departme
 locking the organization and then the payers' accounts, the same order.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from billing.models import (
     BillLine,
     BillSummary,
+    Journal,
+    Order,
     PayerProductMonth,
     PobDepartmentMonth,
     PobMemberMonth,
+    Product,
+    Region,
+    Resource,
     ResourceMonth,
 )
 from billing.models.rollups import AMOUNTS, TOTALS
-from organizations.models import Membership
+from organizations.models import Account, Membership
 
 # (rollup, its key, whether it holds self-paid lines too)
 ROLLUPS = (
@@ -50,6 +61,46 @@ def current_departments(owner_ids: Iterable[int]) -> dict[int, int]:
         Membership.objects.filter(account_id__in=set(owner_ids)).values_list(
             "account_id", "department_id"
         )
+    )
+
+
+def new_line(
+    *,
+    at: datetime,
+    owner: Account,
+    payer: Account,
+    product: Product,
+    resource: Resource | None,
+    region: Region,
+    billing_mode: str,
+    transaction_type: str,
+    list_cost: Decimal,
+    discount: Decimal,
+    voucher_amount: Decimal,
+    cash_amount: Decimal,
+    created_at: datetime,
+    journal: Journal,
+    order: Order | None = None,
+) -> BillLine:
+    """B11: the one builder of a bill line (payments, refund shares, settlements). Every B11
+    field is a required keyword, so no caller can forget one; the line is billed in the month
+    (console time, UTC+8) of `at`. Not saved: hand the lines to `record_bill_lines`."""
+    return BillLine(
+        bill_month=timezone.localtime(at).date().replace(day=1),
+        owner=owner,
+        payer=payer,
+        product=product,
+        resource=resource,
+        region=region,
+        billing_mode=billing_mode,
+        transaction_type=transaction_type,
+        list_cost=list_cost,
+        discount=discount,
+        voucher_amount=voucher_amount,
+        cash_amount=cash_amount,
+        created_at=created_at,
+        order=order,
+        journal=journal,
     )
 
 

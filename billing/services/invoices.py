@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 
 from billing.models import Invoice, InvoiceStatus, PayerProductMonth
 from billing.money import ZERO, q
-from organizations.models import Account
+from organizations.models import Account, User
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
 from .ledger import organization_of
-from .orders import notify
+from .messages import notify
 
 TAX_NUMBER = re.compile(r"^[0-9A-Z]{15,20}$")
 
@@ -40,7 +40,7 @@ def invoiceable(account: Account) -> Decimal:
 
 @transaction.atomic(durable=True)
 def invoice_request(
-    *, account: Account, acting_user, title: str, tax_number: str, amount: Decimal
+    *, account: Account, acting_user: User, title: str, tax_number: str, amount: Decimal
 ) -> Invoice:
     lock_accounts(account)  # two requests at once cannot both claim the same amount
     title, tax_number, amount = (title or "").strip(), (tax_number or "").strip().upper(), q(amount)
@@ -75,7 +75,7 @@ def invoice_request(
     return invoice
 
 
-def _decide(invoice: Invoice, acting_user, status: str, reason: str = "") -> Invoice:
+def _decide(invoice: Invoice, status: str, reason: str = "", *, acting_user: User) -> Invoice:
     inv = (
         Invoice.objects.select_for_update(no_key=True).select_related("account").get(pk=invoice.pk)
     )
@@ -109,13 +109,13 @@ def _decide(invoice: Invoice, acting_user, status: str, reason: str = "") -> Inv
 
 
 @transaction.atomic(durable=True)
-def invoice_issue(*, invoice: Invoice, acting_user) -> Invoice:
-    return _decide(invoice, acting_user, InvoiceStatus.ISSUED)
+def invoice_issue(*, invoice: Invoice, acting_user: User) -> Invoice:
+    return _decide(invoice, InvoiceStatus.ISSUED, acting_user=acting_user)
 
 
 @transaction.atomic(durable=True)
-def invoice_reject(*, invoice: Invoice, acting_user, reason: str) -> Invoice:
+def invoice_reject(*, invoice: Invoice, acting_user: User, reason: str) -> Invoice:
     """The rejected amount becomes invoiceable again."""
     if not (reason or "").strip():
         raise DomainError(_("Say why the invoice is rejected."), field="reason")
-    return _decide(invoice, acting_user, InvoiceStatus.REJECTED, reason.strip())
+    return _decide(invoice, InvoiceStatus.REJECTED, reason.strip(), acting_user=acting_user)

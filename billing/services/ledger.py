@@ -1,12 +1,19 @@
-"""B1, B2: the one posting function every money movement goes through, and wallet locking.
+"""B1, B2: the one posting function every money movement goes through, wallet locking, and
+`begin`, the opening every money service on an account shares.
 
 Lock order for every money service: the document row (order, voucher owner's order...) first,
-then wallets by account primary key (lock_wallets), then vouchers. A journal's lines must sum
-to zero; cash lines update the locked wallet's cached balance in the same transaction.
+then accounts and wallets by account primary key (`begin`, lock_wallets), then vouchers. A
+journal's lines must sum to zero; cash lines update the locked wallet's cached balance in the
+same transaction.
+
+This module is a low layer of billing's services: orders, payg, lifecycle and wallets build on
+it, and it imports none of them (issue 12).
 """
 
 from __future__ import annotations
 
+import secrets
+import string
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,14 +21,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Entry, Journal, Wallet
-from billing.models.choices import Book, JournalKind
+from billing.models import Entry, Journal, Product, Resource, Wallet
+from billing.models.choices import Book, PayMode
 from billing.money import ZERO, q
-from organizations.models import Account, Membership
-from organizations.services import audit_record, lock_accounts
+from organizations.models import Account, Membership, User
+from organizations.services import lock_accounts
 from tco_console.errors import DomainError
 
-MAX_TOP_UP = Decimal("1000000.00")
+MAX_TOP_UP = Decimal("1000000.00")  # B2: wallets.wallet_top_up enforces it; forms read it here
 
 
 @dataclass
@@ -33,6 +40,47 @@ class Line:
     order: object = None
     resource: object = None
     voucher: object = None
+
+
+def payer_of(owner: Account) -> tuple[Account, str]:
+    """Who pays the owner's orders now: its payer in pay-on-behalf mode, else itself (B4/B5)."""
+    m = (
+        Membership.objects.filter(account=owner, organization__deleted_at__isnull=True)
+        .select_related("payer")
+        .first()
+    )
+    if m is not None and m.payer_id is not None:
+        return m.payer, PayMode.ON_BEHALF
+    return owner, PayMode.SELF
+
+
+def begin(owner: Account, *extra: Account | None) -> tuple[Account, str, dict[int, Wallet]]:
+    """Lock the owner, its payer and `extra` accounts and their wallets; re-read the payer.
+
+    The opening of every money service on an account's behalf (orders, pay-as-you-go): the
+    accounts by primary key, then their wallets (the lock order above). A payer that changed
+    between the first read and the locks is refused rather than charged."""
+    payer, _mode = payer_of(owner)
+    lock_accounts(owner, payer, *extra)
+    payer_now, mode = payer_of(owner)
+    if payer_now.pk != payer.pk:
+        raise DomainError(_("The account's payment settings changed just now; please try again."))
+    wallets = lock_wallets(owner, payer, *extra)
+    return payer, mode, wallets
+
+
+def new_instance_id(product: Product) -> str:
+    """A fresh resource instance ID (`ins-…`, `disk-…`): the product's prefix and eight random
+    lowercase letters or digits, unused so far (tco_console/converters.py parses this shape)."""
+    alphabet = string.ascii_lowercase + string.digits
+    prefix = {"p_cvm": "ins", "p_cbs": "disk", "p_cdb": "cdb", "p_clb": "lb"}.get(
+        product.code, "res"
+    )
+    for _attempt in range(10):
+        candidate = f"{prefix}-{''.join(secrets.choice(alphabet) for _ in range(8))}"
+        if not Resource.objects.filter(instance_id=candidate).exists():
+            return candidate
+    raise DomainError(_("Could not allocate an instance ID; please try again."))
 
 
 def lock_wallets(*accounts: Account | None) -> dict[int, Wallet]:
@@ -56,7 +104,7 @@ def post(
     wallets: dict[int, Wallet],
     memo: str = "",
     order=None,
-    actor=None,
+    acting_user: User | None = None,
     at=None,
     idempotency_key: str | None = None,
 ) -> Journal:
@@ -74,7 +122,7 @@ def post(
         kind=kind,
         memo=memo[:200],
         order=order,
-        created_by=actor,
+        created_by=acting_user,
         created_at=at,
         idempotency_key=idempotency_key,
     )
@@ -110,76 +158,6 @@ def post(
     for wallet in touched.values():
         wallet.save(update_fields=["cash", "frozen", "updated_at"])
     return journal
-
-
-@transaction.atomic(durable=True)
-def wallet_top_up(
-    *, account: Account, amount: Decimal, acting_user, idempotency_key: str | None = None
-) -> Journal:
-    """Top-up (a simulated online payment, or an operator's deposit): credits cash at once."""
-    amount = q(amount)
-    if amount <= 0:
-        raise DomainError(_("Enter an amount greater than zero."), field="amount")
-    if amount > MAX_TOP_UP:
-        raise DomainError(_("A single top-up is at most 1,000,000.00 CNY."), field="amount")
-    lock_accounts(account)  # before the key check: two submits of one key serialize here
-    if idempotency_key:
-        idempotency_key = f"topup:{account.pk}:{idempotency_key}"  # keys are per account
-        if (done := Journal.objects.filter(idempotency_key=idempotency_key).first()) is not None:
-            return done  # a double submit credits once
-    wallets = lock_wallets(account)
-    journal = post(
-        kind=JournalKind.TOPUP,
-        lines=[
-            Line(Book.CASH, amount, account=account, owner=account),
-            Line(Book.CLEARING, -amount),
-        ],
-        wallets=wallets,
-        memo=_("Top-up"),
-        actor=acting_user,
-        idempotency_key=idempotency_key,
-    )
-    audit_record(
-        actor=acting_user,
-        action="wallet.top_up",
-        message=_("Topped up %(amount)s CNY to %(uin)s") % {"amount": amount, "uin": account.uin},
-        organization=organization_of(account),
-        target_account=account,
-        obj=journal,
-        changes={"amount": str(amount), "cash_after": str(wallets[account.pk].cash)},
-    )
-    from .lifecycle import reconcile
-
-    reconcile(account, actor=acting_user)  # B9: out of arrears → what it pays for recovers
-    return journal
-
-
-@transaction.atomic(durable=True)
-def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) -> Wallet:
-    """B2: an operator sets the account's credit limit."""
-    limit = q(limit)
-    if limit < 0:
-        raise DomainError(_("The credit limit cannot be negative."), field="credit_limit")
-    lock_accounts(account)
-    wallet = lock_wallets(account)[account.pk]
-    old = wallet.credit_limit
-    wallet.credit_limit = limit
-    wallet.save(update_fields=["credit_limit", "updated_at"])
-    audit_record(
-        actor=acting_user,
-        action="wallet.credit_limit",
-        message=_("Set the credit limit of %(uin)s to %(limit)s CNY")
-        % {"uin": account.uin, "limit": limit},
-        organization=organization_of(account),
-        target_account=account,
-        changes={"credit_limit": [str(old), str(limit)]},
-    )
-    from .lifecycle import reconcile
-
-    reconcile(
-        account, actor=acting_user
-    )  # B9: a lower limit can mean arrears, a higher one recovery
-    return wallet
 
 
 def organization_of(account: Account):

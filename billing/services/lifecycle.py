@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 
 from billing.models import Resource, Wallet
 from billing.models.choices import BillingMode, MessageCategory, ResourceStatus, SuspendReason
-from organizations.models import Account, Membership
+from organizations.models import Account, Membership, User
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
-from .ledger import organization_of
-from .orders import notify, payer_of
+from .ledger import organization_of, payer_of
+from .messages import notify
 from .status import set_status
 
 EXPIRY_NOTICE_DAYS = 7
@@ -41,7 +41,7 @@ def _notify_resource(res: Resource, payer: Account, title: str, body: str = "") 
     notify(recipient, title, body, category=MessageCategory.RESOURCE, resource=res)
 
 
-def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
+def reconcile(account: Account, *, acting_user: User | None = None, now=None) -> tuple[int, int]:
     """Suspend or recover what `account` pays for, by its arrears: (suspended, recovered)."""
     now = now or timezone.now()
     wallet = Wallet.objects.filter(account=account).first()
@@ -64,7 +64,7 @@ def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
             )
         if targets:
             audit_record(
-                actor=actor,
+                actor=acting_user,
                 action="resource.suspend",
                 message=_("%(n)s resource(s) suspended: %(uin)s is in arrears")
                 % {"n": len(targets), "uin": account.uin},
@@ -87,7 +87,7 @@ def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
         )
     if targets:
         audit_record(
-            actor=actor,
+            actor=acting_user,
             action="resource.recover",
             message=_("%(n)s resource(s) recovered: %(uin)s is out of arrears")
             % {"n": len(targets), "uin": account.uin},
@@ -97,10 +97,10 @@ def reconcile(account: Account, *, actor=None, now=None) -> tuple[int, int]:
 
 
 @transaction.atomic(durable=True)
-def account_reconcile(*, account: Account, actor=None) -> tuple[int, int]:
+def account_reconcile(*, account: Account, acting_user: User | None = None) -> tuple[int, int]:
     """The arrears sweep for one account, as its own transaction."""
     lock_accounts(account)
-    return reconcile(account, actor=actor)
+    return reconcile(account, acting_user=acting_user)
 
 
 def _lock_for_operator(resource: Resource) -> tuple[Resource, Account, bool]:
@@ -120,7 +120,9 @@ def _lock_for_operator(resource: Resource) -> tuple[Resource, Account, bool]:
 
 
 @transaction.atomic(durable=True)
-def resource_suspend_by_operator(*, resource: Resource, acting_user, reason: str = "") -> Resource:
+def resource_suspend_by_operator(
+    *, resource: Resource, acting_user: User, reason: str = ""
+) -> Resource:
     """A3, B9: an operator suspends a resource. The operator's reason wins over arrears: a
     resource suspended for arrears becomes suspended by the operator, so a top-up does not
     bring it back; only resource_resume_by_operator does."""
@@ -160,7 +162,9 @@ def resource_suspend_by_operator(*, resource: Resource, acting_user, reason: str
 
 
 @transaction.atomic(durable=True)
-def resource_resume_by_operator(*, resource: Resource, acting_user, reason: str = "") -> Resource:
+def resource_resume_by_operator(
+    *, resource: Resource, acting_user: User, reason: str = ""
+) -> Resource:
     """A3, B9: an operator lifts its own suspension. It never lifts a suspension for arrears
     (that one ends when the paying account is out of arrears); and if the paying account is in
     arrears now, the resource stays suspended, for arrears, and recovers with a top-up."""

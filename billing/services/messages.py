@@ -1,15 +1,44 @@
-"""Message center writes: marking messages read (audited, A4; idempotent)."""
+"""Message center writes: sending a message (`notify`), and marking messages read (audited,
+A4; idempotent).
+
+`notify` lives here, below orders, payg, lifecycle and invoices, so each of them sends
+messages without importing another (issue 12).
+"""
+
+from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Message
+from billing.models.choices import MessageCategory
+from organizations.models import Account, User
 from organizations.services import audit_record
 
 
+def notify(
+    account: Account,
+    title: str,
+    body: str = "",
+    *,
+    category=MessageCategory.ORDER,
+    order=None,
+    resource=None,
+) -> Message:
+    """Put a message in `account`'s message center, inside the caller's transaction."""
+    return Message.objects.create(
+        account=account,
+        category=category,
+        title=title[:200],
+        body=body,
+        order=order,
+        resource=resource,
+    )
+
+
 @transaction.atomic(durable=True)
-def message_mark_read(*, message: Message, acting_user) -> Message:
+def message_mark_read(*, message: Message, acting_user: User) -> Message:
     m = Message.objects.select_for_update(no_key=True).get(
         pk=message.pk, account_id=acting_user.account_id
     )
@@ -27,7 +56,7 @@ def message_mark_read(*, message: Message, acting_user) -> Message:
 
 
 @transaction.atomic(durable=True)
-def messages_mark_all_read(*, acting_user) -> int:
+def messages_mark_all_read(*, acting_user: User) -> int:
     count = Message.objects.filter(account_id=acting_user.account_id, read_at__isnull=True).update(
         read_at=timezone.now()
     )

@@ -26,14 +26,14 @@ from billing.models.choices import (
     ResourceStatus,
 )
 from billing.money import ZERO
-from organizations.models import Account
+from organizations.models import Account, User
 from organizations.policies import require_allowed, require_user_may
 from organizations.services import audit_record
 from tco_console.errors import DomainError
 
 from . import pricing
-from .ledger import Line, lock_wallets, organization_of, post
-from .orders import _begin, _instance_id, notify
+from .ledger import Line, begin, lock_wallets, new_instance_id, organization_of, post
+from .messages import notify
 from .status import set_status
 
 # product code → (low, high) usage per full cycle; CVM/CLB run one instance per hour.
@@ -111,7 +111,7 @@ def _freeze_lines(account: Account, amount: Decimal, res: Resource) -> list[Line
 
 @transaction.atomic(durable=True)
 def resource_activate(
-    *, owner: Account, acting_user, spec: Spec, region, idempotency_key: str | None = None
+    *, owner: Account, acting_user: User, spec: Spec, region, idempotency_key: str | None = None
 ) -> Resource:
     """Start a pay-as-you-go resource; freeze one cycle's estimated fee on whoever pays (B7)."""
     spec = Spec.objects.select_related("product").get(pk=spec.pk)
@@ -120,7 +120,7 @@ def resource_activate(
             _("%(product)s is not sold pay-as-you-go.") % {"product": spec.product.name},
             field="spec",
         )
-    payer, _mode, wallets = _begin(owner)
+    payer, _mode, wallets = begin(owner)
     require_allowed(owner, spec.product, acting_user)  # P2: the member's service control policies
     key = f"activate:{owner.pk}:{idempotency_key}" if idempotency_key else None
     if key and (done := Journal.objects.filter(idempotency_key=key).first()) is not None:
@@ -138,7 +138,7 @@ def resource_activate(
         )
     now = timezone.now()
     res = Resource.objects.create(
-        instance_id=_instance_id(spec.product),
+        instance_id=new_instance_id(spec.product),
         owner=owner,
         product=spec.product,
         spec=spec,
@@ -156,7 +156,7 @@ def resource_activate(
         lines=_freeze_lines(payer, freeze, res),
         wallets=wallets,
         memo=_("Freeze for %(id)s") % {"id": res.instance_id},
-        actor=acting_user,
+        acting_user=acting_user,
         at=now,
         idempotency_key=key,
     )
@@ -172,7 +172,9 @@ def resource_activate(
     return res
 
 
-def release_freeze(res: Resource, wallets: dict, *, actor, now, memo: str) -> None:
+def release_freeze(
+    res: Resource, wallets: dict, *, acting_user: User | None, now, memo: str
+) -> None:
     if res.frozen_by_id is None or res.frozen_amount == 0:
         return
     post(
@@ -180,17 +182,17 @@ def release_freeze(res: Resource, wallets: dict, *, actor, now, memo: str) -> No
         lines=_freeze_lines(res.frozen_by, -res.frozen_amount, res),
         wallets=wallets,
         memo=memo,
-        actor=actor,
+        acting_user=acting_user,
         at=now,
     )
     res.frozen_by, res.frozen_amount = None, ZERO
 
 
 @transaction.atomic(durable=True)
-def resource_terminate(*, resource: Resource, acting_user) -> Resource:
+def resource_terminate(*, resource: Resource, acting_user: User) -> Resource:
     """Stop a pay-as-you-go resource: its freeze is released; its last cycle is still settled."""
     holder = Resource.objects.get(pk=resource.pk).frozen_by
-    _payer, _mode, wallets = _begin(resource.owner, holder)
+    _payer, _mode, wallets = begin(resource.owner, holder)
     res = (
         Resource.objects.select_for_update(no_key=True, of=("self",))
         .select_related("frozen_by")
@@ -208,7 +210,7 @@ def resource_terminate(*, resource: Resource, acting_user) -> Resource:
     release_freeze(
         res,
         wallets,
-        actor=acting_user,
+        acting_user=acting_user,
         now=now,
         memo=_("Released freeze of %(id)s") % {"id": res.instance_id},
     )
@@ -237,7 +239,7 @@ def resource_terminate(*, resource: Resource, acting_user) -> Resource:
     return res
 
 
-def move_freezes(*, owner: Account, to: Account, actor, now=None) -> int:
+def move_freezes(*, owner: Account, to: Account, acting_user: User | None, now=None) -> int:
     """B7: the owner's running pay-as-you-go resources' freezes move to `to` (its new payer,
     or itself). Call inside the membership service's transaction after it locked the accounts."""
     now = now or timezone.now()
@@ -257,7 +259,21 @@ def move_freezes(*, owner: Account, to: Account, actor, now=None) -> int:
         freezes += _freeze_lines(to, res.frozen_amount, res)
         res.frozen_by = to
     memo = _("Freezes of %(uin)s moved to %(to)s") % {"uin": owner.uin, "to": to.uin}
-    post(kind=JournalKind.UNFREEZE, lines=releases, wallets=wallets, actor=actor, at=now, memo=memo)
-    post(kind=JournalKind.FREEZE, lines=freezes, wallets=wallets, actor=actor, at=now, memo=memo)
+    post(
+        kind=JournalKind.UNFREEZE,
+        lines=releases,
+        wallets=wallets,
+        acting_user=acting_user,
+        at=now,
+        memo=memo,
+    )
+    post(
+        kind=JournalKind.FREEZE,
+        lines=freezes,
+        wallets=wallets,
+        acting_user=acting_user,
+        at=now,
+        memo=memo,
+    )
     Resource.objects.bulk_update(resources, ["frozen_by"])
     return len(resources)

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from billing.models import InheritanceBlock, Offer, OfferInheritance, Voucher
 from billing.models.choices import OfferKind
-from billing.money import ZERO, q
+from billing.money import q
 from organizations.models import Account
 
 DAYS_PER_MONTH = Decimal(30)  # pro-rata: one month of a price covers 30 days
@@ -126,13 +126,8 @@ def pick_voucher(account: Account, product, payable: Decimal, now: datetime) -> 
     if payable <= 0:
         return None
     return (
-        Voucher.objects.filter(
-            account=account,
-            remaining__gt=ZERO,
-            valid_from__lte=now,
-            valid_until__gt=now,
-            min_order_amount__lte=payable,
-        )
+        Voucher.objects.usable(now)
+        .filter(account=account, min_order_amount__lte=payable)
         .filter(Q(product=product) | Q(product__isnull=True))
         .order_by("valid_until", "pk")
         .first()

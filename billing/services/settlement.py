@@ -16,13 +16,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import BillLine, Resource, ResourcePack, UsageSettlement, Voucher
+from billing.models import Resource, ResourcePack, UsageSettlement, Voucher
 from billing.models.choices import BillingMode, Book, JournalKind, TransactionType
 from billing.money import ZERO
 from organizations.models import Account, MembershipPeriod
 from organizations.services import lock_accounts
 
-from . import lifecycle, pricing
+from . import bills, lifecycle, pricing
 from .bills import record_bill_lines
 from .ledger import Line, lock_wallets, post
 from .payg import cycle_bounds, meter
@@ -126,8 +126,8 @@ def settle_cycle(
             voucher.save(update_fields=["remaining"])
         record_bill_lines(
             [
-                BillLine(
-                    bill_month=timezone.localtime(cycle_start).date().replace(day=1),
+                bills.new_line(
+                    at=cycle_start,
                     owner=res.owner,
                     payer=payer,
                     product=res.product,

@@ -1,7 +1,7 @@
 """A resource's status changes, and the history the usage meter reads (B8, B9).
 
-A leaf of billing's services: orders, lifecycle and payg all change statuses, and lifecycle
-builds on orders, so the one door for a status change lives below both.
+A leaf of billing's services: orders, lifecycle and payg all change statuses, so the one
+door for a status change lives below all three.
 """
 
 from __future__ import annotations

@@ -1,0 +1,66 @@
+"""What placing, paying and refunding orders share: the order number, the double-submit check
+(idempotency key), the months rule, and locking a subscription resource.
+
+Locks, always in this order: the order row (for an existing order), then the accounts
+involved by primary key (this also serializes against membership changes, which lock the same
+account rows), then their wallets by primary key, then the resource, then the voucher. State
+read before the locks is re-read after them.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.utils.translation import gettext as _
+
+from billing.models import Order, Resource
+from billing.models.choices import BillingMode, OrderStatus, ResourceStatus
+from organizations.models import Account
+from tco_console.errors import DomainError
+
+MAX_MONTHS = 36
+
+
+def order_no(now) -> str:
+    """A new order number: the time to the second and six random digits (20 digits; the URL
+    converter in tco_console/converters.py matches this shape)."""
+    return f"{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
+
+
+def existing_order(owner: Account, idempotency_key: str | None) -> Order | None:
+    """A double submit (same key) returns the order the first submit made."""
+    if not idempotency_key:
+        return None
+    return Order.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+
+
+def check_months(months: int) -> int:
+    if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
+        raise DomainError(
+            _("Choose between 1 and %(max)s months.") % {"max": MAX_MONTHS}, field="months"
+        )
+    return months
+
+
+def no_open_order(resource: Resource) -> None:
+    pending = Order.objects.filter(resource=resource, status=OrderStatus.TO_BE_PAID).first()
+    if pending is not None:
+        raise DomainError(
+            _("Order %(no)s for this resource is awaiting payment. Pay or cancel it first.")
+            % {"no": pending.order_no}
+        )
+
+
+def lock_resource(resource: Resource) -> Resource:
+    res = (
+        Resource.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("spec", "product", "region")
+        .get(pk=resource.pk)
+    )
+    if res.billing_mode != BillingMode.SUBSCRIPTION:
+        raise DomainError(
+            _("Only subscription resources can be renewed, upgraded, downgraded or unsubscribed.")
+        )
+    if res.status == ResourceStatus.TERMINATED:
+        raise DomainError(_("The resource %(id)s is terminated.") % {"id": res.instance_id})
+    return res

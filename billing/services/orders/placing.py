@@ -1,0 +1,233 @@
+"""Placing orders: buy, renew (B10) and upgrade a subscription. An order is paid at once when
+the payer's available funds allow (B4, B5), else it waits, to be paid (B4).
+
+Every public service here is one durable transaction; the lock order is in `common`.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Order, Region, Resource, Spec
+from billing.models.choices import OrderKind, OrderStatus, PayMode, ResourceStatus
+from organizations.models import Account, User
+from organizations.policies import require_allowed, require_user_may
+from organizations.services import audit_record
+from tco_console.errors import DomainError
+
+from .. import pricing
+from ..ledger import begin, organization_of
+from ..messages import notify
+from .common import check_months, existing_order, lock_resource, no_open_order, order_no
+from .paying import try_pay
+
+
+def _after_placement(order: Order, paid: bool, *, acting_user: User) -> None:
+    org = organization_of(order.owner)
+    if paid:
+        audit_record(
+            actor=acting_user,
+            action="order.paid",
+            message=_("Order %(no)s (%(kind)s) paid: %(amount)s CNY by %(payer)s")
+            % {
+                "no": order.order_no,
+                "kind": order.get_kind_display(),
+                "amount": order.payable,
+                "payer": order.payer.uin,
+            },
+            organization=org,
+            target_account=order.owner,
+            obj=order,
+        )
+        return
+    audit_record(
+        actor=acting_user,
+        action="order.to_be_paid",
+        message=_("Order %(no)s (%(kind)s) is to be paid: %(amount)s CNY")
+        % {"no": order.order_no, "kind": order.get_kind_display(), "amount": order.payable},
+        organization=org,
+        target_account=order.owner,
+        obj=order,
+    )
+    if order.pay_mode == PayMode.ON_BEHALF:
+        notify(
+            order.payer,
+            _("Order %(no)s of member %(uin)s is to be paid")
+            % {"no": order.order_no, "uin": order.owner.uin},
+            _(
+                "Your available funds did not cover %(amount)s CNY. "
+                "Top up, then pay it under Pay-on-behalf order management."
+            )
+            % {"amount": order.payable},
+            order=order,
+        )
+    notify(
+        order.owner,
+        _("Order %(no)s is to be paid") % {"no": order.order_no},
+        _("The payer's available funds did not cover %(amount)s CNY.") % {"amount": order.payable}
+        if order.pay_mode == PayMode.ON_BEHALF
+        else _("Your available funds did not cover %(amount)s CNY. Top up, then pay it.")
+        % {"amount": order.payable},
+        order=order,
+    )
+
+
+def _place(
+    *,
+    owner,
+    acting_user: User,
+    kind,
+    product,
+    spec,
+    region,
+    months=None,
+    resource=None,
+    previous_spec=None,
+    list_cost,
+    wallets,
+    payer,
+    mode,
+    idempotency_key,
+    now,
+) -> Order:
+    p = pricing.price(owner, product, list_cost)
+    order = Order.objects.create(
+        order_no=order_no(now),
+        kind=kind,
+        status=OrderStatus.TO_BE_PAID,
+        owner=owner,
+        payer=payer,
+        pay_mode=mode,
+        placed_by=acting_user,
+        product=product,
+        spec=spec,
+        previous_spec=previous_spec,
+        region=region,
+        resource=resource,
+        months=months,
+        list_cost=p.list_cost,
+        discount=p.discount,
+        discount_rate=p.rate,
+        offer_source=p.offer_source,
+        created_at=now,
+        idempotency_key=idempotency_key or None,
+    )
+    paid = try_pay(order, wallets, acting_user=acting_user, now=now)
+    _after_placement(order, paid, acting_user=acting_user)
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_buy(
+    *,
+    owner: Account,
+    acting_user: User,
+    spec: Spec,
+    region: Region,
+    months: int,
+    idempotency_key: str | None = None,
+) -> Order:
+    """Buy a subscription for `months` months. Paid at once if the payer's funds allow."""
+    payer, mode, wallets = begin(owner)
+    if (existing := existing_order(owner, idempotency_key)) is not None:
+        return existing
+    spec = Spec.objects.select_related("product").get(pk=spec.pk)
+    require_allowed(owner, spec.product, acting_user)  # P2: the member's service control policies
+    sellable = spec.product.sells_subscription or spec.pack_quantity is not None
+    if not sellable or spec.monthly_price is None:
+        raise DomainError(
+            _("%(product)s is not sold by monthly subscription.") % {"product": spec.product.name},
+            field="spec",
+        )
+    months = check_months(months)
+    now = timezone.now()
+    return _place(
+        owner=owner,
+        acting_user=acting_user,
+        kind=OrderKind.NEW,
+        product=spec.product,
+        spec=spec,
+        region=region,
+        months=months,
+        list_cost=pricing.subscription_list_cost(spec, months),
+        wallets=wallets,
+        payer=payer,
+        mode=mode,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+@transaction.atomic(durable=True)
+def order_renew(
+    *, resource: Resource, acting_user: User, months: int, idempotency_key: str | None = None
+) -> Order:
+    """B10: renewals are orders like any other."""
+    payer, mode, wallets = begin(resource.owner)
+    if (existing := existing_order(resource.owner, idempotency_key)) is not None:
+        return existing
+    res = lock_resource(resource)
+    require_user_may(acting_user, res.owner, res.product)  # A1/P2: a sub-user's products
+    no_open_order(res)
+    months = check_months(months)
+    now = timezone.now()
+    return _place(
+        owner=res.owner,
+        acting_user=acting_user,
+        kind=OrderKind.RENEW,
+        product=res.product,
+        spec=res.spec,
+        region=res.region,
+        months=months,
+        resource=res,
+        list_cost=pricing.subscription_list_cost(res.spec, months),
+        wallets=wallets,
+        payer=payer,
+        mode=mode,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+@transaction.atomic(durable=True)
+def order_upgrade(
+    *, resource: Resource, acting_user: User, spec: Spec, idempotency_key: str | None = None
+) -> Order:
+    """Upgrade to a dearer spec for the rest of the period, priced pro rata by remaining days."""
+    payer, mode, wallets = begin(resource.owner)
+    if (existing := existing_order(resource.owner, idempotency_key)) is not None:
+        return existing
+    res = lock_resource(resource)
+    require_user_may(acting_user, res.owner, res.product)  # A1/P2: a sub-user's products
+    no_open_order(res)
+    now = timezone.now()
+    spec = Spec.objects.get(pk=spec.pk)
+    if (
+        spec.product_id != res.product_id
+        or spec.monthly_price is None
+        or spec.monthly_price <= res.spec.monthly_price
+    ):
+        raise DomainError(
+            _("Choose a spec of the same product that costs more than the current one."),
+            field="spec",
+        )
+    if res.status != ResourceStatus.ACTIVE or res.period_end <= now:
+        raise DomainError(_("Only running resources within their period can be upgraded."))
+    return _place(
+        owner=res.owner,
+        acting_user=acting_user,
+        kind=OrderKind.UPGRADE,
+        product=res.product,
+        spec=spec,
+        previous_spec=res.spec,
+        region=res.region,
+        resource=res,
+        list_cost=pricing.upgrade_list_cost(res.spec, spec, res.period_end, now),
+        wallets=wallets,
+        payer=payer,
+        mode=mode,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
