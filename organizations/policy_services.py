@@ -2,7 +2,7 @@
 CreatePolicy, UpdatePolicy, DeletePolicy, AttachPolicy, DetachPolicy).
 
 Every function is one durable transaction that locks the organization row first (the lock
-order of `organizations.services`) and writes its audit record in the same transaction (A4).
+order of `organizations.locks`) and writes its audit record in the same transaction (A4).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 
 from tco_console.errors import DomainError
 
+from .audit import audit_record
 from .choices import MemberType
+from .locks import lock_org
 from .models import (
     Account,
     Department,
@@ -23,7 +25,6 @@ from .models import (
     ServiceControlPolicy,
     User,
 )
-from .services import _lock_org, audit_record
 
 FULL_ACCESS = "FullAccessPolicy"
 
@@ -41,7 +42,7 @@ def policy_type_enable(*, organization: Organization, acting_user: User) -> Orga
     every target (Root, each department, each member) that has no policy attached, as TCO
     binds it to all departments and members: nothing changes until narrower policies replace
     it, and every target has at least one policy (see `policy_detach`)."""
-    org = _lock_org(organization)
+    org = lock_org(organization)
     if org.scp_enabled:
         raise DomainError(
             _("Service control policies are already enabled."),
@@ -90,7 +91,7 @@ def policy_type_enable(*, organization: Organization, acting_user: User) -> Orga
 @transaction.atomic(durable=True)
 def policy_type_disable(*, organization: Organization, acting_user: User) -> Organization:
     """Disable the type: policies and attachments stay, nothing is enforced."""
-    org = _lock_org(organization)
+    org = lock_org(organization)
     if not org.scp_enabled:
         raise DomainError(
             _("Service control policies are not enabled."),
@@ -155,7 +156,7 @@ def policy_create(
     products=(),
     acting_user: User,
 ) -> ServiceControlPolicy:
-    org = _lock_org(organization)
+    org = lock_org(organization)
     if not org.scp_enabled:
         raise _not_enabled()
     name = _check_name(org, name)
@@ -188,9 +189,12 @@ def _content(policy: ServiceControlPolicy) -> dict:
     }
 
 
-def _lock_policy(policy: ServiceControlPolicy) -> tuple[Organization, ServiceControlPolicy]:
-    org = _lock_org(policy.organization)
-    locked = ServiceControlPolicy.objects.select_for_update(no_key=True).get(
+def _lock_policy(
+    policy: ServiceControlPolicy, *, for_delete: bool = False
+) -> tuple[Organization, ServiceControlPolicy]:
+    """The organization row, then the policy (FOR UPDATE when it is about to be deleted)."""
+    org = lock_org(policy.organization)
+    locked = ServiceControlPolicy.objects.select_for_update(no_key=not for_delete).get(
         pk=policy.pk, organization=org
     )
     if not org.scp_enabled:
@@ -234,7 +238,7 @@ def policy_update(
 
 @transaction.atomic(durable=True)
 def policy_delete(*, policy: ServiceControlPolicy, acting_user: User) -> None:
-    org, p = _lock_policy(policy)
+    org, p = _lock_policy(policy, for_delete=True)
     if p.preset:
         raise DomainError(_("The preset FullAccessPolicy cannot be deleted."))
     if p.attachments.exists():

@@ -2,8 +2,8 @@
 
 Every public service is one durable transaction that locks what it reads before it writes,
 re-checks the rule inside the lock, and records an audit entry in the same transaction (A4).
-Lock order, everywhere: the organization row first, then account rows by primary key, then
-the invitation or membership row. Rules are cited by their SPEC.md numbers.
+The lock order is the one written in `organizations.locks`. Rules are cited by their SPEC.md
+numbers.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from billing.models import Message
 from billing.models.choices import MessageCategory, PayMode
 from tco_console.errors import DomainError
 
+from .audit import audit_record, audit_records_bulk
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, InvitationStatus, MemberType
+from .locks import lock_accounts, lock_invitation, lock_membership, lock_org
 from .models import (
     DEPARTMENT_NAME_VALIDATOR,
     MEMBER_NAME_VALIDATOR,
     Account,
-    AuditRecord,
     Department,
     Entity,
     Invitation,
@@ -41,48 +42,15 @@ from .models import (
     ServiceControlPolicy,
     User,
 )
-
-OWNER_GROUP = "Account owner"
-ORG_MANAGER_GROUP = "Organization manager"
-FINANCE_MANAGER_GROUP = "Finance manager"
-RESOURCE_MANAGER_GROUP = "Resource manager"
-READ_ONLY_GROUP = "Read-only"
-# A1: the groups an account owner may give its sub-users (the owner group is the owner's own)
-SUB_USER_GROUPS = (
-    ORG_MANAGER_GROUP,
-    RESOURCE_MANAGER_GROUP,
+from .roles import (  # noqa: F401  (re-exported: callers spell them services.READ_ONLY_GROUP)
     FINANCE_MANAGER_GROUP,
+    ORG_MANAGER_GROUP,
+    OWNER_GROUP,
     READ_ONLY_GROUP,
+    RESOURCE_MANAGER_GROUP,
+    ROLE_GROUPS,
+    SUB_USER_GROUPS,
 )
-ROLE_GROUPS = (OWNER_GROUP, *SUB_USER_GROUPS)
-
-
-# --------------------------------------------------------------------------- audit (A4)
-
-
-def audit_record(
-    *,
-    actor: User | None,
-    action: str,
-    message: str,
-    organization: Organization | None = None,
-    target_account: Account | None = None,
-    obj=None,
-    changes: dict | None = None,
-) -> AuditRecord:
-    """A4: write an audit record. Call inside the service's transaction."""
-    return AuditRecord.objects.create(
-        actor=actor,
-        actor_name=actor.get_username() if actor else "system",
-        actor_account_id=actor.account_id if actor else None,
-        organization=organization,
-        target_account=target_account,
-        action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        message=message[:300],
-        changes=changes or {},
-    )
 
 
 def _notify(account: Account, title: str, body: str = "") -> None:
@@ -160,22 +128,6 @@ def account_sign_up(
 
 
 # --------------------------------------------------------------------------- organization
-
-
-def _lock_org(organization: Organization) -> Organization:
-    """Lock the organization row: every structural change of one organization serializes here."""
-    org = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
-    if org.deleted_at is not None:
-        raise DomainError(
-            _("The organization does not exist."), code="ResourceNotFound.OrganizationNotExist"
-        )
-    return org
-
-
-def lock_accounts(*accounts: Account | None) -> None:
-    """Lock account rows in primary-key order (billing locks accounts the same way)."""
-    ids = sorted({a.pk for a in accounts if a is not None})
-    list(Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
 
 
 def _bills_follow(account_ids) -> None:
@@ -273,7 +225,7 @@ def organization_create(*, account: Account, acting_user: User) -> Organization:
 @transaction.atomic(durable=True)
 def organization_delete(*, organization: Organization, acting_user: User) -> None:
     """O7: the organization can be deleted only when it has no members."""
-    org = _lock_org(organization)
+    org = lock_org(organization)
     if org.scp_enabled:
         raise DomainError(
             _("Disable service control policies before deleting the organization."),
@@ -291,7 +243,9 @@ def organization_delete(*, organization: Organization, acting_user: User) -> Non
         status_reason=_("The organization was deleted."),
         responded_at=now,
     )
-    admin = Membership.objects.get(organization=org, member_type=MemberType.ADMIN)
+    admin = Membership.objects.select_for_update(no_key=False).get(  # deleted below
+        organization=org, member_type=MemberType.ADMIN
+    )
     _close_period(account=admin.account, at=now)
     admin.delete()
     org.deleted_at = now
@@ -311,7 +265,7 @@ def organization_set_member_limit(
     *, organization: Organization, limit: int, acting_user: User
 ) -> None:
     """O2: an operator changes the member limit."""
-    org = _lock_org(organization)
+    org = lock_org(organization)
     if limit < 1:
         raise DomainError(_("The member limit must be at least 1."), field="member_limit")
     old = org.member_limit
@@ -363,7 +317,7 @@ def _depth_error():
 def department_create(
     *, organization: Organization, parent: Department, name: str, acting_user: User
 ) -> Department:
-    org = _lock_org(organization)
+    org = lock_org(organization)
     parent = Department.objects.get(pk=parent.pk, organization=org)
     name = _check_department_name(org, name)
     if parent.depth + 1 > settings.TCO_MAX_DEPARTMENT_DEPTH:
@@ -387,7 +341,7 @@ def department_create(
 
 @transaction.atomic(durable=True)
 def department_rename(*, department: Department, name: str, acting_user: User) -> Department:
-    org = _lock_org(department.organization)
+    org = lock_org(department.organization)
     dept = Department.objects.get(pk=department.pk, organization=org)
     if dept.is_root:
         raise DomainError(_("The Root department cannot be renamed."), field="name")
@@ -414,7 +368,7 @@ def department_move(
     The organization lock serializes concurrent moves, and the checks run on fresh rows inside
     it, so two moves racing can neither build a cycle nor push a subtree below level 5.
     """
-    org = _lock_org(department.organization)
+    org = lock_org(department.organization)
     dept = Department.objects.get(pk=department.pk, organization=org)
     parent = Department.objects.get(pk=new_parent.pk, organization=org)
     if dept.is_root:
@@ -454,8 +408,10 @@ def department_move(
 @transaction.atomic(durable=True)
 def department_delete(*, department: Department, acting_user: User) -> None:
     """O3: Root is never deleted; a department only when it has no members and no children."""
-    org = _lock_org(department.organization)
-    dept = Department.objects.get(pk=department.pk, organization=org)
+    org = lock_org(department.organization)
+    dept = Department.objects.select_for_update(no_key=False).get(  # deleted below
+        pk=department.pk, organization=org
+    )
     if dept.is_root:
         raise DomainError(_("The Root department cannot be deleted."))
     if Membership.objects.filter(department=dept).exists():
@@ -731,7 +687,7 @@ def invitation_send(
     payer: Account | None = None,
     allow_quit: bool = False,
 ) -> Invitation:
-    org = _lock_org(organization)
+    org = lock_org(organization)
     invitee = Account.objects.filter(uin=(uin or "").strip()).first()
     if invitee is None:
         raise DomainError(
@@ -817,14 +773,6 @@ def invitation_send(
     return invitation
 
 
-def _lock_invitation(invitation: Invitation) -> Invitation:
-    return (
-        Invitation.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("invitee")
-        .get(pk=invitation.pk)
-    )
-
-
 def _refuse_if_not_pending(inv: Invitation) -> None:
     if inv.status == InvitationStatus.PENDING and inv.expires_at <= timezone.now():
         raise DomainError(
@@ -838,16 +786,16 @@ def _refuse_if_not_pending(inv: Invitation) -> None:
         )
 
 
-def _expired_audit(inv: Invitation) -> AuditRecord:
-    return AuditRecord(
-        actor_name="system",
-        organization=inv.organization,
-        target_account=inv.invitee,
-        action="invitation.expire",
-        object_type="invitation",
-        object_id=str(inv.pk),
-        message=_("The invitation to %(uin)s expired") % {"uin": inv.invitee.uin},
-    )
+def _expired_audit(inv: Invitation) -> dict:
+    """A4: the system's record of an invitation that expired (`audit_record`'s keywords)."""
+    return {
+        "actor": None,
+        "action": "invitation.expire",
+        "message": _("The invitation to %(uin)s expired") % {"uin": inv.invitee.uin},
+        "organization": inv.organization,
+        "target_account": inv.invitee,
+        "obj": inv,
+    }
 
 
 @transaction.atomic(durable=True)
@@ -855,8 +803,8 @@ def _invitation_expire_if_due(*, invitation: Invitation) -> bool:
     """O5: an invitation past its expiry that the sweep has not reached yet is marked expired
     now, as the sweep would (committed, so the refusal that follows leaves it expired)."""
     # the lock order of every invitation service: organization, then invitation
-    org = Organization.objects.select_for_update(no_key=True).get(pk=invitation.organization_id)
-    inv = _lock_invitation(invitation)
+    org = lock_org(invitation.organization_id, allow_deleted=True)
+    inv = lock_invitation(invitation)
     now = timezone.now()
     if inv.status != InvitationStatus.PENDING or inv.expires_at > now:
         return False
@@ -864,7 +812,7 @@ def _invitation_expire_if_due(*, invitation: Invitation) -> bool:
     inv.responded_at = now
     inv.save(update_fields=["status", "responded_at"])
     inv.organization = org
-    _expired_audit(inv).save()
+    audit_record(**_expired_audit(inv))
     return True
 
 
@@ -883,8 +831,8 @@ def invitation_cancel(*, invitation: Invitation, acting_user: User) -> Invitatio
 
 @transaction.atomic(durable=True)
 def _invitation_cancel(*, invitation: Invitation, acting_user: User) -> Invitation:
-    org = _lock_org(invitation.organization)
-    inv = _lock_invitation(invitation)
+    org = lock_org(invitation.organization)
+    inv = lock_invitation(invitation)
     _refuse_if_not_pending(inv)
     inv.status = InvitationStatus.CANCELLED
     inv.responded_at = timezone.now()
@@ -908,8 +856,8 @@ def invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitati
 
 @transaction.atomic(durable=True)
 def _invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitation:
-    org = _lock_org(invitation.organization)
-    inv = _lock_invitation(invitation)
+    org = lock_org(invitation.organization)
+    inv = lock_invitation(invitation)
     _refuse_if_not_pending(inv)
     inv.status = InvitationStatus.DECLINED
     inv.responded_at = timezone.now()
@@ -934,8 +882,8 @@ def _invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitat
 def _invitation_accept(
     *, invitation: Invitation, acting_user: User
 ) -> tuple[Membership | None, DomainError | None]:
-    org = Organization.objects.select_for_update(no_key=True).get(pk=invitation.organization_id)
-    inv = _lock_invitation(invitation)
+    org = lock_org(invitation.organization_id, allow_deleted=True)  # refused below, recorded
+    inv = lock_invitation(invitation)
     lock_accounts(inv.invitee, inv.payer)
     now = timezone.now()
     _refuse_if_not_pending(inv)
@@ -1055,7 +1003,7 @@ def invitations_expire(*, now=None) -> int:
         inv.status = InvitationStatus.EXPIRED
         inv.responded_at = now
     Invitation.objects.bulk_update(due, ["status", "responded_at"])
-    AuditRecord.objects.bulk_create([_expired_audit(inv) for inv in due])
+    audit_records_bulk(_expired_audit(inv) for inv in due)
     return len(due)
 
 
@@ -1077,7 +1025,7 @@ def member_create(
     payer: Account | None = None,
 ) -> Membership:
     """O6: a brand-new account created in the organization, with the admin's entity."""
-    org = _lock_org(organization)
+    org = lock_org(organization)
     lock_accounts(org.admin_account, payer)
     _check_member_limit(org)
     name = _check_member_name(org, name)
@@ -1137,12 +1085,7 @@ def member_update(
     allow_quit: bool,
 ) -> Membership:
     """O4, O7, O9, O10: edit a member. Payer changes close and open membership periods (O11)."""
-    org = _lock_org(membership.organization)
-    m = (
-        Membership.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("account", "payer")
-        .get(pk=membership.pk, organization=org)
-    )
+    org, m = lock_membership(membership, related=("account", "payer"))
     lock_accounts(m.account, m.payer, payer)
     new_name = _check_member_name(org, name, exclude_membership=m)
     new_remark = _check_remark(remark)
@@ -1208,7 +1151,7 @@ def members_move(
     *, organization: Organization, uins: Iterable[str], department: Department, acting_user: User
 ) -> int:
     """O8: move members (one or many) to a department."""
-    org = _lock_org(organization)
+    org = lock_org(organization)
     uins = sorted({str(u).strip() for u in uins if str(u).strip()})
     if not uins:
         raise DomainError(_("Select at least one member to move."), field="uins")
@@ -1231,23 +1174,18 @@ def members_move(
         m.department = dept
     Membership.objects.bulk_update(moved, ["department"])
     _bills_follow([m.account_id for m in moved])
-    AuditRecord.objects.bulk_create(
-        [
-            AuditRecord(
-                actor=acting_user,
-                actor_name=acting_user.get_username(),
-                actor_account_id=acting_user.account_id,
-                organization=org,
-                target_account=m.account,
-                action="member.move",
-                object_type="membership",
-                object_id=str(m.pk),
-                message=_("Moved %(name)s from %(old)s to %(new)s")
-                % {"name": m.name, "old": old_names[m.pk], "new": dept.name},
-                changes={"department": [old_names[m.pk], dept.name]},
-            )
-            for m in moved
-        ]
+    audit_records_bulk(
+        {
+            "actor": acting_user,
+            "action": "member.move",
+            "message": _("Moved %(name)s from %(old)s to %(new)s")
+            % {"name": m.name, "old": old_names[m.pk], "new": dept.name},
+            "organization": org,
+            "target_account": m.account,
+            "obj": m,
+            "changes": {"department": [old_names[m.pk], dept.name]},
+        }
+        for m in moved
     )
     return len(moved)
 
@@ -1289,21 +1227,10 @@ def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> No
     _bills_follow([m.account_id])
 
 
-def _lock_membership(membership: Membership) -> tuple[Organization, Membership]:
-    """The organization row first, then the membership (the lock order of this module)."""
-    org = _lock_org(membership.organization)
-    m = (
-        Membership.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("account", "department", "organization")
-        .get(pk=membership.pk, organization=org)
-    )
-    return org, m
-
-
 @transaction.atomic(durable=True)
 def member_remove(*, membership: Membership, acting_user: User) -> None:
     """O7: the admin removes an invited member."""
-    org, m = _lock_membership(membership)
+    org, m = lock_membership(membership, for_delete=True)  # _leave deletes it
     if m.is_admin:
         raise DomainError(
             _("The admin account cannot be removed."),
@@ -1331,7 +1258,7 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
 @transaction.atomic(durable=True)
 def member_quit(*, membership: Membership, acting_user: User) -> None:
     """O7: an invited member quits, only when its "allow quit" setting is on."""
-    org, m = _lock_membership(membership)
+    org, m = lock_membership(membership, for_delete=True)  # _leave deletes it
     if m.is_admin:
         raise DomainError(
             _("You cannot quit an organization created by yourself."),

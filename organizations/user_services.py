@@ -19,12 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from billing.services.ledger import organization_of
 from tco_console.errors import DomainError
 
 from . import policies
+from .audit import audit_record, organization_of
+from .locks import lock_accounts
 from .models import Account, User
-from .services import SUB_USER_GROUPS, audit_record, lock_accounts
+from .roles import SUB_USER_GROUPS
 
 # CAM's limit on sub-users per account
 MAX_SUB_USERS = 1000

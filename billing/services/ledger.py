@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from billing.models import Entry, Journal, Wallet
 from billing.models.choices import Book, JournalKind
 from billing.money import ZERO, q
-from organizations.models import Account, Membership
+from organizations.audit import organization_of  # issue 12: moved there; orders, payg use it
+from organizations.models import Account
 from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
@@ -180,9 +181,3 @@ def wallet_set_credit_limit(*, account: Account, limit: Decimal, acting_user) ->
         account, actor=acting_user
     )  # B9: a lower limit can mean arrears, a higher one recovery
     return wallet
-
-
-def organization_of(account: Account):
-    """The organization an account is in now (audit records are filed under it)."""
-    membership = Membership.objects.filter(account=account).select_related("organization").first()
-    return membership.organization if membership else None
