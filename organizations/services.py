@@ -19,14 +19,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import inheritance
-from billing import selectors as billing
-from billing.models import Message
-from billing.models.choices import MessageCategory, PayMode
 from tco_console.errors import DomainError
 
 from .audit import audit_record, audit_records_bulk
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, InvitationStatus, MemberType
+from .hooks import money
 from .locks import lock_accounts, lock_invitation, lock_membership, lock_org
 from .models import (
     DEPARTMENT_NAME_VALIDATOR,
@@ -51,14 +48,6 @@ from .roles import (  # noqa: F401  (re-exported: callers spell them services.RE
     ROLE_GROUPS,
     SUB_USER_GROUPS,
 )
-
-
-def _notify(account: Account, title: str, body: str = "") -> None:
-    """A message-center notice about an organization event (issue 4, B9 routing)."""
-    Message.objects.create(
-        account=account, category=MessageCategory.ORGANIZATION, title=title[:200], body=body
-    )
-
 
 # --------------------------------------------------------------------------- accounts
 
@@ -130,13 +119,6 @@ def account_sign_up(
 # --------------------------------------------------------------------------- organization
 
 
-def _bills_follow(account_ids) -> None:
-    """B11: a member's pay-on-behalf totals follow it to its department (O8)."""
-    from billing.services.bills import follow_departments
-
-    follow_departments(account_ids)
-
-
 def _open_period(*, membership: Membership, at) -> MembershipPeriod:
     return MembershipPeriod.objects.create(
         account_id=membership.account_id,
@@ -205,7 +187,7 @@ def organization_create(*, account: Account, acting_user: User) -> Organization:
         joined_at=now,
     )
     _open_period(membership=admin, at=now)
-    _bills_follow([admin.account_id])
+    money().joined(admin, acting_user=acting_user)
     # O5: like joining, creating puts the account in an organization: its pending
     # invitations can never be accepted now.
     _invalidate_pending_invitations(
@@ -431,9 +413,7 @@ def department_delete(*, department: Department, acting_user: User) -> None:
         organization=org,
         obj=dept,
     )
-    from billing.services.bills import forget_department
-
-    forget_department(dept.pk)
+    money().department_deleted(dept.pk)
     PolicyAttachment.objects.filter(department=dept).delete()  # P1: they go with it
     dept.delete()
 
@@ -540,22 +520,10 @@ def _check_financials(
             field="permissions",
         )
     switching_away = previous_payer is not None and (payer is None or payer.pk != previous_payer.pk)
-    if (
-        switching_away
-        and member_account is not None
-        and billing.orders_awaiting_payment(member_account, pay_mode=PayMode.ON_BEHALF).exists()
-    ):
-        raise DomainError(
-            _("The member has pay-on-behalf orders awaiting payment. Pay or cancel them first."),
-            code="UnsupportedOperation.DeleteDelegatePayerNotAllow",
-            field="payer",
-        )
+    if switching_away and member_account is not None:
+        money().refuse_payer_switch(member_account)  # O7
     if FinancialPermission.OFFER_INHERITANCE in permissions and member_account is not None:
-        inheritance.check_inheritance(
-            account=member_account,
-            source=inheritance.inheritance_source(organization=org, payer=payer),
-            organization=org,
-        )
+        money().refuse_inheritance(account=member_account, organization=org, payer=payer)  # B14
     if member_type == MemberType.CREATED and allow_quit:
         raise DomainError(
             _("Created members cannot quit the organization, so “allow quit” cannot be on."),
@@ -599,43 +567,7 @@ def _check_financials(
         )
     if previous_payer is not None and previous_payer.pk == payer.pk:
         return  # pay-on-behalf is already on with this payer: nothing is being admitted
-    if billing.balance_of(payer).in_arrears:  # O10
-        raise DomainError(
-            _(
-                "The payer has an overdue payment (it is in arrears), "
-                "so it cannot pay on behalf of members."
-            ),
-            code="UnsupportedOperation.PayerArrearsAndNoCreditAccount",
-            field="payer",
-        )
-    if member_account is not None and billing.balance_of(member_account).in_arrears:
-        raise DomainError(
-            _(
-                "The member account has an overdue payment (it is in arrears). "
-                "It must top up first."
-            ),
-            code="UnsupportedOperation.MemberAccountArrears",
-            field="payer",
-        )
-    if member_account is not None and billing.orders_awaiting_payment(member_account).exists():
-        raise DomainError(
-            _(
-                "There is an ongoing order: the member has orders awaiting payment. "
-                "Pay or cancel them first."
-            ),
-            code="UnsupportedOperation.OrderInProgressExisted",
-            field="payer",
-        )
-
-
-def _money_follows_payer(m: Membership, *, actor) -> None:
-    """B7, B9: after the member's payer changes, its freezes move to whoever pays now, and its
-    resources follow that account's balance (suspended in arrears, recovered otherwise)."""
-    from billing.services import lifecycle, payg
-
-    pays = m.payer or m.account
-    payg.move_freezes(owner=m.account, to=pays, actor=actor)
-    lifecycle.reconcile(pays, actor=actor)
+    money().refuse_payer(payer=payer, member_account=member_account)  # O10: arrears, orders
 
 
 def _accounts_in_org(org: Organization) -> int:
@@ -755,7 +687,7 @@ def invitation_send(
         created_at=now,
         expires_at=now + timedelta(days=settings.TCO_INVITATION_TTL_DAYS),
     )
-    _notify(
+    money().notify(
         invitee,
         _("%(org)s invites you to its organization") % {"org": org.display_name},
         _("Review the invitation under Invitations before %(date)s.")
@@ -862,7 +794,7 @@ def _invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitat
     inv.status = InvitationStatus.DECLINED
     inv.responded_at = timezone.now()
     inv.save(update_fields=["status", "responded_at"])
-    _notify(
+    money().notify(
         org.admin_account,
         _("%(uin)s declined your invitation") % {"uin": inv.invitee.uin},
         _("The invitation to “%(name)s” was declined.") % {"name": inv.name},
@@ -948,9 +880,7 @@ def _invitation_accept(
         joined_at=now,
     )
     _open_period(membership=membership, at=now)
-    _bills_follow([membership.account_id])
-    inheritance.sync_inheritance(membership)
-    _money_follows_payer(membership, actor=acting_user)
+    money().joined(membership, acting_user=acting_user)  # B11, B14, B7: money follows it in
     bind_full_access(org, account=inv.invitee)  # P1
     inv.status = InvitationStatus.ACCEPTED
     inv.responded_at = now
@@ -960,7 +890,7 @@ def _invitation_accept(
     _invalidate_pending_invitations(
         account=inv.invitee, reason=_("The account joined another organization."), now=now
     )
-    _notify(
+    money().notify(
         org.admin_account,
         _("%(name)s (%(uin)s) accepted your invitation")
         % {"name": inv.name, "uin": inv.invitee.uin},
@@ -1058,8 +988,7 @@ def member_create(
         joined_at=now,
     )
     _open_period(membership=membership, at=now)
-    _bills_follow([membership.account_id])
-    inheritance.sync_inheritance(membership)
+    money().joined(membership, acting_user=acting_user)  # B11, B14
     bind_full_access(org, account=account)  # P1
     audit_record(
         actor=acting_user,
@@ -1127,12 +1056,12 @@ def member_update(
         allow_quit,
     )
     m.save()
-    inheritance.sync_inheritance(m)
+    money().settings_changed(m)  # B14
     if payer_changed:
         now = timezone.now()
         _close_period(account=m.account, at=now)
         _open_period(membership=m, at=now)
-        _money_follows_payer(m, actor=acting_user)
+        money().payer_changed(m, acting_user=acting_user)  # B7, B9
     audit_record(
         actor=acting_user,
         action="member.update",
@@ -1173,7 +1102,7 @@ def members_move(
     for m in moved:
         m.department = dept
     Membership.objects.bulk_update(moved, ["department"])
-    _bills_follow([m.account_id for m in moved])
+    money().moved([m.account_id for m in moved])  # B11
     audit_records_bulk(
         {
             "actor": acting_user,
@@ -1192,11 +1121,7 @@ def members_move(
 
 def _check_can_leave(m: Membership) -> None:
     """O7: refusals shared by quit and removal."""
-    if billing.orders_awaiting_payment(m.account, pay_mode=PayMode.ON_BEHALF).exists():
-        raise DomainError(
-            _("The member has pay-on-behalf orders still to be paid. Pay or cancel them first."),
-            code="UnsupportedOperation.OrderInProgressExisted",
-        )
+    money().refuse_leave(m.account)
     if Membership.objects.filter(payer=m.account).exists():
         raise DomainError(
             _("The member pays on behalf of other members and cannot leave the organization."),
@@ -1212,7 +1137,7 @@ def _check_can_leave(m: Membership) -> None:
 def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> None:
     now = timezone.now()
     _close_period(account=m.account, at=now)
-    inheritance.drop_inheritance(account=m.account, organization=m.organization)
+    money().left(m)  # B14
     audit_record(
         actor=acting_user,
         action=action,
@@ -1224,7 +1149,7 @@ def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> No
     )
     PolicyAttachment.objects.filter(account=m.account).delete()  # P1: not a member any more
     m.delete()
-    _bills_follow([m.account_id])
+    money().moved([m.account_id])  # B11: its totals leave the department (it is in none now)
 
 
 @transaction.atomic(durable=True)
@@ -1242,7 +1167,7 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
             code="UnsupportedOperation.CreateMemberNotAllowDelete",
         )
     _check_can_leave(m)
-    _notify(
+    money().notify(
         m.account,
         _("You were removed from the organization of %(org)s") % {"org": org.display_name},
         _("Your account itself is not affected and pays for itself from now on."),
@@ -1275,7 +1200,7 @@ def member_quit(*, membership: Membership, acting_user: User) -> None:
             _("The organization does not allow this member to quit. Ask the admin to allow it."),
             code="UnsupportedOperation.MemberNotAllowQuit",
         )
-    _notify(
+    money().notify(
         org.admin_account,
         _("%(name)s (%(uin)s) quit the organization") % {"name": m.name, "uin": m.account.uin},
     )
