@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 
 from tco_console.errors import DomainError
 
-from .audit import audit_record, audit_records_bulk
-from .choices import MANDATORY_PERMISSIONS, FinancialPermission, InvitationStatus, MemberType
-from .hooks import money
-from .locks import lock_accounts, lock_invitation, lock_membership, lock_org
-from .models import (
+from ..audit import audit_record, audit_records_bulk
+from ..choices import MANDATORY_PERMISSIONS, FinancialPermission, InvitationStatus, MemberType
+from ..hooks import money
+from ..locks import lock_accounts, lock_invitation, lock_membership, lock_org
+from ..models import (
     DEPARTMENT_NAME_VALIDATOR,
     MEMBER_NAME_VALIDATOR,
     Account,
@@ -39,7 +39,7 @@ from .models import (
     ServiceControlPolicy,
     User,
 )
-from .roles import (  # noqa: F401  (re-exported: callers spell them services.READ_ONLY_GROUP)
+from ..roles import (  # noqa: F401  (re-exported: callers spell them services.READ_ONLY_GROUP)
     FINANCE_MANAGER_GROUP,
     ORG_MANAGER_GROUP,
     OWNER_GROUP,

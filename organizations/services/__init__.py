@@ -1,0 +1,4 @@
+"""Writes of organizations (services), one module per sub-domain; `from organizations import
+services` keeps every call site short. Issue 12: the split of the former services.py."""
+
+from .members import *  # noqa: F403  (the split into sub-domains follows)
