@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 
 from tco_console.errors import DomainError
 
-from . import policies
-from .audit import audit_record, organization_of
-from .locks import lock_accounts
-from .models import Account, User
-from .roles import SUB_USER_GROUPS
+from .. import policies
+from ..audit import audit_record, organization_of
+from ..locks import lock_accounts
+from ..models import Account, User
+from ..roles import SUB_USER_GROUPS
 
 # CAM's limit on sub-users per account
 MAX_SUB_USERS = 1000
