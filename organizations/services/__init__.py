@@ -3,3 +3,4 @@ services` keeps every call site short. Issue 12: the split of the former service
 
 from .accounts import *  # noqa: F403
 from .members import *  # noqa: F403  (the split into sub-domains follows)
+from .rules import *  # noqa: F403
