@@ -30,7 +30,6 @@ from ..models import (
     MembershipPeriod,
     Organization,
     PolicyAttachment,
-    ServiceControlPolicy,
     User,
 )
 from ..roles import (  # noqa: F401  (re-exported: callers spell them services.READ_ONLY_GROUP)
@@ -43,6 +42,7 @@ from ..roles import (  # noqa: F401  (re-exported: callers spell them services.R
     SUB_USER_GROUPS,
 )
 from .accounts import _create_account, _create_owner
+from .policies import bind_full_access
 from .rules import (
     _accounts_in_org,
     _check_can_leave,
@@ -75,16 +75,6 @@ def _invalidate_pending_invitations(*, account: Account, reason: str, now) -> No
     Invitation.objects.filter(
         invitee=account, status=InvitationStatus.PENDING, expires_at__gt=now
     ).update(status=InvitationStatus.INVALID, status_reason=reason, responded_at=now)
-
-
-def bind_full_access(org: Organization, *, department=None, account=None) -> None:
-    """P1: while the policy type is enabled, a new department or member is bound to the preset
-    FullAccessPolicy, as TCO does, so every target has at least one policy. No-op when
-    disabled (enabling binds the targets that have none)."""
-    if not org.scp_enabled:
-        return
-    preset = ServiceControlPolicy.objects.get(organization=org, preset=True)
-    PolicyAttachment.objects.create(policy=preset, department=department, account=account)
 
 
 def _close_period(*, account: Account, at) -> None:

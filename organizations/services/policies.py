@@ -36,6 +36,16 @@ def _not_enabled():
     )
 
 
+def bind_full_access(org: Organization, *, department=None, account=None) -> None:
+    """P1: while the policy type is enabled, a new department or member is bound to the preset
+    FullAccessPolicy, as TCO does, so every target has at least one policy. No-op when
+    disabled (enabling binds the targets that have none)."""
+    if not org.scp_enabled:
+        return
+    preset = ServiceControlPolicy.objects.get(organization=org, preset=True)
+    PolicyAttachment.objects.create(policy=preset, department=department, account=account)
+
+
 @transaction.atomic(durable=True)
 def policy_type_enable(*, organization: Organization, acting_user: User) -> Organization:
     """Enable the type. The preset FullAccessPolicy is created the first time and bound to
