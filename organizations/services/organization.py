@@ -23,7 +23,8 @@ from ..models import (
     Organization,
     User,
 )
-from .members import _close_period, _invalidate_pending_invitations, _open_period
+from .invitations import _invalidate_pending_invitations
+from .members import _close_period, _open_period
 
 
 @transaction.atomic(durable=True)
