@@ -15,11 +15,7 @@ from django.utils.translation import gettext as _
 from tco_console.errors import DomainError
 
 from ..audit import audit_record
-from ..models import (
-    Account,
-    Entity,
-    User,
-)
+from ..models import Account, Entity, User
 from ..roles import OWNER_GROUP
 
 

@@ -15,13 +15,7 @@ from tco_console.errors import DomainError
 from ..audit import audit_record
 from ..hooks import money
 from ..locks import lock_org
-from ..models import (
-    Department,
-    Membership,
-    Organization,
-    PolicyAttachment,
-    User,
-)
+from ..models import Department, Membership, Organization, PolicyAttachment, User
 from .policies import bind_full_access
 from .rules import _check_department_name, _depth_error
 

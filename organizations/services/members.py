@@ -1,9 +1,11 @@
-"""Writes for accounts, organizations, departments, members and invitations.
+"""Members (O4, O6-O11): created in the organization, edited, moved, removed, quitting; and
+the membership periods (O11) that record who paid for whom, when.
 
-Every public service is one durable transaction that locks what it reads before it writes,
-re-checks the rule inside the lock, and records an audit entry in the same transaction (A4).
-The lock order is the one written in `organizations.locks`. Rules are cited by their SPEC.md
-numbers.
+Every public service of the package is one durable transaction that locks what it reads
+before it writes, re-checks the rule inside the lock, and records an audit entry in the same
+transaction (A4). The lock order is the one written in `organizations.locks`; what a
+membership change means for money is billing's, called through `organizations.hooks` in the
+same transaction. Rules are cited by their SPEC.md numbers.
 """
 
 from __future__ import annotations
@@ -28,15 +30,6 @@ from ..models import (
     Organization,
     PolicyAttachment,
     User,
-)
-from ..roles import (  # noqa: F401  (re-exported: callers spell them services.READ_ONLY_GROUP)
-    FINANCE_MANAGER_GROUP,
-    ORG_MANAGER_GROUP,
-    OWNER_GROUP,
-    READ_ONLY_GROUP,
-    RESOURCE_MANAGER_GROUP,
-    ROLE_GROUPS,
-    SUB_USER_GROUPS,
 )
 from .accounts import _create_account, _create_owner
 from .policies import bind_full_access
@@ -63,9 +56,6 @@ def _open_period(*, membership: Membership, at) -> MembershipPeriod:
 
 def _close_period(*, account: Account, at) -> None:
     MembershipPeriod.objects.filter(account=account, ended_at__isnull=True).update(ended_at=at)
-
-
-# --------------------------------------------------------------------------- members
 
 
 @transaction.atomic(durable=True)

@@ -15,14 +15,7 @@ from ..audit import audit_record
 from ..choices import InvitationStatus, MemberType
 from ..hooks import money
 from ..locks import lock_accounts, lock_org
-from ..models import (
-    Account,
-    Department,
-    Invitation,
-    Membership,
-    Organization,
-    User,
-)
+from ..models import Account, Department, Invitation, Membership, Organization, User
 from .invitations import _invalidate_pending_invitations
 from .members import _close_period, _open_period
 
