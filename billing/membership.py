@@ -87,7 +87,7 @@ class BillingMembershipMoney:
                 field="payer",
             )
 
-    def joined(self, membership: Membership, *, acting_user: User | None) -> None:
+    def joined(self, membership: Membership, *, acting_user: User) -> None:
         """B11 rollups follow every new member. The admin inherits nothing (B14); a created
         member's account is brand new, so it brings no freezes or resources (B7, B9)."""
         self.moved([membership.account_id])
@@ -100,7 +100,7 @@ class BillingMembershipMoney:
     def settings_changed(self, membership: Membership) -> None:
         inheritance.sync_inheritance(membership)
 
-    def payer_changed(self, membership: Membership, *, acting_user: User | None) -> None:
+    def payer_changed(self, membership: Membership, *, acting_user: User) -> None:
         pays = membership.payer or membership.account
         payg.move_freezes(owner=membership.account, to=pays, actor=acting_user)
         lifecycle.reconcile(pays, actor=acting_user)

@@ -48,14 +48,14 @@ class MembershipMoney(Protocol):
         """O10: `payer` may start paying on behalf of the member (`None`: an account not
         created yet): neither is in arrears and the member has no order awaiting payment."""
 
-    def joined(self, membership: Membership, *, acting_user: User | None) -> None:
+    def joined(self, membership: Membership, *, acting_user: User) -> None:
         """The account joined (created the organization, was created in it, or accepted an
         invitation): its rollups, offer inheritance and freezes follow its membership."""
 
     def settings_changed(self, membership: Membership) -> None:
         """B14: the member's permissions or payer were saved; offer inheritance follows."""
 
-    def payer_changed(self, membership: Membership, *, acting_user: User | None) -> None:
+    def payer_changed(self, membership: Membership, *, acting_user: User) -> None:
         """B7, B9: the member's freezes move to whoever pays now, and the resources follow
         that account's balance."""
 

@@ -32,7 +32,7 @@ MAX_SUB_USERS = 1000
 ALL = "all"
 
 
-def _require_owner(acting_user: User, account: Account) -> None:
+def _require_owner(account: Account, *, acting_user: User) -> None:
     if not acting_user.is_owner or acting_user.account_id != account.pk:
         raise DomainError(_("Only the account owner manages its sub-users."))
 
@@ -79,10 +79,10 @@ def _grant(user: User, *, all_products: bool, products) -> tuple[object, object]
     return before, after
 
 
-def _lock_sub_user(user: User, acting_user: User) -> User:
+def _lock_sub_user(user: User, *, acting_user: User) -> User:
     if user.is_owner or user.account_id is None:
         raise DomainError(_("Only the account owner manages its sub-users."))
-    _require_owner(acting_user, user.account)
+    _require_owner(user.account, acting_user=acting_user)
     lock_accounts(user.account)
     return (
         User.objects.select_for_update(no_key=True, of=("self",))
@@ -105,7 +105,7 @@ def sub_user_create(
     products=(),
 ) -> User:
     """A1: a new sub-user of the owner's account, with its groups and products."""
-    _require_owner(acting_user, account)
+    _require_owner(account, acting_user=acting_user)
     lock_accounts(account)
     if User.objects.filter(account=account, is_owner=False).count() >= MAX_SUB_USERS:
         raise DomainError(
@@ -157,7 +157,7 @@ def sub_user_update(
     password: str = "",
 ) -> User:
     """A1/P2: edit a sub-user: name, email, groups, products, and optionally a new password."""
-    target = _lock_sub_user(user, acting_user)
+    target = _lock_sub_user(user, acting_user=acting_user)
     chosen = _groups(groups)
     changes = {}
     if target.first_name != display_name:
@@ -194,7 +194,7 @@ def sub_user_update(
 def sub_user_set_products(*, user: User, all_products: bool, products, acting_user: User) -> User:
     """A1/P2: the account owner grants a sub-user products, never outside the account's
     effective policy (the refusal names the level)."""
-    target = _lock_sub_user(user, acting_user)
+    target = _lock_sub_user(user, acting_user=acting_user)
     before, after = _grant(target, all_products=all_products, products=products)
     audit_record(
         actor=acting_user,
@@ -211,7 +211,7 @@ def sub_user_set_products(*, user: User, all_products: bool, products, acting_us
 @transaction.atomic(durable=True)
 def sub_user_set_active(*, user: User, active: bool, acting_user: User) -> User:
     """Deactivate a sub-user (it can no longer sign in; its sessions end) or reactivate it."""
-    target = _lock_sub_user(user, acting_user)
+    target = _lock_sub_user(user, acting_user=acting_user)
     if target.is_active == active:
         raise DomainError(
             _("%(name)s is already active.") % {"name": target.get_username()}
