@@ -1,24 +1,12 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from tco_console.filtersets import SearchMixin  # billing imports it from here until the sweep
 
 from .choices import InvitationStatus, MemberType, PaymentMode
 from .models import AuditRecord, Department, Invitation, Membership, User
-from .services import SUB_USER_GROUPS as SUB_USER_GROUP_NAMES
-
-
-class SearchMixin:
-    search_fields: tuple[str, ...] = ()
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        q = Q()
-        for f in self.search_fields:
-            q |= Q(**{f"{f}__icontains": value})
-        return queryset.filter(q)
+from .roles import SUB_USER_GROUPS as SUB_USER_GROUP_NAMES
 
 
 class MemberFilterSet(SearchMixin, django_filters.FilterSet):

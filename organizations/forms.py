@@ -9,6 +9,7 @@ from tco_console.converters import UinConverter, well_formed
 
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, PaymentMode
 from .models import Account
+from .roles import SUB_USER_ROLES
 
 OPTIONAL_PERMISSIONS = [
     (p.value, f"{p.value} · {p.label}")
@@ -234,14 +235,6 @@ class DepartmentMoveForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """A POST with only the CSRF token: destructive actions confirm in a modal first."""
-
-
-SUB_USER_ROLES = [
-    ("Organization manager", _("Organization manager: members, departments, invitations")),
-    ("Resource manager", _("Resource manager: buy, activate and manage its products")),
-    ("Finance manager", _("Finance manager: pay orders, top up, invoices")),
-    ("Read-only", _("Read-only: view what the account may see")),
-]
 
 
 class SubUserForm(forms.Form):

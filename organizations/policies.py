@@ -132,7 +132,7 @@ def effective_map(org, memberships, *, plus=None, minus=None) -> dict[int, set[s
     """Each membership's effective product codes, computed in memory from the organization's
     attachments (4 queries for any number of members). `plus` is a (policy, department,
     account) attachment to pretend exists; `minus` the pk of one to pretend does not."""
-    from billing.models import Product
+    from billing.models.catalog import Product
 
     codes = list(Product.objects.order_by("position").values_list("code", flat=True))
     departments = {d.pk: d for d in Department.objects.filter(organization=org)}
@@ -184,7 +184,7 @@ def impact(org, *, policy, department=None, account=None, attach: bool) -> list[
 
 def effective_products(account) -> set[str] | None:
     """The product codes the account's policies allow, or None when no policy applies."""
-    from billing.models import Product
+    from billing.models.catalog import Product
 
     membership = subject_membership(account)
     if membership is None:
@@ -210,7 +210,7 @@ def refusals(account, products) -> dict[str, str]:
 def check_grantable(account, *, all_products: bool, products) -> None:
     """P2: a member cannot grant its sub-users products outside its effective policy; the
     refusal names the level. "All products" is refused when any product is refused."""
-    from billing.models import Product
+    from billing.models.catalog import Product
 
     asked = list(Product.objects.order_by("position", "code")) if all_products else products
     refused = refusals(account, asked)
@@ -229,7 +229,7 @@ def blocked_grants(user) -> list:
     """P2: products granted to a sub-user that its account's policy no longer allows: kept
     (nothing is removed silently) but shown as blocked, and refused when used. For an "all
     products" grant, every product the policy refuses."""
-    from billing.models import Product
+    from billing.models.catalog import Product
 
     if user.is_owner:
         return []

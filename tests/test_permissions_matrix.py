@@ -131,7 +131,7 @@ def world(db):
     pob = join(org, admin, name="pob-secret", payer=org.admin_account)
     order = buy(pob, "S5.LARGE8")  # the admin account has no funds: to be paid
     notice = Message.objects.get(account=org.admin_account, order=order)
-    from organizations import policy_services
+    from organizations.services import policies as policy_services
 
     policy_services.policy_type_enable(organization=org, acting_user=admin)
     member_sub = sub_user(member.account, services.RESOURCE_MANAGER_GROUP)

@@ -131,7 +131,7 @@ def follow_departments(owner_ids: Iterable[int]) -> None:
     """O8 moves, joins and departures: move the members' pay-on-behalf totals to the
     department each is in now (none when it left), so department subtrees add up to what
     their current members cost. Callers hold the organization lock; this locks the payers."""
-    from organizations.services import lock_accounts
+    from organizations.locks import lock_accounts
 
     owner_ids = sorted(set(owner_ids))
     if not owner_ids:

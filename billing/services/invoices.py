@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 
 from billing.models import Invoice, InvoiceStatus, PayerProductMonth
 from billing.money import ZERO, q
+from organizations.audit import audit_record, organization_of
+from organizations.locks import lock_accounts
 from organizations.models import Account, User
-from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
-from .ledger import organization_of
 from .messages import notify
 
 TAX_NUMBER = re.compile(r"^[0-9A-Z]{15,20}$")

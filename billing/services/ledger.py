@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from billing.models import Entry, Journal, Product, Resource, Wallet
 from billing.models.choices import Book, PayMode
 from billing.money import ZERO, q
+from organizations.locks import lock_accounts
 from organizations.models import Account, Membership, User
-from organizations.services import lock_accounts
 from tco_console.errors import DomainError
 
 MAX_TOP_UP = Decimal("1000000.00")  # B2: wallets.wallet_top_up enforces it; forms read it here
@@ -158,9 +158,3 @@ def post(
     for wallet in touched.values():
         wallet.save(update_fields=["cash", "frozen", "updated_at"])
     return journal
-
-
-def organization_of(account: Account):
-    """The organization an account is in now (audit records are filed under it)."""
-    membership = Membership.objects.filter(account=account).select_related("organization").first()
-    return membership.organization if membership else None

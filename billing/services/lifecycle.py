@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 
 from billing.models import Resource, Wallet
 from billing.models.choices import BillingMode, MessageCategory, ResourceStatus, SuspendReason
+from organizations.audit import audit_record, organization_of
+from organizations.locks import lock_accounts
 from organizations.models import Account, Membership, User
-from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
-from .ledger import organization_of, payer_of
+from .ledger import payer_of
 from .messages import notify
 from .status import set_status
 

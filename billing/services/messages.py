@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from billing.models import Message
 from billing.models.choices import MessageCategory
+from organizations.audit import audit_record
 from organizations.models import Account, User
-from organizations.services import audit_record
 
 
 def notify(

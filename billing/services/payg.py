@@ -26,13 +26,13 @@ from billing.models.choices import (
     ResourceStatus,
 )
 from billing.money import ZERO
+from organizations.audit import audit_record, organization_of
 from organizations.models import Account, User
 from organizations.policies import require_allowed, require_user_may
-from organizations.services import audit_record
 from tco_console.errors import DomainError
 
 from . import pricing
-from .ledger import Line, begin, lock_wallets, new_instance_id, organization_of, post
+from .ledger import Line, begin, lock_wallets, new_instance_id, post
 from .messages import notify
 from .status import set_status
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 from billing.models import Resource, ResourcePack, UsageSettlement, Voucher
 from billing.models.choices import BillingMode, Book, JournalKind, TransactionType
 from billing.money import ZERO
+from organizations.locks import lock_accounts
 from organizations.models import Account, MembershipPeriod
-from organizations.services import lock_accounts
 
 from . import bills, lifecycle, pricing
 from .bills import record_bill_lines

@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from billing.models import Journal, Wallet
 from billing.models.choices import Book, JournalKind
 from billing.money import q
+from organizations.audit import audit_record, organization_of
+from organizations.locks import lock_accounts
 from organizations.models import Account, User
-from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
-from .ledger import MAX_TOP_UP, Line, lock_wallets, organization_of, post
+from .ledger import MAX_TOP_UP, Line, lock_wallets, post
 from .lifecycle import reconcile
 
 __all__ = ["MAX_TOP_UP", "wallet_set_credit_limit", "wallet_top_up"]

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from organizations import user_services
+from organizations.services import sub_users as user_services
 from tests.billing.helpers import product
 from tests.browser.conftest import login
 from tests.browser.test_billing_flows import open_modal, open_page, submit_modal

@@ -3,9 +3,9 @@ department Eng, the seed's CVM-only policy, and a funded member in Eng (P1, P2).
 
 import pytest
 
-from organizations import policy_services as scp
 from organizations import services as org_services
 from organizations.models import PolicyEffect
+from organizations.services import policies as scp
 from tests.billing.helpers import fund, product
 from tests.factories import join
 

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from organizations import services
 from organizations.models import AuditRecord, Department, Membership, Organization
+from organizations.services import organization as organization_services
 from tco_console.errors import DomainError
 from tests.factories import UserFactory, make_org, sub_user
 
@@ -159,7 +160,7 @@ def test_a4_audit_is_in_the_same_transaction(monkeypatch, db):
     def boom(**kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(services, "audit_record", boom)
+    monkeypatch.setattr(organization_services, "audit_record", boom)
     with pytest.raises(RuntimeError):
         services.organization_create(account=user.account, acting_user=user)
     assert not Organization.objects.filter(admin_account=user.account).exists()

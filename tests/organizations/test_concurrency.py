@@ -97,8 +97,8 @@ def assert_tree_is_sound(org):
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_a1_two_owners_creating_the_same_login_name_one_wins_the_other_is_told(attempt):
-    from organizations import user_services
     from organizations.models import User
+    from organizations.services import sub_users as user_services
 
     owners = [UserFactory(), UserFactory()]
 

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Product
 from billing.services import payg
 from organizations import policies
-from organizations import policy_services as scp
 from organizations import services as org_services
-from organizations import user_services as users
 from organizations.models import AuditRecord, Membership, PolicyAttachment, PolicyEffect
+from organizations.services import policies as scp
+from organizations.services import sub_users as users
 from tco_console.errors import DomainError
 from tests.billing.helpers import buy, fund, product, region, spec
 from tests.factories import join

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Order, Resource
 from billing.services import orders as order_services
 from organizations import services as org_services
-from organizations import user_services as users
 from organizations.models import AuditRecord, User
+from organizations.services import sub_users as users
 from tco_console.errors import DomainError
 from tests.billing.helpers import buy, fund, product, region, spec
 from tests.factories import UserFactory, sub_user
@@ -247,7 +247,7 @@ def test_p2_the_owner_cannot_grant_cbs_outside_its_policy_and_sees_why(client, c
 def test_p2_grants_a_tightened_policy_blocks_are_shown_as_blocked(
     client, org, admin, eng, engineer
 ):
-    from organizations import policy_services as scp
+    from organizations.services import policies as scp
 
     dev = users.sub_user_create(
         account=engineer.account,

@@ -23,14 +23,15 @@ from billing.models.choices import (
     TransactionType,
 )
 from billing.money import ZERO
+from organizations.audit import audit_record, organization_of
+from organizations.locks import lock_accounts
 from organizations.models import Account, User
 from organizations.policies import require_user_may
-from organizations.services import audit_record, lock_accounts
 from tco_console.errors import DomainError
 
 from .. import bills, pricing
 from ..bills import record_bill_lines
-from ..ledger import Line, lock_wallets, new_instance_id, organization_of, post
+from ..ledger import Line, lock_wallets, new_instance_id, post
 from ..messages import notify
 from ..status import set_status
 

@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 
 from billing.models import Order, Region, Resource, Spec
 from billing.models.choices import OrderKind, OrderStatus, PayMode, ResourceStatus
+from organizations.audit import audit_record, organization_of
 from organizations.models import Account, User
 from organizations.policies import require_allowed, require_user_may
-from organizations.services import audit_record
 from tco_console.errors import DomainError
 
 from .. import pricing
-from ..ledger import begin, organization_of
+from ..ledger import begin
 from ..messages import notify
 from .common import check_months, existing_order, lock_resource, no_open_order, order_no
 from .paying import try_pay

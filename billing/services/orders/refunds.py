@@ -26,14 +26,14 @@ from billing.models.choices import (
     ResourceStatus,
 )
 from billing.money import ZERO, q, split
+from organizations.audit import audit_record, organization_of
 from organizations.models import Account, User
 from organizations.policies import require_user_may
-from organizations.services import audit_record
 from tco_console.errors import DomainError
 
 from .. import bills, pricing
 from ..bills import record_bill_lines
-from ..ledger import Line, begin, organization_of, post
+from ..ledger import Line, begin, post
 from ..messages import notify
 from ..status import set_status
 from .common import existing_order, lock_resource, no_open_order, order_no

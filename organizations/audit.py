@@ -1,0 +1,73 @@
+"""A4: audit records, written inside the transaction of the change they record.
+
+`audit_record` writes one; `audit_records_bulk` writes many in one INSERT (a sweep, a move of
+many members) and builds each row exactly as `audit_record` does, so no caller hand-builds an
+`AuditRecord` and skips a rule (the actor's name, the 300-character message).
+`organization_of` is the organization an audit record is filed under; billing's services use
+it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .models import Account, AuditRecord, Membership, Organization, User
+
+
+def _build(
+    *,
+    actor: User | None,
+    action: str,
+    message: str,
+    organization: Organization | None = None,
+    target_account: Account | None = None,
+    obj=None,
+    changes: dict | None = None,
+) -> AuditRecord:
+    return AuditRecord(
+        actor=actor,
+        actor_name=actor.get_username() if actor else "system",
+        actor_account_id=actor.account_id if actor else None,
+        organization=organization,
+        target_account=target_account,
+        action=action,
+        object_type=obj._meta.model_name if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        message=message[:300],
+        changes=changes or {},
+    )
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    message: str,
+    organization: Organization | None = None,
+    target_account: Account | None = None,
+    obj=None,
+    changes: dict | None = None,
+) -> AuditRecord:
+    """A4: write an audit record. Call inside the service's transaction."""
+    record = _build(
+        actor=actor,
+        action=action,
+        message=message,
+        organization=organization,
+        target_account=target_account,
+        obj=obj,
+        changes=changes,
+    )
+    record.save(force_insert=True)
+    return record
+
+
+def audit_records_bulk(records: Iterable[dict]) -> list[AuditRecord]:
+    """A4: write many audit records in one query; each dict takes `audit_record`'s keywords."""
+    return AuditRecord.objects.bulk_create([_build(**fields) for fields in records])
+
+
+def organization_of(account: Account) -> Organization | None:
+    """The organization an account is in now (audit records are filed under it)."""
+    membership = Membership.objects.filter(account=account).select_related("organization").first()
+    return membership.organization if membership else None

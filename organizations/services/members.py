@@ -1,0 +1,316 @@
+"""Members (O4, O6-O11): created in the organization, edited, moved, removed, quitting; and
+the membership periods (O11) that record who paid for whom, when.
+
+Every public service of the package is one durable transaction that locks what it reads
+before it writes, re-checks the rule inside the lock, and records an audit entry in the same
+transaction (A4). The lock order is the one written in `organizations.locks`; what a
+membership change means for money is billing's, called through `organizations.hooks` in the
+same transaction. Rules are cited by their SPEC.md numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tco_console.errors import DomainError
+
+from ..audit import audit_record, audit_records_bulk
+from ..choices import MemberType
+from ..hooks import money
+from ..locks import lock_accounts, lock_membership, lock_org
+from ..models import (
+    Account,
+    Department,
+    Membership,
+    MembershipPeriod,
+    Organization,
+    PolicyAttachment,
+    User,
+)
+from .accounts import _create_account, _create_owner
+from .policies import bind_full_access
+from .rules import (
+    _check_can_leave,
+    _check_financials,
+    _check_member_limit,
+    _check_member_name,
+    _check_remark,
+    _department_in,
+    _normalize_permissions,
+)
+
+
+def _open_period(*, membership: Membership, at) -> MembershipPeriod:
+    return MembershipPeriod.objects.create(
+        account_id=membership.account_id,
+        organization_id=membership.organization_id,
+        member_type=membership.member_type,
+        payer_id=membership.payer_id,
+        started_at=at,
+    )
+
+
+def _close_period(*, account: Account, at) -> None:
+    MembershipPeriod.objects.filter(account=account, ended_at__isnull=True).update(ended_at=at)
+
+
+@transaction.atomic(durable=True)
+def member_create(
+    *,
+    organization: Organization,
+    acting_user: User,
+    name: str,
+    username: str,
+    password: str,
+    email: str = "",
+    remark: str = "",
+    department: Department | None = None,
+    permissions: Iterable[int] = (1, 2),
+    payer: Account | None = None,
+) -> Membership:
+    """O6: a brand-new account created in the organization, with the admin's entity."""
+    org = lock_org(organization)
+    lock_accounts(org.admin_account, payer)
+    _check_member_limit(org)
+    name = _check_member_name(org, name)
+    remark = _check_remark(remark)
+    perms = _normalize_permissions(permissions)
+    dept = _department_in(org, department)
+    entity = org.admin_account.entity
+    _check_financials(
+        org=org,
+        member_account=None,
+        member_entity_id=entity.pk if entity else None,
+        member_type=MemberType.CREATED,
+        permissions=perms,
+        payer=payer,
+        allow_quit=False,
+    )
+    account = _create_account(name=name, email=email, entity=entity)
+    _create_owner(account=account, username=username, password=password, email=email)
+    now = timezone.now()
+    membership = Membership.objects.create(
+        organization=org,
+        account=account,
+        member_type=MemberType.CREATED,
+        department=dept,
+        name=name,
+        remark=remark,
+        permissions=perms,
+        payer=payer,
+        allow_quit=False,
+        joined_at=now,
+    )
+    _open_period(membership=membership, at=now)
+    money().joined(membership, acting_user=acting_user)  # B11, B14
+    bind_full_access(org, account=account)  # P1
+    audit_record(
+        actor=acting_user,
+        action="member.create",
+        message=_("Created member account %(name)s (%(uin)s)") % {"name": name, "uin": account.uin},
+        organization=org,
+        target_account=account,
+        obj=membership,
+        changes={"permissions": perms, "payer": payer.uin if payer else None},
+    )
+    return membership
+
+
+@transaction.atomic(durable=True)
+def member_update(
+    *,
+    membership: Membership,
+    acting_user: User,
+    name: str,
+    remark: str,
+    permissions: Iterable[int],
+    payer: Account | None,
+    allow_quit: bool,
+) -> Membership:
+    """O4, O7, O9, O10: edit a member. Payer changes close and open membership periods (O11)."""
+    org, m = lock_membership(membership, related=("account", "payer"))
+    lock_accounts(m.account, m.payer, payer)
+    new_name = _check_member_name(org, name, exclude_membership=m)
+    new_remark = _check_remark(remark)
+    if m.is_admin:
+        perms, payer, allow_quit = m.permissions, None, False
+    else:
+        perms = _normalize_permissions(permissions)
+        _check_financials(
+            org=org,
+            member_account=m.account,
+            member_entity_id=m.account.entity_id,
+            member_type=m.member_type,
+            permissions=perms,
+            payer=payer,
+            allow_quit=allow_quit,
+            previous_payer=m.payer,
+        )
+    changes = {}
+    for field, new in (
+        ("name", new_name),
+        ("remark", new_remark),
+        ("permissions", perms),
+        ("payer", payer.uin if payer else None),
+        ("allow_quit", allow_quit),
+    ):
+        old = getattr(m, field)
+        if field == "payer":
+            old = m.payer.uin if m.payer else None
+        if old != new:
+            changes[field] = [old, new]
+    if not changes:
+        return m
+    payer_changed = "payer" in changes
+    m.name, m.remark, m.permissions, m.payer, m.allow_quit = (
+        new_name,
+        new_remark,
+        perms,
+        payer,
+        allow_quit,
+    )
+    m.save()
+    money().settings_changed(m)  # B14
+    if payer_changed:
+        now = timezone.now()
+        _close_period(account=m.account, at=now)
+        _open_period(membership=m, at=now)
+        money().payer_changed(m, acting_user=acting_user)  # B7, B9
+    audit_record(
+        actor=acting_user,
+        action="member.update",
+        message=_("Updated member %(name)s (%(uin)s): %(fields)s")
+        % {"name": m.name, "uin": m.account.uin, "fields": ", ".join(changes)},
+        organization=org,
+        target_account=m.account,
+        obj=m,
+        changes=changes,
+    )
+    return m
+
+
+@transaction.atomic(durable=True)
+def members_move(
+    *, organization: Organization, uins: Iterable[str], department: Department, acting_user: User
+) -> int:
+    """O8: move members (one or many) to a department."""
+    org = lock_org(organization)
+    uins = sorted({str(u).strip() for u in uins if str(u).strip()})
+    if not uins:
+        raise DomainError(_("Select at least one member to move."), field="uins")
+    dept = _department_in(org, department)
+    members = list(
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("account", "department")
+        .filter(organization=org, account__uin__in=uins)
+        .order_by("pk")
+    )
+    if len(members) != len(uins):
+        raise DomainError(
+            _("Some of the UINs do not belong to the organization."),
+            code="FailedOperation.SomeUinsNotInOrganization",
+            field="uins",
+        )
+    moved = [m for m in members if m.department_id != dept.pk]
+    old_names = {m.pk: m.department.name for m in moved}
+    for m in moved:
+        m.department = dept
+    Membership.objects.bulk_update(moved, ["department"])
+    money().moved([m.account_id for m in moved])  # B11
+    audit_records_bulk(
+        {
+            "actor": acting_user,
+            "action": "member.move",
+            "message": _("Moved %(name)s from %(old)s to %(new)s")
+            % {"name": m.name, "old": old_names[m.pk], "new": dept.name},
+            "organization": org,
+            "target_account": m.account,
+            "obj": m,
+            "changes": {"department": [old_names[m.pk], dept.name]},
+        }
+        for m in moved
+    )
+    return len(moved)
+
+
+def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> None:
+    now = timezone.now()
+    _close_period(account=m.account, at=now)
+    money().left(m)  # B14
+    audit_record(
+        actor=acting_user,
+        action=action,
+        message=message,
+        organization=m.organization,
+        target_account=m.account,
+        obj=m.account,
+        changes={"department": m.department.name, "member_type": m.member_type},
+    )
+    PolicyAttachment.objects.filter(account=m.account).delete()  # P1: not a member any more
+    m.delete()
+    money().moved([m.account_id])  # B11: its totals leave the department (it is in none now)
+
+
+@transaction.atomic(durable=True)
+def member_remove(*, membership: Membership, acting_user: User) -> None:
+    """O7: the admin removes an invited member."""
+    org, m = lock_membership(membership, for_delete=True)  # _leave deletes it
+    if m.is_admin:
+        raise DomainError(
+            _("The admin account cannot be removed."),
+            code="FailedOperation.DisableQuitSelfCreatedOrganization",
+        )
+    if m.member_type == MemberType.CREATED:
+        raise DomainError(
+            _("The created member cannot be removed from the organization."),
+            code="UnsupportedOperation.CreateMemberNotAllowDelete",
+        )
+    _check_can_leave(m)
+    money().notify(
+        m.account,
+        _("You were removed from the organization of %(org)s") % {"org": org.display_name},
+        _("Your account itself is not affected and pays for itself from now on."),
+    )
+    _leave(
+        m=m,
+        acting_user=acting_user,
+        action="member.remove",
+        message=_("Removed member %(name)s (%(uin)s)") % {"name": m.name, "uin": m.account.uin},
+    )
+
+
+@transaction.atomic(durable=True)
+def member_quit(*, membership: Membership, acting_user: User) -> None:
+    """O7: an invited member quits, only when its "allow quit" setting is on."""
+    org, m = lock_membership(membership, for_delete=True)  # _leave deletes it
+    if m.is_admin:
+        raise DomainError(
+            _("You cannot quit an organization created by yourself."),
+            code="FailedOperation.DisableQuitSelfCreatedOrganization",
+        )
+    if m.member_type == MemberType.CREATED:
+        raise DomainError(
+            _("The created member is not allowed to quit."),
+            code="UnsupportedOperation.CreateMemberNotAllowQuit",
+        )
+    _check_can_leave(m)
+    if not m.allow_quit:
+        raise DomainError(
+            _("The organization does not allow this member to quit. Ask the admin to allow it."),
+            code="UnsupportedOperation.MemberNotAllowQuit",
+        )
+    money().notify(
+        org.admin_account,
+        _("%(name)s (%(uin)s) quit the organization") % {"name": m.name, "uin": m.account.uin},
+    )
+    _leave(
+        m=m,
+        acting_user=acting_user,
+        action="member.quit",
+        message=_("%(name)s (%(uin)s) quit the organization")
+        % {"name": m.name, "uin": m.account.uin},
+    )
