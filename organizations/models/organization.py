@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tco_console.permissions import ScopedQuerySet
 
-from .choices import InvitationStatus, MemberType
+from ..choices import InvitationStatus, MemberType
 
 UIN_VALIDATOR = RegexValidator(r"^[1-9]\d{11}$", _("A UIN is a 12-digit number."))
 # O3: letters, digits, CJK and + @ & . _ [ ] -   (tco-api.md: node Name)
