@@ -1,15 +1,12 @@
+from .accounts import UIN_VALIDATOR, Account, AccountQuerySet, Entity, User
 from .organization import (
     DEPARTMENT_NAME_VALIDATOR,
     MEMBER_NAME_VALIDATOR,
     POLICY_NAME_VALIDATOR,
-    UIN_VALIDATOR,
-    Account,
-    AccountQuerySet,
     AuditRecord,
     AuditRecordQuerySet,
     Department,
     DepartmentQuerySet,
-    Entity,
     Invitation,
     InvitationQuerySet,
     Membership,
@@ -20,7 +17,6 @@ from .organization import (
     PolicyAttachment,
     PolicyEffect,
     ServiceControlPolicy,
-    User,
 )
 
 __all__ = [
