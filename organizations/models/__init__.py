@@ -1,3 +1,11 @@
+"""The organizations models, one module per sub-domain; every name is re-exported here so
+`from organizations.models import X` (and the migrations' paths) keep working.
+
+The modules are imported in the order the models were defined in the one-file models.py, so
+the app registry lists them as before (the content types and permissions `migrate` creates,
+the admin index). `# isort: split` keeps that order against the import sorter.
+"""
+
 from .accounts import UIN_VALIDATOR, Account, AccountQuerySet, Entity, User
 from .organization import (
     DEPARTMENT_NAME_VALIDATOR,
@@ -7,8 +15,6 @@ from .organization import (
     AuditRecordQuerySet,
     Department,
     DepartmentQuerySet,
-    Invitation,
-    InvitationQuerySet,
     Membership,
     MembershipPeriod,
     MembershipQuerySet,
@@ -18,6 +24,9 @@ from .organization import (
     PolicyEffect,
     ServiceControlPolicy,
 )
+
+# isort: split
+from .invitations import Invitation, InvitationQuerySet
 
 __all__ = [
     "DEPARTMENT_NAME_VALIDATOR",
