@@ -1,5 +1,5 @@
 """The organizations models, one module per sub-domain; every name is re-exported here so
-`from organizations.models import X` (and the migrations' paths) keep working.
+`from organizations.models import X` keeps working.
 
 The modules are imported in the order the models were defined in the one-file models.py, so
 the app registry lists them as before (the content types and permissions `migrate` creates,
@@ -7,12 +7,11 @@ the admin index). `# isort: split` keeps that order against the import sorter.
 """
 
 from .accounts import UIN_VALIDATOR, Account, AccountQuerySet, Entity, User
+
+# isort: split
 from .organization import (
     DEPARTMENT_NAME_VALIDATOR,
     MEMBER_NAME_VALIDATOR,
-    POLICY_NAME_VALIDATOR,
-    AuditRecord,
-    AuditRecordQuerySet,
     Department,
     DepartmentQuerySet,
     Membership,
@@ -20,13 +19,21 @@ from .organization import (
     MembershipQuerySet,
     Organization,
     OrganizationQuerySet,
-    PolicyAttachment,
-    PolicyEffect,
-    ServiceControlPolicy,
 )
 
 # isort: split
 from .invitations import Invitation, InvitationQuerySet
+
+# isort: split
+from .audit import AuditRecord, AuditRecordQuerySet
+
+# isort: split
+from .organization import (
+    POLICY_NAME_VALIDATOR,
+    PolicyAttachment,
+    PolicyEffect,
+    ServiceControlPolicy,
+)
 
 __all__ = [
     "DEPARTMENT_NAME_VALIDATOR",

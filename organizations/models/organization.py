@@ -1,8 +1,10 @@
-"""Accounts, organizations, departments, memberships, invitations and the audit log.
+"""Organizations, their departments, the memberships of accounts in them and the history of
+those memberships (O11).
 
 Rules live in services.py; the constraints here are the database's last word on what must
 always hold (O1 one organization per account, O3 one root and unique names, O4 unique member
-names, O5 one pending invitation per invitee, O7 no "allow quit" in pay-on-behalf mode).
+names, O7 no "allow quit" in pay-on-behalf mode). The other organizations models point at
+these and at accounts.py; O5's invitations are in invitations.py.
 """
 
 from django.core.validators import MaxLengthValidator, RegexValidator
@@ -14,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from tco_console.permissions import ScopedQuerySet
 
 from ..choices import MemberType
-from .accounts import Account, User
+from .accounts import Account
 
 # O3: letters, digits, CJK and + @ & . _ [ ] -   (tco-api.md: node Name)
 DEPARTMENT_NAME_VALIDATOR = RegexValidator(
@@ -292,60 +294,6 @@ class MembershipPeriod(models.Model):
     def __str__(self):
         end = self.ended_at or "…"
         return f"{self.account.uin} in {self.organization_id}: {self.started_at} – {end}"
-
-
-class AuditRecordQuerySet(ScopedQuerySet):
-    permissions = {"view": "organizations.view_audit"}
-
-    def scope(self, ctx, action):
-        mine = Q(actor_account_id=ctx.account.pk) | Q(target_account_id=ctx.account.pk)
-        if ctx.is_admin:
-            return self.filter(Q(organization_id=ctx.membership.organization_id) | mine)
-        return self.filter(mine)
-
-
-class AuditRecord(models.Model):
-    """A4: who did what, when. Written in the same transaction as the change; never edited."""
-
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        User,
-        verbose_name=_("user"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("user"), max_length=150, blank=True, default="")
-    actor_account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    target_account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(_("action"), max_length=60, db_index=True)
-    object_type = models.CharField(_("object type"), max_length=60, blank=True, default="")
-    object_id = models.CharField(_("object id"), max_length=40, blank=True, default="")
-    message = models.CharField(_("description"), max_length=300)
-    changes = models.JSONField(_("details"), default=dict, blank=True)
-
-    objects = AuditRecordQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("audit record")
-        verbose_name_plural = _("audit records")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["organization", "-created_at", "-id"]),
-            models.Index(fields=["actor_account", "-created_at", "-id"]),
-            models.Index(fields=["target_account", "-created_at", "-id"]),
-        ]
-
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"
 
 
 # ------------------------------------------------------------------ P: service control policies
