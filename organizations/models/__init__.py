@@ -28,7 +28,7 @@ from .invitations import Invitation, InvitationQuerySet
 from .audit import AuditRecord, AuditRecordQuerySet
 
 # isort: split
-from .organization import (
+from .policies import (
     POLICY_NAME_VALIDATOR,
     PolicyAttachment,
     PolicyEffect,
