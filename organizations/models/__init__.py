@@ -6,7 +6,7 @@ the app registry lists them as before (the content types and permissions `migrat
 the admin index). `# isort: split` keeps that order against the import sorter.
 """
 
-from .accounts import UIN_VALIDATOR, Account, AccountQuerySet, Entity, User
+from .accounts import UIN_VALIDATOR, Account, AccountQuerySet, Entity, SubUserQuerySet, User
 
 # isort: split
 from .organization import (
@@ -33,6 +33,7 @@ from .policies import (
     PolicyAttachment,
     PolicyEffect,
     ServiceControlPolicy,
+    ServiceControlPolicyQuerySet,
 )
 
 __all__ = [
@@ -57,5 +58,7 @@ __all__ = [
     "PolicyAttachment",
     "PolicyEffect",
     "ServiceControlPolicy",
+    "ServiceControlPolicyQuerySet",
+    "SubUserQuerySet",
     "User",
 ]

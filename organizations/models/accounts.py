@@ -1,8 +1,12 @@
 """Who signs in and for which account: enterprise entities (O2, O6, O10 compare accounts by
 them), cloud accounts (one owner, any number of sub-users, A1) and the console's users.
+
+`User.sub_users.restrict(user, action)` scopes the sub-users an owner manages (A2), as the
+other models' `objects.restrict` does; `User.objects` stays Django's UserManager (the
+migrations serialize it, and `create_user` lives there).
 """
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -79,6 +83,22 @@ class Account(models.Model):
         return self.entity_id is not None
 
 
+class SubUserQuerySet(ScopedQuerySet):
+    """A1, A2: the sub-users of the viewer's account, and only for its owner: a sub-user sees
+    no sibling (its own page shows what it may do itself), another account's user is out of
+    scope. The same rows the Users & permissions pages filtered by hand."""
+
+    permissions = {
+        "view": "organizations.manage_account_users",
+        "change": "organizations.manage_account_users",
+    }
+
+    def scope(self, ctx, action):
+        if not ctx.user.is_owner:
+            return self.none()
+        return self.filter(account_id=ctx.account.pk, is_owner=False)
+
+
 class User(AbstractUser):
     """A console login. Every non-operator user belongs to exactly one account (§1)."""
 
@@ -96,6 +116,11 @@ class User(AbstractUser):
     products = models.ManyToManyField(
         "billing.Product", blank=True, related_name="+", verbose_name=_("products")
     )
+
+    # AbstractUser's manager, restated so it is declared before `sub_users` and stays the
+    # default manager (a manager declared on the model itself comes before inherited ones).
+    objects = UserManager()
+    sub_users = SubUserQuerySet.as_manager()
 
     @property
     def product_limited(self) -> bool:

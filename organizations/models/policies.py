@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.permissions import ScopedQuerySet
+
 from .accounts import Account
 from .organization import Department, Organization
 
@@ -19,6 +21,18 @@ POLICY_NAME_VALIDATOR = RegexValidator(
 class PolicyEffect(models.TextChoices):
     ALLOW = "allow", _("Allow")
     DENY = "deny", _("Deny")
+
+
+class ServiceControlPolicyQuerySet(ScopedQuerySet):
+    """A2: policies are the admin account's: it sees and manages its organization's. A member
+    reads only its effective policy (P3, on its own page), never the policies themselves."""
+
+    permissions = {"view": "organizations.view_org", "change": "organizations.manage_org"}
+
+    def scope(self, ctx, action):
+        if not ctx.is_admin:
+            return self.none()
+        return self.filter(organization_id=ctx.membership.organization_id)
 
 
 class ServiceControlPolicy(models.Model):
@@ -39,6 +53,8 @@ class ServiceControlPolicy(models.Model):
     preset = models.BooleanField(_("preset"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ServiceControlPolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("service control policy")
