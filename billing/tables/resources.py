@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from tco_console.tables import ConsoleTable, DateTimeColumn, LazyCountPaginator, TemplateColumn
 
-from .models import Entry, Message, Order, Resource, ResourcePack, Voucher
-from .models.choices import REFUNDING_KINDS, Book, JournalKind, OrderStatus, ResourceStatus
-from .money import ZERO
-from .templatetags.billing_tags import format_cny, format_quantity
+from ..models import Entry, Message, Order, Resource, ResourcePack, Voucher
+from ..models.choices import REFUNDING_KINDS, Book, JournalKind, OrderStatus, ResourceStatus
+from ..money import ZERO
+from ..templatetags.billing_tags import format_cny, format_quantity
 
 STATUS_BADGES = {
     OrderStatus.TO_BE_PAID: "text-bg-warning",
