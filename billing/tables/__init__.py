@@ -1,10 +1,9 @@
 """The billing tables, one module per sub-domain; every name is re-exported here so
 `from billing.tables import X` keeps working."""
 
+from .columns import STATUS_BADGES, MoneyColumn, account_label, badge, member_name
 from .resources import (
-    STATUS_BADGES,
     MessageTable,
-    MoneyColumn,
     OrderColumnsMixin,
     OrderTable,
     PackTable,
@@ -14,9 +13,6 @@ from .resources import (
     ResourceTable,
     TransactionTable,
     VoucherTable,
-    account_label,
-    badge,
-    member_name,
     resource_status,
 )
 

@@ -7,26 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from tco_console.tables import ConsoleTable, DateTimeColumn, LazyCountPaginator, TemplateColumn
 
 from ..models import Entry, Message, Order, Resource, ResourcePack, Voucher
-from ..models.choices import REFUNDING_KINDS, Book, JournalKind, OrderStatus, ResourceStatus
+from ..models.choices import REFUNDING_KINDS, Book, JournalKind, ResourceStatus
 from ..money import ZERO
 from ..templatetags.billing_tags import format_cny, format_quantity
-
-STATUS_BADGES = {
-    OrderStatus.TO_BE_PAID: "text-bg-warning",
-    OrderStatus.PAID: "text-bg-success",
-    OrderStatus.CANCELLED: "text-bg-secondary",
-    OrderStatus.REFUNDED: "text-bg-info",
-    ResourceStatus.ACTIVE: "text-bg-success",
-    ResourceStatus.SUSPENDED: "text-bg-danger",
-    ResourceStatus.EXPIRED: "text-bg-warning",
-    ResourceStatus.TERMINATED: "text-bg-secondary",
-}
-
-
-def badge(value, label):
-    return format_html(
-        '<span class="badge {}" data-testid="status">{}</span>', STATUS_BADGES.get(value, ""), label
-    )
+from .columns import MoneyColumn, account_label, badge, member_name
 
 
 def _date(value, fmt="%Y-%m-%d %H:%M"):
@@ -54,34 +38,6 @@ def resource_status(record):
         css,
         reason,
     )
-
-
-def member_name(account, organization_id=None) -> str:
-    """A member's display name in the organization (O4), else its account name. Needs
-    `select_related("…__membership")` to stay one query."""
-    membership = getattr(account, "membership", None) if organization_id else None
-    if membership is not None and membership.organization_id == organization_id:
-        return membership.name
-    return account.name
-
-
-def account_label(account, organization_id=None):
-    """A member's name and, below it, its UIN."""
-    return format_html(
-        '{}<div class="text-body-secondary small">{}</div>',
-        member_name(account, organization_id),
-        account.uin,
-    )
-
-
-class MoneyColumn(tables.Column):
-    def __init__(self, *args, signed=False, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"class": "text-end"}, "th": {"class": "text-end"}})
-        self.signed = signed
-        super().__init__(*args, **kwargs)
-
-    def render(self, value):
-        return format_cny(value, signed=self.signed)
 
 
 # ------------------------------------------------------------------ resources
