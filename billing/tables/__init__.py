@@ -2,14 +2,12 @@
 `from billing.tables import X` keeps working."""
 
 from .columns import STATUS_BADGES, MoneyColumn, account_label, badge, member_name
+from .orders import OrderColumnsMixin, OrderTable, PayOnBehalfOrderTable
 from .resources import (
     MessageTable,
-    OrderColumnsMixin,
-    OrderTable,
     PackTable,
     PaidResourceTable,
     PaygResourceTable,
-    PayOnBehalfOrderTable,
     ResourceTable,
     TransactionTable,
     VoucherTable,
