@@ -2,6 +2,7 @@
 `from billing.tables import X` keeps working."""
 
 from .columns import STATUS_BADGES, MoneyColumn, account_label, badge, member_name
+from .ledger import TransactionTable, VoucherTable
 from .orders import OrderColumnsMixin, OrderTable, PayOnBehalfOrderTable
 from .resources import (
     MessageTable,
@@ -9,8 +10,6 @@ from .resources import (
     PaidResourceTable,
     PaygResourceTable,
     ResourceTable,
-    TransactionTable,
-    VoucherTable,
     resource_status,
 )
 
