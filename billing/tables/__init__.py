@@ -3,9 +3,9 @@
 
 from .columns import STATUS_BADGES, MoneyColumn, account_label, badge, member_name
 from .ledger import TransactionTable, VoucherTable
+from .messages import MessageTable
 from .orders import OrderColumnsMixin, OrderTable, PayOnBehalfOrderTable
 from .resources import (
-    MessageTable,
     PackTable,
     PaidResourceTable,
     PaygResourceTable,
