@@ -1,7 +1,7 @@
 """The billing tables, one module per sub-domain; every name is re-exported here so
 `from billing.tables import X` keeps working."""
 
-from .columns import STATUS_BADGES, MoneyColumn, account_label, badge, member_name
+from .columns import STATUS_BADGES, MoneyColumn, account_label, member_name, status_badge
 from .ledger import TransactionTable, VoucherTable
 from .messages import MessageTable
 from .orders import OrderColumnsMixin, OrderTable, PayOnBehalfOrderTable
@@ -27,7 +27,7 @@ __all__ = [
     "TransactionTable",
     "VoucherTable",
     "account_label",
-    "badge",
     "member_name",
     "resource_status",
+    "status_badge",
 ]

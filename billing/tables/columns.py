@@ -4,6 +4,8 @@ organization (O4) and money amounts."""
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from tco_console.tables import badge
+
 from ..models.choices import OrderStatus, ResourceStatus
 from ..templatetags.billing_tags import format_cny
 
@@ -19,10 +21,9 @@ STATUS_BADGES = {
 }
 
 
-def badge(value, label):
-    return format_html(
-        '<span class="badge {}" data-testid="status">{}</span>', STATUS_BADGES.get(value, ""), label
-    )
+def status_badge(value, label):
+    """An order's or resource's status in its colour (STATUS_BADGES)."""
+    return badge(label, STATUS_BADGES.get(value, ""), testid="status")
 
 
 def member_name(account, organization_id=None) -> str:

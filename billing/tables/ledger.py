@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, DateTimeColumn, LazyCountPaginator
+from tco_console.tables import ConsoleTable, DateTimeColumn, LazyCountPaginator, badge
 
 from ..models import Entry, Voucher
 from ..models.choices import Book, JournalKind
@@ -58,12 +58,12 @@ class VoucherTable(ConsoleTable):
     def render_state(self, record):
         now = timezone.now()
         if record.valid_until <= now:
-            return format_html('<span class="badge text-bg-secondary">{}</span>', _("Expired"))
+            return badge(_("Expired"), "text-bg-secondary")
         if record.remaining <= 0:
-            return format_html('<span class="badge text-bg-light border">{}</span>', _("Used up"))
+            return badge(_("Used up"), "text-bg-light border")
         if record.valid_from > now:
-            return format_html('<span class="badge text-bg-info">{}</span>', _("Not yet valid"))
-        return format_html('<span class="badge text-bg-success">{}</span>', _("Usable"))
+            return badge(_("Not yet valid"), "text-bg-info")
+        return badge(_("Usable"), "text-bg-success")
 
 
 # ------------------------------------------------------------------ transaction details (B13)

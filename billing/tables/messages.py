@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn
+from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
 from ..models import Message
 
@@ -51,11 +51,5 @@ class MessageTable(ConsoleTable):
 
     def render_read_at(self, record):
         if record.read_at is None:
-            return format_html(
-                '<span class="badge text-bg-primary" data-testid="read-state">{}</span>',
-                _("Unread"),
-            )
-        return format_html(
-            '<span class="badge text-bg-light border" data-testid="read-state">{}</span>',
-            _("Read"),
-        )
+            return badge(_("Unread"), "text-bg-primary", testid="read-state")
+        return badge(_("Read"), "text-bg-light border", testid="read-state")

@@ -10,7 +10,7 @@ from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn
 from ..models import Order
 from ..models.choices import REFUNDING_KINDS
 from ..templatetags.billing_tags import format_cny
-from .columns import account_label, badge
+from .columns import account_label, status_badge
 
 
 def _when(value):
@@ -80,7 +80,7 @@ class OrderColumnsMixin(tables.Table):
         )
 
     def render_status(self, record, value):
-        return badge(record.status, value)
+        return status_badge(record.status, value)
 
     def render_created_at(self, value):
         return _when(value)

@@ -6,12 +6,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn
+from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
 from ..models import Resource, ResourcePack
 from ..models.choices import ResourceStatus
 from ..templatetags.billing_tags import format_cny, format_quantity
-from .columns import account_label, badge
+from .columns import account_label, status_badge
 
 
 def _date(value, fmt="%Y-%m-%d %H:%M"):
@@ -31,11 +31,11 @@ def resource_status(record):
     elif record.status == ResourceStatus.TERMINATED and record.ended_at:
         reason = _("On %(date)s") % {"date": _date(record.ended_at, "%Y-%m-%d")}
     if not reason:
-        return badge(record.status, record.get_status_display())
+        return status_badge(record.status, record.get_status_display())
     css = "text-danger" if record.status == ResourceStatus.SUSPENDED else "text-body-secondary"
     return format_html(
         '{}<div class="small {}" data-testid="status-reason">{}</div>',
-        badge(record.status, record.get_status_display()),
+        status_badge(record.status, record.get_status_display()),
         css,
         reason,
     )
@@ -188,12 +188,12 @@ class PackTable(ConsoleTable):
     def render_state(self, record):
         now = timezone.now()
         if record.valid_until <= now:
-            return format_html('<span class="badge text-bg-secondary">{}</span>', _("Expired"))
+            return badge(_("Expired"), "text-bg-secondary")
         if record.remaining <= 0:
-            return format_html('<span class="badge text-bg-light border">{}</span>', _("Used up"))
+            return badge(_("Used up"), "text-bg-light border")
         if record.valid_from > now:
-            return format_html('<span class="badge text-bg-info">{}</span>', _("Not yet valid"))
-        return format_html('<span class="badge text-bg-success">{}</span>', _("Usable"))
+            return badge(_("Not yet valid"), "text-bg-info")
+        return badge(_("Usable"), "text-bg-success")
 
     def render_order(self, value):
         return format_html('<code class="text-body">{}</code>', value)
