@@ -50,6 +50,16 @@ class ConsoleTable(tables.Table):
                 column.order_by = OrderByTuple((*keys, "pk"))
 
 
+class OrganizationScopedTable(ConsoleTable):
+    """A table that names accounts as the viewer's organization knows them (O4: a member's
+    name in the organization, not its account name): the view passes
+    `organization_id=request.console.organization_id`, or None outside an organization."""
+
+    def __init__(self, *args, organization_id=None, **kwargs):
+        self.organization_id = organization_id
+        super().__init__(*args, **kwargs)
+
+
 # The largest OFFSET a database takes (a signed 64-bit integer on PostgreSQL and SQLite).
 MAX_OFFSET = 2**63 - 1
 

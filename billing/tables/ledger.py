@@ -6,7 +6,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, DateTimeColumn, LazyCountPaginator, badge
+from tco_console.tables import (
+    ConsoleTable,
+    DateTimeColumn,
+    LazyCountPaginator,
+    OrganizationScopedTable,
+    badge,
+)
 
 from ..models import Entry, Voucher
 from ..models.choices import Book, JournalKind
@@ -69,7 +75,7 @@ class VoucherTable(ConsoleTable):
 # ------------------------------------------------------------------ transaction details (B13)
 
 
-class TransactionTable(ConsoleTable):
+class TransactionTable(OrganizationScopedTable):
     created_at = DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
     kind = tables.Column(
         accessor="journal__kind", verbose_name=_("Type"), order_by=("journal__kind",)
@@ -106,9 +112,8 @@ class TransactionTable(ConsoleTable):
 
     paginator_class = LazyCountPaginator  # years of settlements: no COUNT(*) per page
 
-    def __init__(self, *args, account=None, organization_id=None, **kwargs):
+    def __init__(self, *args, account=None, **kwargs):
         self.account = account
-        self.organization_id = organization_id
         super().__init__(*args, **kwargs)
 
     def render_kind(self, record):

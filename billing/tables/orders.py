@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn
+from tco_console.tables import ConsoleTable, DateTimeColumn, OrganizationScopedTable, TemplateColumn
 
 from ..models import Order
 from ..models.choices import REFUNDING_KINDS
@@ -86,7 +86,7 @@ class OrderColumnsMixin(tables.Table):
         return _when(value)
 
 
-class PayOnBehalfOrderTable(OrderColumnsMixin, ConsoleTable):
+class PayOnBehalfOrderTable(OrderColumnsMixin, OrganizationScopedTable):
     """Pay-on-behalf order management: the payer's view of its members' orders, or a
     member's view of its own orders paid by the payer."""
 
@@ -127,10 +127,6 @@ class PayOnBehalfOrderTable(OrderColumnsMixin, ConsoleTable):
         order_by = ("-created_at",)
         empty_text = _("No orders match these filters.")
         row_attrs = {"data-order": lambda record: record.order_no}
-
-    def __init__(self, *args, organization_id=None, **kwargs):
-        self.organization_id = organization_id
-        super().__init__(*args, **kwargs)
 
     def render_member(self, record):
         return account_label(record.owner, self.organization_id)

@@ -6,7 +6,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
+from tco_console.tables import (
+    ConsoleTable,
+    DateTimeColumn,
+    OrganizationScopedTable,
+    TemplateColumn,
+    badge,
+)
 
 from ..models import Resource, ResourcePack
 from ..models.choices import ResourceStatus
@@ -199,7 +205,7 @@ class PackTable(ConsoleTable):
         return format_html('<code class="text-body">{}</code>', value)
 
 
-class PaidResourceTable(ConsoleTable):
+class PaidResourceTable(OrganizationScopedTable):
     """Pay-on-behalf order management → Resources: what the payer pays for, its members' and
     its own, with their status (B9)."""
 
@@ -218,10 +224,6 @@ class PaidResourceTable(ConsoleTable):
         order_by = ("owner",)
         empty_text = _("No resources match these filters.")
         row_attrs = {"data-instance": lambda record: record.instance_id}
-
-    def __init__(self, *args, organization_id=None, **kwargs):
-        self.organization_id = organization_id
-        super().__init__(*args, **kwargs)
 
     def render_owner(self, record):
         return account_label(record.owner, self.organization_id)
