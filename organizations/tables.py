@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn
+from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
 from .models import AuditRecord, Invitation, Membership
 
@@ -169,16 +169,12 @@ class AuditTable(ConsoleTable):
 
 
 def _badge(text):
-    return format_html('<span class="badge text-bg-light border fw-normal">{}</span>', text)
+    return badge(text, "text-bg-light border fw-normal")
 
 
 def _blocked_badge(text, why):
     """P2: a grant the account's policy refuses, kept and shown, never silently removed."""
-    return format_html(
-        '<span class="badge text-bg-warning fw-normal" data-testid="blocked" title="{}">{}</span>',
-        why,
-        text,
-    )
+    return badge(text, "text-bg-warning fw-normal", testid="blocked", title=why)
 
 
 class SubUserTable(ConsoleTable):

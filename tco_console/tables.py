@@ -8,6 +8,7 @@ from django.http import Http404
 from django.template import Context, Template
 from django.template.loader import get_template
 from django.utils import dateformat, timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import OrderByTuple
 
@@ -47,6 +48,16 @@ class ConsoleTable(tables.Table):
             keys = list(column.order_by or (str(column.accessor or name),))
             if not any(k.lstrip("-") in {"pk", "id"} for k in keys):
                 column.order_by = OrderByTuple((*keys, "pk"))
+
+
+class OrganizationScopedTable(ConsoleTable):
+    """A table that names accounts as the viewer's organization knows them (O4: a member's
+    name in the organization, not its account name): the view passes
+    `organization_id=request.console.organization_id`, or None outside an organization."""
+
+    def __init__(self, *args, organization_id=None, **kwargs):
+        self.organization_id = organization_id
+        super().__init__(*args, **kwargs)
 
 
 # The largest OFFSET a database takes (a signed 64-bit integer on PostgreSQL and SQLite).
@@ -140,3 +151,16 @@ class DateTimeColumn(tables.Column):
 class DateColumn(DateTimeColumn):
     def __init__(self, *args, format="Y-m-d", **kwargs):
         super().__init__(*args, format=format, **kwargs)
+
+
+def badge(label, css: str = "", *, testid: str | None = None, title: str | None = None):
+    """A state shown as a Bootstrap badge: `<span class="badge {css}">{label}</span>`, with
+    `data-testid` and `title` when given. Every table cell that shows a state goes through
+    here, so the markup (and the hooks tests and scripts find it by) is written once.
+    Everything passed in is escaped."""
+    attrs = format_html_join(
+        "",
+        ' {}="{}"',
+        ((k, v) for k, v in (("data-testid", testid), ("title", title)) if v is not None),
+    )
+    return format_html('<span class="badge {}"{}>{}</span>', css, attrs, label)

@@ -106,7 +106,7 @@ def test_account_without_items_sees_empty_states(client, catalog, admin):
 
 
 def test_sidebar_entry_follows_the_orders_entry(client, bills, admin, member):
-    from tests.billing.test_pages import sidebar
+    from tests.billing.page_helpers import sidebar
 
     client.force_login(admin)
     labels = sidebar(client.get(URL).content.decode())

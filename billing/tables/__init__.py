@@ -1,0 +1,33 @@
+"""The billing tables, one module per sub-domain; every name is re-exported here so
+`from billing.tables import X` keeps working."""
+
+from .columns import STATUS_BADGES, MoneyColumn, account_label, member_name, status_badge
+from .ledger import TransactionTable, VoucherTable
+from .messages import MessageTable
+from .orders import OrderColumnsMixin, OrderTable, PayOnBehalfOrderTable
+from .resources import (
+    PackTable,
+    PaidResourceTable,
+    PaygResourceTable,
+    ResourceTable,
+    resource_status,
+)
+
+__all__ = [
+    "STATUS_BADGES",
+    "MessageTable",
+    "MoneyColumn",
+    "OrderColumnsMixin",
+    "OrderTable",
+    "PackTable",
+    "PaidResourceTable",
+    "PayOnBehalfOrderTable",
+    "PaygResourceTable",
+    "ResourceTable",
+    "TransactionTable",
+    "VoucherTable",
+    "account_label",
+    "member_name",
+    "resource_status",
+    "status_badge",
+]

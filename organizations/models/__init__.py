@@ -1,0 +1,64 @@
+"""The organizations models, one module per sub-domain; every name is re-exported here so
+`from organizations.models import X` keeps working.
+
+The modules are imported in the order the models were defined in the one-file models.py, so
+the app registry lists them as before (the content types and permissions `migrate` creates,
+the admin index). `# isort: split` keeps that order against the import sorter.
+"""
+
+from .accounts import UIN_VALIDATOR, Account, AccountQuerySet, Entity, SubUserQuerySet, User
+
+# isort: split
+from .organization import (
+    DEPARTMENT_NAME_VALIDATOR,
+    MEMBER_NAME_VALIDATOR,
+    Department,
+    DepartmentQuerySet,
+    Membership,
+    MembershipPeriod,
+    MembershipQuerySet,
+    Organization,
+    OrganizationQuerySet,
+)
+
+# isort: split
+from .invitations import Invitation, InvitationQuerySet
+
+# isort: split
+from .audit import AuditRecord, AuditRecordQuerySet
+
+# isort: split
+from .policies import (
+    POLICY_NAME_VALIDATOR,
+    PolicyAttachment,
+    PolicyEffect,
+    ServiceControlPolicy,
+    ServiceControlPolicyQuerySet,
+)
+
+__all__ = [
+    "DEPARTMENT_NAME_VALIDATOR",
+    "MEMBER_NAME_VALIDATOR",
+    "POLICY_NAME_VALIDATOR",
+    "UIN_VALIDATOR",
+    "Account",
+    "AccountQuerySet",
+    "AuditRecord",
+    "AuditRecordQuerySet",
+    "Department",
+    "DepartmentQuerySet",
+    "Entity",
+    "Invitation",
+    "InvitationQuerySet",
+    "Membership",
+    "MembershipPeriod",
+    "MembershipQuerySet",
+    "Organization",
+    "OrganizationQuerySet",
+    "PolicyAttachment",
+    "PolicyEffect",
+    "ServiceControlPolicy",
+    "ServiceControlPolicyQuerySet",
+    "SubUserQuerySet",
+    "User",
+]
