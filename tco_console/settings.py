@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "organizations",
     "billing",
+    # The console shell (issue 12, Step C): project-wide commands (tick, seed_demo, worker).
+    "tco_console",
 ]
 
 MIDDLEWARE = [
