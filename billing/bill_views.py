@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.filtersets import SearchMixin
 from organizations.models import Department
+from organizations.scoping import require_perm
 from tco_console.exports import csv_response
-from tco_console.permissions import require_perm
 from tco_console.tables import ConsoleTable, DateColumn, DateTimeColumn, LazyCountPaginator
 from tco_console.views import table_page
 

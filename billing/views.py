@@ -25,11 +25,11 @@ from django.utils.translation import ngettext
 
 from organizations.forms import ConfirmForm
 from organizations.models import Account, Membership
+from organizations.scoping import require_perm
 from tco_console.converters import OrderNoConverter, well_formed
 from tco_console.errors import DomainError
 from tco_console.exports import csv_response
 from tco_console.htmx import is_partial, modal_success
-from tco_console.permissions import require_perm
 from tco_console.views import bound_data, form_view, table_page
 
 from . import selectors, services

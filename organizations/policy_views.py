@@ -12,10 +12,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from billing.models import Product
+from billing.models.catalog import Product
 from tco_console.errors import DomainError
 from tco_console.forms import ModelMultipleChoiceField
-from tco_console.permissions import object_or_404, require_perm
 from tco_console.views import bound_data, form_view
 
 from . import policies, selectors
@@ -30,6 +29,7 @@ from .models import (
     ServiceControlPolicy,
 )
 from .policy_eval import explain
+from .scoping import object_or_404, require_perm
 
 
 def _explainer(membership: Membership) -> dict:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from billing.models import Product
+from billing.models.catalog import Product
 from tco_console.views import bound_data, form_view, table_page
 
 from . import policies

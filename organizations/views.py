@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 
 from tco_console.converters import parse_pk
 from tco_console.errors import DomainError
-from tco_console.permissions import forget_console_context, object_or_404, require_perm
 from tco_console.views import bound_data, form_view, run_action, table_page
 
 from . import selectors, services
@@ -30,6 +29,7 @@ from .forms import (
     SignUpForm,
 )
 from .models import Department, Invitation, Membership, Organization
+from .scoping import forget_console_context, object_or_404, require_perm
 from .tables import AuditTable, MemberTable, ReceivedInvitationTable, SentInvitationTable
 
 MEMBERS_CHANGED = "membersChanged"

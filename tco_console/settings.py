@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tco_console.htmx.HtmxMessagesMiddleware",
-    "tco_console.permissions.ConsoleContextMiddleware",
+    "organizations.scoping.ConsoleContextMiddleware",
     # Sign-in throttling: turns a locked-out attempt into the login page with its message.
     "axes.middleware.AxesMiddleware",
     # Last, so its process_exception sees a view's database error first: 503, not 500.
