@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from organizations.scoping import require_perm
 from tco_console.tables import ConsoleTable, DateTimeColumn
-from tco_console.views import bound_data, form_view, table_page
+from tco_console.viewkit import bound_data, form_view, table_page
 
 from .models import Invoice
 from .services import invoices as invoice_services

@@ -9,7 +9,6 @@ every billing page listen for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -24,13 +23,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from organizations.forms import ConfirmForm
-from organizations.models import Account, Membership
+from organizations.models import Account
 from organizations.scoping import require_perm
 from tco_console.converters import OrderNoConverter, well_formed
 from tco_console.errors import DomainError
 from tco_console.exports import csv_response
 from tco_console.htmx import is_partial, modal_success
-from tco_console.views import bound_data, form_view, table_page
+from tco_console.viewkit import bound_data, form_view, table_page
 
 from . import selectors, services
 from .filtersets import (
@@ -56,6 +55,7 @@ from .forms import (
 from .models import Order, Product, RefundShare, Region, Resource, ResourcePack, Spec
 from .models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
 from .money import ZERO
+from .selectors import is_payer, payment_method
 from .services import messages as message_services
 from .services import payg, pricing
 from .tables import (
@@ -107,45 +107,7 @@ def _account(request) -> Account:
 
 
 def _organization_id(request):
-    membership = request.console.membership
-    return membership.organization_id if membership else None
-
-
-def is_payer(ctx) -> bool:
-    """Does this account pay for members? The admin account is the organization's default
-    payer (SPEC §1), known without a query; another member only when a membership names it
-    as payer (O10). Members in pay-on-behalf mode never are (no chains)."""
-    if ctx.membership is None:
-        return False
-    if ctx.is_admin:
-        return True
-    if ctx.membership.payer_id is not None:
-        return False
-    # Asked by the sidebar on every render (django-tables2 re-runs context processors for
-    # each template cell): remember the answer on this request's console context.
-    answer = getattr(ctx, "_billing_is_payer", None)
-    if answer is None:
-        answer = Membership.objects.filter(payer_id=ctx.account.pk).exists()
-        ctx._billing_is_payer = answer
-    return answer
-
-
-def unread_messages(ctx) -> int:
-    """The top bar's unread badge, on every console page: one query per request, remembered
-    on the console context (django-tables2 re-runs context processors for every table)."""
-    count = getattr(ctx, "_billing_unread", None)
-    if count is None:
-        count = selectors.unread_message_count(user=ctx.user)
-        ctx._billing_unread = count
-    return count
-
-
-def pay_on_behalf_visible(ctx) -> bool:
-    """The sidebar shows Pay-on-behalf order management to payers and to members in
-    pay-on-behalf mode."""
-    if not ctx.can("billing.view_finance") or ctx.membership is None:
-        return False
-    return ctx.membership.payer_id is not None or is_payer(ctx)
+    return request.console.organization_id
 
 
 # ------------------------------------------------------------------ prices and payment
@@ -155,32 +117,6 @@ def price_for_display(owner: Account, product, list_cost: Decimal, rate=None) ->
     """What `owner` would pay for `list_cost` of `product`: its own offers, or the contract
     offers it inherits (B3, B14)."""
     return pricing.price(owner, product, list_cost, rate=rate)
-
-
-@dataclass(frozen=True)
-class PaymentMethod:
-    """How an order placed now is paid. A member in pay-on-behalf mode has no choice (B4)."""
-
-    on_behalf: bool
-    payer: Account
-    available: Decimal | None = None
-
-    def __str__(self):
-        if self.on_behalf:
-            return _("Pay on behalf by %(name)s (%(uin)s)") % {
-                "name": self.payer.name,
-                "uin": self.payer.uin,
-            }
-        return _("Your balance (available %(amount)s)") % {"amount": format_cny(self.available)}
-
-
-def payment_method(account: Account) -> PaymentMethod:
-    payer, mode = services.payer_of(account)
-    if mode == PayMode.ON_BEHALF:
-        return PaymentMethod(on_behalf=True, payer=payer)
-    return PaymentMethod(
-        on_behalf=False, payer=account, available=selectors.balance_of(account).available
-    )
 
 
 def _paid_parts(order: Order) -> str:

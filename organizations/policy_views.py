@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from billing.models.catalog import Product
 from tco_console.errors import DomainError
 from tco_console.forms import ModelMultipleChoiceField
-from tco_console.views import bound_data, form_view
+from tco_console.viewkit import bound_data, form_view
 
 from . import policies, selectors
 from . import policy_services as scp

@@ -11,9 +11,10 @@ view that fetches through it gets 404 for anything outside the scope.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -23,12 +24,17 @@ from django.utils.translation import gettext_lazy as _
 if TYPE_CHECKING:
     from organizations.models import Account, Membership, Organization
 
+T = TypeVar("T")
+
 
 @dataclass
 class ConsoleContext:
     user: Any
     account: Account | None
     membership: Membership | None
+    # Answers the layers above compute once per request (billing's sidebar reads): see
+    # `remember`. This layer cannot know them by name, so they are kept by key.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def for_user(cls, user) -> ConsoleContext:
@@ -49,6 +55,10 @@ class ConsoleContext:
     @property
     def organization(self) -> Organization | None:
         return self.membership.organization if self.membership else None
+
+    @property
+    def organization_id(self) -> int | None:
+        return self.membership.organization_id if self.membership else None
 
     @property
     def is_admin(self) -> bool:
@@ -79,6 +89,20 @@ class ConsoleContext:
 
     def can(self, perm: str) -> bool:
         return self.account is not None and self.user.has_perm(perm)
+
+    def require(self, perm: str) -> None:
+        """403 when the user's groups lack `perm` (A1). A method, so that the kernel's view
+        kit (which imports no app) guards admin pages with the same check as `require_perm`."""
+        if not self.can(perm):
+            raise PermissionDenied(_("Your user lacks the permission for this action."))
+
+    def remember(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per request: the sidebar asks the same questions on every render
+        (django-tables2 re-runs context processors for each template cell), and the layers
+        above keep their answers here rather than on private attributes."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
 
 def console_context(user) -> ConsoleContext:
@@ -155,5 +179,4 @@ def object_or_404(queryset: ScopedQuerySet, request, action: str = "view", **loo
 
 def require_perm(request, perm: str) -> None:
     """403 when the user's groups lack `perm` (A1). Pages are not secret; objects are (A2)."""
-    if not request.console.can(perm):
-        raise PermissionDenied(_("Your user lacks the permission for this action."))
+    request.console.require(perm)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from billing.models.catalog import Product
-from tco_console.views import bound_data, form_view, table_page
+from tco_console.viewkit import bound_data, form_view, table_page
 
 from . import policies
 from . import user_services as users

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tco_console.converters import parse_pk
 from tco_console.errors import DomainError
-from tco_console.views import bound_data, form_view, run_action, table_page
+from tco_console.viewkit import bound_data, form_view, run_action, table_page
 
 from . import selectors, services
 from .choices import FinancialPermission, InvitationStatus, PaymentMode

@@ -110,7 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tco_console.views.console_context",
+                "tco_console.navigation.console_context",
             ],
             "libraries": {"console_tables": "tco_console.templatetags.console_tables"},
         },

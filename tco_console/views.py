@@ -1,0 +1,45 @@
+"""The shell's one page: the Overview (issue 12, Step C).
+
+The shell sits above both apps, so it may read from either; the helpers the apps' views share
+are in the kernel's `tco_console.viewkit`, the sidebar in `tco_console.navigation`.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from billing.bill_views import overview_spend
+from organizations import selectors
+from organizations.choices import FinancialPermission
+
+
+@login_required
+def home(request):
+    """Overview: outsiders create an organization; admins see a summary; members their org."""
+    ctx = request.console
+    context = {}
+    if ctx.account is None:
+        return (
+            redirect("admin:index") if request.user.is_staff else render(request, "no_account.html")
+        )
+    if ctx.is_admin and ctx.can("organizations.view_org"):
+        context["summary"] = selectors.organization_summary(
+            user=request.user, organization=ctx.organization
+        )
+        context["tree"] = selectors.department_tree(user=request.user)
+        context["spend"] = overview_spend(request)
+        context["recent"] = (
+            selectors.audit_log(user=request.user).filter(organization=ctx.organization)[:8]
+            if ctx.can("organizations.view_audit")
+            else []
+        )
+    elif ctx.is_member:
+        context["permission_labels"] = [
+            FinancialPermission(p)
+            for p in ctx.membership.permissions
+            if p in FinancialPermission.values
+        ]
+    else:
+        context["pending_invitations"] = selectors.invitations_received(
+            user=request.user
+        ).with_status("pending")[:5]  # O5: unexpired as of now
+    return render(request, "overview.html", context)
