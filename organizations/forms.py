@@ -1,11 +1,12 @@
 """Forms: shape of input only. Rules are enforced by services; their refusals come back as
-DomainError and are attached to the field they name (see tco_console.views.form_view)."""
+DomainError and are attached to the field they name (see tco_console.viewkit.form_view)."""
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from tco_console.converters import UinConverter, well_formed
+from tco_console.forms import ConfirmForm  # noqa: F401  (re-export; moved to the kernel, issue 12)
 
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, PaymentMode
 from .models import Account
@@ -230,10 +231,6 @@ class DepartmentMoveForm(forms.Form):
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].choices = departments
-
-
-class ConfirmForm(forms.Form):
-    """A POST with only the CSRF token: destructive actions confirm in a modal first."""
 
 
 SUB_USER_ROLES = [

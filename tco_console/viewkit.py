@@ -11,17 +11,30 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
 from tco_console.errors import DomainError
+from tco_console.forms import ConfirmForm
 from tco_console.htmx import is_partial, modal_success
 
 
 def bound_data(request):
     """Bind forms on POST even when the body is empty (a confirmation has no fields)."""
     return request.POST if request.method == "POST" else None
+
+
+def require_admin(request, perm: str = "organizations.manage_org"):
+    """Admin pages need the organization's admin account (A1) and the group permission:
+    403 otherwise. The one guard of the console's admin pages; returns the organization."""
+    ctx = request.console
+    if not ctx.is_admin:
+        raise PermissionDenied(_("This page is for the organization's admin account."))
+    ctx.require(perm)
+    return ctx.organization
 
 
 def table_page(request, template: str, *, table, filterset=None, partial: str = "table", **extra):
@@ -94,6 +107,18 @@ def form_view(
         return render(request, template, context, status=status)
     return render(
         request, "inc/form_page.html", {**context, "modal_template": template}, status=status
+    )
+
+
+def confirm_view(request, *, on_confirm: Callable[[], str], **options):
+    """`form_view` for an action that only needs a "yes" (a ConfirmForm: the CSRF token and
+    nothing else): GET shows the question, POST calls `on_confirm()` and reports its message.
+    `options` are form_view's (title, submit_label, success_url, events, template, ...)."""
+    return form_view(
+        request,
+        form=ConfirmForm(bound_data(request)),
+        on_valid=lambda form: on_confirm(),
+        **options,
     )
 
 
