@@ -14,24 +14,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from organizations.models import Account, Membership, Organization
 
 T = TypeVar("T")
 
 
 @dataclass
 class ConsoleContext:
-    user: Any
-    account: Account | None
-    membership: Membership | None
+    # organizations.models builds its querysets on ScopedQuerySet, so this module does not
+    # import it, not even for type checkers (issue 12: no import cycle).
+    user: Any  # organizations.User
+    account: models.Model | None  # organizations.Account
+    membership: models.Model | None  # organizations.Membership
     # Answers the layers above compute once per request (billing's sidebar reads): see
     # `remember`. This layer cannot know them by name, so they are kept by key.
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -40,10 +40,11 @@ class ConsoleContext:
     def for_user(cls, user) -> ConsoleContext:
         if not getattr(user, "is_authenticated", False) or not user.account_id:
             return cls(user=user, account=None, membership=None)
-        from organizations.models import Membership
-
+        # By name, not by import: models.py builds its querysets on ScopedQuerySet below, so an
+        # import back would be a cycle (issue 12's contract), hidden inside a function.
         membership = (
-            Membership.objects.select_related(
+            apps.get_model("organizations", "Membership")
+            .objects.select_related(
                 "organization", "organization__admin_account", "department", "payer", "account"
             )
             .filter(account_id=user.account_id, organization__deleted_at__isnull=True)
@@ -53,7 +54,7 @@ class ConsoleContext:
         return cls(user=user, account=account, membership=membership)
 
     @property
-    def organization(self) -> Organization | None:
+    def organization(self) -> models.Model | None:  # organizations.Organization
         return self.membership.organization if self.membership else None
 
     @property
