@@ -21,19 +21,19 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from organizations.filtersets import SearchMixin
 from organizations.models import Department
+from organizations.scoping import require_perm
 from tco_console.exports import csv_response
-from tco_console.permissions import require_perm
+from tco_console.filtersets import SearchMixin
 from tco_console.tables import ConsoleTable, DateColumn, DateTimeColumn, LazyCountPaginator
-from tco_console.views import table_page
+from tco_console.viewkit import table_page
 
 from . import bill_selectors as bills
 from . import charts
 from .models import BillLine, Product
 from .models.choices import BillingMode, TransactionType
+from .selectors import is_payer
 from .tables import MoneyColumn, account_label, member_name
-from .views import _organization_id, is_payer
 
 TABS = (
     ("members", _("By member")),
@@ -308,7 +308,7 @@ def pob_bills(request):
     if tab not in {n for n, _label in tabs}:
         tab = tabs[0][0]
     context = {"tabs": tabs, "tab": tab, "payer_side": payer_side}
-    org_id = _organization_id(request)
+    org_id = request.console.organization_id
     if tab == "details":
         filterset = _details(request, payer_side)
         table = BillLineTable(
@@ -506,7 +506,7 @@ def overview_spend(request) -> dict | None:
     top = list(bills.by_member(user=user, payer_side=True, month=month)[:4])
     members = [
         {
-            "label": member_name(r.owner, _organization_id(request)),
+            "label": member_name(r.owner, request.console.organization_id),
             "value": r.cash_amount,
             "href": _tab_url("details", member=r.owner.uin, since=m, until=m),
         }

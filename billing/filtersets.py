@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.filtersets import SearchMixin
+from tco_console.filtersets import SearchMixin
 from tco_console.forms import ModelChoiceFilter
 
 from .models import Entry, Message, Order, Product, Resource, ResourcePack, Voucher

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tco_console.permissions import require_perm
+from organizations.scoping import require_perm
 from tco_console.tables import ConsoleTable, DateTimeColumn
-from tco_console.views import bound_data, form_view, table_page
+from tco_console.viewkit import bound_data, form_view, table_page
 
 from .models import Invoice
 from .services import invoices as invoice_services

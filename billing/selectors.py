@@ -1,5 +1,8 @@
-"""Billing reads. Pages start from `restrict()`ed querysets; the membership rules (O7, O10) ask
-the questions at the bottom. This module imports no services, so organizations can use it."""
+"""Billing reads. Pages start from `restrict()`ed querysets; the console's sidebar and top bar
+ask the questions under "the console's questions" (remembered on the request's console
+context); the membership rules (O7, O10) ask those at the bottom. Services are imported only
+inside the functions that need them: organizations' services read this module as they load,
+and billing's services load organizations'."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import OuterRef, Q, Subquery, Sum
+from django.utils.translation import gettext as _
 
 from billing.models import (
     Entry,
@@ -21,23 +25,22 @@ from billing.models import (
 )
 from billing.models.choices import OrderStatus, PayMode, ResourceStatus
 from billing.money import ZERO
+from billing.templatetags.billing_tags import format_cny
+from organizations.models import Account, Membership
 
 
 @dataclass(frozen=True)
 class Balance:
-    """B2, for display: cash, credit limit, frozen and available."""
+    """B2, for display: a snapshot of the wallet's cash, credit limit and frozen amount.
+    Available (B2) and arrears (B9) are the Wallet's own properties, so the two can never
+    disagree (layers.md §4.5)."""
 
     cash: Decimal
     credit_limit: Decimal
     frozen: Decimal
 
-    @property
-    def available(self) -> Decimal:
-        return self.cash + self.credit_limit - self.frozen
-
-    @property
-    def in_arrears(self) -> bool:
-        return self.cash + self.credit_limit < 0
+    available = Wallet.available
+    in_arrears = Wallet.in_arrears
 
 
 def balance_of(account) -> Balance:
@@ -126,6 +129,66 @@ def messages(*, user):
 
 def unread_message_count(*, user) -> int:
     return Message.objects.restrict(user, "view").filter(read_at__isnull=True).count()
+
+
+# ------------------------------------------------------------------ the console's questions
+
+
+def is_payer(ctx) -> bool:
+    """Does this account pay for members? The admin account is the organization's default
+    payer (SPEC §1), known without a query; another member only when a membership names it
+    as payer (O10). Members in pay-on-behalf mode never are (no chains)."""
+    if ctx.membership is None:
+        return False
+    if ctx.is_admin:
+        return True
+    if ctx.membership.payer_id is not None:
+        return False
+    # Asked by the sidebar on every render (django-tables2 re-runs context processors for
+    # each template cell): remembered on this request's console context.
+    return ctx.remember(
+        "billing.is_payer", lambda: Membership.objects.filter(payer_id=ctx.account.pk).exists()
+    )
+
+
+def unread_messages(ctx) -> int:
+    """The top bar's unread badge, on every console page: one query per request, remembered
+    on the console context (django-tables2 re-runs context processors for every table)."""
+    return ctx.remember("billing.unread", lambda: unread_message_count(user=ctx.user))
+
+
+def pay_on_behalf_visible(ctx) -> bool:
+    """The sidebar shows Pay-on-behalf order management to payers and to members in
+    pay-on-behalf mode."""
+    if not ctx.can("billing.view_finance") or ctx.membership is None:
+        return False
+    return ctx.membership.payer_id is not None or is_payer(ctx)
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """How an order placed now is paid. A member in pay-on-behalf mode has no choice (B4)."""
+
+    on_behalf: bool
+    payer: Account
+    available: Decimal | None = None
+
+    def __str__(self):
+        if self.on_behalf:
+            return _("Pay on behalf by %(name)s (%(uin)s)") % {
+                "name": self.payer.name,
+                "uin": self.payer.uin,
+            }
+        return _("Your balance (available %(amount)s)") % {"amount": format_cny(self.available)}
+
+
+def payment_method(account: Account) -> PaymentMethod:
+    from billing.services import payer_of
+
+    payer, mode = payer_of(account)
+    if mode == PayMode.ON_BEHALF:
+        return PaymentMethod(on_behalf=True, payer=payer)
+    return PaymentMethod(on_behalf=False, payer=account, available=balance_of(account).available)
 
 
 # ------------------------------------------------------------------ membership rules

@@ -9,7 +9,6 @@ every billing page listen for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -23,14 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from organizations.forms import ConfirmForm
-from organizations.models import Account, Membership
+from organizations.models import Account
+from organizations.scoping import require_perm
 from tco_console.converters import OrderNoConverter, well_formed
 from tco_console.errors import DomainError
 from tco_console.exports import csv_response
 from tco_console.htmx import is_partial, modal_success
-from tco_console.permissions import require_perm
-from tco_console.views import bound_data, form_view, table_page
+from tco_console.viewkit import bound_data, confirm_view, form_view, table_page
 
 from . import selectors, services
 from .filtersets import (
@@ -56,6 +54,7 @@ from .forms import (
 from .models import Order, Product, RefundShare, Region, Resource, ResourcePack, Spec
 from .models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
 from .money import ZERO
+from .selectors import is_payer, payment_method
 from .services import messages as message_services
 from .services import payg, pricing
 from .tables import (
@@ -107,45 +106,7 @@ def _account(request) -> Account:
 
 
 def _organization_id(request):
-    membership = request.console.membership
-    return membership.organization_id if membership else None
-
-
-def is_payer(ctx) -> bool:
-    """Does this account pay for members? The admin account is the organization's default
-    payer (SPEC §1), known without a query; another member only when a membership names it
-    as payer (O10). Members in pay-on-behalf mode never are (no chains)."""
-    if ctx.membership is None:
-        return False
-    if ctx.is_admin:
-        return True
-    if ctx.membership.payer_id is not None:
-        return False
-    # Asked by the sidebar on every render (django-tables2 re-runs context processors for
-    # each template cell): remember the answer on this request's console context.
-    answer = getattr(ctx, "_billing_is_payer", None)
-    if answer is None:
-        answer = Membership.objects.filter(payer_id=ctx.account.pk).exists()
-        ctx._billing_is_payer = answer
-    return answer
-
-
-def unread_messages(ctx) -> int:
-    """The top bar's unread badge, on every console page: one query per request, remembered
-    on the console context (django-tables2 re-runs context processors for every table)."""
-    count = getattr(ctx, "_billing_unread", None)
-    if count is None:
-        count = selectors.unread_message_count(user=ctx.user)
-        ctx._billing_unread = count
-    return count
-
-
-def pay_on_behalf_visible(ctx) -> bool:
-    """The sidebar shows Pay-on-behalf order management to payers and to members in
-    pay-on-behalf mode."""
-    if not ctx.can("billing.view_finance") or ctx.membership is None:
-        return False
-    return ctx.membership.payer_id is not None or is_payer(ctx)
+    return request.console.organization_id
 
 
 # ------------------------------------------------------------------ prices and payment
@@ -155,32 +116,6 @@ def price_for_display(owner: Account, product, list_cost: Decimal, rate=None) ->
     """What `owner` would pay for `list_cost` of `product`: its own offers, or the contract
     offers it inherits (B3, B14)."""
     return pricing.price(owner, product, list_cost, rate=rate)
-
-
-@dataclass(frozen=True)
-class PaymentMethod:
-    """How an order placed now is paid. A member in pay-on-behalf mode has no choice (B4)."""
-
-    on_behalf: bool
-    payer: Account
-    available: Decimal | None = None
-
-    def __str__(self):
-        if self.on_behalf:
-            return _("Pay on behalf by %(name)s (%(uin)s)") % {
-                "name": self.payer.name,
-                "uin": self.payer.uin,
-            }
-        return _("Your balance (available %(amount)s)") % {"amount": format_cny(self.available)}
-
-
-def payment_method(account: Account) -> PaymentMethod:
-    payer, mode = services.payer_of(account)
-    if mode == PayMode.ON_BEHALF:
-        return PaymentMethod(on_behalf=True, payer=payer)
-    return PaymentMethod(
-        on_behalf=False, payer=account, available=selectors.balance_of(account).available
-    )
 
 
 def _paid_parts(order: Order) -> str:
@@ -716,16 +651,15 @@ def resource_terminate(request, instance_id):
     require_perm(request, "billing.place_order")
     res = _resource_or_404(request, instance_id, BillingMode.PAYG)
 
-    def on_valid(form):
+    def on_confirm():
         done = payg.resource_terminate(resource=res, acting_user=request.user)
         return _(
             "%(id)s is terminated. Its freeze of %(amount)s was released; usage up to now is "
             "still settled."
         ) % {"id": done.instance_id, "amount": format_cny(res.frozen_amount)}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Terminate %(id)s") % {"id": res.instance_id},
         description=_(
             "The resource stops now and cannot be started again. Its freeze is released; the "
@@ -733,7 +667,7 @@ def resource_terminate(request, instance_id):
         ),
         submit_label=_("Terminate"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("billing:products") + "?tab=payg",
         events=(RESOURCES_CHANGED, BALANCE_CHANGED),
         template="billing/order_form.html",
@@ -879,22 +813,21 @@ def order_pay(request, order_no):
     except OrderClosed as closed:
         return closed.response(request)
 
-    def on_valid(form):
+    def on_confirm():
         paid = services.order_pay(order=order, acting_user=request.user)
         return _("Order %(no)s is paid: %(amount)s.") % {
             "no": paid.order_no,
             "amount": format_cny(paid.payable),
         } + _paid_parts(paid)
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Pay order %(no)s") % {"no": order.order_no},
         description=_order_summary(request, order)
         + " "
         + _("It is paid from your vouchers, cash and credit, in that order."),
         submit_label=_("Pay now"),
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=_order_url(order),
         events=MONEY_EVENTS,
         template="billing/order_confirm.html",
@@ -910,18 +843,17 @@ def order_cancel(request, order_no):
     except OrderClosed as closed:
         return closed.response(request)
 
-    def on_valid(form):
+    def on_confirm():
         services.order_cancel(order=order, acting_user=request.user)
         return _("Order %(no)s was cancelled.") % {"no": order.order_no}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Cancel order %(no)s") % {"no": order.order_no},
         description=_order_summary(request, order) + " " + _("Cancelling it cannot be undone."),
         submit_label=_("Cancel order"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=_order_url(order),
         events=MONEY_EVENTS,
         template="billing/order_confirm.html",
@@ -936,23 +868,22 @@ def order_apply(request, order_no):
     except OrderClosed as closed:
         return closed.response(request)
 
-    def on_valid(form):
+    def on_confirm():
         services.order_apply(order=order, acting_user=request.user)
         return _("You applied for pay-on-behalf of order %(no)s. %(payer)s was notified.") % {
             "no": order.order_no,
             "payer": order.payer.name,
         }
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Apply for pay-on-behalf"),
         description=_order_summary(request, order)
         + " "
         + _("Ask your payer %(payer)s (%(uin)s) to pay it.")
         % {"payer": order.payer.name, "uin": order.payer.uin},
         submit_label=_("Apply"),
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=_order_url(order),
         events=(ORDERS_CHANGED,),
         template="billing/order_confirm.html",
@@ -1263,16 +1194,15 @@ def message_detail(request, pk):
     require_perm(request, "organizations.view_org")
     message = get_object_or_404(selectors.messages(user=request.user), pk=pk)
 
-    def on_valid(form):
+    def on_confirm():
         message_services.message_mark_read(message=message, acting_user=request.user)
         return _("Marked as read: %(title)s") % {"title": message.title}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=message.title,
         submit_label=_("Mark read"),
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("billing:messages"),
         events=(MESSAGES_CHANGED,),
         template="billing/message_detail.html",
@@ -1285,7 +1215,7 @@ def message_detail(request, pk):
 def messages_read_all(request):
     require_perm(request, "organizations.view_org")
 
-    def on_valid(form):
+    def on_confirm():
         count = message_services.messages_mark_all_read(acting_user=request.user)
         if not count:
             return _("There were no unread messages.")
@@ -1293,14 +1223,13 @@ def messages_read_all(request):
             "%(n)s message marked as read.", "%(n)s messages marked as read.", count
         ) % {"n": count}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Mark all messages read"),
         description=_("Every unread message of %(name)s (%(uin)s) is marked as read.")
         % {"name": _account(request).name, "uin": _account(request).uin},
         submit_label=_("Mark all read"),
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("billing:messages"),
         events=(MESSAGES_CHANGED,),
     )

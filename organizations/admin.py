@@ -19,7 +19,7 @@ from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
 from tco_console.errors import DomainError
 from tco_console.periodic import stale_cutoff, stuck_tasks
 
-from . import services
+from . import audit, services
 from .models import (
     Account,
     AuditRecord,
@@ -127,7 +127,7 @@ class AuditedAdmin(admin.ModelAdmin):
             if account is not None
             else None
         )
-        services.audit_record(
+        audit.audit_record(
             actor=request.user,
             action=f"admin.{verb}",
             message=template % {"model": obj._meta.verbose_name, "obj": obj},

@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.filtersets import SearchMixin  # billing imports it from here until the sweep
+from tco_console.filtersets import SearchMixin
 
 from .choices import InvitationStatus, MemberType, PaymentMode
 from .models import AuditRecord, Department, Invitation, Membership, User

@@ -1,5 +1,5 @@
 """Forms: shape of input only. Rules are enforced by services; their refusals come back as
-DomainError and are attached to the field they name (see tco_console.views.form_view)."""
+DomainError and are attached to the field they name (see tco_console.viewkit.form_view)."""
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -231,10 +231,6 @@ class DepartmentMoveForm(forms.Form):
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].choices = departments
-
-
-class ConfirmForm(forms.Form):
-    """A POST with only the CSRF token: destructive actions confirm in a modal first."""
 
 
 class SubUserForm(forms.Form):

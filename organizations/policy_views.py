@@ -6,21 +6,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from billing.models import Product
+from billing.models.catalog import Product
 from tco_console.errors import DomainError
 from tco_console.forms import ModelMultipleChoiceField
-from tco_console.permissions import object_or_404, require_perm
-from tco_console.views import bound_data, form_view
+from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin
 
 from . import policies, selectors
-from . import policy_services as scp
-from .forms import ConfirmForm
 from .models import (
     Account,
     Department,
@@ -30,6 +26,8 @@ from .models import (
     ServiceControlPolicy,
 )
 from .policy_eval import explain
+from .scoping import object_or_404, require_perm
+from .services import policies as scp
 
 
 def _explainer(membership: Membership) -> dict:
@@ -94,8 +92,7 @@ def member_policy(request, uin):
         "view",
         account__uin=uin,
     )  # A2: another organization's member is a 404, before the admin check (403)
-    if not request.console.is_admin:
-        raise PermissionDenied(_("This page is for the organization's admin account."))
+    require_admin(request, "organizations.view_org")  # the permission object_or_404 checked
     context = {"organization": membership.organization, "member": membership}
     return render(request, "organizations/policies.html", context | _explainer(membership))
 
@@ -141,16 +138,9 @@ class AttachForm(forms.Form):
         return data
 
 
-def _admin_org(request):
-    if not request.console.is_admin:
-        raise PermissionDenied(_("This page is for the organization's admin account."))
-    require_perm(request, "organizations.manage_org")
-    return request.console.organization
-
-
 def _policy_or_404(request, pk) -> ServiceControlPolicy:
     """A2: a policy is the admin account's to see; anyone else's lookup is a 404, which
-    comes before the permission check of `_admin_org` (403)."""
+    comes before the permission check of `require_admin` (403)."""
     ctx = request.console
     if not ctx.is_admin:
         raise Http404
@@ -164,19 +154,18 @@ def _success():
 @login_required
 def policy_type_toggle(request):
     """EnablePolicyType / DisablePolicyType."""
-    org = _admin_org(request)
+    org = require_admin(request)
     enabling = not org.scp_enabled
 
-    def on_valid(form):
+    def on_confirm():
         if enabling:
             scp.policy_type_enable(organization=org, acting_user=request.user)
             return _("Service control policies enabled.")
         scp.policy_type_disable(organization=org, acting_user=request.user)
         return _("Service control policies disabled.")
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Enable service control policies") if enabling else _("Disable them"),
         submit_label=_("Enable") if enabling else _("Disable"),
         danger=not enabling,
@@ -188,7 +177,7 @@ def policy_type_toggle(request):
         )
         if enabling
         else _("Policies stay as they are, but nothing is enforced until you enable them again."),
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=_success(),
         events=(POLICIES_CHANGED,),
         navigate=True,
@@ -196,7 +185,7 @@ def policy_type_toggle(request):
 
 
 def _policy_form_view(request, *, policy=None):
-    org = _admin_org(request)
+    org = require_admin(request)
     initial = {"effect": PolicyEffect.ALLOW}
     if policy is not None:
         initial = {
@@ -250,19 +239,18 @@ def policy_edit(request, pk):
 @login_required
 def policy_delete(request, pk):
     policy = _policy_or_404(request, pk)
-    _admin_org(request)
+    require_admin(request)
 
-    def on_valid(form):
+    def on_confirm():
         scp.policy_delete(policy=policy, acting_user=request.user)
         return _("Policy %(name)s deleted.") % {"name": policy.name}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Delete policy %(name)s") % {"name": policy.name},
         submit_label=_("Delete"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=_success(),
         navigate=True,
     )
@@ -289,14 +277,14 @@ def _target(request, org, data):
 def policy_attach(request, pk):
     """AttachPolicy, with a dry run: "Preview" lists who would gain or lose which products."""
     policy = _policy_or_404(request, pk)
-    org = _admin_org(request)
+    org = require_admin(request)
     return _attachment_view(request, org, policy, attach=True)
 
 
 @login_required
 def policy_detach(request, pk):
     policy = _policy_or_404(request, pk)
-    org = _admin_org(request)
+    org = require_admin(request)
     return _attachment_view(request, org, policy, attach=False)
 
 

@@ -28,8 +28,8 @@ from django.utils.translation import ngettext
 
 from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
 
+from .audit import audit_record
 from .models import AuditRecord, User
-from .services import audit_record
 
 
 class SignInThrottleBackend(AxesStandaloneBackend):

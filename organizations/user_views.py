@@ -15,14 +15,14 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from billing.models import Product
-from tco_console.views import bound_data, form_view, table_page
+from billing.models.catalog import Product
+from tco_console.viewkit import bound_data, confirm_view, form_view, table_page
 
 from . import policies
-from . import user_services as users
 from .filtersets import SubUserFilterSet
-from .forms import ConfirmForm, SubUserForm
+from .forms import SubUserForm
 from .models import User
+from .services import sub_users as users
 from .tables import SubUserTable
 
 USERS_CHANGED = "usersChanged"
@@ -176,18 +176,17 @@ def _set_active(request, pk: int, *, active: bool):
         )
         done = _("Deactivated %(name)s.")
 
-    def on_valid(form):
+    def on_confirm():
         users.sub_user_set_active(user=target, active=active, acting_user=request.user)
         return done % {"name": name}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=title,
         description=description % {"name": name},
         submit_label=label,
         danger=not active,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("organizations:users"),
         events=(USERS_CHANGED,),
     )

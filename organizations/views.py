@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,15 +10,20 @@ from django.views.decorators.http import require_POST
 
 from tco_console.converters import parse_pk
 from tco_console.errors import DomainError
-from tco_console.permissions import forget_console_context, object_or_404, require_perm
-from tco_console.views import bound_data, form_view, run_action, table_page
+from tco_console.viewkit import (
+    bound_data,
+    confirm_view,
+    form_view,
+    require_admin,
+    run_action,
+    table_page,
+)
 
 from . import selectors, services
 from .choices import FinancialPermission, InvitationStatus, PaymentMode
 from .filtersets import AuditFilterSet, InvitationFilterSet, MemberFilterSet
 from .forms import (
     AdminMemberEditForm,
-    ConfirmForm,
     CreateMemberForm,
     DepartmentCreateForm,
     DepartmentMoveForm,
@@ -30,18 +34,11 @@ from .forms import (
     SignUpForm,
 )
 from .models import Department, Invitation, Membership, Organization
+from .scoping import forget_console_context, object_or_404, require_perm
 from .tables import AuditTable, MemberTable, ReceivedInvitationTable, SentInvitationTable
 
 MEMBERS_CHANGED = "membersChanged"
 INVITATIONS_CHANGED = "invitationsChanged"
-
-
-def _require_admin(request, perm: str = "organizations.manage_org"):
-    """Admin pages need the organization's admin account (A1) and the group permission."""
-    if not request.console.is_admin:
-        raise PermissionDenied(_("This page is for the organization's admin account."))
-    require_perm(request, perm)
-    return request.console.organization
 
 
 def sign_up(request):
@@ -88,17 +85,16 @@ def organization_create(request):
 
 @login_required
 def organization_delete(request):
-    org = _require_admin(request)
+    org = require_admin(request)
     org = get_object_or_404(Organization.objects.restrict(request.user, "change"), pk=org.pk)
 
-    def on_valid(form):
+    def on_confirm():
         services.organization_delete(organization=org, acting_user=request.user)
         forget_console_context(request.user)
         return _("The organization was deleted.")
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Delete the organization"),
         description=_(
             "This deletes the organization, its departments and its pending invitations. "
@@ -106,7 +102,7 @@ def organization_delete(request):
         ),
         submit_label=_("Delete organization"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("home"),
         navigate=True,
     )
@@ -129,19 +125,18 @@ def organization_quit(request):
             "The admin will no longer see its new records."
         ) % {"org": org_name}
 
-    def on_valid(form):
+    def on_confirm():
         services.member_quit(membership=membership, acting_user=request.user)
         forget_console_context(request.user)
         return _("You quit the organization of %(org)s.") % {"org": org_name}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Quit the organization"),
         description=description,
         submit_label=_("Quit organization"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("home"),
         navigate=True,
     )
@@ -152,7 +147,7 @@ def organization_quit(request):
 
 @login_required
 def members(request):
-    org = _require_admin(request, "organizations.view_org")
+    org = require_admin(request, "organizations.view_org")
     qs = selectors.member_list(user=request.user)
     filterset = MemberFilterSet(request.GET or None, queryset=qs)
     table = MemberTable(filterset.qs)
@@ -181,7 +176,7 @@ def _member_or_404(request, uin: str, action: str = "view") -> Membership:
 @login_required
 def member_detail(request, uin):
     membership = _member_or_404(request, uin)
-    _require_admin(request, "organizations.view_org")
+    require_admin(request, "organizations.view_org")
     return render(
         request,
         "organizations/member_detail.html",
@@ -209,7 +204,7 @@ def _financial_initial(m) -> dict:
 
 @login_required
 def member_invite(request):
-    org = _require_admin(request)
+    org = require_admin(request)
     form = InviteForm(
         bound_data(request),
         departments=selectors.department_choices(user=request.user),
@@ -253,7 +248,7 @@ def member_invite(request):
 
 @login_required
 def member_create(request):
-    org = _require_admin(request)
+    org = require_admin(request)
     form = CreateMemberForm(
         bound_data(request),
         departments=selectors.department_choices(user=request.user),
@@ -299,7 +294,7 @@ def member_create(request):
 @login_required
 def member_edit(request, uin):
     m = _member_or_404(request, uin, "change")
-    _require_admin(request)
+    require_admin(request)
     if m.is_admin:
         form = AdminMemberEditForm(
             bound_data(request), initial={"name": m.name, "remark": m.remark}
@@ -346,7 +341,7 @@ def member_edit(request, uin):
 def members_move(request, uin=None):
     """O8: move one member (from its row) or many (the selected rows) to a department."""
     member = _member_or_404(request, uin, "change") if uin is not None else None
-    org = _require_admin(request)
+    org = require_admin(request)
     if member is not None:
         uins = [member.account.uin]
         title = _("Move %(name)s") % {"name": member.name}
@@ -385,18 +380,17 @@ def members_move(request, uin=None):
 @login_required
 def member_remove(request, uin):
     m = _member_or_404(request, uin, "change")
-    _require_admin(request)
+    require_admin(request)
 
-    def on_valid(form):
+    def on_confirm():
         services.member_remove(membership=m, acting_user=request.user)
         return _("Removed %(name)s (%(uin)s) from the organization.") % {
             "name": m.name,
             "uin": m.account.uin,
         }
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Remove member %(name)s") % {"name": m.name},
         description=_(
             "The account %(uin)s leaves the organization; the account itself is not deleted."
@@ -404,7 +398,7 @@ def member_remove(request, uin):
         % {"uin": m.account.uin},
         submit_label=_("Remove"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("organizations:members"),
         events=(MEMBERS_CHANGED,),
     )
@@ -419,7 +413,7 @@ def _department_or_404(request, pk) -> Department:
 
 @login_required
 def department_add(request):
-    org = _require_admin(request)
+    org = require_admin(request)
     form = DepartmentCreateForm(
         bound_data(request),
         departments=selectors.department_choices(user=request.user),
@@ -450,7 +444,7 @@ def department_add(request):
 @login_required
 def department_rename(request, pk):
     dept = _department_or_404(request, pk)
-    _require_admin(request)
+    require_admin(request)
     form = DepartmentRenameForm(bound_data(request), initial={"name": dept.name})
 
     def on_valid(form):
@@ -473,7 +467,7 @@ def department_rename(request, pk):
 @login_required
 def department_move(request, pk):
     dept = _department_or_404(request, pk)
-    _require_admin(request)
+    require_admin(request)
     choices = [
         (i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk
     ]
@@ -503,22 +497,21 @@ def department_move(request, pk):
 @login_required
 def department_delete(request, pk):
     dept = _department_or_404(request, pk)
-    _require_admin(request)
+    require_admin(request)
 
-    def on_valid(form):
+    def on_confirm():
         services.department_delete(department=dept, acting_user=request.user)
         return _("Department %(name)s deleted.") % {"name": dept.name}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Delete department %(name)s") % {"name": dept.name},
         description=_(
             "A department can be deleted only when it has no members and no sub-departments."
         ),
         submit_label=_("Delete"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("organizations:members"),
         events=(MEMBERS_CHANGED,),
     )
@@ -553,21 +546,20 @@ def invitations(request):
 @login_required
 def invitation_cancel(request, pk):
     inv = object_or_404(Invitation.objects.select_related("invitee"), request, "cancel", pk=pk)
-    _require_admin(request)
+    require_admin(request)
 
-    def on_valid(form):
+    def on_confirm():
         services.invitation_cancel(invitation=inv, acting_user=request.user)
         return _("The invitation to %(uin)s was cancelled.") % {"uin": inv.invitee.uin}
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Cancel invitation"),
         description=_("Cancel the invitation to %(uin)s (%(name)s)?")
         % {"uin": inv.invitee.uin, "name": inv.name},
         submit_label=_("Cancel invitation"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("organizations:invitations") + "?tab=sent",
         events=(INVITATIONS_CHANGED,),
     )
@@ -586,7 +578,7 @@ def _received_or_404(request, pk) -> Invitation:
 def invitation_accept(request, pk):
     inv = _received_or_404(request, pk)
 
-    def on_valid(form):
+    def on_confirm():
         services.invitation_accept(invitation=inv, acting_user=request.user)
         forget_console_context(request.user)
         return _("You joined the organization of %(org)s.") % {"org": inv.organization.display_name}
@@ -596,14 +588,13 @@ def invitation_accept(request, pk):
         if inv.payer_id
         else _("Self-pay: your account keeps paying for itself.")
     )
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Accept invitation"),
         description=_("Join the organization of %(org)s as “%(name)s”. %(payer)s")
         % {"org": inv.organization.display_name, "name": inv.name, "payer": payer_text},
         submit_label=_("Accept and join"),
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("home"),
         navigate=True,
         template="organizations/invitation_confirm.html",
@@ -616,21 +607,20 @@ def invitation_accept(request, pk):
 def invitation_decline(request, pk):
     inv = _received_or_404(request, pk)
 
-    def on_valid(form):
+    def on_confirm():
         services.invitation_decline(invitation=inv, acting_user=request.user)
         return _("You declined the invitation from %(org)s.") % {
             "org": inv.organization.display_name
         }
 
-    return form_view(
+    return confirm_view(
         request,
-        form=ConfirmForm(bound_data(request)),
         title=_("Decline invitation"),
         description=_("Decline the invitation from %(org)s?")
         % {"org": inv.organization.display_name},
         submit_label=_("Decline"),
         danger=True,
-        on_valid=on_valid,
+        on_confirm=on_confirm,
         success_url=reverse("organizations:invitations"),
         events=(INVITATIONS_CHANGED,),
     )

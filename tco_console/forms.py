@@ -1,4 +1,4 @@
-"""Form fields shared by every app (the kernel layer).
+"""Forms and form fields shared by every app (the kernel layer).
 
 Issue 11, point 6: a choice field that looks its choices up by id must refuse an id no
 database can hold before it queries. SQLite raises OverflowError for an integer beyond 64
@@ -77,3 +77,8 @@ class ModelChoiceFilter(filters.ModelChoiceFilter):
 
 class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     field_class = FilterModelMultipleChoiceField
+
+
+class ConfirmForm(forms.Form):
+    """A POST with only the CSRF token: destructive actions confirm in a modal first
+    (`tco_console.viewkit.confirm_view`)."""

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "organizations",
     "billing",
+    # The console shell (issue 12, Step C): project-wide commands (tick, seed_demo, worker).
+    "tco_console",
 ]
 
 MIDDLEWARE = [
@@ -87,7 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tco_console.htmx.HtmxMessagesMiddleware",
-    "tco_console.permissions.ConsoleContextMiddleware",
+    "organizations.scoping.ConsoleContextMiddleware",
     # Sign-in throttling: turns a locked-out attempt into the login page with its message.
     "axes.middleware.AxesMiddleware",
     # Last, so its process_exception sees a view's database error first: 503, not 500.
@@ -108,7 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tco_console.views.console_context",
+                "tco_console.navigation.console_context",
             ],
             "libraries": {"console_tables": "tco_console.templatetags.console_tables"},
         },

@@ -194,12 +194,12 @@ def test_a4_nothing_changed_is_not_a_change(client, operator, catalog):
 def test_a4_the_record_is_in_the_same_transaction_as_the_change(
     client, operator, catalog, admin, monkeypatch
 ):
-    from organizations import services
+    from organizations import audit
 
     def broken(**kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(services, "audit_record", broken)
+    monkeypatch.setattr(audit, "audit_record", broken)
     client.force_login(operator)
     with pytest.raises(RuntimeError):
         client.post(

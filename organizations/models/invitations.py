@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.permissions import ScopedQuerySet
+from organizations.scoping import ScopedQuerySet
 
 from ..choices import InvitationStatus
 from .accounts import Account, User

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.permissions import ScopedQuerySet
+from organizations.scoping import ScopedQuerySet
 
 from ..choices import MemberType
 from .accounts import Account

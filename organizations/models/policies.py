@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.permissions import ScopedQuerySet
+from organizations.scoping import ScopedQuerySet
 
 from .accounts import Account
 from .organization import Department, Organization

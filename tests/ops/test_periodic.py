@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from billing.tasks import settle_usage
-from organizations.management.commands.tick import PERIODIC_TASKS
+from tco_console.management.commands.tick import PERIODIC_TASKS
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

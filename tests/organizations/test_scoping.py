@@ -9,10 +9,10 @@ without a change anyone can see.
 
 import pytest
 
-from organizations import policy_services as scp
 from organizations import services
 from organizations.models import PolicyEffect, ServiceControlPolicy, User
-from tco_console.permissions import console_context
+from organizations.scoping import console_context
+from organizations.services import policies as scp
 from tests.billing.helpers import product
 from tests.factories import UserFactory, sub_user
 

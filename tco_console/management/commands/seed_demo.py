@@ -160,8 +160,8 @@ class Command(BaseCommand):
         """A1/P2: the `member` account's developer, who may use CVM only."""
         if User.objects.filter(username="member-dev").exists():
             return
-        from billing.models import Product
-        from organizations import user_services
+        from billing.models.catalog import Product
+        from organizations.services import sub_users as user_services
 
         owner = User.objects.get(username="member")
         user_services.sub_user_create(

@@ -11,33 +11,40 @@ view that fetches through it gets 404 for anything outside the scope.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
-if TYPE_CHECKING:
-    from organizations.models import Account, Membership, Organization
+T = TypeVar("T")
 
 
 @dataclass
 class ConsoleContext:
-    user: Any
-    account: Account | None
-    membership: Membership | None
+    # organizations.models builds its querysets on ScopedQuerySet, so this module does not
+    # import it, not even for type checkers (issue 12: no import cycle).
+    user: Any  # organizations.User
+    account: models.Model | None  # organizations.Account
+    membership: models.Model | None  # organizations.Membership
+    # Answers the layers above compute once per request (billing's sidebar reads): see
+    # `remember`. This layer cannot know them by name, so they are kept by key.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def for_user(cls, user) -> ConsoleContext:
         if not getattr(user, "is_authenticated", False) or not user.account_id:
             return cls(user=user, account=None, membership=None)
-        from organizations.models import Membership
-
+        # By name, not by import: models.py builds its querysets on ScopedQuerySet below, so an
+        # import back would be a cycle (issue 12's contract), hidden inside a function.
         membership = (
-            Membership.objects.select_related(
+            apps.get_model("organizations", "Membership")
+            .objects.select_related(
                 "organization", "organization__admin_account", "department", "payer", "account"
             )
             .filter(account_id=user.account_id, organization__deleted_at__isnull=True)
@@ -47,8 +54,12 @@ class ConsoleContext:
         return cls(user=user, account=account, membership=membership)
 
     @property
-    def organization(self) -> Organization | None:
+    def organization(self) -> models.Model | None:  # organizations.Organization
         return self.membership.organization if self.membership else None
+
+    @property
+    def organization_id(self) -> int | None:
+        return self.membership.organization_id if self.membership else None
 
     @property
     def is_admin(self) -> bool:
@@ -79,6 +90,20 @@ class ConsoleContext:
 
     def can(self, perm: str) -> bool:
         return self.account is not None and self.user.has_perm(perm)
+
+    def require(self, perm: str) -> None:
+        """403 when the user's groups lack `perm` (A1). A method, so that the kernel's view
+        kit (which imports no app) guards admin pages with the same check as `require_perm`."""
+        if not self.can(perm):
+            raise PermissionDenied(_("Your user lacks the permission for this action."))
+
+    def remember(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per request: the sidebar asks the same questions on every render
+        (django-tables2 re-runs context processors for each template cell), and the layers
+        above keep their answers here rather than on private attributes."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
 
 def console_context(user) -> ConsoleContext:
@@ -155,5 +180,4 @@ def object_or_404(queryset: ScopedQuerySet, request, action: str = "view", **loo
 
 def require_perm(request, perm: str) -> None:
     """403 when the user's groups lack `perm` (A1). Pages are not secret; objects are (A2)."""
-    if not request.console.can(perm):
-        raise PermissionDenied(_("Your user lacks the permission for this action."))
+    request.console.require(perm)
