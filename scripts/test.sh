@@ -7,7 +7,11 @@ PY=.venv/bin/python
 export DJANGO_SETTINGS_MODULE=tco_console.settings_test
 
 echo "==> database: ${DATABASE_URL:-sqlite (in-memory test database)}"
-"$PY" -m pytest -m "not browser" -q "$@"
+# Branch coverage of the apps is printed after the main run ([tool.coverage] in pyproject.toml);
+# the floor applies to the whole suite only, so a run of a few files (arguments) prints it only.
+cov=(--cov --cov-branch --cov-report=term:skip-covered)
+[ "$#" -eq 0 ] || cov+=(--cov-fail-under=0)
+"$PY" -m pytest -m "not browser" -q "${cov[@]}" "$@"
 status=$?
 if [ "$status" -ne 0 ]; then
   [ "$status" -eq 5 ] && echo "error: no test ran" >&2
