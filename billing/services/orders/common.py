@@ -1,9 +1,9 @@
 """What placing, paying and refunding orders share: the order number, the double-submit check
 (idempotency key), the months rule, and locking a subscription resource.
 
-Locks, always in this order: the order row (for an existing order), then the accounts
-involved by primary key (this also serializes against membership changes, which lock the same
-account rows), then their wallets by primary key, then the resource, then the voucher. State
+Locks follow the one lock order of both apps, written in `organizations.locks`: here, the
+order row (for an existing order), the accounts by primary key (which also serializes against
+membership changes, which lock the same rows), their wallets, the resource, the voucher. State
 read before the locks is re-read after them.
 """
 

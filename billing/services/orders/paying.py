@@ -2,7 +2,7 @@
 order is paid; applying for pay-on-behalf; cancelling; and the bulk actions.
 
 Every service here is one durable transaction (the bulk actions: one per order); the lock
-order is in `common`.
+order is `organizations.locks`'s.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Placing orders: buy, renew (B10) and upgrade a subscription. An order is paid at once when
 the payer's available funds allow (B4, B5), else it waits, to be paid (B4).
 
-Every public service here is one durable transaction; the lock order is in `common`.
+Every public service here is one durable transaction; the lock order is `organizations.locks`'s.
 """
 
 from __future__ import annotations

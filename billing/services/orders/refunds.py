@@ -1,7 +1,7 @@
 """Refunds (B6): downgrades and unsubscribes return the remaining value over the payments made
 for the resource, in proportion to what each still holds, voucher part and cash part apart.
 
-Every public service here is one durable transaction; the lock order is in `common`.
+Every public service here is one durable transaction; the lock order is `organizations.locks`'s.
 """
 
 from __future__ import annotations
