@@ -77,7 +77,9 @@ def invoice_request(
 
 def _decide(invoice: Invoice, status: str, reason: str = "", *, acting_user: User) -> Invoice:
     inv = (
-        Invoice.objects.select_for_update(no_key=True).select_related("account").get(pk=invoice.pk)
+        Invoice.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("account")
+        .get(pk=invoice.pk)
     )
     if inv.status != InvoiceStatus.REQUESTED:
         raise DomainError(
