@@ -19,10 +19,10 @@ from tco_console.viewkit import (
     table_page,
 )
 
-from . import selectors, services
-from .choices import FinancialPermission, InvitationStatus, PaymentMode
-from .filtersets import AuditFilterSet, InvitationFilterSet, MemberFilterSet
-from .forms import (
+from .. import selectors, services
+from ..choices import FinancialPermission, InvitationStatus, PaymentMode
+from ..filtersets import AuditFilterSet, InvitationFilterSet, MemberFilterSet
+from ..forms import (
     AdminMemberEditForm,
     CreateMemberForm,
     DepartmentCreateForm,
@@ -33,9 +33,9 @@ from .forms import (
     MoveMembersForm,
     SignUpForm,
 )
-from .models import Department, Invitation, Membership, Organization
-from .scoping import forget_console_context, object_or_404, require_perm
-from .tables import AuditTable, MemberTable, ReceivedInvitationTable, SentInvitationTable
+from ..models import Department, Invitation, Membership, Organization
+from ..scoping import forget_console_context, object_or_404, require_perm
+from ..tables import AuditTable, MemberTable, ReceivedInvitationTable, SentInvitationTable
 
 MEMBERS_CHANGED = "membersChanged"
 INVITATIONS_CHANGED = "invitationsChanged"
