@@ -2,7 +2,8 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from . import policy_views, user_views, views
+from . import user_views, views
+from .views import policies as policy_views
 
 app_name = "organizations"
 

@@ -16,8 +16,8 @@ from tco_console.errors import DomainError
 from tco_console.forms import ModelMultipleChoiceField
 from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin
 
-from . import policies, selectors
-from .models import (
+from .. import policies, selectors
+from ..models import (
     Account,
     Department,
     Membership,
@@ -25,9 +25,9 @@ from .models import (
     PolicyEffect,
     ServiceControlPolicy,
 )
-from .policy_eval import explain
-from .scoping import object_or_404, require_perm
-from .services import policies as scp
+from ..policy_eval import explain
+from ..scoping import object_or_404, require_perm
+from ..services import policies as scp
 
 
 def _explainer(membership: Membership) -> dict:
