@@ -2,8 +2,9 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from . import user_views, views
+from . import views
 from .views import policies as policy_views
+from .views import users as user_views
 
 app_name = "organizations"
 

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from billing.models.catalog import Product
 from tco_console.viewkit import bound_data, confirm_view, form_view, table_page
 
-from . import policies
-from .filtersets import SubUserFilterSet
-from .forms import SubUserForm
-from .models import User
-from .services import sub_users as users
-from .tables import SubUserTable
+from .. import policies
+from ..filtersets import SubUserFilterSet
+from ..forms import SubUserForm
+from ..models import User
+from ..services import sub_users as users
+from ..tables import SubUserTable
 
 USERS_CHANGED = "usersChanged"
 
