@@ -36,9 +36,7 @@ from ..forms import (
 from ..models import Department, Invitation, Membership, Organization
 from ..scoping import forget_console_context, object_or_404, require_perm
 from ..tables import AuditTable, MemberTable, ReceivedInvitationTable, SentInvitationTable
-
-MEMBERS_CHANGED = "membersChanged"
-INVITATIONS_CHANGED = "invitationsChanged"
+from .events import INVITATIONS_CHANGED, MEMBERS_CHANGED
 
 
 def sign_up(request):

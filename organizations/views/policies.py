@@ -28,6 +28,7 @@ from ..models import (
 from ..policy_eval import explain
 from ..scoping import object_or_404, require_perm
 from ..services import policies as scp
+from .events import POLICIES_CHANGED
 
 
 def _explainer(membership: Membership) -> dict:
@@ -98,8 +99,6 @@ def member_policy(request, uin):
 
 
 # ------------------------------------------------------------------ management (admin)
-
-POLICIES_CHANGED = "policiesChanged"
 
 
 class PolicyForm(forms.Form):

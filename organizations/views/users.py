@@ -24,8 +24,7 @@ from ..forms import SubUserForm
 from ..models import User
 from ..services import sub_users as users
 from ..tables import SubUserTable
-
-USERS_CHANGED = "usersChanged"
+from .events import USERS_CHANGED
 
 
 def _is_manager(request) -> bool:
