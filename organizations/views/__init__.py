@@ -6,6 +6,6 @@ The package re-exports no view: several families are named after their list page
 shadow its module (`from organizations.views import members` would give the function).
 """
 
-from .members import sign_up  # tco_console/urls.py (issue 12 sweep: import it from its module)
+from .accounts import sign_up  # tco_console/urls.py (issue 12 sweep: import it from its module)
 
 __all__ = ["sign_up"]

@@ -1,15 +1,12 @@
 """Organization pages. Every object is fetched through `restrict()` (A2: out of scope → 404)."""
 
-from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tco_console.converters import parse_pk
-from tco_console.errors import DomainError
 from tco_console.viewkit import (
     bound_data,
     confirm_view,
@@ -31,38 +28,11 @@ from ..forms import (
     InviteForm,
     MemberEditForm,
     MoveMembersForm,
-    SignUpForm,
 )
 from ..models import Department, Invitation, Membership, Organization
 from ..scoping import forget_console_context, object_or_404, require_perm
 from ..tables import AuditTable, MemberTable, ReceivedInvitationTable, SentInvitationTable
 from .events import INVITATIONS_CHANGED, MEMBERS_CHANGED
-
-
-def sign_up(request):
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = SignUpForm(bound_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.account_sign_up(
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password1"],
-                email=form.cleaned_data["email"],
-                account_name=form.cleaned_data["account_name"],
-                enterprise_name=form.cleaned_data["enterprise_name"],
-            )
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request, _("Welcome! Your account UIN is %(uin)s.") % {"uin": user.account.uin}
-            )
-            return redirect("home")
-    status = 422 if request.method == "POST" else 200
-    return render(request, "registration/signup.html", {"form": form}, status=status)
-
 
 # ------------------------------------------------------------------ organization
 
