@@ -2,14 +2,14 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import members, policies, users
+from .views import members, organization, policies, users
 
 app_name = "organizations"
 
 urlpatterns = [
-    path("organization/create/", members.organization_create, name="organization_create"),
-    path("organization/delete/", members.organization_delete, name="organization_delete"),
-    path("organization/quit/", members.organization_quit, name="organization_quit"),
+    path("organization/create/", organization.organization_create, name="organization_create"),
+    path("organization/delete/", organization.organization_delete, name="organization_delete"),
+    path("organization/quit/", organization.organization_quit, name="organization_quit"),
     path("members/", members.members, name="members"),
     path("members/invite/", members.member_invite, name="member_invite"),
     path("members/create/", members.member_create, name="member_create"),
