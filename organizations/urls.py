@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import members, organization, policies, users
+from .views import departments, members, organization, policies, users
 
 app_name = "organizations"
 
@@ -18,10 +18,10 @@ urlpatterns = [
     path("members/<uin:uin>/edit/", members.member_edit, name="member_edit"),
     path("members/<uin:uin>/move/", members.members_move, name="member_move"),
     path("members/<uin:uin>/remove/", members.member_remove, name="member_remove"),
-    path("departments/add/", members.department_add, name="department_add"),
-    path("departments/<pk:pk>/rename/", members.department_rename, name="department_rename"),
-    path("departments/<pk:pk>/move/", members.department_move, name="department_move"),
-    path("departments/<pk:pk>/delete/", members.department_delete, name="department_delete"),
+    path("departments/add/", departments.department_add, name="department_add"),
+    path("departments/<pk:pk>/rename/", departments.department_rename, name="department_rename"),
+    path("departments/<pk:pk>/move/", departments.department_move, name="department_move"),
+    path("departments/<pk:pk>/delete/", departments.department_delete, name="department_delete"),
     path("invitations/", members.invitations, name="invitations"),
     path("invitations/<pk:pk>/cancel/", members.invitation_cancel, name="invitation_cancel"),
     path("invitations/<pk:pk>/accept/", members.invitation_accept, name="invitation_accept"),

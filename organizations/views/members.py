@@ -20,16 +20,14 @@ from ..filtersets import AuditFilterSet, InvitationFilterSet, MemberFilterSet
 from ..forms import (
     AdminMemberEditForm,
     CreateMemberForm,
-    DepartmentCreateForm,
-    DepartmentMoveForm,
-    DepartmentRenameForm,
     InviteForm,
     MemberEditForm,
     MoveMembersForm,
 )
-from ..models import Department, Invitation, Membership
+from ..models import Invitation, Membership
 from ..scoping import forget_console_context, object_or_404, require_perm
 from ..tables import AuditTable, MemberTable, ReceivedInvitationTable, SentInvitationTable
+from .departments import department_or_404
 from .events import INVITATIONS_CHANGED, MEMBERS_CHANGED
 
 # ------------------------------------------------------------------ members
@@ -110,7 +108,7 @@ def member_invite(request):
             uin=d["uin"],
             name=d["name"],
             remark=d["remark"],
-            department=_department_or_404(request, d["department"]),
+            department=department_or_404(request, d["department"]),
             permissions=d["permissions"],
             payer=d["payer"],
             allow_quit=d["allow_quit"],
@@ -156,7 +154,7 @@ def member_create(request):
             password=d["password"],
             email=d["email"],
             remark=d["remark"],
-            department=_department_or_404(request, d["department"]),
+            department=department_or_404(request, d["department"]),
             permissions=d["permissions"],
             payer=d["payer"],
         )
@@ -243,7 +241,7 @@ def members_move(request, uin=None):
     )
 
     def on_valid(form):
-        dept = _department_or_404(request, form.cleaned_data["department"])
+        dept = department_or_404(request, form.cleaned_data["department"])
         moved = services.members_move(
             organization=org,
             uins=uins if uin is not None else form.cleaned_data["uins"],
@@ -287,119 +285,6 @@ def member_remove(request, uin):
         )
         % {"uin": m.account.uin},
         submit_label=_("Remove"),
-        danger=True,
-        on_confirm=on_confirm,
-        success_url=reverse("organizations:members"),
-        events=(MEMBERS_CHANGED,),
-    )
-
-
-# ------------------------------------------------------------------ departments (O3)
-
-
-def _department_or_404(request, pk) -> Department:
-    return object_or_404(Department.objects.all(), request, "change", pk=pk)
-
-
-@login_required
-def department_add(request):
-    org = require_admin(request)
-    form = DepartmentCreateForm(
-        bound_data(request),
-        departments=selectors.department_choices(user=request.user),
-        initial={"parent": request.GET.get("parent")},
-    )
-
-    def on_valid(form):
-        parent = _department_or_404(request, form.cleaned_data["parent"])
-        dept = services.department_create(
-            organization=org,
-            parent=parent,
-            name=form.cleaned_data["name"],
-            acting_user=request.user,
-        )
-        return _("Department %(name)s added.") % {"name": dept.name}
-
-    return form_view(
-        request,
-        form=form,
-        title=_("Add department"),
-        submit_label=_("Add"),
-        on_valid=on_valid,
-        success_url=reverse("organizations:members"),
-        events=(MEMBERS_CHANGED,),
-    )
-
-
-@login_required
-def department_rename(request, pk):
-    dept = _department_or_404(request, pk)
-    require_admin(request)
-    form = DepartmentRenameForm(bound_data(request), initial={"name": dept.name})
-
-    def on_valid(form):
-        services.department_rename(
-            department=dept, name=form.cleaned_data["name"], acting_user=request.user
-        )
-        return _("Department renamed to %(name)s.") % {"name": form.cleaned_data["name"]}
-
-    return form_view(
-        request,
-        form=form,
-        title=_("Rename department %(name)s") % {"name": dept.name},
-        submit_label=_("Rename"),
-        on_valid=on_valid,
-        success_url=reverse("organizations:members") + f"?department={dept.pk}",
-        events=(MEMBERS_CHANGED,),
-    )
-
-
-@login_required
-def department_move(request, pk):
-    dept = _department_or_404(request, pk)
-    require_admin(request)
-    choices = [
-        (i, label) for i, label in selectors.department_choices(user=request.user) if i != dept.pk
-    ]
-    form = DepartmentMoveForm(
-        bound_data(request), departments=choices, initial={"parent": dept.parent_id}
-    )
-
-    def on_valid(form):
-        parent = _department_or_404(request, form.cleaned_data["parent"])
-        services.department_move(department=dept, new_parent=parent, acting_user=request.user)
-        return _("Department %(name)s moved under %(parent)s.") % {
-            "name": dept.name,
-            "parent": parent.name,
-        }
-
-    return form_view(
-        request,
-        form=form,
-        title=_("Move department %(name)s") % {"name": dept.name},
-        submit_label=_("Move"),
-        on_valid=on_valid,
-        success_url=reverse("organizations:members") + f"?department={dept.pk}",
-        events=(MEMBERS_CHANGED,),
-    )
-
-
-@login_required
-def department_delete(request, pk):
-    dept = _department_or_404(request, pk)
-    require_admin(request)
-
-    def on_confirm():
-        services.department_delete(department=dept, acting_user=request.user)
-        return _("Department %(name)s deleted.") % {"name": dept.name}
-
-    return confirm_view(
-        request,
-        title=_("Delete department %(name)s") % {"name": dept.name},
-        description=_(
-            "A department can be deleted only when it has no members and no sub-departments."
-        ),
-        submit_label=_("Delete"),
         danger=True,
         on_confirm=on_confirm,
         success_url=reverse("organizations:members"),
