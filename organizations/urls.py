@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import departments, members, organization, policies, users
+from .views import departments, invitations, members, organization, policies, users
 
 app_name = "organizations"
 
@@ -11,7 +11,7 @@ urlpatterns = [
     path("organization/delete/", organization.organization_delete, name="organization_delete"),
     path("organization/quit/", organization.organization_quit, name="organization_quit"),
     path("members/", members.members, name="members"),
-    path("members/invite/", members.member_invite, name="member_invite"),
+    path("members/invite/", invitations.member_invite, name="member_invite"),
     path("members/create/", members.member_create, name="member_create"),
     path("members/move/", members.members_move, name="members_move"),
     path("members/<uin:uin>/", members.member_detail, name="member_detail"),
@@ -22,10 +22,10 @@ urlpatterns = [
     path("departments/<pk:pk>/rename/", departments.department_rename, name="department_rename"),
     path("departments/<pk:pk>/move/", departments.department_move, name="department_move"),
     path("departments/<pk:pk>/delete/", departments.department_delete, name="department_delete"),
-    path("invitations/", members.invitations, name="invitations"),
-    path("invitations/<pk:pk>/cancel/", members.invitation_cancel, name="invitation_cancel"),
-    path("invitations/<pk:pk>/accept/", members.invitation_accept, name="invitation_accept"),
-    path("invitations/<pk:pk>/decline/", members.invitation_decline, name="invitation_decline"),
+    path("invitations/", invitations.invitations, name="invitations"),
+    path("invitations/<pk:pk>/cancel/", invitations.invitation_cancel, name="invitation_cancel"),
+    path("invitations/<pk:pk>/accept/", invitations.invitation_accept, name="invitation_accept"),
+    path("invitations/<pk:pk>/decline/", invitations.invitation_decline, name="invitation_decline"),
     path("audit/", members.audit, name="audit"),
     path("policies/", policies.policies_page, name="policies"),
     path("policies/type/", policies.policy_type_toggle, name="policy_type"),
