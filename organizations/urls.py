@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import departments, invitations, members, organization, policies, users
+from .views import audit, departments, invitations, members, organization, policies, users
 
 app_name = "organizations"
 
@@ -26,7 +26,7 @@ urlpatterns = [
     path("invitations/<pk:pk>/cancel/", invitations.invitation_cancel, name="invitation_cancel"),
     path("invitations/<pk:pk>/accept/", invitations.invitation_accept, name="invitation_accept"),
     path("invitations/<pk:pk>/decline/", invitations.invitation_decline, name="invitation_decline"),
-    path("audit/", members.audit, name="audit"),
+    path("audit/", audit.audit, name="audit"),
     path("policies/", policies.policies_page, name="policies"),
     path("policies/type/", policies.policy_type_toggle, name="policy_type"),
     path("policies/create/", policies.policy_create, name="policy_create"),

@@ -16,7 +16,7 @@ from tco_console.viewkit import (
 
 from .. import selectors, services
 from ..choices import FinancialPermission, PaymentMode
-from ..filtersets import AuditFilterSet, MemberFilterSet
+from ..filtersets import MemberFilterSet
 from ..forms import (
     AdminMemberEditForm,
     CreateMemberForm,
@@ -24,8 +24,8 @@ from ..forms import (
     MoveMembersForm,
 )
 from ..models import Membership
-from ..scoping import object_or_404, require_perm
-from ..tables import AuditTable, MemberTable
+from ..scoping import object_or_404
+from ..tables import MemberTable
 from .departments import department_or_404
 from .events import MEMBERS_CHANGED
 
@@ -244,16 +244,4 @@ def member_remove(request, uin):
         on_confirm=on_confirm,
         success_url=reverse("organizations:members"),
         events=(MEMBERS_CHANGED,),
-    )
-
-
-# ------------------------------------------------------------------ audit (A4)
-
-
-@login_required
-def audit(request):
-    require_perm(request, "organizations.view_audit")
-    filterset = AuditFilterSet(request.GET or None, queryset=selectors.audit_log(user=request.user))
-    return table_page(
-        request, "organizations/audit.html", table=AuditTable(filterset.qs), filterset=filterset
     )
