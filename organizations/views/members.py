@@ -1,4 +1,6 @@
-"""Organization pages. Every object is fetched through `restrict()` (A2: out of scope → 404)."""
+"""Members (O4, O6-O11): the members page with its department tree, a member's page, and
+creating, editing, moving and removing members. Every object is fetched through `restrict()`
+(A2: out of scope → 404, before the admin checks' 403)."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -6,30 +8,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from tco_console.converters import parse_pk
-from tco_console.viewkit import (
-    bound_data,
-    confirm_view,
-    form_view,
-    require_admin,
-    table_page,
-)
+from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin, table_page
 
 from .. import selectors, services
 from ..choices import FinancialPermission, PaymentMode
 from ..filtersets import MemberFilterSet
-from ..forms import (
-    AdminMemberEditForm,
-    CreateMemberForm,
-    MemberEditForm,
-    MoveMembersForm,
-)
+from ..forms import AdminMemberEditForm, CreateMemberForm, MemberEditForm, MoveMembersForm
 from ..models import Membership
 from ..scoping import object_or_404
 from ..tables import MemberTable
 from .departments import department_or_404
 from .events import MEMBERS_CHANGED
-
-# ------------------------------------------------------------------ members
 
 
 @login_required
