@@ -4,7 +4,6 @@ and the admin sees any member's. Management forms come next (issue 6)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -13,10 +12,10 @@ from django.utils.translation import gettext as _
 
 from billing.models.catalog import Product
 from tco_console.errors import DomainError
-from tco_console.forms import ModelMultipleChoiceField
 from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin
 
 from .. import policies, selectors
+from ..forms import AttachForm, PolicyForm
 from ..models import (
     Account,
     Department,
@@ -99,42 +98,6 @@ def member_policy(request, uin):
 
 
 # ------------------------------------------------------------------ management (admin)
-
-
-class PolicyForm(forms.Form):
-    name = forms.CharField(
-        label=_("Policy name"),
-        max_length=128,
-        help_text=_("1 to 128 characters: letters, digits, Chinese characters and underscores."),
-    )
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
-    effect = forms.ChoiceField(
-        label=_("Effect"), choices=PolicyEffect.choices, widget=forms.RadioSelect
-    )
-    all_products = forms.BooleanField(label=_("All products"), required=False)
-    products = ModelMultipleChoiceField(
-        label=_("Products"),
-        queryset=Product.objects.order_by("position", "code"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-
-class AttachForm(forms.Form):
-    department = forms.TypedChoiceField(
-        label=_("Root or department"), coerce=int, required=False, empty_value=None
-    )
-    member_uin = forms.CharField(label=_("or member UIN"), max_length=12, required=False)
-
-    def __init__(self, *args, departments=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department"].choices = [("", _("—")), *departments]
-
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("department")) == bool((data.get("member_uin") or "").strip()):
-            raise forms.ValidationError(_("Choose a department or enter a member UIN, not both."))
-        return data
 
 
 def _policy_or_404(request, pk) -> ServiceControlPolicy:
