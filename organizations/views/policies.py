@@ -66,7 +66,7 @@ def policies_page(request):
     if ctx.is_admin:
         org = ctx.organization
         context["policies"] = (
-            ServiceControlPolicy.objects.filter(organization=org)
+            ServiceControlPolicy.objects.restrict(request.user, "view")
             .prefetch_related("products")
             .order_by("-preset", "name", "pk")
         )
@@ -102,11 +102,8 @@ def member_policy(request, uin):
 
 def _policy_or_404(request, pk) -> ServiceControlPolicy:
     """A2: a policy is the admin account's to see; anyone else's lookup is a 404, which
-    comes before the permission check of `require_admin` (403)."""
-    ctx = request.console
-    if not ctx.is_admin:
-        raise Http404
-    return get_object_or_404(ServiceControlPolicy, pk=pk, organization=ctx.organization)
+    comes before the permission check of `require_admin` (403): `in_scope`, not `restrict`."""
+    return get_object_or_404(ServiceControlPolicy.objects.in_scope(request.user, "change"), pk=pk)
 
 
 def _success():
