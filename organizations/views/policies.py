@@ -1,6 +1,7 @@
 """Service control policies in the console (SPEC §4, §5): the admin sees the organization's
-policies and where they are attached; a member sees its effective policy level by level (P3),
-and the admin sees any member's. Management forms come next (issue 6)."""
+policies and where they are attached, and manages them (the policy type, create, edit, delete,
+attach and detach with a preview of who gains or loses which products); a member sees its
+effective policy level by level (P3), and the admin sees any member's."""
 
 from __future__ import annotations
 
