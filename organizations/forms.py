@@ -5,10 +5,12 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from billing.models.catalog import Product
 from tco_console.converters import UinConverter, well_formed
+from tco_console.forms import ModelMultipleChoiceField
 
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, PaymentMode
-from .models import Account
+from .models import Account, PolicyEffect
 from .roles import SUB_USER_ROLES
 
 OPTIONAL_PERMISSIONS = [
@@ -298,3 +300,45 @@ class SubUserForm(forms.Form):
             "all_products": all_products,
             "products": [] if all_products else [self._products[c] for c in d["products"]],
         }
+
+
+class PolicyForm(forms.Form):
+    """P1: a policy's name, effect and products (CreatePolicy, UpdatePolicy); the policy
+    services check the name and its uniqueness."""
+
+    name = forms.CharField(
+        label=_("Policy name"),
+        max_length=128,
+        help_text=_("1 to 128 characters: letters, digits, Chinese characters and underscores."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    effect = forms.ChoiceField(
+        label=_("Effect"), choices=PolicyEffect.choices, widget=forms.RadioSelect
+    )
+    all_products = forms.BooleanField(label=_("All products"), required=False)
+    products = ModelMultipleChoiceField(
+        label=_("Products"),
+        queryset=Product.objects.order_by("position", "code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class AttachForm(forms.Form):
+    """AttachPolicy / DetachPolicy: the target is Root or a department, or one member by UIN,
+    never both."""
+
+    department = forms.TypedChoiceField(
+        label=_("Root or department"), coerce=int, required=False, empty_value=None
+    )
+    member_uin = forms.CharField(label=_("or member UIN"), max_length=12, required=False)
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [("", _("—")), *departments]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("department")) == bool((data.get("member_uin") or "").strip()):
+            raise forms.ValidationError(_("Choose a department or enter a member UIN, not both."))
+        return data

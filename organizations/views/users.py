@@ -18,14 +18,13 @@ from django.utils.translation import gettext as _
 from billing.models.catalog import Product
 from tco_console.viewkit import bound_data, confirm_view, form_view, table_page
 
-from . import policies
-from .filtersets import SubUserFilterSet
-from .forms import SubUserForm
-from .models import User
-from .services import sub_users as users
-from .tables import SubUserTable
-
-USERS_CHANGED = "usersChanged"
+from .. import policies
+from ..filtersets import SubUserFilterSet
+from ..forms import SubUserForm
+from ..models import User
+from ..services import sub_users as users
+from ..tables import SubUserTable
+from .events import USERS_CHANGED
 
 
 def _is_manager(request) -> bool:
@@ -42,10 +41,7 @@ def _sub_user_or_404(request, pk: int) -> User:
     """A2: only a sub-user of the owner's own account; anything else is a 404."""
     _require_manager(request)
     return get_object_or_404(
-        User.objects.select_related("account"),
-        pk=pk,
-        account_id=request.user.account_id,
-        is_owner=False,
+        User.sub_users.restrict(request.user, "change").select_related("account"), pk=pk
     )
 
 
@@ -74,7 +70,7 @@ def users_page(request):
             },
         )
     queryset = (
-        User.objects.filter(account_id=ctx.account.pk, is_owner=False)
+        User.sub_users.restrict(request.user, "view")
         .prefetch_related("groups", "products")
         .order_by("username")
     )

@@ -1,10 +1,10 @@
 """Service control policies in the console (SPEC §4, §5): the admin sees the organization's
-policies and where they are attached; a member sees its effective policy level by level (P3),
-and the admin sees any member's. Management forms come next (issue 6)."""
+policies and where they are attached, and manages them (the policy type, create, edit, delete,
+attach and detach with a preview of who gains or loses which products); a member sees its
+effective policy level by level (P3), and the admin sees any member's."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from billing.models.catalog import Product
 from tco_console.errors import DomainError
-from tco_console.forms import ModelMultipleChoiceField
 from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin
 
-from . import policies, selectors
-from .models import (
+from .. import policies, selectors
+from ..forms import AttachForm, PolicyForm
+from ..models import (
     Account,
     Department,
     Membership,
@@ -25,9 +25,10 @@ from .models import (
     PolicyEffect,
     ServiceControlPolicy,
 )
-from .policy_eval import explain
-from .scoping import object_or_404, require_perm
-from .services import policies as scp
+from ..policy_eval import explain
+from ..scoping import object_or_404, require_perm
+from ..services import policies as scp
+from .events import POLICIES_CHANGED
 
 
 def _explainer(membership: Membership) -> dict:
@@ -66,7 +67,7 @@ def policies_page(request):
     if ctx.is_admin:
         org = ctx.organization
         context["policies"] = (
-            ServiceControlPolicy.objects.filter(organization=org)
+            ServiceControlPolicy.objects.restrict(request.user, "view")
             .prefetch_related("products")
             .order_by("-preset", "name", "pk")
         )
@@ -99,52 +100,11 @@ def member_policy(request, uin):
 
 # ------------------------------------------------------------------ management (admin)
 
-POLICIES_CHANGED = "policiesChanged"
-
-
-class PolicyForm(forms.Form):
-    name = forms.CharField(
-        label=_("Policy name"),
-        max_length=128,
-        help_text=_("1 to 128 characters: letters, digits, Chinese characters and underscores."),
-    )
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
-    effect = forms.ChoiceField(
-        label=_("Effect"), choices=PolicyEffect.choices, widget=forms.RadioSelect
-    )
-    all_products = forms.BooleanField(label=_("All products"), required=False)
-    products = ModelMultipleChoiceField(
-        label=_("Products"),
-        queryset=Product.objects.order_by("position", "code"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-
-class AttachForm(forms.Form):
-    department = forms.TypedChoiceField(
-        label=_("Root or department"), coerce=int, required=False, empty_value=None
-    )
-    member_uin = forms.CharField(label=_("or member UIN"), max_length=12, required=False)
-
-    def __init__(self, *args, departments=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department"].choices = [("", _("—")), *departments]
-
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("department")) == bool((data.get("member_uin") or "").strip()):
-            raise forms.ValidationError(_("Choose a department or enter a member UIN, not both."))
-        return data
-
 
 def _policy_or_404(request, pk) -> ServiceControlPolicy:
     """A2: a policy is the admin account's to see; anyone else's lookup is a 404, which
-    comes before the permission check of `require_admin` (403)."""
-    ctx = request.console
-    if not ctx.is_admin:
-        raise Http404
-    return get_object_or_404(ServiceControlPolicy, pk=pk, organization=ctx.organization)
+    comes before the permission check of `require_admin` (403): `in_scope`, not `restrict`."""
+    return get_object_or_404(ServiceControlPolicy.objects.in_scope(request.user, "change"), pk=pk)
 
 
 def _success():
