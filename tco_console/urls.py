@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from organizations.views import sign_up
+from organizations.views.accounts import sign_up
 
 from . import views
 

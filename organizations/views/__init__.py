@@ -5,7 +5,3 @@ The package re-exports no view: several families are named after their list page
 (`members.members`, `invitations.invitations`, `audit.audit`), and a re-exported view would
 shadow its module (`from organizations.views import members` would give the function).
 """
-
-from .accounts import sign_up  # tco_console/urls.py (issue 12 sweep: import it from its module)
-
-__all__ = ["sign_up"]
