@@ -3,8 +3,8 @@
 
 Every money service locks in the one lock order written in `organizations.locks`: the
 document row (order, invoice) first, then accounts and wallets by account primary key
-(`begin`, `lock_wallets`), then resources, then vouchers. A journal's lines must sum to zero; cash lines update the locked wallet's cached balance in the
-same transaction.
+(`begin`, `lock_wallets`), then resources, then vouchers. A journal's lines must sum to
+zero; cash lines update the locked wallet's cached balance in the same transaction.
 
 This module is a low layer of billing's services: orders, payg, lifecycle and wallets build on
 it, and it imports none of them (issue 12).
@@ -58,8 +58,8 @@ def begin(owner: Account, *extra: Account | None) -> tuple[Account, str, dict[in
     """Lock the owner, its payer and `extra` accounts and their wallets; re-read the payer.
 
     The opening of every money service on an account's behalf (orders, pay-as-you-go): the
-    accounts by primary key, then their wallets (the lock order of `organizations.locks`). A payer that changed
-    between the first read and the locks is refused rather than charged."""
+    accounts by primary key, then their wallets (the lock order of `organizations.locks`). A
+    payer that changed between the first read and the locks is refused rather than charged."""
     payer, _mode = payer_of(owner)
     lock_accounts(owner, payer, *extra)
     payer_now, mode = payer_of(owner)

@@ -105,8 +105,9 @@ def account_reconcile(*, account: Account, acting_user: User | None = None) -> t
 
 
 def _lock_for_operator(resource: Resource) -> tuple[Resource, Account, bool]:
-    """Lock the paying account, its wallet and the resource (`organizations.locks`' order: accounts by id →
-    wallets by id → resource) and tell whether the paying account is in arrears now."""
+    """Lock the paying account, its wallet and the resource (`organizations.locks`' order:
+    accounts by id → wallets by id → resource) and tell whether the paying account is in
+    arrears now."""
     payer, _mode = payer_of(resource.owner)
     lock_accounts(resource.owner, payer)
     if payer_of(resource.owner)[0].pk != payer.pk:  # the payer changed before our lock
