@@ -30,8 +30,8 @@ from tco_console.exports import csv_response
 from tco_console.htmx import is_partial, modal_success
 from tco_console.viewkit import bound_data, confirm_view, form_view, table_page
 
-from . import selectors, services
-from .filtersets import (
+from .. import selectors, services
+from ..filtersets import (
     MessageFilterSet,
     OrderFilterSet,
     PackFilterSet,
@@ -42,7 +42,7 @@ from .filtersets import (
     TransactionFilterSet,
     VoucherFilterSet,
 )
-from .forms import (
+from ..forms import (
     ActivateForm,
     BulkOrdersForm,
     BuyForm,
@@ -51,13 +51,13 @@ from .forms import (
     TopUpForm,
     UnsubscribeForm,
 )
-from .models import Order, Product, RefundShare, Region, Resource, ResourcePack, Spec
-from .models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
-from .money import ZERO
-from .selectors import is_payer, payment_method
-from .services import messages as message_services
-from .services import payg, pricing
-from .tables import (
+from ..models import Order, Product, RefundShare, Region, Resource, ResourcePack, Spec
+from ..models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
+from ..money import ZERO
+from ..selectors import is_payer, payment_method
+from ..services import messages as message_services
+from ..services import payg, pricing
+from ..tables import (
     MessageTable,
     OrderTable,
     PackTable,
@@ -69,7 +69,7 @@ from .tables import (
     VoucherTable,
     member_name,
 )
-from .templatetags.billing_tags import format_cny, format_quantity, unit_price
+from ..templatetags.billing_tags import format_cny, format_quantity, unit_price
 
 ORDERS_CHANGED = "ordersChanged"
 RESOURCES_CHANGED = "resourcesChanged"
@@ -995,7 +995,7 @@ def billing_center(request):
     ctx = request.console
     tab = request.GET.get("tab")
     if tab == "bills":
-        from .bill_views import billing_center_bills
+        from ..bill_views import billing_center_bills
 
         return billing_center_bills(
             request,
