@@ -995,7 +995,7 @@ def billing_center(request):
     ctx = request.console
     tab = request.GET.get("tab")
     if tab == "bills":
-        from ..bill_views import billing_center_bills
+        from .bills import billing_center_bills
 
         return billing_center_bills(
             request,

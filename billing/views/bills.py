@@ -28,12 +28,12 @@ from tco_console.filtersets import SearchMixin
 from tco_console.tables import ConsoleTable, DateColumn, DateTimeColumn, LazyCountPaginator
 from tco_console.viewkit import table_page
 
-from . import bill_selectors as bills
-from . import charts
-from .models import BillLine, Product
-from .models.choices import BillingMode, TransactionType
-from .selectors import is_payer
-from .tables import MoneyColumn, account_label, member_name
+from .. import bill_selectors as bills
+from .. import charts
+from ..models import BillLine, Product
+from ..models.choices import BillingMode, TransactionType
+from ..selectors import is_payer
+from ..tables import MoneyColumn, account_label, member_name
 
 TABS = (
     ("members", _("By member")),

@@ -11,8 +11,8 @@ from organizations.scoping import require_perm
 from tco_console.tables import ConsoleTable, DateTimeColumn
 from tco_console.viewkit import bound_data, form_view, table_page
 
-from .models import Invoice
-from .services import invoices as invoice_services
+from ..models import Invoice
+from ..services import invoices as invoice_services
 
 
 class InvoiceTable(ConsoleTable):
