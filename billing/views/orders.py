@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,7 +51,7 @@ from ..forms import (
     TopUpForm,
     UnsubscribeForm,
 )
-from ..models import Order, Product, RefundShare, Region, Resource, ResourcePack, Spec
+from ..models import Order, Product, Region, Resource, ResourcePack, Spec
 from ..models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
 from ..money import ZERO
 from ..selectors import is_payer, payment_method
@@ -70,14 +70,17 @@ from ..tables import (
     member_name,
 )
 from ..templatetags.billing_tags import format_cny, format_quantity, unit_price
-
-ORDERS_CHANGED = "ordersChanged"
-RESOURCES_CHANGED = "resourcesChanged"
-BALANCE_CHANGED = "balanceChanged"
-MESSAGES_CHANGED = "messagesChanged"
-# Money actions may also send messages (an order to be paid, resources recovered by a top-up),
-# so the top bar's unread badge listens too.
-MONEY_EVENTS = (ORDERS_CHANGED, RESOURCES_CHANGED, BALANCE_CHANGED, MESSAGES_CHANGED)
+from ._common import (
+    BALANCE_CHANGED,
+    MESSAGES_CHANGED,
+    MONEY_EVENTS,
+    ORDERS_CHANGED,
+    RESOURCES_CHANGED,
+    paid_parts,
+    partial_for,
+    placed_message,
+    refund_message,
+)
 
 # Pay-on-behalf order management: the status tabs, in TCO's order.
 POB_TABS = (
@@ -87,18 +90,6 @@ POB_TABS = (
     OrderStatus.REFUNDED,
 )
 MAX_SELECTED = 100
-
-# The part of a page an htmx request refreshes, by the id of the element it targets.
-PARTIALS = {
-    "balance-cards": "balance",
-    "payment-method": "payment",
-    "message-badge": "badge",
-}
-
-
-def _partial(request) -> str:
-    target = request.htmx.target if getattr(request, "htmx", None) else None
-    return PARTIALS.get(target, "table")
 
 
 def _account(request) -> Account:
@@ -116,76 +107,6 @@ def price_for_display(owner: Account, product, list_cost: Decimal, rate=None) ->
     """What `owner` would pay for `list_cost` of `product`: its own offers, or the contract
     offers it inherits (B3, B14)."""
     return pricing.price(owner, product, list_cost, rate=rate)
-
-
-def _paid_parts(order: Order) -> str:
-    if order.voucher_amount and order.charged:
-        return " " + _("Voucher %(voucher)s, cash %(cash)s.") % {
-            "voucher": format_cny(order.voucher_amount),
-            "cash": format_cny(order.charged),
-        }
-    if order.voucher_amount:
-        return " " + _("Paid entirely by voucher.")
-    return ""
-
-
-def placed_message(order: Order) -> str:
-    """The toast after an order is placed: paid or to be paid, and how much (B4, B5)."""
-    args = {
-        "no": order.order_no,
-        "amount": format_cny(order.payable),
-        "payer": order.payer.name,
-        "uin": order.payer.uin,
-    }
-    if order.status == OrderStatus.PAID:
-        if order.pay_mode == PayMode.ON_BEHALF:
-            text = _("Order %(no)s is paid: %(amount)s, paid on behalf by %(payer)s (%(uin)s).")
-        else:
-            text = _("Order %(no)s is paid: %(amount)s from your balance.")
-        return text % args + _paid_parts(order)
-    if order.pay_mode == PayMode.ON_BEHALF:
-        return (
-            _(
-                "Order %(no)s is to be paid: %(amount)s. The available funds of your payer "
-                "%(payer)s (%(uin)s) fall short; apply for pay-on-behalf under Pay-on-behalf "
-                "order management."
-            )
-            % args
-        )
-    return (
-        _(
-            "Order %(no)s is to be paid: %(amount)s. Your available balance falls short; "
-            "top up in Billing Center, then pay it."
-        )
-        % args
-    )
-
-
-def _refund_message(order: Order, done: str) -> str:
-    """B6: say how much went back, and to whom."""
-    if not order.refund_amount:
-        return done + " " + _("Nothing was refundable in cash.")
-    shares = (
-        RefundShare.objects.filter(refund_order=order, cash_amount__gt=0)
-        .values("account__name", "account__uin")
-        .annotate(total=Sum("cash_amount"))
-        .order_by("account__uin")
-    )
-    parts = "; ".join(
-        _("%(amount)s to %(name)s (%(uin)s)")
-        % {
-            "amount": format_cny(s["total"]),
-            "name": s["account__name"],
-            "uin": s["account__uin"],
-        }
-        for s in shares
-    )
-    return (
-        done
-        + " "
-        + _("Refunded %(amount)s: %(parts)s.")
-        % {"amount": format_cny(order.refund_amount), "parts": parts}
-    )
 
 
 # ------------------------------------------------------------------ Products
@@ -297,7 +218,7 @@ def _resource_list(request, tab: str):
 def products(request):
     require_perm(request, "billing.view_finance")
     account = _account(request)
-    partial = _partial(request)
+    partial = partial_for(request)
     tab = request.GET.get("tab")
     if tab not in PRODUCT_TABS:
         tab = PRODUCT_TABS[0]
@@ -589,7 +510,7 @@ def resource_downgrade(request, instance_id):
             spec=specs[d["spec"]],
             idempotency_key=d["idempotency_key"],
         )
-        return _refund_message(
+        return refund_message(
             order,
             _("%(id)s now runs on %(spec)s.") % {"id": res.instance_id, "spec": order.spec.name},
         )
@@ -623,7 +544,7 @@ def resource_unsubscribe(request, instance_id):
             acting_user=request.user,
             idempotency_key=form.cleaned_data["idempotency_key"],
         )
-        return _refund_message(
+        return refund_message(
             order, _("%(id)s is unsubscribed and terminated.") % {"id": res.instance_id}
         )
 
@@ -818,7 +739,7 @@ def order_pay(request, order_no):
         return _("Order %(no)s is paid: %(amount)s.") % {
             "no": paid.order_no,
             "amount": format_cny(paid.payable),
-        } + _paid_parts(paid)
+        } + paid_parts(paid)
 
     return confirm_view(
         request,
@@ -1024,7 +945,7 @@ def billing_center(request):
             request.GET or None, queryset=selectors.own_orders(user=request.user)
         )
         table = OrderTable(filterset.qs)
-    partial = _partial(request)
+    partial = partial_for(request)
     return table_page(
         request,
         "billing/billing_center.html",
@@ -1138,7 +1059,7 @@ def top_up(request):
 @login_required
 def message_center(request):
     require_perm(request, "organizations.view_org")
-    if is_partial(request) and _partial(request) == "badge":
+    if is_partial(request) and partial_for(request) == "badge":
         # The top bar's badge refreshing itself after messagesChanged.
         return render(request, "billing/inc/message_badge.html")
     filterset = MessageFilterSet(
