@@ -92,23 +92,6 @@ POB_TABS = (
 MAX_SELECTED = 100
 
 
-def _account(request) -> Account:
-    return request.console.account
-
-
-def _organization_id(request):
-    return request.console.organization_id
-
-
-# ------------------------------------------------------------------ prices and payment
-
-
-def price_for_display(owner: Account, product, list_cost: Decimal, rate=None) -> pricing.Price:
-    """What `owner` would pay for `list_cost` of `product`: its own offers, or the contract
-    offers it inherits (B3, B14)."""
-    return pricing.price(owner, product, list_cost, rate=rate)
-
-
 # ------------------------------------------------------------------ Products
 
 
@@ -156,9 +139,7 @@ def _catalog_cards(account: Account, granted: list[Product] | None) -> list[dict
                     "pack": spec.pack_quantity is not None,
                     "payg": product.sells_payg and spec.payg_price is not None,
                     "price": (
-                        price_for_display(
-                            account, product, spec.monthly_price, rate=rates[product.pk]
-                        )
+                        pricing.price(account, product, spec.monthly_price, rate=rates[product.pk])
                         if _buyable(spec)
                         else None
                     ),
@@ -217,7 +198,7 @@ def _resource_list(request, tab: str):
 @login_required
 def products(request):
     require_perm(request, "billing.view_finance")
-    account = _account(request)
+    account = request.console.account
     partial = partial_for(request)
     tab = request.GET.get("tab")
     if tab not in PRODUCT_TABS:
@@ -255,7 +236,7 @@ def _spec_label(spec: Spec) -> str:
 @login_required
 def buy(request):
     require_perm(request, "billing.place_order")
-    account = _account(request)
+    account = request.console.account
     specs = {s.pk: s for s in request.user.granted(_buyable_specs())}
     regions = {r.pk: r for r in Region.objects.all()}
     chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
@@ -317,7 +298,7 @@ def activate(request):
     """B7: start a pay-as-you-go resource; one cycle's estimated fee is frozen on whoever pays
     (the payer in pay-on-behalf mode). The modal shows that amount and that account."""
     require_perm(request, "billing.place_order")
-    account = _account(request)
+    account = request.console.account
     specs = {s.pk: s for s in request.user.granted(_payg_specs())}
     regions = {r.pk: r for r in Region.objects.all()}
     chosen = specs.get(_int(request.POST.get("spec") or request.GET.get("spec")))
@@ -452,7 +433,7 @@ def resource_upgrade(request, instance_id):
                 % {
                     "spec": s.name,
                     "price": format_cny(s.monthly_price),
-                    "now": format_cny(price_for_display(res.owner, res.product, cost).payable),
+                    "now": format_cny(pricing.price(res.owner, res.product, cost).payable),
                 },
             )
         )
@@ -626,7 +607,7 @@ def pay_on_behalf_orders(request):
         exclude.append("member")
     table = PayOnBehalfOrderTable(
         filterset.qs.filter(status=status),
-        organization_id=_organization_id(request),
+        organization_id=request.console.organization_id,
         exclude=exclude,
     )
     return table_page(
@@ -654,7 +635,7 @@ def _paid_resources(request):
     return table_page(
         request,
         "billing/pay_on_behalf_orders.html",
-        table=PaidResourceTable(filterset.qs, organization_id=_organization_id(request)),
+        table=PaidResourceTable(filterset.qs, organization_id=request.console.organization_id),
         filterset=filterset,
         partial="resources",
         payer_side=True,
@@ -720,7 +701,7 @@ def _order_summary(request, order: Order) -> str:
         "kind": order.get_kind_display().lower(),
         "product": order.product.name,
         "spec": order.spec.name,
-        "owner": member_name(order.owner, _organization_id(request)),
+        "owner": member_name(order.owner, request.console.organization_id),
         "uin": order.owner.uin,
         "amount": format_cny(order.payable),
     }
@@ -875,7 +856,7 @@ def _bulk_view(request, *, action: str, service, verb: str, title: str, danger: 
         events=MONEY_EVENTS,
         template="billing/bulk_form.html",
         numbers=numbers,
-        orders=[(o, member_name(o.owner, _organization_id(request))) for o in orders],
+        orders=[(o, member_name(o.owner, request.console.organization_id)) for o in orders],
         total=sum((o.payable for o in orders), Decimal("0.00")),
     )
 
@@ -937,7 +918,7 @@ def billing_center(request):
             queryset=selectors.transactions(user=request.user).select_related("owner__membership"),
         )
         table = TransactionTable(
-            filterset.qs, account=ctx.account, organization_id=_organization_id(request)
+            filterset.qs, account=ctx.account, organization_id=request.console.organization_id
         )
     else:
         tab = "orders"
@@ -1021,7 +1002,7 @@ def transactions_export(request):
 @login_required
 def top_up(request):
     require_perm(request, "billing.manage_finance")
-    account = _account(request)
+    account = request.console.account
     form = TopUpForm(bound_data(request))
 
     def on_valid(form):
@@ -1148,7 +1129,7 @@ def messages_read_all(request):
         request,
         title=_("Mark all messages read"),
         description=_("Every unread message of %(name)s (%(uin)s) is marked as read.")
-        % {"name": _account(request).name, "uin": _account(request).uin},
+        % {"name": request.console.account.name, "uin": request.console.account.uin},
         submit_label=_("Mark all read"),
         on_confirm=on_confirm,
         success_url=reverse("billing:messages"),
