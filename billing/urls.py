@@ -2,14 +2,14 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import bills, invoices, orders
+from .views import bills, invoices, orders, products
 
 app_name = "billing"
 
 urlpatterns = [
-    path("products/", orders.products, name="products"),
-    path("products/buy/", orders.buy, name="buy"),
-    path("products/activate/", orders.activate, name="activate"),
+    path("products/", products.products, name="products"),
+    path("products/buy/", products.buy, name="buy"),
+    path("products/activate/", products.activate, name="activate"),
     path(
         "resources/<instance_id:instance_id>/renew/", orders.resource_renew, name="resource_renew"
     ),
