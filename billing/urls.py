@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import bills, invoices, orders, products
+from .views import bills, invoices, orders, products, resources
 
 app_name = "billing"
 
@@ -11,26 +11,28 @@ urlpatterns = [
     path("products/buy/", products.buy, name="buy"),
     path("products/activate/", products.activate, name="activate"),
     path(
-        "resources/<instance_id:instance_id>/renew/", orders.resource_renew, name="resource_renew"
+        "resources/<instance_id:instance_id>/renew/",
+        resources.resource_renew,
+        name="resource_renew",
     ),
     path(
         "resources/<instance_id:instance_id>/upgrade/",
-        orders.resource_upgrade,
+        resources.resource_upgrade,
         name="resource_upgrade",
     ),
     path(
         "resources/<instance_id:instance_id>/downgrade/",
-        orders.resource_downgrade,
+        resources.resource_downgrade,
         name="resource_downgrade",
     ),
     path(
         "resources/<instance_id:instance_id>/unsubscribe/",
-        orders.resource_unsubscribe,
+        resources.resource_unsubscribe,
         name="resource_unsubscribe",
     ),
     path(
         "resources/<instance_id:instance_id>/terminate/",
-        orders.resource_terminate,
+        resources.resource_terminate,
         name="resource_terminate",
     ),
     path("pay-on-behalf/orders/", orders.pay_on_behalf_orders, name="pay_on_behalf_orders"),
