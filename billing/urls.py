@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import bills, invoices, orders, products, resources
+from .views import bills, invoices, messages, orders, products, resources
 
 app_name = "billing"
 
@@ -53,7 +53,7 @@ urlpatterns = [
     ),
     path("billing/invoices/", invoices.invoices, name="invoices"),
     path("billing/invoices/request/", invoices.invoice_request, name="invoice_request"),
-    path("messages/", orders.message_center, name="messages"),
-    path("messages/read-all/", orders.messages_read_all, name="messages_read_all"),
-    path("messages/<pk:pk>/", orders.message_detail, name="message"),
+    path("messages/", messages.message_center, name="messages"),
+    path("messages/read-all/", messages.messages_read_all, name="messages_read_all"),
+    path("messages/<pk:pk>/", messages.message_detail, name="message"),
 ]

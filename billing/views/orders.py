@@ -10,17 +10,15 @@ every billing page listen for.
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from organizations.scoping import require_perm
 from tco_console.converters import OrderNoConverter, well_formed
@@ -31,7 +29,6 @@ from tco_console.viewkit import bound_data, confirm_view, form_view, table_page
 
 from .. import selectors, services
 from ..filtersets import (
-    MessageFilterSet,
     OrderFilterSet,
     PaidResourceFilterSet,
     PayOnBehalfOrderFilterSet,
@@ -40,12 +37,10 @@ from ..filtersets import (
 )
 from ..forms import BulkOrdersForm, TopUpForm
 from ..models import Order
-from ..models.choices import BillingMode, Book, JournalKind, OrderStatus, PayMode
+from ..models.choices import Book, JournalKind, OrderStatus, PayMode
 from ..money import ZERO
 from ..selectors import is_payer, payment_method
-from ..services import messages as message_services
 from ..tables import (
-    MessageTable,
     OrderTable,
     PaidResourceTable,
     PayOnBehalfOrderTable,
@@ -54,7 +49,7 @@ from ..tables import (
     member_name,
 )
 from ..templatetags.billing_tags import format_cny
-from ._common import MESSAGES_CHANGED, MONEY_EVENTS, ORDERS_CHANGED, paid_parts, partial_for
+from ._common import MONEY_EVENTS, ORDERS_CHANGED, paid_parts, partial_for
 
 # Pay-on-behalf order management: the status tabs, in TCO's order.
 POB_TABS = (
@@ -520,107 +515,4 @@ def top_up(request):
         on_valid=on_valid,
         success_url=reverse("billing:billing_center"),
         events=MONEY_EVENTS,
-    )
-
-
-# ------------------------------------------------------------------ Message center
-
-
-@login_required
-def message_center(request):
-    require_perm(request, "organizations.view_org")
-    if is_partial(request) and partial_for(request) == "badge":
-        # The top bar's badge refreshing itself after messagesChanged.
-        return render(request, "billing/inc/message_badge.html")
-    filterset = MessageFilterSet(
-        request.GET or None, queryset=selectors.messages(user=request.user)
-    )
-    return table_page(
-        request,
-        "billing/messages.html",
-        table=MessageTable(filterset.qs),
-        filterset=filterset,
-    )
-
-
-def _message_links(request, message) -> list[tuple[str, str]]:
-    """Where a message's order or resource is listed for this account: its own orders in
-    Billing Center, members' orders and resources under Pay-on-behalf order management, its
-    own resources on Products."""
-    me = request.console.account.pk
-    links = []
-    if message.order_id:
-        order = message.order
-        if order.owner_id == me:
-            url = (
-                reverse("billing:billing_center")
-                + "?"
-                + urlencode({"tab": "orders", "q": order.order_no})
-            )
-        else:
-            url = (
-                reverse("billing:pay_on_behalf_orders")
-                + "?"
-                + urlencode({"status": order.status, "q": order.order_no})
-            )
-        links.append((_("Order %(no)s") % {"no": order.order_no}, url))
-    if message.resource_id:
-        res = message.resource
-        if res.owner_id == me:
-            tab = "payg" if res.billing_mode == BillingMode.PAYG else "subscriptions"
-            url = reverse("billing:products") + "?" + urlencode({"tab": tab, "q": res.instance_id})
-        else:
-            url = (
-                reverse("billing:pay_on_behalf_orders")
-                + "?"
-                + urlencode({"tab": "resources", "q": res.instance_id})
-            )
-        links.append((_("Resource %(id)s") % {"id": res.instance_id}, url))
-    return links
-
-
-@login_required
-def message_detail(request, pk):
-    """GET opens the message (a modal); POST marks it read. Another account's is a 404."""
-    require_perm(request, "organizations.view_org")
-    message = get_object_or_404(selectors.messages(user=request.user), pk=pk)
-
-    def on_confirm():
-        message_services.message_mark_read(message=message, acting_user=request.user)
-        return _("Marked as read: %(title)s") % {"title": message.title}
-
-    return confirm_view(
-        request,
-        title=message.title,
-        submit_label=_("Mark read"),
-        on_confirm=on_confirm,
-        success_url=reverse("billing:messages"),
-        events=(MESSAGES_CHANGED,),
-        template="billing/message_detail.html",
-        message=message,
-        links=_message_links(request, message),
-    )
-
-
-@login_required
-def messages_read_all(request):
-    require_perm(request, "organizations.view_org")
-
-    def on_confirm():
-        count = message_services.messages_mark_all_read(acting_user=request.user)
-        if not count:
-            return _("There were no unread messages.")
-        return ngettext(
-            "%(n)s message marked as read.", "%(n)s messages marked as read.", count
-        ) % {"n": count}
-
-    return confirm_view(
-        request,
-        title=_("Mark all messages read"),
-        description=_("Every unread message of %(name)s (%(uin)s) is marked as read.")
-        % {"name": request.console.account.name, "uin": request.console.account.uin},
-        submit_label=_("Mark all read"),
-        on_confirm=on_confirm,
-        success_url=reverse("billing:messages"),
-        events=(MESSAGES_CHANGED,),
     )

@@ -28,8 +28,6 @@ from ._common import (
     refund_message,
 )
 
-# Pay-on-behalf order management: the status tabs, in TCO's order.
-
 
 def _resource_or_404(
     request, instance_id: str, billing_mode: str = BillingMode.SUBSCRIPTION
