@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import bills, invoices, messages, orders, products, resources
+from .views import bills, center, invoices, messages, orders, products, resources
 
 app_name = "billing"
 
@@ -43,12 +43,12 @@ urlpatterns = [
     path("orders/<order_no:order_no>/pay/", orders.order_pay, name="order_pay"),
     path("orders/<order_no:order_no>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<order_no:order_no>/apply/", orders.order_apply, name="order_apply"),
-    path("billing/", orders.billing_center, name="billing_center"),
-    path("billing/top-up/", orders.top_up, name="top_up"),
+    path("billing/", center.billing_center, name="billing_center"),
+    path("billing/top-up/", center.top_up, name="top_up"),
     path("billing/bills/export.csv", bills.self_paid_export, name="self_paid_export"),
     path(
         "billing/transactions/export.csv",
-        orders.transactions_export,
+        center.transactions_export,
         name="transactions_export",
     ),
     path("billing/invoices/", invoices.invoices, name="invoices"),
