@@ -9,9 +9,7 @@ rollups, never summed from lines, so each page reads a bounded number of rows.
 
 from __future__ import annotations
 
-import django_filters
 import django_tables2 as tables
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -24,14 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from organizations.models import Department
 from organizations.scoping import require_perm
 from tco_console.exports import csv_response
-from tco_console.filtersets import SearchMixin
 from tco_console.tables import ConsoleTable, DateColumn, DateTimeColumn, LazyCountPaginator
 from tco_console.viewkit import table_page
 
 from .. import bill_selectors as bills
 from .. import charts
-from ..models import BillLine, Product
-from ..models.choices import BillingMode, TransactionType
+from ..filtersets import BillLineFilterSet, SelfPaidLineFilterSet
+from ..models import BillLine
 from ..selectors import is_payer
 from ..tables import MoneyColumn, account_label, member_name
 
@@ -60,96 +57,7 @@ CSV_HEADER = (
 )
 
 
-# ------------------------------------------------------------------ filters and tables
-
-
-class MonthFilter(django_filters.CharFilter):
-    """`YYYY-MM` (an `<input type="month">`) compared with the bill month."""
-
-    def filter(self, qs, value):
-        month = bills.parse_month(value) if value else None
-        if month is None:
-            return qs
-        return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": month})
-
-
-def _month_input():
-    return forms.TextInput(attrs={"type": "month", "class": "form-control form-control-sm"})
-
-
-def _departments(request):
-    if request is None:
-        return Department.objects.none()
-    return Department.objects.restrict(request.user, "view").order_by("path")
-
-
-class BillLineFilterSet(SearchMixin, django_filters.FilterSet):
-    """B11 details filters: month range, member, department, product, billing mode and
-    transaction type."""
-
-    search_fields = ("owner__name", "owner__uin", "owner__membership__name")
-    q = django_filters.CharFilter(method="search", label=_("Member"))
-    member = django_filters.CharFilter(
-        field_name="owner__uin", label=_("Member UIN"), widget=forms.HiddenInput
-    )
-    since = MonthFilter(
-        field_name="bill_month", lookup_expr="gte", label=_("Month from"), widget=_month_input()
-    )
-    until = MonthFilter(
-        field_name="bill_month", lookup_expr="lte", label=_("to"), widget=_month_input()
-    )
-    department = django_filters.NumberFilter(
-        method="in_subtree", label=_("Department"), widget=forms.HiddenInput
-    )
-    product = django_filters.ModelChoiceFilter(
-        queryset=Product.objects.order_by("position", "code"),
-        label=_("Product"),
-        empty_label=_("All products"),
-    )
-    billing_mode = django_filters.ChoiceFilter(
-        choices=BillingMode.choices, label=_("Billing mode"), empty_label=_("All billing modes")
-    )
-    transaction_type = django_filters.ChoiceFilter(
-        choices=TransactionType.choices,
-        label=_("Transaction type"),
-        empty_label=_("All transaction types"),
-    )
-
-    class Meta:
-        model = BillLine
-        fields = [
-            "q",
-            "member",
-            "since",
-            "until",
-            "department",
-            "product",
-            "billing_mode",
-            "transaction_type",
-        ]
-
-    def in_subtree(self, queryset, name, value):
-        """The members in the department or below it now (O3 paths); the drill-down links
-        set it. A department outside the user's organization matches nothing."""
-        department = _departments(self.request).filter(pk=value).first()
-        if department is None:
-            return queryset.none()
-        return queryset.filter(owner__membership__department__path__startswith=department.path)
-
-
-class SelfPaidLineFilterSet(django_filters.FilterSet):
-    month = MonthFilter(
-        field_name="bill_month", lookup_expr="exact", label=_("Bill month"), widget=_month_input()
-    )
-    product = django_filters.ModelChoiceFilter(
-        queryset=Product.objects.order_by("position", "code"),
-        label=_("Product"),
-        empty_label=_("All products"),
-    )
-
-    class Meta:
-        model = BillLine
-        fields = ["month", "product"]
+# ------------------------------------------------------------------ tables
 
 
 class BillLineTable(ConsoleTable):
