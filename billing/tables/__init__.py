@@ -1,6 +1,13 @@
 """The billing tables, one module per sub-domain; every name is re-exported here so
 `from billing.tables import X` keeps working."""
 
+from .bills import (
+    BillLineTable,
+    MemberTotalsTable,
+    ProductTotalsTable,
+    ResourceTotalsTable,
+    TotalsColumns,
+)
 from .columns import STATUS_BADGES, MoneyColumn, account_label, member_name, status_badge
 from .ledger import TransactionTable, VoucherTable
 from .messages import MessageTable
@@ -15,6 +22,8 @@ from .resources import (
 
 __all__ = [
     "STATUS_BADGES",
+    "BillLineTable",
+    "MemberTotalsTable",
     "MessageTable",
     "MoneyColumn",
     "OrderColumnsMixin",
@@ -23,7 +32,10 @@ __all__ = [
     "PaidResourceTable",
     "PayOnBehalfOrderTable",
     "PaygResourceTable",
+    "ProductTotalsTable",
     "ResourceTable",
+    "ResourceTotalsTable",
+    "TotalsColumns",
     "TransactionTable",
     "VoucherTable",
     "account_label",
