@@ -9,6 +9,7 @@ from .bills import (
     TotalsColumns,
 )
 from .columns import STATUS_BADGES, MoneyColumn, account_label, member_name, status_badge
+from .invoices import InvoiceTable
 from .ledger import TransactionTable, VoucherTable
 from .messages import MessageTable
 from .orders import OrderColumnsMixin, OrderTable, PayOnBehalfOrderTable
@@ -23,6 +24,7 @@ from .resources import (
 __all__ = [
     "STATUS_BADGES",
     "BillLineTable",
+    "InvoiceTable",
     "MemberTotalsTable",
     "MessageTable",
     "MoneyColumn",
