@@ -7,7 +7,13 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from tco_console.tables import ConsoleTable, DateColumn, DateTimeColumn, LazyCountPaginator
+from tco_console.tables import (
+    ConsoleTable,
+    DateColumn,
+    DateTimeColumn,
+    LazyCountPaginator,
+    OrganizationScopedTable,
+)
 
 from ..models import BillLine
 from .columns import MoneyColumn, account_label, member_name
@@ -18,7 +24,7 @@ def pob_bills_url(tab: str, **params) -> str:
     return f"{reverse('billing:pob_bills')}?{urlencode({'tab': tab, **params})}"
 
 
-class BillLineTable(ConsoleTable):
+class BillLineTable(OrganizationScopedTable):
     bill_month = DateColumn(verbose_name=_("Bill month"), format="Y-m", orderable=False)
     owner = tables.Column(verbose_name=_("Owner"), orderable=False)
     payer = tables.Column(accessor="payer__uin", verbose_name=_("Payer UIN"), orderable=False)
@@ -40,31 +46,13 @@ class BillLineTable(ConsoleTable):
 
     class Meta(ConsoleTable.Meta):
         model = BillLine
-        fields = (
-            "bill_month",
-            "owner",
-            "payer",
-            "product",
-            "resource",
-            "region",
-            "billing_mode",
-            "transaction_type",
-            "list_cost",
-            "discount",
-            "voucher_amount",
-            "cash_amount",
-            "created_at",
-        )
+        fields = BillLine.B11_FIELDS  # B11: the one field list, in its order
         order_by = ("-created_at",)
         empty_text = _("No bill items match these filters.")
         row_attrs = {"data-bill-line": lambda record: record.pk}
 
     # 10 million lines: no COUNT(*) per page; the newest-first index serves each page.
     paginator_class = LazyCountPaginator
-
-    def __init__(self, *args, organization_id=None, **kwargs):
-        self.organization_id = organization_id
-        super().__init__(*args, **kwargs)
 
     def render_owner(self, record):
         return account_label(record.owner, self.organization_id)
@@ -82,7 +70,7 @@ class TotalsColumns(tables.Table):
     )
 
 
-class MemberTotalsTable(TotalsColumns, ConsoleTable):
+class MemberTotalsTable(TotalsColumns, OrganizationScopedTable):
     """A month's totals by member (`PobMemberMonth`), largest first, paged in the database."""
 
     member = tables.Column(accessor="owner", verbose_name=_("Member"), orderable=False)
@@ -96,8 +84,7 @@ class MemberTotalsTable(TotalsColumns, ConsoleTable):
         empty_text = _("No pay-on-behalf bill items in this month.")
         row_attrs = {"data-testid": "summary-row"}
 
-    def __init__(self, *args, organization_id=None, month=None, **kwargs):
-        self.organization_id = organization_id
+    def __init__(self, *args, month=None, **kwargs):
         self.month = month
         super().__init__(*args, **kwargs)
 
