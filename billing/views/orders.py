@@ -1,12 +1,6 @@
 """Pay-on-behalf order management (SPEC §5): the payer's view of its members' orders by status
 and of the resources it pays for (B9), a member's view of its own orders paid by the payer,
-and the order actions: pay, cancel, apply for pay-on-behalf (B4), one by one or in bulk.
-
-Thin views (STYLE.md): authenticate, authorize (`require_perm`), fetch through `restrict()`
-(out of scope → 404, A2), parse a form, call one service, respond through `form_view` or
-`table_page`. Money actions answer with `MONEY_EVENTS`, which the lists and balance cards on
-every billing page listen for.
-"""
+and the order actions: pay, cancel, apply for pay-on-behalf (B4), one by one or in bulk."""
 
 from __future__ import annotations
 
