@@ -4,10 +4,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from organizations.models import Department
 from tco_console.filtersets import SearchMixin
 from tco_console.forms import ModelChoiceFilter
 
-from .models import Entry, Message, Order, Product, Resource, ResourcePack, Voucher
+from .bill_selectors import parse_month
+from .models import BillLine, Entry, Message, Order, Product, Resource, ResourcePack, Voucher
 from .models.choices import (
     BillingMode,
     JournalKind,
@@ -15,6 +17,7 @@ from .models.choices import (
     OrderKind,
     OrderStatus,
     ResourceStatus,
+    TransactionType,
 )
 
 
@@ -241,3 +244,95 @@ class MessageFilterSet(SearchMixin, django_filters.FilterSet):
 
     def by_read(self, queryset, name, value):
         return queryset.filter(read_at__isnull=value == "unread")
+
+
+# ------------------------------------------------------------------ B11 bills
+
+
+class MonthFilter(django_filters.CharFilter):
+    """`YYYY-MM` (an `<input type="month">`) compared with the bill month."""
+
+    def filter(self, qs, value):
+        month = parse_month(value) if value else None
+        if month is None:
+            return qs
+        return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": month})
+
+
+def _month_input():
+    return forms.TextInput(attrs={"type": "month", "class": "form-control form-control-sm"})
+
+
+def _departments(request):
+    if request is None:
+        return Department.objects.none()
+    return Department.objects.restrict(request.user, "view").order_by("path")
+
+
+class BillLineFilterSet(SearchMixin, django_filters.FilterSet):
+    """B11 details filters: month range, member, department, product, billing mode and
+    transaction type."""
+
+    search_fields = ("owner__name", "owner__uin", "owner__membership__name")
+    q = django_filters.CharFilter(method="search", label=_("Member"))
+    member = django_filters.CharFilter(
+        field_name="owner__uin", label=_("Member UIN"), widget=forms.HiddenInput
+    )
+    since = MonthFilter(
+        field_name="bill_month", lookup_expr="gte", label=_("Month from"), widget=_month_input()
+    )
+    until = MonthFilter(
+        field_name="bill_month", lookup_expr="lte", label=_("to"), widget=_month_input()
+    )
+    department = django_filters.NumberFilter(
+        method="in_subtree", label=_("Department"), widget=forms.HiddenInput
+    )
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.order_by("position", "code"),
+        label=_("Product"),
+        empty_label=_("All products"),
+    )
+    billing_mode = django_filters.ChoiceFilter(
+        choices=BillingMode.choices, label=_("Billing mode"), empty_label=_("All billing modes")
+    )
+    transaction_type = django_filters.ChoiceFilter(
+        choices=TransactionType.choices,
+        label=_("Transaction type"),
+        empty_label=_("All transaction types"),
+    )
+
+    class Meta:
+        model = BillLine
+        fields = [
+            "q",
+            "member",
+            "since",
+            "until",
+            "department",
+            "product",
+            "billing_mode",
+            "transaction_type",
+        ]
+
+    def in_subtree(self, queryset, name, value):
+        """The members in the department or below it now (O3 paths); the drill-down links
+        set it. A department outside the user's organization matches nothing."""
+        department = _departments(self.request).filter(pk=value).first()
+        if department is None:
+            return queryset.none()
+        return queryset.filter(owner__membership__department__path__startswith=department.path)
+
+
+class SelfPaidLineFilterSet(django_filters.FilterSet):
+    month = MonthFilter(
+        field_name="bill_month", lookup_expr="exact", label=_("Bill month"), widget=_month_input()
+    )
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.order_by("position", "code"),
+        label=_("Product"),
+        empty_label=_("All products"),
+    )
+
+    class Meta:
+        model = BillLine
+        fields = ["month", "product"]

@@ -123,3 +123,22 @@ class BulkOrdersForm(forms.Form):
         return (
             [n for n in self.data.getlist("orders") if n] if hasattr(self.data, "getlist") else []
         )
+
+
+class InvoiceRequestForm(forms.Form):
+    """B12: what an invoice request asks for; the service checks the tax number and the
+    invoiceable amount."""
+
+    title = forms.CharField(
+        label=_("Invoice title"),
+        max_length=100,
+        help_text=_("The company name printed on the invoice."),
+    )
+    tax_number = forms.CharField(
+        label=_("Tax number"),
+        max_length=20,
+        help_text=_("Unified social credit code: 15 to 20 letters and digits."),
+    )
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"), max_digits=18, decimal_places=2, min_value=0
+    )

@@ -1,8 +1,7 @@
 """Billing reads. Pages start from `restrict()`ed querysets; the console's sidebar and top bar
 ask the questions under "the console's questions" (remembered on the request's console
-context); the membership rules (O7, O10) ask those at the bottom. Services are imported only
-inside the functions that need them: organizations' services read this module as they load,
-and billing's services load organizations'."""
+context); the membership rules (O7, O10) ask those at the bottom. Selectors sit above the
+services they read (`payer_of`): no service imports this module."""
 
 from __future__ import annotations
 
@@ -25,6 +24,7 @@ from billing.models import (
 )
 from billing.models.choices import OrderStatus, PayMode, ResourceStatus
 from billing.money import ZERO
+from billing.services.ledger import payer_of
 from billing.templatetags.billing_tags import format_cny
 from organizations.models import Account, Membership
 
@@ -183,8 +183,6 @@ class PaymentMethod:
 
 
 def payment_method(account: Account) -> PaymentMethod:
-    from billing.services import payer_of
-
     payer, mode = payer_of(account)
     if mode == PayMode.ON_BEHALF:
         return PaymentMethod(on_behalf=True, payer=payer)

@@ -7,7 +7,7 @@ are in the kernel's `tco_console.viewkit`, the sidebar in `tco_console.navigatio
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from billing.bill_views import overview_spend
+from billing.views.bills import overview_spend
 from organizations import selectors
 from organizations.choices import FinancialPermission
 

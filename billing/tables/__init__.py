@@ -1,7 +1,15 @@
 """The billing tables, one module per sub-domain; every name is re-exported here so
 `from billing.tables import X` keeps working."""
 
+from .bills import (
+    BillLineTable,
+    MemberTotalsTable,
+    ProductTotalsTable,
+    ResourceTotalsTable,
+    TotalsColumns,
+)
 from .columns import STATUS_BADGES, MoneyColumn, account_label, member_name, status_badge
+from .invoices import InvoiceTable
 from .ledger import TransactionTable, VoucherTable
 from .messages import MessageTable
 from .orders import OrderColumnsMixin, OrderTable, PayOnBehalfOrderTable
@@ -15,6 +23,9 @@ from .resources import (
 
 __all__ = [
     "STATUS_BADGES",
+    "BillLineTable",
+    "InvoiceTable",
+    "MemberTotalsTable",
     "MessageTable",
     "MoneyColumn",
     "OrderColumnsMixin",
@@ -23,7 +34,10 @@ __all__ = [
     "PaidResourceTable",
     "PayOnBehalfOrderTable",
     "PaygResourceTable",
+    "ProductTotalsTable",
     "ResourceTable",
+    "ResourceTotalsTable",
+    "TotalsColumns",
     "TransactionTable",
     "VoucherTable",
     "account_label",

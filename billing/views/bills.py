@@ -9,31 +9,32 @@ rollups, never summed from lines, so each page reads a bounded number of rows.
 
 from __future__ import annotations
 
-import django_filters
 import django_tables2 as tables
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Department
 from organizations.scoping import require_perm
 from tco_console.exports import csv_response
-from tco_console.filtersets import SearchMixin
-from tco_console.tables import ConsoleTable, DateColumn, DateTimeColumn, LazyCountPaginator
 from tco_console.viewkit import table_page
 
-from . import bill_selectors as bills
-from . import charts
-from .models import BillLine, Product
-from .models.choices import BillingMode, TransactionType
-from .selectors import is_payer
-from .tables import MoneyColumn, account_label, member_name
+from .. import bill_selectors as bills
+from .. import charts
+from ..filtersets import BillLineFilterSet, SelfPaidLineFilterSet
+from ..selectors import is_payer
+from ..tables import (
+    BillLineTable,
+    MemberTotalsTable,
+    ProductTotalsTable,
+    ResourceTotalsTable,
+    member_name,
+)
+from ..tables.bills import pob_bills_url
 
 TABS = (
     ("members", _("By member")),
@@ -60,192 +61,6 @@ CSV_HEADER = (
 )
 
 
-# ------------------------------------------------------------------ filters and tables
-
-
-class MonthFilter(django_filters.CharFilter):
-    """`YYYY-MM` (an `<input type="month">`) compared with the bill month."""
-
-    def filter(self, qs, value):
-        month = bills.parse_month(value) if value else None
-        if month is None:
-            return qs
-        return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": month})
-
-
-def _month_input():
-    return forms.TextInput(attrs={"type": "month", "class": "form-control form-control-sm"})
-
-
-def _departments(request):
-    if request is None:
-        return Department.objects.none()
-    return Department.objects.restrict(request.user, "view").order_by("path")
-
-
-class BillLineFilterSet(SearchMixin, django_filters.FilterSet):
-    """B11 details filters: month range, member, department, product, billing mode and
-    transaction type."""
-
-    search_fields = ("owner__name", "owner__uin", "owner__membership__name")
-    q = django_filters.CharFilter(method="search", label=_("Member"))
-    member = django_filters.CharFilter(
-        field_name="owner__uin", label=_("Member UIN"), widget=forms.HiddenInput
-    )
-    since = MonthFilter(
-        field_name="bill_month", lookup_expr="gte", label=_("Month from"), widget=_month_input()
-    )
-    until = MonthFilter(
-        field_name="bill_month", lookup_expr="lte", label=_("to"), widget=_month_input()
-    )
-    department = django_filters.NumberFilter(
-        method="in_subtree", label=_("Department"), widget=forms.HiddenInput
-    )
-    product = django_filters.ModelChoiceFilter(
-        queryset=Product.objects.order_by("position", "code"),
-        label=_("Product"),
-        empty_label=_("All products"),
-    )
-    billing_mode = django_filters.ChoiceFilter(
-        choices=BillingMode.choices, label=_("Billing mode"), empty_label=_("All billing modes")
-    )
-    transaction_type = django_filters.ChoiceFilter(
-        choices=TransactionType.choices,
-        label=_("Transaction type"),
-        empty_label=_("All transaction types"),
-    )
-
-    class Meta:
-        model = BillLine
-        fields = [
-            "q",
-            "member",
-            "since",
-            "until",
-            "department",
-            "product",
-            "billing_mode",
-            "transaction_type",
-        ]
-
-    def in_subtree(self, queryset, name, value):
-        """The members in the department or below it now (O3 paths); the drill-down links
-        set it. A department outside the user's organization matches nothing."""
-        department = _departments(self.request).filter(pk=value).first()
-        if department is None:
-            return queryset.none()
-        return queryset.filter(owner__membership__department__path__startswith=department.path)
-
-
-class SelfPaidLineFilterSet(django_filters.FilterSet):
-    month = MonthFilter(
-        field_name="bill_month", lookup_expr="exact", label=_("Bill month"), widget=_month_input()
-    )
-    product = django_filters.ModelChoiceFilter(
-        queryset=Product.objects.order_by("position", "code"),
-        label=_("Product"),
-        empty_label=_("All products"),
-    )
-
-    class Meta:
-        model = BillLine
-        fields = ["month", "product"]
-
-
-class BillLineTable(ConsoleTable):
-    bill_month = DateColumn(verbose_name=_("Bill month"), format="Y-m", orderable=False)
-    owner = tables.Column(verbose_name=_("Owner"), orderable=False)
-    payer = tables.Column(accessor="payer__uin", verbose_name=_("Payer UIN"), orderable=False)
-    product = tables.Column(accessor="product__code", verbose_name=_("Product"), orderable=False)
-    resource = tables.Column(
-        accessor="resource__instance_id",
-        verbose_name=_("Resource"),
-        default="—",
-        orderable=False,
-    )
-    region = tables.Column(accessor="region__code", verbose_name=_("Region"), orderable=False)
-    billing_mode = tables.Column(verbose_name=_("Billing mode"), orderable=False)
-    transaction_type = tables.Column(verbose_name=_("Transaction type"), orderable=False)
-    list_cost = MoneyColumn(verbose_name=_("List cost"), orderable=False)
-    discount = MoneyColumn(verbose_name=_("Discount"), orderable=False)
-    voucher_amount = MoneyColumn(verbose_name=_("Voucher deduction"), orderable=False)
-    cash_amount = MoneyColumn(verbose_name=_("Cash paid"), orderable=False)
-    created_at = DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
-
-    class Meta(ConsoleTable.Meta):
-        model = BillLine
-        fields = (
-            "bill_month",
-            "owner",
-            "payer",
-            "product",
-            "resource",
-            "region",
-            "billing_mode",
-            "transaction_type",
-            "list_cost",
-            "discount",
-            "voucher_amount",
-            "cash_amount",
-            "created_at",
-        )
-        order_by = ("-created_at",)
-        empty_text = _("No bill items match these filters.")
-        row_attrs = {"data-bill-line": lambda record: record.pk}
-
-    # 10 million lines: no COUNT(*) per page; the newest-first index serves each page.
-    paginator_class = LazyCountPaginator
-
-    def __init__(self, *args, organization_id=None, **kwargs):
-        self.organization_id = organization_id
-        super().__init__(*args, **kwargs)
-
-    def render_owner(self, record):
-        return account_label(record.owner, self.organization_id)
-
-
-class TotalsColumns(tables.Table):
-    cash_amount = MoneyColumn(verbose_name=_("Cash paid"), orderable=False)
-    voucher_amount = MoneyColumn(verbose_name=_("Voucher deduction"), orderable=False)
-    discount = MoneyColumn(verbose_name=_("Discount"), orderable=False)
-    list_cost = MoneyColumn(verbose_name=_("List cost"), orderable=False)
-    line_count = tables.Column(
-        verbose_name=_("Line items"),
-        orderable=False,
-        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
-    )
-
-
-class MemberTotalsTable(TotalsColumns, ConsoleTable):
-    """A month's totals by member (`PobMemberMonth`), largest first, paged in the database."""
-
-    member = tables.Column(accessor="owner", verbose_name=_("Member"), orderable=False)
-    department = tables.Column(
-        accessor="department__name", verbose_name=_("Department"), default="—", orderable=False
-    )
-    payer = tables.Column(accessor="payer__uin", verbose_name=_("Paid by"), orderable=False)
-
-    class Meta(ConsoleTable.Meta):
-        sequence = ("member", "department", "payer", "...")
-        empty_text = _("No pay-on-behalf bill items in this month.")
-        row_attrs = {"data-testid": "summary-row"}
-
-    def __init__(self, *args, organization_id=None, month=None, **kwargs):
-        self.organization_id = organization_id
-        self.month = month
-        super().__init__(*args, **kwargs)
-
-    def render_member(self, record):
-        month = f"{self.month:%Y-%m}" if self.month else ""
-        return format_html(
-            '<a href="{}" data-member="{}">{}</a><div class="text-body-secondary small">{}</div>',
-            _tab_url("details", member=record.owner.uin, since=month, until=month),
-            record.owner.uin,
-            member_name(record.owner, self.organization_id),
-            record.owner.uin,
-        )
-
-
 def _table(table, request, per_page=25):
     tables.RequestConfig(request, paginate={"per_page": per_page}).configure(table)
     return table
@@ -263,16 +78,12 @@ def _details(request, payer_side: bool) -> BillLineFilterSet:
     )
 
 
-def _tab_url(tab: str, **params) -> str:
-    return f"{reverse('billing:pob_bills')}?{urlencode({'tab': tab, **params})}"
-
-
 def _drill_down(rows: list, month) -> list:
     """Link each sub-department's row to its own drill-down for the month."""
     m = f"{month:%Y-%m}" if month else ""
     for row in rows:
         if row.department and not row.direct:
-            row.href = _tab_url("departments", month=m, department=row.department.pk)
+            row.href = pob_bills_url("departments", month=m, department=row.department.pk)
     return rows
 
 
@@ -331,7 +142,7 @@ def pob_bills(request):
         context |= {
             "rows": trend,
             "totals": bills.total(trend),
-            "chart": charts.trend(trend, href=lambda m: _tab_url(target, month=f"{m:%Y-%m}")),
+            "chart": charts.trend(trend, href=lambda m: pob_bills_url(target, month=f"{m:%Y-%m}")),
             "month_link": f"?tab={target}&month=",
         }
         return render(request, "billing/bills.html", context)
@@ -399,34 +210,6 @@ def pob_bills_export(request):
 
 
 # ------------------------------------------------------------------ Billing Center bills
-
-
-class ProductTotalsTable(TotalsColumns, ConsoleTable):
-    product = tables.Column(accessor="product__name", verbose_name=_("Product"), orderable=False)
-
-    class Meta(ConsoleTable.Meta):
-        sequence = ("product", "...")
-        empty_text = _("Nothing billed in this month.")
-        row_attrs = {"data-testid": "summary-row"}
-
-
-class ResourceTotalsTable(TotalsColumns, ConsoleTable):
-    resource = tables.Column(verbose_name=_("Resource"), orderable=False, empty_values=())
-    product = tables.Column(accessor="product__name", verbose_name=_("Product"), orderable=False)
-
-    class Meta(ConsoleTable.Meta):
-        sequence = ("resource", "product", "...")
-        empty_text = _("Nothing billed in this month.")
-        row_attrs = {"data-testid": "summary-row"}
-
-    def render_resource(self, record):
-        if record.resource is None:
-            return _("Orders without a resource")
-        return format_html(
-            '<code class="text-body">{}</code><div class="small text-body-secondary">{}</div>',
-            record.resource.instance_id,
-            record.resource.spec.name,
-        )
 
 
 BILL_VIEWS = (
@@ -508,7 +291,7 @@ def overview_spend(request) -> dict | None:
         {
             "label": member_name(r.owner, request.console.organization_id),
             "value": r.cash_amount,
-            "href": _tab_url("details", member=r.owner.uin, since=m, until=m),
+            "href": pob_bills_url("details", member=r.owner.uin, since=m, until=m),
         }
         for r in top
     ]
@@ -524,7 +307,7 @@ def overview_spend(request) -> dict | None:
     return {
         "month": month,
         "total": total,
-        "trend": charts.trend(trend, href=lambda d: _tab_url("members", month=f"{d:%Y-%m}")),
+        "trend": charts.trend(trend, href=lambda d: pob_bills_url("members", month=f"{d:%Y-%m}")),
         "members": charts.split(members),
         "products": charts.split(bills.split(products, label=lambda r: r["product__name"])),
         "departments": charts.split(bills.split(departments, label=_department_label)),
