@@ -23,9 +23,6 @@ from ..templatetags.billing_tags import format_cny
 from ._common import MONEY_EVENTS, partial_for
 from .bills import billing_center_bills
 
-BILLING_TABS = ("orders", "bills", "vouchers", "transactions")
-
-
 @login_required
 def billing_center(request):
     require_perm(request, "billing.view_finance")
