@@ -23,6 +23,7 @@ from ..templatetags.billing_tags import format_cny
 from ._common import MONEY_EVENTS, partial_for
 from .bills import billing_center_bills
 
+
 @login_required
 def billing_center(request):
     require_perm(request, "billing.view_finance")
