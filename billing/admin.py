@@ -33,6 +33,7 @@ from .models import (
     Voucher,
     Wallet,
 )
+from .services import invoices
 
 
 @admin.register(Region)
@@ -404,8 +405,6 @@ class InvoiceAdmin(ServiceAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from .services import invoices
-
         decision = form.cleaned_data.get("decision")
         try:
             if decision == "issue":

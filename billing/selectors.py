@@ -25,6 +25,7 @@ from billing.models import (
 from billing.models.choices import OrderStatus, PayMode, ResourceStatus
 from billing.money import ZERO
 from billing.services.ledger import payer_of
+from billing.services.lifecycle import paid_by
 from billing.templatetags.billing_tags import format_cny
 from organizations.models import Account, Membership
 
@@ -63,8 +64,6 @@ def subscription_specs():
 
 def resources_paid_by(*, user):
     """B9: the resources the user's account pays for (its own and its members'), for the payer."""
-    from billing.services.lifecycle import paid_by
-
     if not user.has_perm("billing.view_finance") or user.account_id is None:
         return Resource.objects.none()
     return paid_by(user.account).select_related(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from billing.models import Wallet
 from billing.services import lifecycle
 from billing.services.settlement import settle_due
+from organizations.models import Account
 
 
 @task()
@@ -30,8 +31,6 @@ def expire_subscriptions() -> int:
 def arrears_sweep() -> int:
     """B9 safety net: reconcile every account that is in arrears or has arrears suspensions."""
     accounts = Wallet.objects.filter(cash__lt=0).values_list("account_id", flat=True)
-    from organizations.models import Account
-
     count = 0
     for account in Account.objects.filter(pk__in=list(accounts)):
         lifecycle.account_reconcile(account=account)

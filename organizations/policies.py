@@ -13,9 +13,10 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from billing.models.catalog import Product
 from tco_console.errors import DomainError
 
-from .models import Department, Membership, PolicyAttachment, PolicyEffect
+from .models import Department, Membership, PolicyAttachment, PolicyEffect, User
 from .policy_eval import ALLOW, DENY, Level, PolicyView, Verdict, effective, verdict
 
 CODE_DENIED = "UnsupportedOperation.ServiceControlPolicyDenied"
@@ -132,8 +133,6 @@ def effective_map(org, memberships, *, plus=None, minus=None) -> dict[int, set[s
     """Each membership's effective product codes, computed in memory from the organization's
     attachments (4 queries for any number of members). `plus` is a (policy, department,
     account) attachment to pretend exists; `minus` the pk of one to pretend does not."""
-    from billing.models.catalog import Product
-
     codes = list(Product.objects.order_by("position").values_list("code", flat=True))
     departments = {d.pk: d for d in Department.objects.filter(organization=org)}
     attachments = [
@@ -184,8 +183,6 @@ def impact(org, *, policy, department=None, account=None, attach: bool) -> list[
 
 def effective_products(account) -> set[str] | None:
     """The product codes the account's policies allow, or None when no policy applies."""
-    from billing.models.catalog import Product
-
     membership = subject_membership(account)
     if membership is None:
         return None
@@ -210,8 +207,6 @@ def refusals(account, products) -> dict[str, str]:
 def check_grantable(account, *, all_products: bool, products) -> None:
     """P2: a member cannot grant its sub-users products outside its effective policy; the
     refusal names the level. "All products" is refused when any product is refused."""
-    from billing.models.catalog import Product
-
     asked = list(Product.objects.order_by("position", "code")) if all_products else products
     refused = refusals(account, asked)
     if not refused:
@@ -229,8 +224,6 @@ def blocked_grants(user) -> list:
     """P2: products granted to a sub-user that its account's policy no longer allows: kept
     (nothing is removed silently) but shown as blocked, and refused when used. For an "all
     products" grant, every product the policy refuses."""
-    from billing.models.catalog import Product
-
     if user.is_owner:
         return []
     allowed = effective_products(user.account)
@@ -243,8 +236,6 @@ def blocked_grants(user) -> list:
 def require_user_may(user, account, product) -> None:
     """A1/P2: a sub-user buys, activates and manages only its granted products. Read from
     the database, not from the request's user: the owner may have narrowed it a moment ago."""
-    from .models import User
-
     if user is None or getattr(user, "is_owner", True) or user.account_id != account.pk:
         return
     granted = Q(all_products=True) | Q(products=product)

@@ -32,6 +32,7 @@ from billing.models import (
     ResourceMonth,
 )
 from billing.models.rollups import AMOUNTS, TOTALS
+from organizations.locks import lock_accounts
 from organizations.models import Account, Membership
 
 # (rollup, its key, whether it holds self-paid lines too)
@@ -131,8 +132,6 @@ def follow_departments(owner_ids: Iterable[int]) -> None:
     """O8 moves, joins and departures: move the members' pay-on-behalf totals to the
     department each is in now (none when it left), so department subtrees add up to what
     their current members cost. Callers hold the organization lock; this locks the payers."""
-    from organizations.locks import lock_accounts
-
     owner_ids = sorted(set(owner_ids))
     if not owner_ids:
         return
@@ -143,8 +142,6 @@ def follow_departments(owner_ids: Iterable[int]) -> None:
     )
     if not payer_ids:
         return
-    from organizations.models import Account
-
     lock_accounts(*Account.objects.filter(pk__in=payer_ids).order_by("pk"))
     now = current_departments(owner_ids)
     stale = list(

@@ -7,6 +7,7 @@ order of `organizations.locks`) and writes its audit record in the same transact
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from ..audit import audit_record
 from ..choices import MemberType
 from ..locks import lock_org
 from ..models import (
+    POLICY_NAME_VALIDATOR,
     Account,
     Department,
     Membership,
@@ -120,10 +122,6 @@ def policy_type_disable(*, organization: Organization, acting_user: User) -> Org
 
 
 def _check_name(org: Organization, name: str, *, exclude_pk=None) -> str:
-    from django.core.exceptions import ValidationError
-
-    from ..models import POLICY_NAME_VALIDATOR
-
     name = (name or "").strip()
     if not 1 <= len(name) <= 128:
         raise DomainError(_("A policy name has 1 to 128 characters."), field="name")
