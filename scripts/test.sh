@@ -7,10 +7,16 @@ PY=.venv/bin/python
 export DJANGO_SETTINGS_MODULE=tco_console.settings_test
 
 echo "==> database: ${DATABASE_URL:-sqlite (in-memory test database)}"
-# Branch coverage of the apps is printed after the main run ([tool.coverage] in pyproject.toml);
-# the floor applies to the whole suite only, so a run of a few files (arguments) prints it only.
+# Branch coverage of the apps is printed after the main run ([tool.coverage] in pyproject.toml).
+# Its floor is the measured level: pyproject's on PostgreSQL; on SQLite the PostgreSQL-only tests
+# (concurrency, the scale bench) are skipped, so its floor is lower (83.8 % measured, issue 12).
+# A run of a few files (arguments) only prints it.
 cov=(--cov --cov-branch --cov-report=term:skip-covered)
-[ "$#" -eq 0 ] || cov+=(--cov-fail-under=0)
+if [ "$#" -ne 0 ]; then
+  cov+=(--cov-fail-under=0)
+elif [[ "${DATABASE_URL:-}" != postgres* ]]; then
+  cov+=(--cov-fail-under=83)
+fi
 "$PY" -m pytest -m "not browser" -q "${cov[@]}" "$@"
 status=$?
 if [ "$status" -ne 0 ]; then
