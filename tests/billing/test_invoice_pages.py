@@ -66,3 +66,15 @@ def test_b12_read_only_sub_user_cannot_request(client, catalog, readonly_sub):
         ).status_code
         == 403
     )
+
+
+def test_b12_invoices_page_has_billing_centers_whole_tab_bar(client, member):
+    """The invoices page is Billing Center's Invoices tab: the same five tabs, Bills included."""
+    client.force_login(member)
+    tabs = ["orders", "bills", "vouchers", "transactions"]
+    for url, current in [("/billing/?tab=orders", "orders"), ("/billing/invoices/", "invoices")]:
+        page = client.get(url).content.decode()
+        for key in tabs:
+            assert f'href="/billing/?tab={key}"' in page, (url, key)
+        assert 'href="/billing/invoices/"' in page
+        assert f'aria-current="page" data-tab="{current}"' in page
