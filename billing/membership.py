@@ -17,9 +17,8 @@ from organizations.models import Account, Membership, Organization, User
 from tco_console.errors import DomainError
 
 from . import inheritance, selectors
-from .models import Message
 from .models.choices import MessageCategory, PayMode
-from .services import bills, lifecycle, payg
+from .services import bills, lifecycle, messages, payg
 
 
 class BillingMembershipMoney:
@@ -117,6 +116,4 @@ class BillingMembershipMoney:
         bills.forget_department(department_id)
 
     def notify(self, account: Account, title: str, body: str = "") -> None:
-        Message.objects.create(
-            account=account, category=MessageCategory.ORGANIZATION, title=title[:200], body=body
-        )
+        messages.notify(account, title, body, category=MessageCategory.ORGANIZATION)
