@@ -1,7 +1,8 @@
 """Billing reads. Pages start from `restrict()`ed querysets; the console's sidebar and top bar
 ask the questions under "the console's questions" (remembered on the request's console
-context); the membership rules (O7, O10) ask those at the bottom. Selectors sit above the
-services they read (`payer_of`): no service imports this module."""
+context); billing's side of a membership change (billing/membership.py: O7, O10) asks those
+at the bottom. Selectors sit above the services they read (`payer_of`): no service imports
+this module."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from billing.models import (
     Voucher,
     Wallet,
 )
-from billing.models.choices import OrderStatus, PayMode, ResourceStatus
+from billing.models.choices import OrderStatus, PayMode
 from billing.money import ZERO
 from billing.services.ledger import payer_of
 from billing.services.lifecycle import paid_by
@@ -191,17 +192,8 @@ def payment_method(account: Account) -> PaymentMethod:
 # ------------------------------------------------------------------ membership rules
 
 
-def in_arrears(account) -> bool:
-    """B9/O10: cash + credit limit < 0."""
-    return balance_of(account).in_arrears
-
-
 def orders_awaiting_payment(account, *, pay_mode: str | None = None):
     qs = Order.objects.filter(owner=account, status=OrderStatus.TO_BE_PAID)
     if pay_mode is not None:
         qs = qs.filter(pay_mode=pay_mode)
     return qs
-
-
-def active_resource_count(account) -> int:
-    return Resource.objects.filter(owner=account).exclude(status=ResourceStatus.TERMINATED).count()
