@@ -53,9 +53,7 @@ class MemberTable(ConsoleTable):
             "invited": "text-bg-light border",
             "created": "text-bg-info",
         }
-        return format_html(
-            '<span class="badge {}">{}</span>', css.get(record.member_type, ""), value
-        )
+        return badge(value, css.get(record.member_type, ""))
 
     def render_payment_mode(self, record):
         if record.payer_id is None:
@@ -252,5 +250,5 @@ class SubUserTable(ConsoleTable):
 
     def render_is_active(self, value):
         if value:
-            return format_html('<span class="badge text-bg-success">{}</span>', _("Active"))
-        return format_html('<span class="badge text-bg-secondary">{}</span>', _("Deactivated"))
+            return badge(_("Active"), "text-bg-success")
+        return badge(_("Deactivated"), "text-bg-secondary")

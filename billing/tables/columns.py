@@ -2,7 +2,9 @@
 organization (O4) and money amounts."""
 
 import django_tables2 as tables
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from tco_console.tables import badge
 
@@ -24,6 +26,19 @@ STATUS_BADGES = {
 def status_badge(value, label):
     """An order's or resource's status in its colour (STATUS_BADGES)."""
     return badge(label, STATUS_BADGES.get(value, ""), testid="status")
+
+
+def validity_badge(record):
+    """The state of something valid for a time with an amount left (a voucher, B15; a resource
+    pack): expired, used up, not yet valid or usable, in that order of precedence."""
+    now = timezone.now()
+    if record.valid_until <= now:
+        return badge(_("Expired"), "text-bg-secondary")
+    if record.remaining <= 0:
+        return badge(_("Used up"), "text-bg-light border")
+    if record.valid_from > now:
+        return badge(_("Not yet valid"), "text-bg-info")
+    return badge(_("Usable"), "text-bg-success")
 
 
 def member_name(account, organization_id=None) -> str:

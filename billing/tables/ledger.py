@@ -11,14 +11,13 @@ from tco_console.tables import (
     DateTimeColumn,
     LazyCountPaginator,
     OrganizationScopedTable,
-    badge,
 )
 
 from ..models import Entry, Voucher
 from ..models.choices import Book, JournalKind
 from ..money import ZERO
 from ..templatetags.billing_tags import format_cny
-from .columns import MoneyColumn, member_name
+from .columns import MoneyColumn, member_name, validity_badge
 
 
 class VoucherTable(ConsoleTable):
@@ -62,14 +61,7 @@ class VoucherTable(ConsoleTable):
         )
 
     def render_state(self, record):
-        now = timezone.now()
-        if record.valid_until <= now:
-            return badge(_("Expired"), "text-bg-secondary")
-        if record.remaining <= 0:
-            return badge(_("Used up"), "text-bg-light border")
-        if record.valid_from > now:
-            return badge(_("Not yet valid"), "text-bg-info")
-        return badge(_("Usable"), "text-bg-success")
+        return validity_badge(record)
 
 
 # ------------------------------------------------------------------ transaction details (B13)

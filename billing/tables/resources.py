@@ -11,13 +11,12 @@ from tco_console.tables import (
     DateTimeColumn,
     OrganizationScopedTable,
     TemplateColumn,
-    badge,
 )
 
 from ..models import Resource, ResourcePack
 from ..models.choices import ResourceStatus
 from ..templatetags.billing_tags import format_cny, format_quantity
-from .columns import account_label, status_badge
+from .columns import account_label, status_badge, validity_badge
 
 
 def _date(value, fmt="%Y-%m-%d %H:%M"):
@@ -192,14 +191,7 @@ class PackTable(ConsoleTable):
         )
 
     def render_state(self, record):
-        now = timezone.now()
-        if record.valid_until <= now:
-            return badge(_("Expired"), "text-bg-secondary")
-        if record.remaining <= 0:
-            return badge(_("Used up"), "text-bg-light border")
-        if record.valid_from > now:
-            return badge(_("Not yet valid"), "text-bg-info")
-        return badge(_("Usable"), "text-bg-success")
+        return validity_badge(record)
 
     def render_order(self, value):
         return format_html('<code class="text-body">{}</code>', value)
