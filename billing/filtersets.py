@@ -53,6 +53,20 @@ def _to(field="created_at"):
     )
 
 
+# The "State" filter of the voucher (B15) and resource-pack lists, by the rows' validity.
+VALIDITY_STATES = [("usable", _("Usable")), ("used", _("Used up")), ("expired", _("Expired"))]
+
+
+def validity_state(queryset, value):
+    """Narrow a ValidityQuerySet to one of VALIDITY_STATES (billing.models.catalog)."""
+    now = timezone.now()
+    if value == "usable":
+        return queryset.usable(now)  # the rule pick_voucher applies to vouchers (B15)
+    if value == "used":
+        return queryset.used_up()
+    return queryset.expired(now)
+
+
 class ResourceFilterSet(SearchMixin, django_filters.FilterSet):
     search_fields = ("instance_id", "spec__name")
     q = django_filters.CharFilter(method="search", label=_("Search"))
@@ -83,11 +97,7 @@ class PackFilterSet(SearchMixin, django_filters.FilterSet):
         queryset=_pack_products(), label=_("Product"), empty_label=_("All products")
     )
     state = django_filters.ChoiceFilter(
-        choices=[
-            ("usable", _("Usable")),
-            ("used", _("Used up")),
-            ("expired", _("Expired")),
-        ],
+        choices=VALIDITY_STATES,
         method="by_state",
         label=_("State"),
         empty_label=_("All packs"),
@@ -98,12 +108,7 @@ class PackFilterSet(SearchMixin, django_filters.FilterSet):
         fields = ["q", "product", "state"]
 
     def by_state(self, queryset, name, value):
-        now = timezone.now()
-        if value == "usable":
-            return queryset.filter(remaining__gt=0, valid_from__lte=now, valid_until__gt=now)
-        if value == "used":
-            return queryset.filter(remaining=0)
-        return queryset.filter(valid_until__lte=now)
+        return validity_state(queryset, value)
 
 
 class PaidResourceFilterSet(SearchMixin, django_filters.FilterSet):
@@ -163,11 +168,7 @@ class VoucherFilterSet(SearchMixin, django_filters.FilterSet):
     search_fields = ("code",)
     q = django_filters.CharFilter(method="search", label=_("Search"))
     state = django_filters.ChoiceFilter(
-        choices=[
-            ("usable", _("Usable")),
-            ("used", _("Used up")),
-            ("expired", _("Expired")),
-        ],
+        choices=VALIDITY_STATES,
         method="by_state",
         label=_("State"),
         empty_label=_("All vouchers"),
@@ -178,12 +179,7 @@ class VoucherFilterSet(SearchMixin, django_filters.FilterSet):
         fields = ["q", "state"]
 
     def by_state(self, queryset, name, value):
-        now = timezone.now()
-        if value == "usable":
-            return queryset.usable(now)  # B15: the rule pick_voucher applies
-        if value == "used":
-            return queryset.filter(remaining=0)
-        return queryset.filter(valid_until__lte=now)
+        return validity_state(queryset, value)
 
 
 class TransactionFilterSet(SearchMixin, django_filters.FilterSet):

@@ -27,6 +27,21 @@ class GrantedQuerySet(OwnedQuerySet):
         return ctx.user.granted(super().scope(ctx, action))
 
 
+class ValidityQuerySet(models.QuerySet):
+    """Rows valid for a time window with an amount left: vouchers (B15) and resource packs.
+    Their states, for choosing one to pay with and for the lists' "State" filter."""
+
+    def usable(self, now):
+        """Money or units left, inside the validity window at `now`."""
+        return self.filter(remaining__gt=0, valid_from__lte=now, valid_until__gt=now)
+
+    def used_up(self):
+        return self.filter(remaining=0)
+
+    def expired(self, now):
+        return self.filter(valid_until__lte=now)
+
+
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .catalog import MONEY, OwnedQuerySet
+from .catalog import MONEY, OwnedQuerySet, ValidityQuerySet
 from .choices import OfferKind
 
 
@@ -93,12 +93,9 @@ class OfferInheritance(models.Model):
         return f"{self.account_id} ← {self.source_id}"
 
 
-class VoucherQuerySet(AccountOwnedQuerySet):
-    def usable(self, now):
-        """B15: vouchers that can pay something at `now`: money left, inside their validity
-        window. The one rule behind voucher choice (pricing.pick_voucher) and the "Usable"
-        filter of the voucher list."""
-        return self.filter(remaining__gt=0, valid_from__lte=now, valid_until__gt=now)
+class VoucherQuerySet(ValidityQuerySet, AccountOwnedQuerySet):
+    """B15: `usable(now)` is the one rule behind voucher choice (pricing.pick_voucher) and the
+    "Usable" filter of the voucher list."""
 
 
 class Voucher(models.Model):

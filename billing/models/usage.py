@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .catalog import MONEY, GrantedQuerySet
+from .catalog import MONEY, GrantedQuerySet, ValidityQuerySet
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
@@ -48,7 +48,7 @@ class UsageSettlement(models.Model):
         return f"{self.resource_id} {self.cycle_start:%Y-%m-%d %H:%M}"
 
 
-class PackQuerySet(GrantedQuerySet):
+class PackQuerySet(ValidityQuerySet, GrantedQuerySet):
     pass
 
 

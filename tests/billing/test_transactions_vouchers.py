@@ -144,3 +144,24 @@ def test_b13_voucher_rows_add_no_queries(client, catalog, member):
         _voucher(member, face="20")
         buy(member, "S5.MEDIUM4")
     assert count() == small
+
+
+def test_b15_voucher_list_state_filter_follows_validity(client, member):
+    """The vouchers tab's State filter: usable (the rule pick_voucher applies), used up, expired;
+    a voucher not yet valid is in none of the three."""
+    now = timezone.now()
+    usable = _voucher(member, code="V-USABLE")
+    used = _voucher(member, code="V-USEDUP")
+    used.remaining = D("0")
+    used.save()
+    expired = _voucher(member, code="V-EXPIRED")
+    expired.valid_until = now - timedelta(hours=1)
+    expired.save()
+    later = _voucher(member, code="V-LATER")
+    later.valid_from = now + timedelta(days=1)
+    later.save()
+    client.force_login(member)
+    codes = {v.code for v in (usable, used, expired, later)}
+    for state, shown in [("usable", usable), ("used", used), ("expired", expired)]:
+        page = client.get("/billing/", {"tab": "vouchers", "state": state}).content.decode()
+        assert {c for c in codes if c in page} == {shown.code}, state
