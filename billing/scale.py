@@ -34,7 +34,7 @@ from billing.models.choices import (
     ResourceStatus,
     TransactionType,
 )
-from billing.services.bills import rebuild_rollups
+from billing.services.bills import rebuild_daily_costs, rebuild_rollups
 from organizations.models import (
     Account,
     Department,
@@ -292,6 +292,7 @@ def seed(
         _ledger(accounts, payer, totals, counts, month_starts, journal_id, now)
     with transaction.atomic():
         rebuild_rollups()
+        rebuild_daily_costs()
     with connection.cursor() as cursor:
         # what autovacuum would do next, done now: statistics for the planner and a visibility
         # map for index-only scans (and no vacuum competing with whatever runs next)

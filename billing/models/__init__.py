@@ -3,12 +3,13 @@ from .catalog import Product, Region, Resource, ResourceStatusChange, Spec
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
-from .rollups import PayerProductMonth, PobDepartmentMonth, PobMemberMonth, ResourceMonth
+from .rollups import DailyCost, PayerProductMonth, PobDepartmentMonth, PobMemberMonth, ResourceMonth
 from .usage import ResourcePack, UsageSettlement
 
 __all__ = [
     "BillLine",
     "BillSummary",
+    "DailyCost",
     "Entry",
     "InheritanceBlock",
     "Invoice",

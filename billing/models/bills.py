@@ -39,6 +39,10 @@ class BillLine(models.Model):
     journal = models.ForeignKey(
         "billing.Journal", on_delete=models.PROTECT, related_name="bill_lines"
     )
+    # F11: the owner's tags when the line was written (set by record_bill_lines)
+    tag_set = models.ForeignKey(
+        "organizations.TagSet", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     # B11: the fields of a bill line item, in the order the details list, the CSV export and
     # the bulk loader use them. The one list, so a new B11 field is added in one place.
@@ -89,6 +93,8 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # a console path the message points to (a budget's page, F8); never an outside address
+    link = models.CharField(_("link"), max_length=200, blank=True, default="")
 
     objects = MessageQuerySet.as_manager()
 

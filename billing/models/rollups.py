@@ -152,3 +152,77 @@ class ResourceMonth(Totals):
                 fields=["payer", "owner", "bill_month", "-cash_amount"], name="resmonth_top"
             )
         ]
+
+
+class DailyCost(Totals):
+    """F5: bill line totals by console day (UTC+8, of the line's time) × bill month × payer ×
+    owner × product × region × billing mode × transaction type × the owner's tags when the
+    line was written. Kept exact with the lines in the money transaction like the monthly
+    rollups; cost analysis (F6) and budgets (F7–F10) read only this table."""
+
+    day = models.DateField(_("day"))
+    bill_month = models.DateField(_("bill month"))
+    payer = _account()
+    owner = _account()
+    product = models.ForeignKey("billing.Product", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey("billing.Region", on_delete=models.PROTECT, related_name="+")
+    billing_mode = models.CharField(_("billing mode"), max_length=12)
+    transaction_type = models.CharField(_("transaction type"), max_length=12)
+    tag_set = models.ForeignKey(
+        "organizations.TagSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    KEY = (
+        "day",
+        "bill_month",
+        "payer_id",
+        "owner_id",
+        "product_id",
+        "region_id",
+        "billing_mode",
+        "transaction_type",
+        "tag_set_id",
+    )
+
+    class Meta:
+        verbose_name = _("daily cost")
+        verbose_name_plural = _("daily costs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "payer",
+                    "day",
+                    "owner",
+                    "product",
+                    "region",
+                    "billing_mode",
+                    "transaction_type",
+                    "bill_month",
+                    "tag_set",
+                ],
+                condition=Q(tag_set__isnull=False),
+                name="one_daily_cost",
+            ),
+            models.UniqueConstraint(
+                fields=[
+                    "payer",
+                    "day",
+                    "owner",
+                    "product",
+                    "region",
+                    "billing_mode",
+                    "transaction_type",
+                    "bill_month",
+                ],
+                condition=Q(tag_set__isnull=True),
+                name="one_untagged_daily_cost",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "day"], name="dailycost_owner_day")]
+
+    def __str__(self):
+        return f"{self.day} payer {self.payer_id} owner {self.owner_id} product {self.product_id}"

@@ -15,12 +15,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from billing.models import (
     BillLine,
     BillSummary,
+    DailyCost,
     Journal,
     Order,
     PayerProductMonth,
@@ -105,9 +107,22 @@ def new_line(
     )
 
 
+def current_tag_sets(owner_ids: Iterable[int]) -> dict[int, int]:
+    """F11: each member's tag set now (accounts without tags, or outside any organization,
+    are absent)."""
+    return dict(
+        Membership.objects.filter(account_id__in=set(owner_ids), tag_set__isnull=False).values_list(
+            "account_id", "tag_set_id"
+        )
+    )
+
+
 def record_bill_lines(lines: list[BillLine]) -> list[BillLine]:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("bill lines are written inside the money transaction")
+    tag_sets = current_tag_sets(line.owner_id for line in lines)
+    for line in lines:
+        line.tag_set_id = tag_sets.get(line.owner_id)  # F11: the tags at the time of spend
     created = BillLine.objects.bulk_create(lines)
     departments = current_departments(
         line.owner_id for line in lines if line.owner_id != line.payer_id
@@ -125,7 +140,51 @@ def record_bill_lines(lines: list[BillLine]) -> list[BillLine]:
             groups[k]["line_count"] += 1
         for k, totals in _sorted(groups):
             _add(model, dict(zip(key, k, strict=True)), totals)
+    _add_daily(lines)
     return created
+
+
+def line_day(line: BillLine):
+    """F5: the console day (UTC+8) of a line's time."""
+    return timezone.localtime(line.created_at).date()
+
+
+def _add_daily(lines: list[BillLine]) -> None:
+    """F5: the daily rollup, in the same transaction and under the same payer lock."""
+    groups = defaultdict(lambda: dict.fromkeys(TOTALS, 0))
+    for line in lines:
+        values = {"day": line_day(line)}
+        k = tuple(values[f] if f in values else getattr(line, f) for f in DailyCost.KEY)
+        for f in AMOUNTS:
+            groups[k][f] += getattr(line, f)
+        groups[k]["line_count"] += 1
+    for k, totals in _sorted(groups):
+        _add(DailyCost, dict(zip(DailyCost.KEY, k, strict=True)), totals)
+
+
+def daily_source(lines):
+    """F5: bill lines grouped at the daily rollup's key (check_books and the rebuild)."""
+    return (
+        lines.annotate(day=TruncDate("created_at"))
+        .values(*DailyCost.KEY)
+        .annotate(
+            **{f"sum_{f}": Sum(f) for f in AMOUNTS},
+            n=Count("pk"),
+        )
+        .order_by()
+    )
+
+
+def rebuild_daily_costs() -> None:
+    """F5: recompute the daily rollup from the bill lines (bulk loads): one INSERT … SELECT
+    compiled by the ORM from `daily_source`, so the grouping is the one check_books uses."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("rollups are rebuilt in one transaction")
+    DailyCost.objects.all().delete()
+    sql, params = daily_source(BillLine.objects.all()).query.sql_with_params()
+    columns = ", ".join((*DailyCost.KEY, *TOTALS))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {DailyCost._meta.db_table} ({columns}) {sql}", params)
 
 
 def follow_departments(owner_ids: Iterable[int]) -> None:

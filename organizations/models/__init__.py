@@ -36,6 +36,9 @@ from .policies import (
     ServiceControlPolicyQuerySet,
 )
 
+# isort: split
+from .tags import TagSet
+
 __all__ = [
     "DEPARTMENT_NAME_VALIDATOR",
     "MEMBER_NAME_VALIDATOR",
@@ -60,5 +63,6 @@ __all__ = [
     "ServiceControlPolicy",
     "ServiceControlPolicyQuerySet",
     "SubUserQuerySet",
+    "TagSet",
     "User",
 ]

@@ -126,6 +126,15 @@ class Department(models.Model):
     )
     depth = models.PositiveSmallIntegerField(_("depth"), default=0)
     path = models.CharField(_("path"), max_length=255, default="", db_index=True)
+    # F11: the department's tags (TCO node Tags)
+    tag_set = models.ForeignKey(
+        "organizations.TagSet",
+        verbose_name=_("tags"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = DepartmentQuerySet.as_manager()
@@ -207,6 +216,15 @@ class Membership(models.Model):
         help_text=_("Set only in pay-on-behalf mode (O9)."),
     )
     allow_quit = models.BooleanField(_("allow quit"), default=False)
+    # F11: the member's tags (TCO member Tags); bill lines copy them when written (F5)
+    tag_set = models.ForeignKey(
+        "organizations.TagSet",
+        verbose_name=_("tags"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     joined_at = models.DateTimeField(_("joined at"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -5,9 +5,9 @@
 3. every voucher's remaining value equals its face value less what the ledger drew from it,
    and every draw names the voucher's holder as its account (B13);
 4. per journal, the bill lines' cash equals the ledger's cash movement;
-5. every rollup (monthly summary; totals by product, member, department and resource) equals
-   the sum of its bill lines (B11), no lines lack one, and member totals are filed under the
-   member's current department.
+5. every rollup (monthly summary; totals by product, member, department and resource; the
+   daily costs of F5) equals the sum of its bill lines (B11), no lines lack one, and member
+   totals are filed under the member's current department.
 Each check is one aggregate query, so it runs on large books too. Sums are rounded to the cent
 before comparing: SQLite adds decimals as floating point (PostgreSQL's numeric is exact), and
 every stored amount is a whole number of cents, so the rounded sum is the exact one.
@@ -24,10 +24,12 @@ from django.db.models import (
     Q,
     Sum,
 )
+from django.db.models.functions import TruncDate
 
 from billing.models import (
     BillLine,
     BillSummary,
+    DailyCost,
     Entry,
     PayerProductMonth,
     PobDepartmentMonth,
@@ -143,6 +145,13 @@ def summary_problems():
         lines,
         ResourceMonth,
         ("bill_month", "payer_id", "owner_id", "resource_id", "product_id"),
+        "rows",
+    )
+    yield from _compare(
+        "daily cost",
+        lines.annotate(day=TruncDate("created_at")),
+        DailyCost,
+        DailyCost.KEY,
         "rows",
     )
     filed = PobMemberMonth.objects.values_list("owner_id", "department_id").distinct()

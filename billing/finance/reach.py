@@ -1,0 +1,183 @@
+"""F1, F2: whose financial data a console user reaches, and for which days.
+
+F1: the admin account's users (with `billing.view_finance`) reach their own account, their
+pay-on-behalf members' spend (it is the admin's own data, by owner: B11), and each self-pay
+member for exactly the financial permissions that member grants now (O9), read at request
+time, so a revoked permission hides the data on the next request. A member's users reach only
+their own account. Anything else is a 404.
+
+F2: a self-pay member's data is reached only for the whole console days (UTC+8) it spent
+inside its membership periods (O11) in this organization: from the first midnight after it
+joined (the day itself when it joined at midnight) to the last midnight before it left.
+Partial days at either end are left out, so nothing from outside a period is ever shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q
+from django.http import Http404
+from django.utils import timezone
+
+from organizations.choices import FinancialPermission, MemberType
+from organizations.models import Account, Membership, MembershipPeriod
+
+Perm = FinancialPermission
+
+# one day window: first and last whole console day, inclusive; last None = still a member
+Window = tuple[dt.date, dt.date | None]
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def whole_days(started_at: dt.datetime, ended_at: dt.datetime | None) -> Window | None:
+    """F2: the whole console days of one membership period (None when there is none)."""
+    start = timezone.localtime(started_at)
+    first = start.date() if start.time() == dt.time.min else start.date() + dt.timedelta(days=1)
+    if ended_at is None:
+        return (first, None)
+    last = timezone.localtime(ended_at).date() - dt.timedelta(days=1)
+    return (first, last) if last >= first else None
+
+
+def windows_for(account_ids, organization_id: int) -> dict[int, tuple[Window, ...]]:
+    """F2: each account's whole-day windows in the organization (one query)."""
+    found = defaultdict(list)
+    periods = MembershipPeriod.objects.filter(
+        account_id__in=list(account_ids), organization_id=organization_id
+    ).order_by("account_id", "started_at")
+    for account_id, started_at, ended_at in periods.values_list(
+        "account_id", "started_at", "ended_at"
+    ):
+        window = whole_days(started_at, ended_at)
+        if window is not None:
+            found[account_id].append(window)
+    return {account_id: tuple(w) for account_id, w in found.items()}
+
+
+def windows_of(account_id: int, organization_id: int) -> tuple[Window, ...]:
+    return windows_for([account_id], organization_id).get(account_id, ())
+
+
+def day_q(windows, field_name: str = "day") -> Q:
+    """Rows whose date field falls on one of the windows' days (none when no window)."""
+    q = Q(pk__in=[])
+    for first, last in windows:
+        part = Q(**{f"{field_name}__gte": first})
+        if last is not None:
+            part &= Q(**{f"{field_name}__lte": last})
+        q |= part
+    return q
+
+
+def time_q(windows, field_name: str = "created_at") -> Q:
+    """Rows whose time falls on one of the windows' days."""
+    q = Q(pk__in=[])
+    for first, last in windows:
+        part = Q(**{f"{field_name}__gte": _midnight(first)})
+        if last is not None:
+            part &= Q(**{f"{field_name}__lt": _midnight(last + dt.timedelta(days=1))})
+        q |= part
+    return q
+
+
+def in_windows(day: dt.date, windows) -> bool:
+    return any(first <= day and (last is None or day <= last) for first, last in windows)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The account whose figures a page shows, and how far (F1, F2)."""
+
+    account: Account
+    own: bool  # the viewer's own account: everything, no windows
+    membership: Membership | None = None
+    windows: tuple[Window, ...] = field(default=())
+
+    def days(self, field_name: str = "day") -> Q:
+        return Q() if self.own else day_q(self.windows, field_name)
+
+    def times(self, field_name: str = "created_at") -> Q:
+        return Q() if self.own else time_q(self.windows, field_name)
+
+
+def own(ctx) -> Reach:
+    return Reach(account=ctx.account, own=True, membership=ctx.membership)
+
+
+def grants(membership: Membership, perm: int) -> bool:
+    return int(perm) in {int(p) for p in membership.permissions or ()}
+
+
+def is_self_pay_member(membership: Membership) -> bool:
+    return membership.member_type != MemberType.ADMIN and membership.payer_id is None
+
+
+def members_granting(ctx, perm: int) -> list[Membership]:
+    """F1: the admin's self-pay members that grant `perm` now, by name (none for anyone but
+    the admin account's users with `billing.view_finance`)."""
+    if not (ctx.is_admin and ctx.can("billing.view_finance")):
+        return []
+    candidates = (
+        Membership.objects.filter(organization_id=ctx.organization_id, payer__isnull=True)
+        .exclude(member_type=MemberType.ADMIN)
+        .select_related("account")
+        .order_by("name", "pk")
+    )
+    return [m for m in candidates if grants(m, perm)]
+
+
+def pay_on_behalf_members(ctx):
+    """The admin's members it pays for (their spend is the admin's own data, B11)."""
+    if not ctx.is_admin:
+        return Membership.objects.none()
+    return Membership.objects.filter(
+        organization_id=ctx.organization_id, payer_id=ctx.account.pk
+    ).select_related("account")
+
+
+def member_reach(ctx, uin: str, perm: int) -> Reach:
+    """F1: the self-pay member with this UIN, for `perm`, or 404: not the admin's user with
+    view_finance, not a member of its organization, pay-on-behalf, or not granting `perm`."""
+    if not (ctx.is_admin and ctx.can("billing.view_finance")):
+        raise Http404
+    membership = (
+        Membership.objects.filter(
+            organization_id=ctx.organization_id, account__uin=str(uin)[:12], payer__isnull=True
+        )
+        .exclude(member_type=MemberType.ADMIN)
+        .select_related("account")
+        .first()
+    )
+    if membership is None or not grants(membership, perm):
+        raise Http404
+    return Reach(
+        account=membership.account,
+        own=False,
+        membership=membership,
+        windows=windows_of(membership.account_id, ctx.organization_id),
+    )
+
+
+def cost_q(ctx, perm: int, *, day_field: str = "day") -> Q:
+    """F1 for the daily rollup (F5) and anything keyed by payer and owner: the rows the user
+    reaches for `perm` (8 cost analysis, 9 budgets). The admin: every row it paid (its own
+    and its pay-on-behalf members'), and each self-pay member's own rows on that member's
+    whole days (F2). A member: the rows it owns (whoever paid)."""
+    if ctx.account is None or not ctx.can("billing.view_finance"):
+        return Q(pk__in=[])
+    if not ctx.is_admin:
+        return Q(owner_id=ctx.account.pk)
+    q = Q(payer_id=ctx.account.pk)
+    granting = [m.account_id for m in members_granting(ctx, perm)]
+    by_windows = defaultdict(list)
+    for account_id, windows in windows_for(granting, ctx.organization_id).items():
+        by_windows[windows].append(account_id)
+    for windows, account_ids in by_windows.items():
+        q |= Q(payer_id__in=account_ids, owner_id=F("payer_id")) & day_q(windows, day_field)
+    return q
