@@ -121,7 +121,17 @@ class Command(BaseCommand):
 
         # The two named member logins first: `member` pays on behalf, `selfpay` pays itself.
         self._invited(org, admin_user, "member", "member-pob", "Engineering", pay_on_behalf=True)
-        self._invited(org, admin_user, "selfpay", "member-selfpay", "Finance", pay_on_behalf=False)
+        # `selfpay` grants the admin its bills, balance, consolidated bills, cost analysis and
+        # budgets (F1): the member the admin switches to in Billing Center.
+        self._invited(
+            org,
+            admin_user,
+            "selfpay",
+            "member-selfpay",
+            "Finance",
+            pay_on_behalf=False,
+            permissions=[1, 2, 4, 8, 9],
+        )
         for name, dept, how, pob in MEMBERS:
             if Membership.objects.filter(organization=org, name=name).exists():
                 continue
@@ -210,7 +220,9 @@ class Command(BaseCommand):
             )
             user.groups.add(Group.objects.get(name=group))
 
-    def _invited(self, org, admin_user, username, name, dept, *, pay_on_behalf: bool) -> None:
+    def _invited(
+        self, org, admin_user, username, name, dept, *, pay_on_behalf: bool, permissions=None
+    ) -> None:
         user = self._sign_up(username, name, ACME)
         if Membership.objects.filter(account=user.account).exists():
             return
@@ -222,7 +234,7 @@ class Command(BaseCommand):
             uin=user.account.uin,
             name=name,
             department=Department.objects.get(organization=org, name=dept),
-            permissions=[1, 2, 6, 7] if pay_on_behalf else [1, 2, 4],
+            permissions=permissions or ([1, 2, 6, 7] if pay_on_behalf else [1, 2, 4]),
             payer=org.admin_account if pay_on_behalf else None,
             allow_quit=not pay_on_behalf,
         )
