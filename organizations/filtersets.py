@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from tco_console.filtersets import SearchMixin
 
 from .choices import InvitationStatus, MemberType, PaymentMode
-from .models import AuditRecord, Department, Invitation, Membership, User
+from .models import AuditRecord, Department, Invitation, Membership, TagSet, User
 from .roles import SUB_USER_GROUPS as SUB_USER_GROUP_NAMES
 
 
@@ -26,9 +26,17 @@ class MemberFilterSet(SearchMixin, django_filters.FilterSet):
         empty_label=_("All payment modes"),
     )
 
+    tag = django_filters.CharFilter(
+        method="by_tag",
+        label=_("Tag"),
+        widget=forms.SearchInput(
+            attrs={"class": "form-control form-control-sm", "placeholder": _("key=value or key")}
+        ),
+    )
+
     class Meta:
         model = Membership
-        fields = ["q", "department", "member_type", "payment_mode"]
+        fields = ["q", "department", "member_type", "payment_mode", "tag"]
 
     def in_department(self, queryset, name, value):
         """A department's members include those of its sub-departments (one prefix query)."""
@@ -43,6 +51,22 @@ class MemberFilterSet(SearchMixin, django_filters.FilterSet):
         if value == PaymentMode.PAY_ON_BEHALF:
             return queryset.filter(payer__isnull=False)
         return queryset.filter(payer__isnull=True).exclude(member_type=MemberType.ADMIN)
+
+    def by_tag(self, queryset, name, value):
+        """F11: members whose tags have the key (`key`) or the key with that value
+        (`key=value`). The organization uses few distinct tag sets: they are read in one
+        query and matched here, so no JSON lookup (the same on SQLite and PostgreSQL)."""
+        key, sep, wanted = value.partition("=")
+        key, wanted = key.strip(), wanted.strip()
+        if not key:
+            return queryset
+        used = TagSet.objects.filter(pk__in=queryset.order_by().values("tag_set_id"))
+        matching = [
+            ts.pk
+            for ts in used.only("pk", "tags")
+            if (found := ts.value_of(key)) is not None and (not sep or found == wanted)
+        ]
+        return queryset.filter(tag_set_id__in=matching)
 
 
 class InvitationFilterSet(SearchMixin, django_filters.FilterSet):

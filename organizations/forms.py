@@ -1,6 +1,8 @@
 """Forms: shape of input only. Rules are enforced by services; their refusals come back as
 DomainError and are attached to the field they name (see tco_console.viewkit.form_view)."""
 
+import re
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +13,7 @@ from tco_console.forms import ModelMultipleChoiceField
 
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, PaymentMode
 from .models import Account, PolicyEffect
+from .models.tags import KEY_MAX, MAX_TAGS, VALUE_MAX, validate_pairs
 from .roles import SUB_USER_ROLES
 
 OPTIONAL_PERMISSIONS = [
@@ -190,13 +193,10 @@ class AdminMemberEditForm(forms.Form):
     remark = forms.CharField(label=_("Remark"), max_length=40, required=False)
 
 
-class MoveMembersForm(forms.Form):
-    department = forms.TypedChoiceField(label=_("Move to department"), coerce=int)
-    uins = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
+class SelectedMembersMixin(forms.Form):
+    """The rows selected in the members table (a bulk action): well-formed UINs."""
 
-    def __init__(self, *args, departments=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department"].choices = departments
+    uins = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
 
     def clean_uins(self):
         uins = [u for u in self.data.getlist("uins") if u] if hasattr(self.data, "getlist") else []
@@ -206,6 +206,117 @@ class MoveMembersForm(forms.Form):
                     _("%(uin)s is not a UIN (12 digits)."), params={"uin": uin[:40]}
                 )
         return uins
+
+
+class MoveMembersForm(SelectedMembersMixin):
+    department = forms.TypedChoiceField(label=_("Move to department"), coerce=int)
+    field_order = ["department"]
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = departments
+
+
+# F11: tags are typed as `key=value` lines (or separated by commas, which no tag contains); a
+# line without "=" is a key with an empty value. A key therefore cannot contain "=" here.
+TAG_SEPARATORS = re.compile(r"[\r\n,]+")
+TAGS_INPUT_MAX = MAX_TAGS * (KEY_MAX + VALUE_MAX + 2)
+
+
+def _tag_items(text: str) -> list[str]:
+    return [item.strip() for item in TAG_SEPARATORS.split(text or "") if item.strip()]
+
+
+class TagsField(forms.CharField):
+    """`key=value` lines → [(key, value)], each line checked as F11 says (its number named),
+    then the whole set: keys unique, at most 10."""
+
+    widget = forms.Textarea(attrs={"rows": 6})
+    default_error_messages = {
+        "max_length": _(
+            "This is too long for tags (at most %(limit_value)d characters; it has %(show_value)d)."
+        )
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(max_length=TAGS_INPUT_MAX, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        pairs, errors = [], []
+        for item in _tag_items(text):
+            key, _sep, val = item.partition("=")
+            try:
+                validate_pairs([(key, val)])
+            except forms.ValidationError as error:
+                errors.append(
+                    _("“%(item)s”: %(error)s") % {"item": item[:40], "error": error.messages[0]}
+                )
+            pairs.append((key.strip(), val.strip()))
+        if errors:
+            raise forms.ValidationError(errors[:5])
+        return [tuple(p) for p in validate_pairs(pairs)]
+
+
+class TagKeysField(forms.CharField):
+    """Tag keys separated by commas (or lines) → a list of keys."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(max_length=TAGS_INPUT_MAX, **kwargs)
+
+    def clean(self, value):
+        keys = []
+        for key in _tag_items(super().clean(value)):
+            if len(key) > KEY_MAX:
+                raise forms.ValidationError(
+                    _("A tag key is at most %(n)s characters."), params={"n": KEY_MAX}
+                )
+            if key not in keys:
+                keys.append(key)
+        return keys
+
+
+class TagsForm(forms.Form):
+    """F11: a member's or a department's tags, all of them (an empty box removes them)."""
+
+    tags = TagsField(
+        label=_("Tags"),
+        help_text=_(
+            "One key=value per line, at most 10. Keys ≤ 127 and values ≤ 255 characters: "
+            "letters, digits, spaces, Chinese characters and + - = . _ : / @ (no = in a key). "
+            "Keys starting with qcs: or project are reserved."
+        ),
+    )
+
+
+class BulkTagsForm(SelectedMembersMixin):
+    """F11: add or replace some keys, or remove some keys, on the selected members."""
+
+    add = TagsField(
+        label=_("Add or replace tags"),
+        help_text=_(
+            "key=value, one per line: members that have the key get the new value. "
+            "A member has at most 10 tags."
+        ),
+    )
+    remove = TagKeysField(label=_("Remove tag keys"), help_text=_("Keys separated by commas."))
+    field_order = ["add", "remove"]
+
+    def clean(self):
+        data = super().clean()
+        add, remove = data.get("add"), data.get("remove")
+        if add is not None and remove is not None and not add and not remove:
+            raise forms.ValidationError(_("Enter tags to add or keys to remove."))
+        both = sorted({k for k, _v in add or ()} & set(remove or ()))
+        if both:
+            self.add_error(
+                "remove",
+                _("The tag key “%(key)s” cannot be both added and removed.")
+                % {"key": both[0][:40]},
+            )
+        return data
 
 
 class DepartmentCreateForm(forms.Form):

@@ -27,6 +27,9 @@ class MemberTable(ConsoleTable):
     payment_mode = tables.Column(
         accessor="payer", verbose_name=_("Payment mode"), order_by=("payer__name",), empty_values=()
     )
+    tags = tables.Column(
+        accessor="tag_set", verbose_name=_("Tags"), orderable=False, empty_values=()
+    )
     joined_at = DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
     actions = TemplateColumn(
         template_name="organizations/inc/member_actions.html", verbose_name="", orderable=False
@@ -41,6 +44,7 @@ class MemberTable(ConsoleTable):
             "member_type",
             "department",
             "payment_mode",
+            "tags",
             "joined_at",
             "actions",
         )
@@ -64,6 +68,23 @@ class MemberTable(ConsoleTable):
             _("by"),
             record.payer.name,
         )
+
+    def render_tags(self, record):
+        return tag_badges(record.tag_set)
+
+
+def tag_badges(tag_set):
+    """F11: a tag set as small badges `key:value` (the same markup everywhere)."""
+    if tag_set is None:
+        return format_html('<span class="text-body-secondary">{}</span>', "—")
+    return format_html_join(
+        " ",
+        "{}",
+        (
+            (badge(f"{k}:{v}" if v else k, "text-bg-light border fw-normal", testid="tag"),)
+            for k, v in tag_set.tags
+        ),
+    )
 
 
 def _order_by_effective_status(queryset, is_descending):

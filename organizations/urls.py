@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import audit, departments, invitations, members, organization, policies, users
+from .views import audit, departments, invitations, members, organization, policies, tags, users
 
 app_name = "organizations"
 
@@ -14,14 +14,17 @@ urlpatterns = [
     path("members/invite/", invitations.member_invite, name="member_invite"),
     path("members/create/", members.member_create, name="member_create"),
     path("members/move/", members.members_move, name="members_move"),
+    path("members/tags/", tags.members_tags, name="members_tags"),
     path("members/<uin:uin>/", members.member_detail, name="member_detail"),
     path("members/<uin:uin>/edit/", members.member_edit, name="member_edit"),
     path("members/<uin:uin>/move/", members.members_move, name="member_move"),
     path("members/<uin:uin>/remove/", members.member_remove, name="member_remove"),
+    path("members/<uin:uin>/tags/", tags.member_tags, name="member_tags"),
     path("departments/add/", departments.department_add, name="department_add"),
     path("departments/<pk:pk>/rename/", departments.department_rename, name="department_rename"),
     path("departments/<pk:pk>/move/", departments.department_move, name="department_move"),
     path("departments/<pk:pk>/delete/", departments.department_delete, name="department_delete"),
+    path("departments/<pk:pk>/tags/", tags.department_tags, name="department_tags"),
     path("invitations/", invitations.invitations, name="invitations"),
     path("invitations/<pk:pk>/cancel/", invitations.invitation_cancel, name="invitation_cancel"),
     path("invitations/<pk:pk>/accept/", invitations.invitation_accept, name="invitation_accept"),

@@ -6,7 +6,8 @@
 - `invitations`: send, cancel, decline, accept, expire (O5);
 - `members`: create, edit, move, remove, quit (O4, O6-O11);
 - `rules`: the checks those share (`_check_*`);
-- `policies`: service control policies (P1); `sub_users`: an account's users (A1, P2).
+- `policies`: service control policies (P1); `sub_users`: an account's users (A1, P2);
+- `tags`: tags on members and departments (F11).
 
 The re-exports below keep call sites short (`services.member_update(...)`). Row locks, audit
 records and role names live in the leaf modules `organizations.locks`, `.audit` and `.roles`;
@@ -38,6 +39,7 @@ from .members import member_create, member_quit, member_remove, member_update, m
 from .organization import organization_create, organization_delete, organization_set_member_limit
 from .policies import bind_full_access
 from .rules import eligible_payer_ids
+from .tags import department_tags_set, member_tags_set, members_tags_bulk
 
 __all__ = [
     "FINANCE_MANAGER_GROUP",
@@ -54,6 +56,7 @@ __all__ = [
     "department_delete",
     "department_move",
     "department_rename",
+    "department_tags_set",
     "eligible_payer_ids",
     "invitation_accept",
     "invitation_cancel",
@@ -64,8 +67,10 @@ __all__ = [
     "member_create",
     "member_quit",
     "member_remove",
+    "member_tags_set",
     "member_update",
     "members_move",
+    "members_tags_bulk",
     "organization_create",
     "organization_delete",
     "organization_set_member_limit",

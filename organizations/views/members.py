@@ -14,7 +14,7 @@ from .. import selectors, services
 from ..choices import FinancialPermission, PaymentMode
 from ..filtersets import MemberFilterSet
 from ..forms import AdminMemberEditForm, CreateMemberForm, MemberEditForm, MoveMembersForm
-from ..models import Membership
+from ..models import Department, Membership
 from ..scoping import object_or_404
 from ..tables import MemberTable
 from .departments import department_or_404
@@ -24,25 +24,36 @@ from .events import MEMBERS_CHANGED
 @login_required
 def members(request):
     org = require_admin(request, "organizations.view_org")
-    qs = selectors.member_list(user=request.user)
+    qs = selectors.member_list(user=request.user).select_related("tag_set")  # F11
     filterset = MemberFilterSet(request.GET or None, queryset=qs)
     table = MemberTable(filterset.qs)
+    selected_department = parse_pk(request.GET.get("department"))
     return table_page(
         request,
         "organizations/members.html",
         table=table,
         filterset=filterset,
         tree=selectors.department_tree(user=request.user),
-        selected_department=parse_pk(request.GET.get("department")),
+        selected_department=selected_department,
+        department=_selected_department(request, selected_department),
         organization=org,
         can_manage=request.console.can("organizations.manage_org"),
     )
 
 
+def _selected_department(request, pk) -> Department | None:
+    """The department picked in the tree, with its tags (F11), for its header."""
+    if pk is None:
+        return None
+    return (
+        Department.objects.restrict(request.user, "view").select_related("tag_set").filter(pk=pk)
+    ).first()
+
+
 def _member_or_404(request, uin: str, action: str = "view") -> Membership:
     """A2: another organization's member is a 404 (before the admin checks, which are 403)."""
     return object_or_404(
-        Membership.objects.select_related("account", "department", "payer"),
+        Membership.objects.select_related("account", "department", "payer", "tag_set"),
         request,
         action,
         account__uin=uin,
