@@ -225,6 +225,14 @@ def test_f2_no_data_from_outside_membership_periods(client, catalog):
         html = client.get(BILLING, {"account": uin, "tab": "transactions"}).content.decode()
         assert all(o.order_no in html for o in inside)
         assert not any(o.order_no in html for o in outside)
+        partial = client.get(  # the filter bar's htmx swap keeps the member and its days
+            BILLING,
+            {"account": uin, "tab": "transactions", "direction": "out"},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+        assert "<html" not in partial and f'name="account" value="{uin}"' in partial
+        assert all(o.order_no in partial for o in inside)
+        assert not any(o.order_no in partial for o in outside)
         rows = _csv(client.get(TX_EXPORT, {"account": uin}))
         assert {r[4] for r in rows[1:]} == {o.order_no for o in inside}
         entries = Entry.objects.filter(account=user.account, book__in=CUSTOMER_BOOKS)
