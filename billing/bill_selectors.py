@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, Sum, Value
+from django.db.models import Count, F, Sum, Value
 from django.db.models.functions import Left, StrIndex, Substr
 
 from organizations.models import Department
@@ -22,6 +22,7 @@ from organizations.models import Department
 from .models import (
     BillLine,
     BillSummary,
+    DailyCost,
     PayerProductMonth,
     PobDepartmentMonth,
     PobMemberMonth,
@@ -323,4 +324,45 @@ def export_rows(qs):
     """The CSV rows (B11 fields) of a details queryset, streamed from the database."""
     return qs.values_list(*(EXPORT_LOOKUPS.get(f, f) for f in BillLine.B11_FIELDS)).iterator(
         chunk_size=2000
+    )
+
+
+# ------------------------------------------------------------------ a member's bills (F3)
+#
+# `reach` is a `billing.finance.reach.Reach` of a self-pay member granting 1, obtained through
+# `member_reach` / `member_view` (F1: those are the 404 checks). Everything is the member's own
+# self-paid spend (payer = owner = the member) on its whole membership days (F2).
+
+
+def member_daily_rows(reach):
+    """F3: the member's self-paid daily rollup rows (F5) on its F2 days; `trend`,
+    `pick_month`, `by_product` and `month_total` read them like the monthly rollups."""
+    account_id = reach.account.pk
+    return DailyCost.objects.filter(payer_id=account_id, owner_id=account_id).filter(
+        reach.days("day")
+    )
+
+
+def member_lines(reach):
+    """F3: the member's self-paid line items written on its F2 days (the details CSV)."""
+    account_id = reach.account.pk
+    return (
+        BillLine.objects.filter(payer_id=account_id, owner_id=account_id)
+        .filter(reach.times("created_at"))
+        .select_related("owner", "payer", "product", "resource", "region")
+    )
+
+
+def member_by_resource(reach, month: date | None):
+    """F3: the member's totals of the month by resource, from its lines on its F2 days (the
+    monthly `ResourceMonth` cannot leave out days), largest first, paged in the database."""
+    if month is None:
+        return BillLine.objects.none()
+    account_id = reach.account.pk
+    return (
+        BillLine.objects.filter(payer_id=account_id, owner_id=account_id, bill_month=month)
+        .filter(reach.times("created_at"))
+        .values("resource_id", "resource__instance_id", "resource__spec__name", "product__name")
+        .annotate(line_count=Count("pk"), **{f: Sum(f) for f in AMOUNTS})
+        .order_by("-cash_amount", "resource_id", "product__name")
     )

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,7 @@ from tco_console.viewkit import table_page
 from .. import bill_selectors as bills
 from .. import charts
 from ..filtersets import BillLineFilterSet, SelfPaidLineFilterSet
+from ..finance.member_view import export_reach
 from ..selectors import is_payer
 from ..tables import (
     BillLineTable,
@@ -219,26 +221,37 @@ BILL_VIEWS = (
 )
 
 
-def billing_center_bills(request, context: dict):
-    """Billing Center's Bills tab: the account's self-paid bills (B11)."""
-    rows = bills.self_paid_rows(user=request.user)
+def billing_center_bills(request, context: dict, reach=None):
+    """Billing Center's Bills tab: the account's self-paid bills (B11); with `reach`, a
+    self-pay member's (F3): its months and products summed from the daily rollup over its F2
+    days, its resources from its own lines of those days."""
+    member = reach is not None and not reach.own
+    if member:
+        rows = bills.member_daily_rows(reach)
+        account_q = {"account": reach.account.uin}
+    else:
+        rows = bills.self_paid_rows(user=request.user)
+        account_q = {}
     view = request.GET.get("view")
     if view not in dict(BILL_VIEWS):
         view = "month"
-    context |= {"bill_views": BILL_VIEWS, "bill_view": view}
+    context |= {
+        "bill_views": BILL_VIEWS,
+        "bill_view": view,
+        "account_query": urlencode(account_q) + "&" if account_q else "",
+    }
     if view == "month":
         trend = bills.trend(rows, until=timezone.localdate(), n=12)
+
+        def month_url(m):
+            query = {**account_q, "tab": "bills", "view": "product", "month": f"{m:%Y-%m}"}
+            return f"{reverse('billing:billing_center')}?{urlencode(query)}"
+
         context |= {
             "rows": trend,
             "totals": bills.total(trend),
-            "month_link": "?tab=bills&view=product&month=",
-            "chart": charts.trend(
-                trend,
-                href=lambda m: (
-                    f"{reverse('billing:billing_center')}?"
-                    f"{urlencode({'tab': 'bills', 'view': 'product', 'month': f'{m:%Y-%m}'})}"
-                ),
-            ),
+            "month_link": f"?{urlencode({**account_q, 'tab': 'bills', 'view': 'product'})}&month=",
+            "chart": charts.trend(trend, href=month_url),
         }
         return render(request, "billing/billing_center.html", context)
     months, month = bills.pick_month(rows, request.GET.get("month"))
@@ -250,24 +263,44 @@ def billing_center_bills(request, context: dict):
         context["chart"] = charts.split(
             bills.split(product_rows, label=lambda r: r["product__name"])
         )
+    elif member:
+        context["totals"] = bills.month_total(rows, month)
+        table = MemberResourceTotalsTable(bills.member_by_resource(reach, month))
     else:
         context["totals"] = bills.month_total(rows, month)
         table = ResourceTotalsTable(bills.by_resource(user=request.user, month=month))
     context["table"] = _table(table, request)
-    context["export_query"] = urlencode({"month": f"{month:%Y-%m}" if month else ""})
+    context["export_query"] = urlencode({**account_q, "month": f"{month:%Y-%m}" if month else ""})
     return render(request, "billing/billing_center.html", context)
+
+
+class MemberResourceTotalsTable(ResourceTotalsTable):
+    """F3: a member's totals by resource, summed from its lines (rows are dicts)."""
+
+    class Meta(ResourceTotalsTable.Meta):
+        pass
+
+    def render_resource(self, record):
+        if record["resource_id"] is None:
+            return _("Orders without a resource")
+        return format_html(
+            '<code class="text-body">{}</code><div class="small text-body-secondary">{}</div>',
+            record["resource__instance_id"],
+            record["resource__spec__name"],
+        )
 
 
 @login_required
 def self_paid_export(request):
-    """Billing Center: the account's self-paid line items of a month as CSV, streamed."""
+    """Billing Center: the account's self-paid line items of a month as CSV, streamed; with
+    `?account=`, a self-pay member's granting 1, on its F2 days only (F3; else a 404)."""
     require_perm(request, "billing.view_finance")
-    filterset = SelfPaidLineFilterSet(
-        request.GET or None, queryset=bills.self_paid_lines(user=request.user)
-    )
+    reach = export_reach(request.console, request.GET.get("account"))
+    lines = bills.self_paid_lines(user=request.user) if reach.own else bills.member_lines(reach)
+    filterset = SelfPaidLineFilterSet(request.GET or None, queryset=lines)
     return stream_csv(
         filterset.qs.order_by("-created_at", "-pk"),
-        f"bills-{request.console.account.uin}-{timezone.localdate():%Y%m%d}.csv",
+        f"bills-{reach.account.uin}-{timezone.localdate():%Y%m%d}.csv",
     )
 
 

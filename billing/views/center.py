@@ -1,9 +1,12 @@
 """Billing Center (SPEC §5): the account's balance, its own orders, bills (B11), vouchers (B15)
-and transaction details (B13) by tab, the transactions CSV export and top-up."""
+and transaction details (B13) by tab, the transactions CSV export and top-up; and, for the
+admin account's users, the same read-only for a member chosen with `?account=<UIN>` (F3)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,10 +18,17 @@ from tco_console.viewkit import bound_data, form_view, table_page
 
 from .. import selectors, services
 from ..filtersets import OrderFilterSet, TransactionFilterSet, VoucherFilterSet
+from ..finance.member_view import (
+    account_choices,
+    export_reach,
+    member_transactions,
+    member_view,
+)
 from ..forms import TopUpForm
 from ..models.choices import Book, JournalKind
 from ..money import ZERO
 from ..tables import OrderTable, TransactionTable, VoucherTable
+from ..tables.bills import pob_bills_url
 from ..templatetags.billing_tags import format_cny
 from ._common import MONEY_EVENTS, partial_for
 from .bills import billing_center_bills
@@ -28,6 +38,9 @@ from .bills import billing_center_bills
 def billing_center(request):
     require_perm(request, "billing.view_finance")
     ctx = request.console
+    viewed = member_view(ctx, request.GET.get("account"))  # F3; a 404 outside reach (F1)
+    if viewed is not None:
+        return _member_center(request, viewed)
     tab = request.GET.get("tab")
     if tab == "bills":
         return billing_center_bills(
@@ -36,6 +49,7 @@ def billing_center(request):
                 "tab": tab,
                 "balance": selectors.balance_of(ctx.account),
                 "can_top_up": ctx.can("billing.manage_finance"),
+                "accounts": account_choices(ctx),
             },
         )
     if tab == "vouchers":
@@ -58,6 +72,7 @@ def billing_center(request):
         )
         table = OrderTable(filterset.qs)
     partial = partial_for(request)
+    full = not is_partial(request)
     return table_page(
         request,
         "billing/billing_center.html",
@@ -65,13 +80,60 @@ def billing_center(request):
         filterset=filterset,
         partial=partial,
         tab=tab,
-        balance=(
-            selectors.balance_of(ctx.account)
-            if not is_partial(request) or partial == "balance"
+        balance=(selectors.balance_of(ctx.account) if full or partial == "balance" else None),
+        can_top_up=ctx.can("billing.manage_finance"),
+        accounts=account_choices(ctx) if full else None,
+    )
+
+
+MEMBER_TABS = ("bills", "transactions")
+
+
+def _member_center(request, viewed):
+    """F3: a member's Billing Center, read-only: its balance card with 2; with 1 its bills
+    and transaction details on its F2 days; a pay-on-behalf member points to the admin's own
+    bills by owner. No top-up, pay, order, voucher or invoice action."""
+    ctx = request.console
+    partial = partial_for(request)
+    full = not is_partial(request)
+    tab = request.GET.get("tab") if viewed.bills else None
+    if viewed.bills and tab not in MEMBER_TABS:
+        tab = MEMBER_TABS[0]
+    context = {
+        "viewed": viewed,
+        "tab": tab,
+        "balance": (
+            selectors.balance_of(viewed.account)
+            if viewed.balance and (full or partial == "balance")
             else None
         ),
-        can_top_up=ctx.can("billing.manage_finance"),
-    )
+        "can_top_up": False,
+        "accounts": account_choices(ctx) if full else None,
+    }
+    if viewed.pay_on_behalf:
+        context["pob_url"] = pob_bills_url("details", member=viewed.account.uin)
+    if not full and partial == "balance":
+        if not viewed.balance:
+            raise Http404
+        return render(request, "billing/billing_center.html#balance", context)
+    if tab == "bills":
+        return billing_center_bills(request, context, reach=viewed.reach)
+    if tab == "transactions":
+        filterset = TransactionFilterSet(
+            request.GET or None, queryset=member_transactions(viewed.reach)
+        )
+        table = TransactionTable(
+            filterset.qs, account=viewed.account, organization_id=ctx.organization_id
+        )
+        return table_page(
+            request,
+            "billing/billing_center.html",
+            table=table,
+            filterset=filterset,
+            partial=partial,
+            **context,
+        )
+    return render(request, "billing/billing_center.html", context)
 
 
 TRANSACTION_CSV_HEADER = (
@@ -92,9 +154,13 @@ TRANSACTION_CSV_HEADER = (
 def transactions_export(request):
     """B13: the filtered transaction details as CSV, streamed (the same filters as the tab)."""
     require_perm(request, "billing.view_finance")
-    filterset = TransactionFilterSet(
-        request.GET or None, queryset=selectors.transactions(user=request.user)
+    reach = export_reach(request.console, request.GET.get("account"))  # F3: a 404 outside F1
+    queryset = (
+        selectors.transactions(user=request.user)
+        if reach.own
+        else member_transactions(reach)  # F2: the member's whole days only
     )
+    filterset = TransactionFilterSet(request.GET or None, queryset=queryset)
     entries = filterset.qs.order_by("-created_at", "-pk").values_list(
         "created_at",
         "journal__kind",
@@ -126,7 +192,7 @@ def transactions_export(request):
                 voucher or "",
             )
 
-    name = f"transactions-{request.console.account.uin}-{timezone.localdate():%Y%m%d}.csv"
+    name = f"transactions-{reach.account.uin}-{timezone.localdate():%Y%m%d}.csv"
     return csv_response(TRANSACTION_CSV_HEADER, rows(), name)
 
 
