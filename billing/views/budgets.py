@@ -32,7 +32,7 @@ def budgets(request):
 
 @login_required
 def budget_detail(request, pk):
-    budget = object_or_404(Budget.objects, request, "view", pk=pk)
+    budget = object_or_404(Budget.objects.all(), request, "view", pk=pk)
     figures = sel.figures(budget)
     thresholds = [
         (t, sel.threshold_target(t, figures.amount) if figures else None)
@@ -86,7 +86,7 @@ def budget_create(request):
 
 @login_required
 def budget_edit(request, pk):
-    budget = object_or_404(Budget.objects, request, "change", pk=pk)
+    budget = object_or_404(Budget.objects.all(), request, "change", pk=pk)
     initial, thresholds = initial_of(budget)
     form = BudgetForm(
         bound_data(request),
@@ -110,7 +110,7 @@ def budget_edit(request, pk):
 
 @login_required
 def budget_delete(request, pk):
-    budget = object_or_404(Budget.objects, request, "change", pk=pk)
+    budget = object_or_404(Budget.objects.all(), request, "change", pk=pk)
 
     def on_confirm():
         services.budget_delete(budget=budget, acting_user=request.user)
