@@ -206,7 +206,13 @@ def _snapshot(budget: Budget) -> dict:
 
 
 def _diff(before: dict, after: dict) -> dict:
-    return {k: [before.get(k, ""), v] for k, v in after.items() if before.get(k, "") != v}
+    """{field: [before, after]} for the fields that changed ("" when absent)."""
+    keys = [*before, *(k for k in after if k not in before)]
+    return {
+        k: [before.get(k, ""), after.get(k, "")]
+        for k in keys
+        if before.get(k, "") != after.get(k, "")
+    }
 
 
 def _save_thresholds(budget: Budget, rows: list) -> None:

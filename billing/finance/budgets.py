@@ -245,7 +245,7 @@ def members_in_scope(budget: Budget, organization: Organization | None = None):
 
 def budgets_for(user):
     """F7: the budgets of the user's organization it may read (none for anyone else)."""
-    return Budget.objects.restrict(user, "view").prefetch_related("thresholds")
+    return Budget.objects.restrict(user, "view")
 
 
 def alerts_of(budget: Budget, limit: int = 50):

@@ -149,8 +149,8 @@ def initial_of(budget) -> tuple[dict, list[dict]]:
     initial = {
         "name": budget.name,
         "period": budget.period,
-        "start": budget.start,
-        "end": budget.end,
+        "start": f"{budget.start:%Y-%m}",  # what <input type="month"> shows
+        "end": f"{budget.end:%Y-%m}" if budget.end else "",
         "plan_type": budget.plan_type,
         "amount": budget.amount,
         "planned_amounts": ", ".join(budget.planned_amounts or []),

@@ -469,7 +469,7 @@ def test_f7_pages_create_list_detail_edit_delete(world, client, django_assert_ma
         for i in range(5):
             create(world, name=f"More {i}")
         budgets_evaluate()
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(7):
             page = client.get(reverse("billing:budgets"))
         body = page.content.decode()
         assert page.status_code == 200 and body.count('data-testid="budget-row"') == 6
@@ -477,13 +477,20 @@ def test_f7_pages_create_list_detail_edit_delete(world, client, django_assert_ma
         detail = client.get(reverse("billing:budget_detail", args=[budget.pk]))
         assert detail.status_code == 200 and "Not enough data" not in detail.content.decode()
         edit = reverse("billing:budget_edit", args=[budget.pk])
-        assert 'value="80.00"' in client.get(edit).content.decode()
+        form = client.get(edit).content.decode()
+        assert 'value="80.00"' in form and 'value="2026-03"' in form
         data = _post_data(name="Renamed", **{"t-INITIAL_FORMS": "3"})
         assert client.post(edit, data).status_code == 302
         budget.refresh_from_db()
         assert budget.name == "Renamed"
         assert client.post(reverse("billing:budget_delete", args=[budget.pk])).status_code == 302
         assert not Budget.objects.live().filter(pk=budget.pk).exists()
+    deleted = AuditRecord.objects.get(action="budget.delete")
+    assert deleted.changes["name"] == ["Renamed", ""]
+    assert AuditRecord.objects.get(action="budget.update").changes["name"] == [
+        "Web budget",
+        "Renamed",
+    ]
 
 
 def test_f7_list_query_count_does_not_grow(world, client, django_assert_max_num_queries):
@@ -492,8 +499,13 @@ def test_f7_list_query_count_does_not_grow(world, client, django_assert_max_num_
         for i in range(30):
             create(world, name=f"B{i}")
         budgets_evaluate()
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(7):  # session, user, membership, 2 perms, budgets, badge
             assert client.get(reverse("billing:budgets")).status_code == 200
+        for i in range(12):  # the detail page: constant too, whatever the alerts and members
+            join(world["org"], world["admin"], name=f"late-{i}", permissions=[1, 2, 9])
+        budget = Budget.objects.get(name="B0")
+        with django_assert_max_num_queries(19):
+            assert client.get(reverse("billing:budget_detail", args=[budget.pk])).status_code == 200
 
 
 def test_f7_who_reads_and_writes(world, client, other_org):
@@ -550,3 +562,30 @@ def test_f8_the_unique_constraint_is_the_last_word(world):
     alert.pk = None
     with pytest.raises(IntegrityError), transaction.atomic():
         alert.save(force_insert=True)
+
+
+def test_f10_the_buy_form_shows_the_refusal_and_the_sidebar_offers_budgets(world, client):
+    from tests.billing.page_helpers import post_buy, sidebar
+
+    granting = world["granting"]
+    with travel(2026, 3, 1, 8, 0):
+        create(
+            world,
+            name="Cap",
+            amount=D("100"),
+            scope="members",
+            members=[granting.account],
+            block_orders=True,
+        )
+    with travel(2026, 3, 3, 10, 0):
+        buy(granting, "S5.MEDIUM4")
+        budgets_evaluate()
+        client.force_login(granting)
+        orders = Order.objects.count()
+        response = post_buy(client, "S5.SMALL2")
+        assert response.status_code == 422
+        assert "Cap" in response.content.decode()
+        assert Order.objects.count() == orders
+        assert "Budgets" not in sidebar(client.get("/").content.decode())
+        client.force_login(world["admin"])
+        assert "Budgets" in sidebar(client.get("/").content.decode())
