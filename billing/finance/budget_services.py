@@ -9,33 +9,26 @@ budget at once, and the unique constraint on `BudgetAlert` is the last word (F8)
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Budget, BudgetAlert, BudgetBlock, BudgetThreshold, Product
+from billing.models import Budget, BudgetAlert, BudgetBlock, BudgetThreshold
 from billing.models.budgets import (
-    MAX_AMOUNT,
-    MAX_NAME,
-    MAX_PLANNED,
     MAX_THRESHOLDS,
-    BudgetPeriod,
     BudgetScope,
-    PlanType,
     ThresholdBasis,
-    ThresholdKind,
 )
 from billing.models.choices import MessageCategory
 from billing.services.messages import notify
 from organizations.audit import audit_record
 from organizations.locks import lock_org
-from organizations.models import Account, Department, Organization, User
-from tco_console.errors import DomainError
+from organizations.models import Account, Organization, User
 
 from . import budgets as sel
+from .budget_rules import clean_budget
 
 FIELDS = ("name", "period", "start", "end", "plan_type", "amount", "planned_amounts", "scope")
 FLAGS = ("notify_member_owners", "block_orders")
@@ -43,153 +36,6 @@ FLAGS = ("notify_member_owners", "block_orders")
 
 def budget_path(budget: Budget) -> str:
     return reverse("billing:budget_detail", kwargs={"pk": budget.pk})
-
-
-# --- validation (F7) -----------------------------------------------------------------------
-
-
-def _amount(value, field: str, label: str) -> Decimal:
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise DomainError(
-            _("%(label)s must be a number.") % {"label": label}, field=field
-        ) from None
-    if not amount.is_finite() or amount <= 0:
-        raise DomainError(_("%(label)s must be more than 0.") % {"label": label}, field=field)
-    if amount > MAX_AMOUNT:
-        raise DomainError(
-            _("%(label)s can be at most %(max)s CNY.") % {"label": label, "max": MAX_AMOUNT},
-            field=field,
-        )
-    if amount != amount.quantize(sel.CENT):
-        raise DomainError(
-            _("%(label)s cannot have fractions of a cent.") % {"label": label}, field=field
-        )
-    return amount.quantize(sel.CENT)
-
-
-def _clean(organization: Organization, budget: Budget | None, data: dict) -> dict:
-    """F7: every rule a budget must meet, with a message on the form field it is about."""
-    name = (data.get("name") or "").strip()
-    if not name or len(name) > MAX_NAME:
-        raise DomainError(_("Give the budget a name of 1 to 60 characters."), field="name")
-    taken = Budget.objects.live().filter(organization=organization, name=name)
-    if budget is not None:
-        taken = taken.exclude(pk=budget.pk)
-    if taken.exists():
-        raise DomainError(_("Another budget already has this name."), field="name")
-    period = data.get("period")
-    if period not in BudgetPeriod.values:
-        raise DomainError(_("Choose a monthly, quarterly or yearly period."), field="period")
-    start, end = data.get("start"), data.get("end")
-    if not isinstance(start, dt.date):
-        raise DomainError(_("Choose the first period."), field="start")
-    for field, day in (("start", start), ("end", end)):
-        if day is not None and not sel.aligned(day, period):
-            raise DomainError(
-                _("A %(period)s period starts on the first day of %(what)s.")
-                % {
-                    "period": BudgetPeriod(period).label.lower(),
-                    "what": {
-                        "month": _("a month"),
-                        "quarter": _("January, April, July or October"),
-                        "year": _("January"),
-                    }[period],
-                },
-                field=field,
-            )
-    if end is not None and end < start:
-        raise DomainError(_("The last period cannot be before the first."), field="end")
-    plan_type = data.get("plan_type")
-    amount, planned = None, []
-    if plan_type == PlanType.FIXED:
-        if data.get("amount") in (None, ""):
-            raise DomainError(_("Enter the amount per period."), field="amount")
-        amount = _amount(data["amount"], "amount", _("The amount"))
-    elif plan_type == PlanType.PLANNED:
-        if end is None:
-            raise DomainError(
-                _("An open-ended budget must have a fixed amount: choose a last period."),
-                field="end",
-            )
-        raw = list(data.get("planned_amounts") or [])
-        if not raw:
-            raise DomainError(_("Enter an amount for each period."), field="planned_amounts")
-        if len(raw) > MAX_PLANNED:
-            raise DomainError(
-                _("At most 12 planned amounts; later periods reuse the 12th."),
-                field="planned_amounts",
-            )
-        tmp = Budget(start=start, end=end, period=period)
-        if len(raw) > sel.period_count(tmp):
-            raise DomainError(
-                _("There are more amounts than periods (%(n)s).") % {"n": sel.period_count(tmp)},
-                field="planned_amounts",
-            )
-        planned = [
-            str(_amount(v, "planned_amounts", _("Period %(n)s's amount") % {"n": i + 1}))
-            for i, v in enumerate(raw)
-        ]
-    else:
-        raise DomainError(_("Choose a fixed or planned amount."), field="plan_type")
-    scope = data.get("scope")
-    if scope not in BudgetScope.values:
-        raise DomainError(_("Choose the budget's scope."), field="scope")
-    departments = list(data.get("departments") or []) if scope == BudgetScope.DEPARTMENTS else []
-    members = list(data.get("members") or []) if scope == BudgetScope.MEMBERS else []
-    if scope == BudgetScope.DEPARTMENTS:
-        if not departments:
-            raise DomainError(_("Choose at least one department."), field="departments")
-        ids = {d.pk for d in departments}
-        if Department.objects.filter(pk__in=ids, organization=organization).count() != len(ids):
-            raise DomainError(_("Choose departments of your organization."), field="departments")
-    if scope == BudgetScope.MEMBERS:
-        if not members:
-            raise DomainError(_("Choose at least one member."), field="members")
-        eligible = {m.account_id for m in sel.eligible_memberships(organization)}
-        for account in members:
-            if account.pk not in eligible:
-                raise DomainError(
-                    _(
-                        "%(uin)s cannot be in a budget: only your own account, pay-on-behalf "
-                        "members and self-pay members that grant budget management (9)."
-                    )
-                    % {"uin": account.uin},
-                    field="members",
-                )
-    rows = list(data.get("thresholds") or [])
-    if len([r for r in rows if r]) > MAX_THRESHOLDS or len(rows) > MAX_THRESHOLDS:
-        raise DomainError(_("A budget has at most 3 thresholds."), field="thresholds")
-    thresholds = []
-    for i, row in enumerate(rows):
-        if not row:
-            thresholds.append(None)
-            continue
-        if row.get("basis") not in ThresholdBasis.values:
-            raise DomainError(_("Choose actual or forecast spend."), field="thresholds")
-        if row.get("kind") not in ThresholdKind.values:
-            raise DomainError(_("Choose a percentage or an amount."), field="thresholds")
-        value = _amount(row.get("value"), "thresholds", _("Threshold %(n)s") % {"n": i + 1})
-        if row["kind"] == ThresholdKind.PERCENTAGE and value > 1000:
-            raise DomainError(_("A percentage threshold is at most 1000 %."), field="thresholds")
-        thresholds.append({"basis": row["basis"], "kind": row["kind"], "value": value})
-    return {
-        "name": name,
-        "period": period,
-        "start": start,
-        "end": end,
-        "plan_type": plan_type,
-        "amount": amount,
-        "planned_amounts": planned,
-        "scope": scope,
-        "departments": departments,
-        "members": members,
-        "products": list(data.get("products") or []),
-        "thresholds": thresholds,
-        "notify_member_owners": bool(data.get("notify_member_owners")),
-        "block_orders": bool(data.get("block_orders")),
-    }
 
 
 def _snapshot(budget: Budget) -> dict:
@@ -248,15 +94,11 @@ def _write(budget: Budget, clean: dict) -> None:
     _save_thresholds(budget, clean["thresholds"])
 
 
-def _validated(organization, budget, kwargs) -> dict:
-    return _clean(organization, budget, kwargs)
-
-
 @transaction.atomic(durable=True)
 def budget_create(*, organization: Organization, acting_user: User, **fields) -> Budget:
     """F7: a budget of the admin's organization (manage_finance, checked by the view)."""
     org = lock_org(organization)
-    clean = _validated(org, None, fields)
+    clean = clean_budget(org, None, fields)
     budget = Budget(organization=org, created_by=acting_user)
     _write(budget, clean)
     refresh(budget, timezone.now(), organization=org)
@@ -279,7 +121,7 @@ def budget_update(*, budget: Budget, acting_user: User, **fields) -> Budget:
     b = Budget.objects.live().select_for_update(no_key=True).get(pk=budget.pk, organization=org)
     before = _snapshot(b)
     was_blocking = b.block_orders
-    clean = _validated(org, b, fields)
+    clean = clean_budget(org, b, fields)
     _write(b, clean)
     refresh(b, timezone.now(), organization=org)
     audit_record(
@@ -509,7 +351,3 @@ def budgets_evaluate(now: dt.datetime | None = None) -> int:
         .values_list("pk", flat=True)
     )
     return sum(budget_evaluate(budget_id=pk, now=now) for pk in ids)
-
-
-def products_for_choice():
-    return Product.objects.order_by("name")
