@@ -4,6 +4,7 @@ is idempotent: running it twice, or on two workers at once, has the effect of ru
 from django.tasks import task
 from django.utils import timezone
 
+from billing.finance.budget_services import budgets_evaluate
 from billing.models import Wallet
 from billing.services import lifecycle
 from billing.services.settlement import settle_due
@@ -36,3 +37,9 @@ def arrears_sweep() -> int:
         lifecycle.account_reconcile(account=account)
         count += 1
     return count
+
+
+@task()
+def evaluate_budgets() -> int:
+    """F8: evaluate every budget (alerts once per threshold and period, F10 order blocks)."""
+    return budgets_evaluate(timezone.now())

@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import bills, center, invoices, messages, orders, products, resources
+from .views import bills, budgets, center, invoices, messages, orders, products, resources
 
 app_name = "billing"
 
@@ -53,6 +53,11 @@ urlpatterns = [
     ),
     path("billing/invoices/", invoices.invoices, name="invoices"),
     path("billing/invoices/request/", invoices.invoice_request, name="invoice_request"),
+    path("billing/budgets/", budgets.budgets, name="budgets"),
+    path("billing/budgets/create/", budgets.budget_create, name="budget_create"),
+    path("billing/budgets/<pk:pk>/", budgets.budget_detail, name="budget_detail"),
+    path("billing/budgets/<pk:pk>/edit/", budgets.budget_edit, name="budget_edit"),
+    path("billing/budgets/<pk:pk>/delete/", budgets.budget_delete, name="budget_delete"),
     path("messages/", messages.message_center, name="messages"),
     path("messages/read-all/", messages.messages_read_all, name="messages_read_all"),
     path("messages/<pk:pk>/", messages.message_detail, name="message"),

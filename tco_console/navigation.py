@@ -49,6 +49,13 @@ SIDEBAR = [
         lambda c: c.can("billing.view_finance"),
     ),
     (
+        _("Budgets"),
+        "billing:budgets",
+        "piggy-bank",
+        ("billing:budget",),
+        lambda c: c.is_admin and c.can("billing.view_finance"),
+    ),
+    (
         _("Products"),
         "billing:products",
         "box-seam",

@@ -5,8 +5,10 @@ A new URL pattern fails `test_every_url_pattern_is_in_the_matrix` until it is ad
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from billing.catalog import ensure_catalog
+from billing.finance.budget_services import budget_create
 from billing.models import Message, Product
 from billing.services.payg import resource_activate
 from organizations import services
@@ -88,6 +90,12 @@ EXPECTED = {
     # the pay-as-you-go resource is the member's; the message the admin's (its order to pay)
     "billing:activate": (LOGIN, 200, 200, 200, 403, 200),
     "billing:resource_terminate": (LOGIN, 404, 200, 404, 403, 404),
+    # F7 budgets: the admin account's pages (view_finance reads, manage_finance writes)
+    "billing:budgets": (LOGIN, 403, 403, 200, 200, 403),
+    "billing:budget_create": (LOGIN, 403, 403, 200, 403, 403),
+    "billing:budget_detail": (LOGIN, 404, 404, 200, 200, 404),
+    "billing:budget_edit": (LOGIN, 404, 404, 200, 403, 404),
+    "billing:budget_delete": (LOGIN, 404, 404, 200, 403, 404),
     "billing:messages": (LOGIN, 200, 200, 200, 200, 200),
     "billing:messages_read_all": (LOGIN, 200, 200, 200, 200, 200),
     "billing:message": (LOGIN, 404, 404, 200, 200, 404),
@@ -142,7 +150,20 @@ def world(db):
     member_sub.all_products = False
     member_sub.save()
     member_sub.products.set(Product.objects.filter(code="p_cbs"))
+    budget = budget_create(
+        organization=org,
+        acting_user=admin,
+        name="budget-of-org",
+        period="month",
+        start=timezone.localdate().replace(day=1),
+        end=None,
+        plan_type="fixed",
+        amount="100",
+        scope="members",
+        members=[pob.account],
+    )
     return {
+        "budget": budget.pk,
         "policy": org.policies.get(),
         "users": {
             "anonymous": None,
@@ -184,6 +205,8 @@ def build_url(name, world):
     billing = world["billing"]
     if name == "billing:resource_terminate":
         return reverse(name, kwargs={"instance_id": billing["payg_instance_id"]})
+    if name.startswith("billing:budget_") and name != "billing:budget_create":
+        return reverse(name, kwargs={"pk": world["budget"]})
     if name == "billing:message":
         return reverse(name, kwargs={"pk": billing["message"]})
     if name.startswith("organizations:user_") and name != "organizations:user_create":

@@ -1,4 +1,5 @@
 from .bills import BillLine, BillSummary, Invoice, InvoiceStatus, Message
+from .budgets import Budget, BudgetAlert, BudgetBlock, BudgetThreshold
 from .catalog import Product, Region, Resource, ResourceStatusChange, Spec
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
@@ -9,6 +10,10 @@ from .usage import ResourcePack, UsageSettlement
 __all__ = [
     "BillLine",
     "BillSummary",
+    "Budget",
+    "BudgetAlert",
+    "BudgetBlock",
+    "BudgetThreshold",
     "DailyCost",
     "Entry",
     "InheritanceBlock",

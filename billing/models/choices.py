@@ -94,3 +94,4 @@ class MessageCategory(models.TextChoices):
     RESOURCE = "resource", _("Resources")
     ORGANIZATION = "organization", _("Organization")
     FINANCE = "finance", _("Finance")
+    BUDGET = "budget", _("Budgets")

@@ -25,6 +25,7 @@ def notify(
     category=MessageCategory.ORDER,
     order=None,
     resource=None,
+    link: str = "",
 ) -> Message:
     """Put a message in `account`'s message center, inside the caller's transaction."""
     return Message.objects.create(
@@ -34,6 +35,7 @@ def notify(
         body=body,
         order=order,
         resource=resource,
+        link=link,
     )
 
 

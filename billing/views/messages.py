@@ -73,6 +73,8 @@ def _message_links(request, message) -> list[tuple[str, str]]:
                 + urlencode({"tab": "resources", "q": res.instance_id})
             )
         links.append((_("Resource %(id)s") % {"id": res.instance_id}, url))
+    if message.link.startswith("/") and not message.link.startswith("//"):  # F8 console path
+        links.append((_("Open"), message.link))
     return links
 
 

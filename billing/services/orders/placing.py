@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Order, Region, Resource, Spec
-from billing.models.choices import OrderKind, OrderStatus, PayMode, ResourceStatus
+from billing.models import BudgetBlock, Order, Region, Resource, Spec
+from billing.models.choices import MessageCategory, OrderKind, OrderStatus, PayMode, ResourceStatus
 from organizations.audit import audit_record, organization_of
 from organizations.models import Account, User
 from organizations.policies import require_allowed, require_user_may
@@ -74,6 +74,47 @@ def _after_placement(order: Order, paid: bool, *, acting_user: User) -> None:
     )
 
 
+def refuse_if_budget_blocked(owner: Account, acting_user: User | None) -> None:
+    """F10: a budget over its amount that refuses orders blocks new purchases, renewals and
+    upgrades of the member accounts in its scope until its period ends. Checked before the
+    money transaction opens (one indexed query), so the refusal's message and audit record
+    are committed in a transaction of their own while nothing of the order is saved."""
+    block = (
+        BudgetBlock.objects.filter(account=owner, period_end__gt=timezone.now())
+        .select_related("budget")
+        .order_by("period_end", "pk")
+        .first()
+    )
+    if block is None:
+        return
+    budget = block.budget
+    until = timezone.localtime(block.period_end).date()
+    reason = _(
+        "Budget \u201c%(name)s\u201d of your organization is over its amount and refuses new "
+        "subscription orders (purchases, renewals, upgrades) until %(until)s."
+    ) % {"name": budget.name, "until": until}
+    _record_budget_refusal(owner, acting_user, budget, reason)
+    raise DomainError(reason, code="OperationDenied.BudgetExceeded")
+
+
+@transaction.atomic(durable=True)
+def _record_budget_refusal(owner: Account, acting_user: User | None, budget, reason: str) -> None:
+    notify(
+        owner,
+        _("Order refused by budget %(name)s") % {"name": budget.name},
+        reason,
+        category=MessageCategory.BUDGET,
+    )
+    audit_record(
+        actor=acting_user,
+        action="order.refused_by_budget",
+        message=reason,
+        organization=organization_of(owner),
+        target_account=owner,
+        obj=budget,
+    )
+
+
 def _place(
     *,
     owner,
@@ -119,7 +160,6 @@ def _place(
     return order
 
 
-@transaction.atomic(durable=True)
 def order_buy(
     *,
     owner: Account,
@@ -130,6 +170,19 @@ def order_buy(
     idempotency_key: str | None = None,
 ) -> Order:
     """Buy a subscription for `months` months. Paid at once if the payer's funds allow."""
+    refuse_if_budget_blocked(owner, acting_user)  # F10
+    return _order_buy(
+        owner=owner,
+        acting_user=acting_user,
+        spec=spec,
+        region=region,
+        months=months,
+        idempotency_key=idempotency_key,
+    )
+
+
+@transaction.atomic(durable=True)
+def _order_buy(*, owner, acting_user, spec, region, months, idempotency_key) -> Order:
     payer, mode, wallets = begin(owner)
     if (existing := existing_order(owner, idempotency_key)) is not None:
         return existing
@@ -160,11 +213,18 @@ def order_buy(
     )
 
 
-@transaction.atomic(durable=True)
 def order_renew(
     *, resource: Resource, acting_user: User, months: int, idempotency_key: str | None = None
 ) -> Order:
     """B10: renewals are orders like any other."""
+    refuse_if_budget_blocked(resource.owner, acting_user)  # F10
+    return _order_renew(
+        resource=resource, acting_user=acting_user, months=months, idempotency_key=idempotency_key
+    )
+
+
+@transaction.atomic(durable=True)
+def _order_renew(*, resource, acting_user, months, idempotency_key) -> Order:
     payer, mode, wallets = begin(resource.owner)
     if (existing := existing_order(resource.owner, idempotency_key)) is not None:
         return existing
@@ -191,11 +251,18 @@ def order_renew(
     )
 
 
-@transaction.atomic(durable=True)
 def order_upgrade(
     *, resource: Resource, acting_user: User, spec: Spec, idempotency_key: str | None = None
 ) -> Order:
     """Upgrade to a dearer spec for the rest of the period, priced pro rata by remaining days."""
+    refuse_if_budget_blocked(resource.owner, acting_user)  # F10
+    return _order_upgrade(
+        resource=resource, acting_user=acting_user, spec=spec, idempotency_key=idempotency_key
+    )
+
+
+@transaction.atomic(durable=True)
+def _order_upgrade(*, resource, acting_user, spec, idempotency_key) -> Order:
     payer, mode, wallets = begin(resource.owner)
     if (existing := existing_order(resource.owner, idempotency_key)) is not None:
         return existing
