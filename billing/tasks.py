@@ -4,6 +4,7 @@ is idempotent: running it twice, or on two workers at once, has the effect of ru
 from django.tasks import task
 from django.utils import timezone
 
+from billing.finance import exports
 from billing.models import Wallet
 from billing.services import lifecycle
 from billing.services.settlement import settle_due
@@ -36,3 +37,8 @@ def arrears_sweep() -> int:
         lifecycle.account_reconcile(account=account)
         count += 1
     return count
+
+
+# F4: defined beside their services (billing.finance.exports), which enqueue the build.
+build_bill_export = exports.build_bill_export
+expire_bill_exports = exports.expire_bill_exports

@@ -1,5 +1,6 @@
 from .bills import BillLine, BillSummary, Invoice, InvoiceStatus, Message
 from .catalog import Product, Region, Resource, ResourceStatusChange, Spec
+from .exports import BillExport, ExportMode, ExportStatus
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
@@ -7,10 +8,13 @@ from .rollups import DailyCost, PayerProductMonth, PobDepartmentMonth, PobMember
 from .usage import ResourcePack, UsageSettlement
 
 __all__ = [
+    "BillExport",
     "BillLine",
     "BillSummary",
     "DailyCost",
     "Entry",
+    "ExportMode",
+    "ExportStatus",
     "InheritanceBlock",
     "Invoice",
     "InvoiceStatus",

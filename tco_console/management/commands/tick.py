@@ -8,11 +8,12 @@ a task RUNNING past TASKS_STALE_AFTER_SECONDS is reclaimed first (tco_console/pe
 
 from django.core.management.base import BaseCommand
 
-from billing.tasks import arrears_sweep, expire_subscriptions, settle_usage
+from billing.tasks import arrears_sweep, expire_bill_exports, expire_subscriptions, settle_usage
 from organizations.tasks import expire_invitations
 from tco_console.periodic import enqueue_periodic
 
 PERIODIC_TASKS = [expire_invitations, settle_usage, expire_subscriptions, arrears_sweep]
+PERIODIC_TASKS.append(expire_bill_exports)  # F4: drop consolidated bills after 24 hours
 
 
 class Command(BaseCommand):
