@@ -63,7 +63,7 @@ class BillExportForm(forms.Form):
         label=_("Files"),
         choices=ExportMode.choices,
         initial=ExportMode.COMBINED,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, data=None, *, targets: Targets, today: dt.date, **kwargs):

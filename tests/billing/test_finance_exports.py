@@ -410,3 +410,17 @@ def test_f4_other_org_download_404(client, books, admin, member, pob_member):
         assert page.status_code == (200 if user == admin2 else 403)  # its own, empty list
         assert url not in page.content.decode()
     assert not AuditRecord.objects.filter(action="bill_export.download").exists()
+
+
+def test_f4_sweep_fails_exports_whose_worker_died_or_never_came(books, admin, settings):
+    running = export(admin, [admin], build=False)
+    queued = export(admin, [admin], build=False)
+    BillExport.objects.filter(pk=running.pk).update(
+        status=ExportStatus.RUNNING, started_at=at(2026, 5, 1, 10)
+    )
+    BillExport.objects.filter(pk=queued.pk).update(created_at=at(2026, 5, 1, 10))
+    with travel(2026, 5, 2, 10, 1):
+        bill_exports_expire()
+    for e in (running, queued):
+        e.refresh_from_db()
+        assert e.status == ExportStatus.FAILED and "Request it again" in e.error
