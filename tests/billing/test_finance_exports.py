@@ -135,6 +135,23 @@ def test_f4_export_files_equal_bills_pages_csvs(client, books, admin, pob_member
     assert len(rows(page)) == 4
 
 
+def test_f4_self_pay_member_file_equals_its_billing_center_csv(client, books, admin):
+    """F3's CSV of a self-pay member granting 1 (and 4) holds its lines of its F2 days too."""
+    granting = books["granting"]
+    data = files(export(admin, [granting]))[name(granting.account)]
+    client.force_login(admin)
+    pages = [
+        body(
+            client.get(
+                reverse("billing:self_paid_export"),
+                {"account": granting.account.uin, "month": m},
+            )
+        )
+        for m in ("2026-03", "2026-02", "2026-01")
+    ]
+    assert data == header(pages[0]) + b"\r\n" + b"".join(p.split(b"\r\n", 1)[1] for p in pages)
+
+
 def test_f4_one_month_of_this_account_is_byte_for_byte_the_page(client, books, admin):
     e = export(admin, [admin], month_from=MAR, month_to=MAR)
     client.force_login(admin)
