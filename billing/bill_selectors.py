@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Sum, Value
 from django.db.models.functions import Left, StrIndex, Substr
+from django.utils import timezone
 
 from organizations.models import Department
 
@@ -320,11 +321,40 @@ EXPORT_LOOKUPS = {
 }
 
 
+# The B11 CSV columns: the bills pages' exports and the consolidated bills (F4) write these.
+CSV_HEADER = (
+    "bill_month",
+    "owner_uin",
+    "payer_uin",
+    "product_code",
+    "resource_instance_id",
+    "region",
+    "billing_mode",
+    "transaction_type",
+    "list_cost",
+    "discount",
+    "voucher_deduction",
+    "cash_paid",
+    "time",
+)
+
+
 def export_rows(qs):
     """The CSV rows (B11 fields) of a details queryset, streamed from the database."""
     return qs.values_list(*(EXPORT_LOOKUPS.get(f, f) for f in BillLine.B11_FIELDS)).iterator(
         chunk_size=2000
     )
+
+
+def csv_rows(qs):
+    """The CSV rows of a details queryset as written (CSV_HEADER's columns): the month as
+    YYYY-MM, no resource as "", the time in console time. The one formatting of the bills
+    pages' CSVs and of the consolidated bills (F4), so their files are byte for byte equal."""
+    for row in export_rows(qs):
+        *fields, created_at = row
+        fields[0] = fields[0].strftime("%Y-%m")
+        fields[4] = fields[4] or ""
+        yield [*fields, timezone.localtime(created_at).isoformat()]
 
 
 # ------------------------------------------------------------------ a member's bills (F3)

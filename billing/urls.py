@@ -2,7 +2,17 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import bills, budgets, center, invoices, messages, orders, products, resources
+from .views import (
+    bills,
+    budgets,
+    center,
+    exports,
+    invoices,
+    messages,
+    orders,
+    products,
+    resources,
+)
 
 app_name = "billing"
 
@@ -50,6 +60,12 @@ urlpatterns = [
         "billing/transactions/export.csv",
         center.transactions_export,
         name="transactions_export",
+    ),
+    path("billing/exports/", exports.bill_exports, name="bill_exports"),  # F4
+    path(
+        "billing/exports/<pk:pk>/download/",
+        exports.bill_export_download,
+        name="bill_export_download",
     ),
     path("billing/invoices/", invoices.invoices, name="invoices"),
     path("billing/invoices/request/", invoices.invoice_request, name="invoice_request"),

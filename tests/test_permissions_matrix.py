@@ -85,6 +85,9 @@ EXPECTED = {
     # exports of the user's own account (self-paid bills, transaction details)
     "billing:self_paid_export": (LOGIN, 200, 200, 200, 200, 200),
     "billing:transactions_export": (LOGIN, 200, 200, 200, 200, 200),
+    # F4 consolidated bills: the admin account's users with view_finance; the file is the org's
+    "billing:bill_exports": (LOGIN, 403, 403, 200, 200, 403),
+    "billing:bill_export_download": (LOGIN, 404, 404, 200, 200, 404),
     "billing:invoices": (LOGIN, 200, 200, 200, 200, 200),
     "billing:invoice_request": (LOGIN, 200, 200, 200, 403, 403),
     # the pay-as-you-go resource is the member's; the message the admin's (its order to pay)
@@ -186,7 +189,27 @@ def world(db):
             "message": notice.pk,
         },
         "pob": [pob.account.uin, "pob-secret", order.order_no],
+        "bill_export": _bill_export(org, admin),
     }
+
+
+def _bill_export(org, admin):
+    """F4: a ready consolidated bills file of the admin account."""
+    from django.utils import timezone
+
+    from billing.finance.exports import bill_export_build, bill_export_request
+
+    month = timezone.localdate().replace(day=1)
+    export = bill_export_request(
+        organization=org,
+        accounts=[org.admin_account],
+        month_from=month,
+        month_to=month,
+        mode="combined",
+        acting_user=admin,
+    )
+    bill_export_build(export.pk)
+    return export.pk
 
 
 def test_every_url_pattern_is_in_the_matrix():
@@ -207,6 +230,8 @@ def build_url(name, world):
         return reverse(name, kwargs={"instance_id": billing["payg_instance_id"]})
     if name.startswith("billing:budget_") and name != "billing:budget_create":
         return reverse(name, kwargs={"pk": world["budget"]})
+    if name == "billing:bill_export_download":
+        return reverse(name, kwargs={"pk": world["bill_export"]})
     if name == "billing:message":
         return reverse(name, kwargs={"pk": billing["message"]})
     if name.startswith("organizations:user_") and name != "organizations:user_create":

@@ -1,6 +1,7 @@
 from .bills import BillLine, BillSummary, Invoice, InvoiceStatus, Message
 from .budgets import Budget, BudgetAlert, BudgetBlock, BudgetThreshold
 from .catalog import Product, Region, Resource, ResourceStatusChange, Spec
+from .exports import BillExport, ExportMode, ExportStatus
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
@@ -8,6 +9,7 @@ from .rollups import DailyCost, PayerProductMonth, PobDepartmentMonth, PobMember
 from .usage import ResourcePack, UsageSettlement
 
 __all__ = [
+    "BillExport",
     "BillLine",
     "BillSummary",
     "Budget",
@@ -16,6 +18,8 @@ __all__ = [
     "BudgetThreshold",
     "DailyCost",
     "Entry",
+    "ExportMode",
+    "ExportStatus",
     "InheritanceBlock",
     "Invoice",
     "InvoiceStatus",

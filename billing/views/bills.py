@@ -46,21 +46,7 @@ TABS = (
     ("details", _("Details")),
 )
 
-CSV_HEADER = (
-    "bill_month",
-    "owner_uin",
-    "payer_uin",
-    "product_code",
-    "resource_instance_id",
-    "region",
-    "billing_mode",
-    "transaction_type",
-    "list_cost",
-    "discount",
-    "voucher_deduction",
-    "cash_paid",
-    "time",
-)
+CSV_HEADER = bills.CSV_HEADER  # the one B11 CSV format (F4 writes it too)
 
 
 def _table(table, request, per_page=25):
@@ -190,14 +176,7 @@ def pob_bills(request):
 def stream_csv(lines, filename: str):
     """B11 exports: the bill lines as CSV, streamed from the database (no size limit)."""
 
-    def rows():
-        for row in bills.export_rows(lines):
-            *fields, created_at = row
-            fields[0] = fields[0].strftime("%Y-%m")
-            fields[4] = fields[4] or ""
-            yield [*fields, timezone.localtime(created_at).isoformat()]
-
-    return csv_response(CSV_HEADER, rows(), filename)
+    return csv_response(CSV_HEADER, bills.csv_rows(lines), filename)
 
 
 @login_required

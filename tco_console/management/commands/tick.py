@@ -8,7 +8,13 @@ a task RUNNING past TASKS_STALE_AFTER_SECONDS is reclaimed first (tco_console/pe
 
 from django.core.management.base import BaseCommand
 
-from billing.tasks import arrears_sweep, evaluate_budgets, expire_subscriptions, settle_usage
+from billing.tasks import (
+    arrears_sweep,
+    evaluate_budgets,
+    expire_bill_exports,
+    expire_subscriptions,
+    settle_usage,
+)
 from organizations.tasks import expire_invitations
 from tco_console.periodic import enqueue_periodic
 
@@ -17,7 +23,8 @@ PERIODIC_TASKS = [
     settle_usage,
     expire_subscriptions,
     arrears_sweep,
-    evaluate_budgets,
+    evaluate_budgets,  # F8: alerts within a minute of the spend
+    expire_bill_exports,  # F4: drop consolidated bills after 24 hours
 ]
 
 
