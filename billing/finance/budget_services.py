@@ -342,12 +342,16 @@ def _send(budget: Budget, figs, alerts: list, org: Organization) -> None:
 
 def budgets_evaluate(now: dt.datetime | None = None) -> int:
     """F8: evaluate every live budget, each in its own short transaction (the periodic task
-    `evaluate_budgets`, enqueued by `manage.py tick` every minute)."""
+    `evaluate_budgets`, enqueued by `manage.py tick` every minute). The first tick after
+    midnight also evaluates the day that just ended, so spend of a period's last minute still
+    raises that period's alerts."""
     now = now or timezone.now()
+    earlier = now - dt.timedelta(minutes=2)
+    moments = [earlier, now] if timezone.localdate(earlier) != timezone.localdate(now) else [now]
     ids = list(
         Budget.objects.live()
         .filter(organization__deleted_at__isnull=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    return sum(budget_evaluate(budget_id=pk, now=now) for pk in ids)
+    return sum(budget_evaluate(budget_id=pk, now=moment) for pk in ids for moment in moments)

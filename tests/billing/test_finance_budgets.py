@@ -226,6 +226,19 @@ def test_f8_alert_once_per_threshold_per_period_across_a_month(world):
     assert april.threshold.value == D("50") and april.spend == D("600.00")
 
 
+def test_f8_spend_in_the_last_minute_of_a_period_still_alerts_that_period(world):
+    with travel(2026, 3, 1, 8, 0):
+        budget = create(world, amount=D("100"))
+    with travel(2026, 3, 31, 23, 59, 30):
+        buy(world["pob"], "S5.MEDIUM4")  # 150 %, a tick too late for March's last minute
+    with travel(2026, 4, 1, 0, 0, 20):
+        assert budgets_evaluate() == 3
+        assert budgets_evaluate() == 0
+    assert set(
+        BudgetAlert.objects.filter(budget=budget).values_list("period_start", flat=True)
+    ) == {dt.date(2026, 3, 1)}
+
+
 def test_f8_thresholds_crossed_together_one_message(world):
     granting = world["granting"]
     with travel(2026, 3, 1, 8, 0):
