@@ -2,7 +2,7 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import bills, center, invoices, messages, orders, products, resources
+from .views import bills, center, costs, invoices, messages, orders, products, resources
 
 app_name = "billing"
 
@@ -50,6 +50,10 @@ urlpatterns = [
         "billing/transactions/export.csv",
         center.transactions_export,
         name="transactions_export",
+    ),
+    path("billing/cost-analysis/", costs.cost_analysis, name="cost_analysis"),
+    path(
+        "billing/cost-analysis/export.csv", costs.cost_analysis_export, name="cost_analysis_export"
     ),
     path("billing/invoices/", invoices.invoices, name="invoices"),
     path("billing/invoices/request/", invoices.invoice_request, name="invoice_request"),

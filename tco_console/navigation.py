@@ -49,6 +49,13 @@ SIDEBAR = [
         lambda c: c.can("billing.view_finance"),
     ),
     (
+        _("Cost analysis"),
+        "billing:cost_analysis",
+        "bar-chart-steps",
+        ("billing:cost_analysis",),
+        lambda c: c.can("billing.view_finance"),  # F6: admins and members, own account at least
+    ),
+    (
         _("Products"),
         "billing:products",
         "box-seam",

@@ -79,6 +79,9 @@ EXPECTED = {
     # exports of the user's own account (self-paid bills, transaction details)
     "billing:self_paid_export": (LOGIN, 200, 200, 200, 200, 200),
     "billing:transactions_export": (LOGIN, 200, 200, 200, 200, 200),
+    # F6: every account's users with view_finance (the admin's org view, a member its own)
+    "billing:cost_analysis": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:cost_analysis_export": (LOGIN, 200, 200, 200, 200, 200),
     "billing:invoices": (LOGIN, 200, 200, 200, 200, 200),
     "billing:invoice_request": (LOGIN, 200, 200, 200, 403, 403),
     # the pay-as-you-go resource is the member's; the message the admin's (its order to pay)
