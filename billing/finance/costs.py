@@ -13,7 +13,6 @@ one query for the labels (accounts, departments, products, regions or tag sets).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 

@@ -5,32 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0006_username_unique_any_case'),
+        ("organizations", "0006_username_unique_any_case"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TagSet',
+            name="TagSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('tags', models.JSONField(default=list, verbose_name='tags')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("tags", models.JSONField(default=list, verbose_name="tags")),
             ],
             options={
-                'verbose_name': 'tag set',
-                'verbose_name_plural': 'tag sets',
+                "verbose_name": "tag set",
+                "verbose_name_plural": "tag sets",
             },
         ),
         migrations.AddField(
-            model_name='department',
-            name='tag_set',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.tagset', verbose_name='tags'),
+            model_name="department",
+            name="tag_set",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organizations.tagset",
+                verbose_name="tags",
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='tag_set',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.tagset', verbose_name='tags'),
+            model_name="membership",
+            name="tag_set",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organizations.tagset",
+                verbose_name="tags",
+            ),
         ),
     ]
