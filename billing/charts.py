@@ -76,3 +76,75 @@ def split(items: list[dict]) -> dict:
         "value_x": SPLIT_WIDTH,
         "rows": rows,
     }
+
+
+STACKED_WIDTH, STACKED_HEIGHT = 720, 240
+# F6: ten named series and "Others" (grey, last)
+SERIES_PALETTE = (
+    "#0052d9",
+    "#2ba471",
+    "#e37318",
+    "#8e56dd",
+    "#d54941",
+    "#029cd4",
+    "#b5a400",
+    "#e851b3",
+    "#5a6b7b",
+    "#7a4d2b",
+)
+OTHERS_COLOR = "#b0b0b0"
+
+
+def stacked(periods: list, series: list[dict], *, max_labels: int = 12) -> dict:
+    """Stacked bars, one per period: `series` are {"label", "values" (one Decimal per
+    period), "others"?}, bottom first. Negative cells (net refunds) are drawn as 0; the
+    text alternative and the table give the exact figures."""
+    top, bottom, gap = 12, 24, 4
+    n = max(len(periods), 1)
+    bar = max((STACKED_WIDTH - gap * (n + 1)) / n, 1)
+    heights = [sum((max(s["values"][i], Decimal(0)) for s in series), Decimal(0)) for i in range(n)]
+    peak = max(heights, default=0) or Decimal(1)
+    scale = (STACKED_HEIGHT - top - bottom) / float(peak)
+    every = max(1, -(-n // max_labels))  # label at most `max_labels` periods
+    legend = []
+    for k, s in enumerate(series):
+        color = OTHERS_COLOR if s.get("others") else SERIES_PALETTE[k % len(SERIES_PALETTE)]
+        legend.append({"label": s["label"], "color": color})
+    bars = []
+    for i, period in enumerate(periods):
+        x = gap + i * (bar + gap)
+        y = float(STACKED_HEIGHT - bottom)
+        segments = []
+        for s, key in zip(series, legend, strict=True):
+            value = s["values"][i]
+            h = float(max(value, Decimal(0))) * scale
+            y -= h
+            if h > 0:
+                segments.append(
+                    {
+                        "y": round(y, 1),
+                        "h": round(h, 1),
+                        "color": key["color"],
+                        "label": s["label"],
+                        "value": value,
+                    }
+                )
+        bars.append(
+            {
+                "period": period,
+                "x": round(x, 1),
+                "w": round(bar, 1),
+                "cx": round(x + bar / 2, 1),
+                "total": sum((s["values"][i] for s in series), Decimal(0)),
+                "segments": segments,
+                "show_label": i % every == 0,
+            }
+        )
+    return {
+        "width": STACKED_WIDTH,
+        "height": STACKED_HEIGHT,
+        "base": STACKED_HEIGHT - bottom,
+        "text_y": STACKED_HEIGHT - 6,
+        "bars": bars,
+        "legend": legend,
+    }

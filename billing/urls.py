@@ -6,6 +6,7 @@ from .views import (
     bills,
     budgets,
     center,
+    costs,
     exports,
     invoices,
     messages,
@@ -66,6 +67,10 @@ urlpatterns = [
         "billing/exports/<pk:pk>/download/",
         exports.bill_export_download,
         name="bill_export_download",
+    ),
+    path("billing/cost-analysis/", costs.cost_analysis, name="cost_analysis"),
+    path(
+        "billing/cost-analysis/export.csv", costs.cost_analysis_export, name="cost_analysis_export"
     ),
     path("billing/invoices/", invoices.invoices, name="invoices"),
     path("billing/invoices/request/", invoices.invoice_request, name="invoice_request"),

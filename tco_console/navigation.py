@@ -45,8 +45,15 @@ SIDEBAR = [
         _("Billing Center"),
         "billing:billing_center",
         "wallet2",
-        ("billing:billing_center", "billing:top_up"),
+        ("billing:billing_center", "billing:top_up", "billing:bill_export"),
         lambda c: c.can("billing.view_finance"),
+    ),
+    (
+        _("Cost analysis"),
+        "billing:cost_analysis",
+        "bar-chart-steps",
+        ("billing:cost_analysis",),
+        lambda c: c.can("billing.view_finance"),  # F6: admins and members, own account at least
     ),
     (
         _("Budgets"),

@@ -88,6 +88,9 @@ EXPECTED = {
     # F4 consolidated bills: the admin account's users with view_finance; the file is the org's
     "billing:bill_exports": (LOGIN, 403, 403, 200, 200, 403),
     "billing:bill_export_download": (LOGIN, 404, 404, 200, 200, 404),
+    # F6: every account's users with view_finance (the admin's org view, a member its own)
+    "billing:cost_analysis": (LOGIN, 200, 200, 200, 200, 200),
+    "billing:cost_analysis_export": (LOGIN, 200, 200, 200, 200, 200),
     "billing:invoices": (LOGIN, 200, 200, 200, 200, 200),
     "billing:invoice_request": (LOGIN, 200, 200, 200, 403, 403),
     # the pay-as-you-go resource is the member's; the message the admin's (its order to pay)

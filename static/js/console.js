@@ -71,6 +71,13 @@
   document.body.addEventListener("change", function (e) {
     if (e.target.matches("select[data-submit-on-change]") && e.target.form) e.target.form.requestSubmit();
   });
+  // Cost analysis (F6): editing the dates or the granularity makes the range a custom one.
+  // Capture phase, so the preset is cleared before htmx reads the form on the same event.
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches || !e.target.matches("[data-custom-range]") || !e.target.form) return;
+    var preset = e.target.form.querySelector('[name="preset"]');
+    if (preset) preset.value = "";
+  }, true);
   // Payment mode: the payer picker only matters in pay-on-behalf mode; allow-quit only in self-pay.
   function syncPayment(root) {
     var checked = root.querySelector('input[name="payment_mode"]:checked');

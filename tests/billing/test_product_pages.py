@@ -55,6 +55,8 @@ def test_sidebar_entries_in_spec_order_and_by_role(client, catalog, org, admin, 
         "Pay-on-behalf order management",
         "Pay-on-behalf bill management",
         "Billing Center",
+        "Cost analysis",
+        "Budgets",
         "Products",
         "Message center",
         "Service control policies",
@@ -65,7 +67,8 @@ def test_sidebar_entries_in_spec_order_and_by_role(client, catalog, org, admin, 
     client.force_login(member)  # self-pay, pays for nobody
     labels = sidebar(client.get("/").content.decode())
     assert "Pay-on-behalf order management" not in labels
-    assert {"Billing Center", "Products"} <= set(labels)
+    assert {"Billing Center", "Cost analysis", "Products"} <= set(labels)
+    assert "Budgets" not in labels  # F7: budgets are the admin account's
 
 
 def test_sidebar_shows_pay_on_behalf_to_a_member_that_pays_for_another(

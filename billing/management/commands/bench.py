@@ -16,6 +16,7 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -32,6 +33,7 @@ QUICK_SIZES = (1_000, 100_000)
 STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 TARGETS = {"growth": 1.5, "sql": 3.0, "queries": 20, "p95_ms": 200.0}
 
+COSTS = "/billing/cost-analysis/?preset=30d&group_by="
 # (label, user, url, SQL name or None). Users: admin (the payer), member (pay-on-behalf),
 # selfpay (pays for itself).
 PAGES = (
@@ -65,6 +67,10 @@ PAGES = (
         "s_resources",
     ),
     ("Billing Center · transactions", "selfpay", "/billing/?tab=transactions", None),
+    # F6 cost analysis, daily, last 30 days (from the daily rollup)
+    ("Cost analysis · by member", "admin", f"{COSTS}member", "c_members"),
+    ("Cost analysis · by department", "admin", f"{COSTS}department", "c_departments"),
+    ("Cost analysis · by product", "member", f"{COSTS}product", "c_products"),
 )
 
 SUMS = "SUM(cash_amount), SUM(voucher_amount), SUM(discount), SUM(list_cost), COUNT(*)"
@@ -101,6 +107,16 @@ SQL = {
     "s_products": f"""SELECT product_id, {SUMS} FROM {LINES}
         WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month = %(month)s
         GROUP BY product_id""",
+    # F6: spend after discounts by day of the last 30 days, ranked by group
+    "c_members": f"""SELECT owner_id, SUM(voucher_amount + cash_amount) FROM {LINES}
+        WHERE payer_id = %(payer)s AND created_at >= %(since30)s
+        GROUP BY owner_id ORDER BY 2 DESC LIMIT 11""",
+    "c_departments": f"""SELECT m.department_id, SUM(l.voucher_amount + l.cash_amount)
+        FROM {LINES} l LEFT JOIN organizations_membership m ON m.account_id = l.owner_id
+        WHERE l.payer_id = %(payer)s AND l.created_at >= %(since30)s
+        GROUP BY m.department_id ORDER BY 2 DESC LIMIT 11""",
+    "c_products": f"""SELECT product_id, SUM(voucher_amount + cash_amount) FROM {LINES}
+        WHERE owner_id = %(member)s AND created_at >= %(since30)s GROUP BY product_id""",
     "s_resources": f"""SELECT resource_id, {SUMS} FROM {LINES}
         WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month = %(month)s
         GROUP BY resource_id ORDER BY 2 DESC LIMIT 25""",
@@ -198,6 +214,9 @@ class Command(BaseCommand):
             "month": month,
             "since": add_months(month, -6),
             "since12": add_months(month, -12),
+            "since30": timezone.make_aware(
+                datetime.combine(timezone.localdate() - timedelta(days=29), datetime.min.time())
+            ),
         }
         out = {}
         for label, role, url, sql in PAGES:
