@@ -18,6 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
@@ -129,6 +130,10 @@ def members_granting(ctx, perm: int) -> list[Membership]:
         .select_related("account")
         .order_by("name", "pk")
     )
+    if connection.vendor == "postgresql":
+        # jsonb containment, so an organization of thousands of self-pay members reads only
+        # those that grant `perm`; SQLite has no JSON `contains`, the check below does it.
+        candidates = candidates.filter(permissions__contains=[int(perm)])
     return [m for m in candidates if grants(m, perm)]
 
 
