@@ -71,6 +71,18 @@ PAGES = (
     ("Cost analysis · by member", "admin", f"{COSTS}member", "c_members"),
     ("Cost analysis · by department", "admin", f"{COSTS}department", "c_departments"),
     ("Cost analysis · by product", "member", f"{COSTS}product", "c_products"),
+    # F3: the admin switched to a self-pay member in Billing Center
+    ("Member view · bills by month", "admin", "/billing/?account={selfpay_uin}&tab=bills", None),
+    (
+        "Member view · transactions",
+        "admin",
+        "/billing/?account={selfpay_uin}&tab=transactions",
+        None,
+    ),
+    # F4, F7: consolidated bills and budgets (budgets made by the bench, below)
+    ("Consolidated bills", "admin", "/billing/exports/", None),
+    ("Budgets", "admin", "/billing/budgets/", None),
+    ("Budget · organization", "admin", "/billing/budgets/{budget}/", None),
 )
 
 SUMS = "SUM(cash_amount), SUM(voucher_amount), SUM(discount), SUM(list_cost), COUNT(*)"
@@ -218,8 +230,10 @@ class Command(BaseCommand):
                 datetime.combine(timezone.localdate() - timedelta(days=29), datetime.min.time())
             ),
         }
+        fmt = {"selfpay_uin": data.self_pay.account.uin, "budget": self._budgets(data)}
         out = {}
         for label, role, url, sql in PAGES:
+            url = url.format(**fmt)
             client = clients[role]
             for _ in range(3):
                 self._get(client, url)
@@ -244,6 +258,57 @@ class Command(BaseCommand):
                 result.sql_p50 = statistics.median(times)
             out[label, role] = result
         return out
+
+    def _budgets(self, data) -> int:
+        """F7, F8: an organization budget, a department one and one on the self-pay member,
+        then one evaluation of all three (timed: what the minute tick costs)."""
+        from billing.finance.budget_services import budget_create, budgets_evaluate
+        from organizations.models import Department
+
+        month = timezone.localdate().replace(day=1)
+        common = {
+            "period": "month",
+            "start": month,
+            "end": None,
+            "plan_type": "fixed",
+            "amount": "100000",
+            "planned_amounts": [],
+            "products": [],
+            "notify_member_owners": False,
+            "block_orders": False,
+            "thresholds": [{"basis": "actual", "kind": "percentage", "value": "80"}],
+            "departments": [],
+            "members": [],
+        }
+        department = Department.objects.filter(organization=data.organization, depth=1).first()
+        budgets = [
+            budget_create(
+                organization=data.organization,
+                acting_user=data.admin,
+                **common | {"name": "Organization", "scope": "organization"},
+            ),
+            budget_create(
+                organization=data.organization,
+                acting_user=data.admin,
+                **common
+                | {"name": "Department", "scope": "departments"}
+                | {"departments": [department]},
+            ),
+            budget_create(
+                organization=data.organization,
+                acting_user=data.admin,
+                **common
+                | {"name": "Self-pay member", "scope": "members"}
+                | {"members": [data.self_pay.account]},
+            ),
+        ]
+        t0 = time.perf_counter()
+        budgets_evaluate()
+        self.stdout.write(
+            f"budget evaluation (F8, the minute tick): {len(budgets)} budgets in "
+            f"{(time.perf_counter() - t0) * 1000:.0f} ms"
+        )
+        return budgets[0].pk
 
     def _get(self, client, url):
         response = client.get(url)
