@@ -16,12 +16,12 @@ from billing.finance.budget_services import (
     budget_update,
     budgets_evaluate,
 )
-from billing.models import Budget, BudgetAlert, BudgetBlock, Message, Order
+from billing.models import Budget, BudgetAlert, BudgetBlock, DailyCost, Message, Order
 from billing.models.choices import MessageCategory
-from billing.services import order_renew
+from billing.services import order_renew, payg, settlement
 from organizations.models import AuditRecord, Department
 from tco_console.errors import DomainError
-from tests.billing.helpers import buy, fund
+from tests.billing.helpers import buy, fund, region, spec
 from tests.factories import join, make_org, sub_user
 
 pytestmark = pytest.mark.django_db
@@ -602,3 +602,35 @@ def test_f10_the_buy_form_shows_the_refusal_and_the_sidebar_offers_budgets(world
         assert "Budgets" not in sidebar(client.get("/").content.decode())
         client.force_login(world["admin"])
         assert "Budgets" in sidebar(client.get("/").content.decode())
+
+
+def test_f8_alerts_once_each_across_a_month_of_pay_as_you_go_settlement(world):
+    """A month of hourly usage settled day by day, evaluated every "tick" in between: 50, 80
+    and 100 % each fire exactly once, on the day the settled spend crosses them; April
+    re-arms them."""
+    pob = world["pob"]
+    with travel(2026, 3, 1, 0, 0):
+        payg.resource_activate(
+            owner=pob.account, acting_user=pob, spec=spec("S5.MEDIUM4"), region=region()
+        )
+    with travel(2026, 3, 2, 0, 30):
+        settlement.settle_due(until=at(2026, 3, 2))
+    per_day = DailyCost.objects.get().cash_amount  # one day of usage, settled on March 2
+    with travel(2026, 3, 2, 0, 31):
+        budget = create(world, amount=per_day * 20)  # 50 % after 10 days, 100 % after 20
+    fired_on = {}
+    for day in range(3, 32):
+        with travel(2026, 3, day, 0, 30):
+            settlement.settle_due(until=at(2026, 3, day))
+            budgets_evaluate()
+            budgets_evaluate()  # the next tick: nothing again
+        for alert in BudgetAlert.objects.filter(budget=budget):
+            fired_on.setdefault(alert.threshold.value, day)
+    assert fired_on == {D("50"): 11, D("80"): 17, D("100"): 21}  # days of usage settled + 1
+    assert BudgetAlert.objects.filter(budget=budget).count() == 3
+    assert budget_messages(world["admin"].account).count() == 3  # crossed one at a time
+    with travel(2026, 4, 11, 0, 30):
+        settlement.settle_due(until=at(2026, 4, 11))  # March 31 and ten April days
+        budgets_evaluate()
+    april = BudgetAlert.objects.filter(budget=budget, period_start=dt.date(2026, 4, 1))
+    assert [a.threshold.value for a in april] == [D("50")]
