@@ -210,11 +210,14 @@ def figures(budget: Budget, now: dt.datetime | None = None) -> Figures | None:
         actual=Sum(measure), before_today=Sum(measure, filter=Q(day__lt=today))
     )
     elapsed = (today - period.start).days
+    actual = money(totals["actual"] or 0)
+    projected = forecast(money(totals["before_today"] or 0), elapsed, period.days)
     return Figures(
         period=period,
         amount=period_amount(budget, period.index),
-        actual=money(totals["actual"] or 0),
-        forecast=forecast(money(totals["before_today"] or 0), elapsed, period.days),
+        actual=actual,
+        # F9: never below what is already spent (today's spend is not in the run-rate)
+        forecast=None if projected is None else max(projected, actual),
         days_elapsed=elapsed,
     )
 

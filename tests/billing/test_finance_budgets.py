@@ -335,6 +335,20 @@ def test_f9_forecast_worked_example(world):
     assert sel.forecast(D("100"), 7, 31) == D("442.86")
 
 
+def test_f9_forecast_is_never_below_the_spend_so_far(world):
+    """Nothing spent on April 1–3, then 815 on the 4th: the run-rate of the whole days is 0,
+    the forecast is the 815 already spent."""
+    with travel(2026, 4, 1, 8, 0):
+        budget = create(world, start=dt.date(2026, 4, 1), amount=D("3000"), thresholds=[])
+    with travel(2026, 4, 4, 10, 0):
+        buy(world["pob"], "S5.LARGE8")
+        buy(world["pob"], "S5.LARGE8")
+        buy(world["pob"], "S5.MEDIUM4")
+        buy(world["pob"], "S5.SMALL2")
+        f = sel.figures(budget)
+    assert f.actual == D("815.00") and f.forecast == D("815.00")
+
+
 def test_f7_planned_amounts_and_periods(world):
     budget = Budget(
         start=dt.date(2026, 1, 1),
