@@ -259,3 +259,151 @@ def seed_payg(org, admin_user) -> bool:
         with time_machine.travel(moment, tick=False):
             settle_due(until=moment)
     return True
+
+
+# F3, F6: the self-pay member's own spend over the recent weeks, so the admin switching to it in
+# Billing Center sees bills this month and last, and cost analysis over 30 days shows it: daily
+# storage from 50 days ago, and a one-month subscription bought on each of these days ago.
+SELFPAY = "member-selfpay"
+SELFPAY_STORAGE_DAYS = 50
+SELFPAY_ORDERS = {33: "S5.MEDIUM4", 12: "SSD-200", 0: "PREMIUM-100"}
+
+
+def seed_selfpay(org) -> bool:
+    """Idempotent: skipped once the member has a pay-as-you-go resource. Runs after
+    `seed_payg` (whose own check would otherwise see this resource and skip)."""
+    from billing.models.choices import BillingMode
+    from billing.services import payg
+    from billing.services.settlement import settle_resource
+
+    member = _members(org).get(SELFPAY)
+    if member is None:
+        return False
+    if Resource.objects.filter(owner=member.account, billing_mode=BillingMode.PAYG).exists():
+        return False
+    user = _user_of(member)
+    region = Region.objects.get(code="ap-guangzhou")
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(days=SELFPAY_STORAGE_DAYS), tick=False):
+        services.wallet_top_up(account=member.account, amount=D("2500"), acting_user=user)
+        storage = payg.resource_activate(
+            owner=member.account,
+            acting_user=user,
+            spec=Spec.objects.get(code="COS-STANDARD"),
+            region=region,
+        )
+    # A day at a time, in order: that day's purchase, then the cycles that ended by then.
+    for days_ago in range(SELFPAY_STORAGE_DAYS - 1, -1, -1):
+        moment = now - timedelta(days=days_ago)
+        with time_machine.travel(moment, tick=False):
+            if days_ago in SELFPAY_ORDERS:
+                services.order_buy(
+                    owner=member.account,
+                    acting_user=user,
+                    spec=Spec.objects.get(code=SELFPAY_ORDERS[days_ago]),
+                    region=region,
+                    months=1,
+                )
+            storage.refresh_from_db(fields=["settled_until"])  # only the cycles still due
+            settle_resource(storage, until=moment)
+    return True
+
+
+BUDGET_DEPARTMENT = "Engineering"
+DEPARTMENT_BUDGET = "Engineering monthly"
+SELFPAY_BUDGET = "member-selfpay monthly"
+TARGET_SHARE = D("0.72")  # this month's spend is ~72 % of the department budget
+
+
+def _month_spend(org, owners_q) -> D:
+    """F6's measure (voucher + cash) of this month so far over the rows the admin reaches for
+    budgets (F1, F2), narrowed to `owners_q`: what the budget will show once created."""
+    from django.db.models import Sum
+
+    from billing.finance import budgets as sel
+    from billing.finance import reach
+    from billing.models import DailyCost
+
+    today = timezone.localdate()
+    total = DailyCost.objects.filter(
+        reach.cost_q(sel.admin_reach(org), sel.BUDGETS),
+        owners_q,
+        day__gte=today.replace(day=1),
+        day__lte=today,
+    ).aggregate(spend=Sum("voucher_amount") + Sum("cash_amount"))["spend"]
+    return sel.money(total or 0)
+
+
+def _near_threshold(spend: D, share: D) -> D:
+    """An amount that `spend` is about `share` of (whole yuan when that is close enough)."""
+    if spend <= 0:
+        return D("100.00")
+    amount = (spend / share).quantize(D("0.01"))
+    return amount.quantize(D("1")) if amount >= 100 else amount
+
+
+def seed_budgets(org, admin_user) -> int:
+    """F7/F8: a monthly budget on a department at ~72 % of its amount (its 50 % threshold has
+    fired, 80 % has not) and one scoped to the self-pay member; then one evaluation, as the
+    tick would run it, so the 50 % alert and its message exist. Idempotent by name."""
+    from django.db.models import Q
+
+    from billing.finance.budget_services import budget_create, budgets_evaluate
+    from billing.models import Budget
+    from organizations.models import Department
+
+    live = set(Budget.objects.live().filter(organization=org).values_list("name", flat=True))
+    start = timezone.localdate().replace(day=1)
+    common = {
+        "period": "month",
+        "start": start,
+        "end": None,
+        "plan_type": "fixed",
+        "planned_amounts": [],
+        "products": [],
+        "notify_member_owners": False,
+        "block_orders": False,
+    }
+    created = 0
+    dept = Department.objects.filter(organization=org, name=BUDGET_DEPARTMENT).first()
+    if dept is not None and DEPARTMENT_BUDGET not in live:
+        owners = Membership.objects.filter(
+            organization=org, department__path__startswith=dept.path
+        ).values("account_id")
+        spend = _month_spend(org, Q(owner_id__in=owners))
+        budget_create(
+            organization=org,
+            acting_user=admin_user,
+            name=DEPARTMENT_BUDGET,
+            amount=_near_threshold(spend, TARGET_SHARE),
+            scope="departments",
+            departments=[dept],
+            members=[],
+            thresholds=[
+                {"basis": "actual", "kind": "percentage", "value": D("50")},
+                {"basis": "actual", "kind": "percentage", "value": D("80")},
+            ],
+            **common,
+        )
+        created += 1
+    selfpay = _members(org).get(SELFPAY)
+    if selfpay is not None and SELFPAY_BUDGET not in live:
+        spend = _month_spend(org, Q(owner_id=selfpay.account_id))
+        budget_create(
+            organization=org,
+            acting_user=admin_user,
+            name=SELFPAY_BUDGET,
+            amount=_near_threshold(spend, D("0.40")),
+            scope="members",
+            departments=[],
+            members=[selfpay.account],
+            thresholds=[
+                {"basis": "actual", "kind": "percentage", "value": D("90")},
+                {"basis": "forecast", "kind": "percentage", "value": D("100")},
+            ],
+            **common,
+        )
+        created += 1
+    if created:
+        budgets_evaluate()
+    return created

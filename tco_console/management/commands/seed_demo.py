@@ -63,6 +63,19 @@ MEMBERS = [
     ("rnd-lab", "Root", "invited", False),
 ]
 
+# F11: (tag, members) added in bulk; member-pob, ops-*, mobile-app and others stay untagged.
+MEMBER_TAGS = [
+    (("team", "platform"), ["platform-prod", "platform-staging", "platform-ci", "k8s-shared"]),
+    (("team", "data"), ["data-lake", "data-streaming", "dw-core", "dw-bi-reports"]),
+    (("team", "sales"), ["sales-crm", "sales-web", "sales-east-shop", "sales-east-cdn"]),
+    (("env", "prod"), ["platform-prod", "data-lake", "dw-core", "sales-crm", "finance-erp"]),
+    (("env", "staging"), ["platform-staging", "platform-ci", "data-streaming"]),
+]
+DEPARTMENT_TAGS = [
+    ("Engineering", [("cost-center", "CC-1000")]),
+    ("Finance", [("cost-center", "CC-2000")]),
+]
+
 
 class Command(BaseCommand):
     help = "Load the demo organization (Acme Group) and its logins. Safe to run repeatedly."
@@ -80,15 +93,20 @@ class Command(BaseCommand):
         # tell one consistent story; the outsider's invitation is sent today (it expires in 15).
         with time_machine.travel(timezone.now() - timedelta(days=180), tick=True):
             org, admin_user = self._organization()
+            self._tags(org, admin_user)
         self._outsider(org, admin_user)
 
-        from billing.demo import seed_billing, seed_payg
+        from billing.demo import seed_billing, seed_budgets, seed_payg, seed_selfpay
 
         selfpay = User.objects.get(username="selfpay")
         if seed_billing(org, admin_user, selfpay_user=selfpay):
             self.stdout.write("Billing history written (orders, refunds, vouchers, offers).")
         if seed_payg(org, admin_user):
             self.stdout.write("Pay-as-you-go history settled (usage, packs, a payer in arrears).")
+        if seed_selfpay(org):
+            self.stdout.write("member-selfpay's own spend of the last weeks written.")
+        if seed_budgets(org, admin_user):
+            self.stdout.write("Budgets created and evaluated (one past its 50 % threshold).")
         self._member_sub_user()
 
         if not User.objects.filter(username="operator").exists():
@@ -151,6 +169,31 @@ class Command(BaseCommand):
                 self._invited(org, admin_user, f"acme-{name}", name, dept, pay_on_behalf=pob)
 
         return org, admin_user
+
+    def _tags(self, org, admin_user):
+        """F11: tags set before the history is written (a bill line copies its owner's tags),
+        so cost analysis by `team` or `env` shows several values and "Untagged". Skipped once
+        any member or department of the organization has tags (the user's edits stay)."""
+        if (
+            Membership.objects.filter(organization=org, tag_set__isnull=False).exists()
+            or Department.objects.filter(organization=org, tag_set__isnull=False).exists()
+        ):
+            return
+        members = {m.name: m for m in Membership.objects.filter(organization=org)}
+        for pair, names in MEMBER_TAGS:
+            chosen = [members[n] for n in names if n in members]
+            if chosen:
+                services.members_tags_bulk(memberships=chosen, add=[pair], acting_user=admin_user)
+        if "member-selfpay" in members:
+            services.member_tags_set(
+                membership=members["member-selfpay"],
+                pairs=[("team", "finance"), ("env", "prod"), ("cost-center", "CC-2001")],
+                acting_user=admin_user,
+            )
+        for name, pairs in DEPARTMENT_TAGS:
+            dept = Department.objects.filter(organization=org, name=name).first()
+            if dept is not None:
+                services.department_tags_set(department=dept, pairs=pairs, acting_user=admin_user)
 
     def _outsider(self, org, admin_user):
         outsider = self._sign_up("outsider", "Northwind Studio", "Northwind Studio Ltd.")
