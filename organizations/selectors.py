@@ -33,7 +33,8 @@ def department_tree(*, user) -> DepartmentNode | None:
     """The whole tree of the admin's organization with member counts, in two queries."""
     departments = list(
         Department.objects.restrict(user, "view")
-        .only("id", "organization_id", "parent_id", "name", "depth")
+        .select_related("tag_set")  # F11: Root's tags head the members page
+        .only("id", "organization_id", "parent_id", "name", "depth", "tag_set__tags")
         .order_by("depth", "name", "pk")
     )
     if not departments or not departments[0].is_root:

@@ -77,12 +77,15 @@ def tag_badges(tag_set):
     """F11: a tag set as small badges `key:value` (the same markup everywhere)."""
     if tag_set is None:
         return format_html('<span class="text-body-secondary">{}</span>', "—")
-    return format_html_join(
-        " ",
-        "{}",
-        (
-            (badge(f"{k}:{v}" if v else k, "text-bg-light border fw-normal", testid="tag"),)
-            for k, v in tag_set.tags
+    return format_html(
+        '<div class="tag-list">{}</div>',
+        format_html_join(
+            " ",
+            "{}",
+            (
+                (badge(f"{k}:{v}" if v else k, "text-bg-light border fw-normal", testid="tag"),)
+                for k, v in tag_set.tags
+            ),
         ),
     )
 

@@ -28,14 +28,18 @@ def members(request):
     filterset = MemberFilterSet(request.GET or None, queryset=qs)
     table = MemberTable(filterset.qs)
     selected_department = parse_pk(request.GET.get("department"))
+    tree = selectors.department_tree(user=request.user)
+    department = _selected_department(request, selected_department)
+    if selected_department is None and tree is not None:
+        department = tree.department  # Root, with its tags (F11)
     return table_page(
         request,
         "organizations/members.html",
         table=table,
         filterset=filterset,
-        tree=selectors.department_tree(user=request.user),
+        tree=tree,
         selected_department=selected_department,
-        department=_selected_department(request, selected_department),
+        department=department,
         organization=org,
         can_manage=request.console.can("organizations.manage_org"),
     )

@@ -200,6 +200,15 @@ def test_f11_department_tags(client, org, admin):
     assert dept.tag_set.as_dict() == {"cost-center": "cc-7", "部门": "研发"}
 
 
+def test_f11_root_tags_head_the_members_page_and_can_be_edited(client, org, admin):
+    root = Department.objects.get(organization=org, parent=None)
+    services.department_tags_set(department=root, pairs=[("company", "acme")], acting_user=admin)
+    client.force_login(admin)
+    page = client.get("/members/").content.decode()
+    assert 'data-testid="department-tags"' in page and "company:acme" in page
+    assert f"/departments/{root.pk}/tags/" in page
+
+
 def member_names(html):
     return {n for n in ("alpha", "beta", "gamma", "delta") if f">{n}<" in html}
 
