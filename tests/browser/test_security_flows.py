@@ -17,6 +17,9 @@ CONSOLE_PAGES = [
     ("/pay-on-behalf/orders/", "Pay-on-behalf order management"),
     ("/pay-on-behalf/bills/", "Pay-on-behalf bill management"),
     ("/billing/", "Billing Center"),
+    ("/billing/exports/", "Billing Center"),
+    ("/billing/cost-analysis/", "Cost analysis"),
+    ("/billing/budgets/", "Budgets"),
     ("/products/", "Products"),
     ("/messages/", "Message center"),
     ("/policies/", "Service control policies"),
@@ -41,7 +44,7 @@ def test_csp_console_pages_and_htmx_swaps_raise_no_violation(
     # htmx swaps: the members search filters in place, the invite form opens in the modal.
     page.goto(f"{live_server.url}/members/")
     with page.expect_response(lambda r: "/members/" in r.url and r.request.resource_type == "xhr"):
-        page.locator("input[type=search]").fill("no-such-member")
+        page.locator("input[type=search][name=q]").fill("no-such-member")
     expect(page).to_have_url(re.compile(r"[?&]q=no-such-member"))
     page.get_by_role("link", name=re.compile("Invite")).first.click()
     expect(page.locator("#modal-content [data-testid=modal-form]")).to_have_count(1)
