@@ -14,6 +14,8 @@ from billing.models import ExportMode
 from .export_files import Targets, month_range_error
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+LISTED = 200  # members listed per group; the others by "all" or by typing their UINs
+UINS_RE = re.compile(r"[\s,;]+")
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
 
@@ -55,6 +57,13 @@ class BillExportForm(forms.Form):
             "invalid_list": _("Choose accounts from the list."),
         },
     )
+    other_uins = forms.CharField(
+        label=_("Other members' UINs"),
+        required=False,
+        max_length=13 * 1000,
+        help_text=_("Separated by spaces or commas, for members not in the list."),
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
     all_pay_on_behalf = forms.BooleanField(required=False, widget=CHECKBOX)
     all_granting = forms.BooleanField(required=False, widget=CHECKBOX)
     month_from = MonthField(label=_("From bill month"))
@@ -79,7 +88,11 @@ class BillExportForm(forms.Form):
             (_("Self-pay members granting consolidated bills"), targets.granting),
         ):
             if group:
-                choices.append((label, [(t.uin, f"{t.name} ({t.uin})") for t in group]))
+                listed = group[:LISTED]  # a page of 10,000 options would take a second
+                choices.append((label, [(t.uin, f"{t.name} ({t.uin})") for t in listed]))
+        self.unlisted = sum(
+            max(0, len(g) - LISTED) for g in (targets.pay_on_behalf, targets.granting)
+        )
         self.fields["accounts"].choices = choices
         self.fields["all_pay_on_behalf"].label = _("All pay-on-behalf members (%(n)d)") % {
             "n": len(targets.pay_on_behalf)
@@ -91,6 +104,19 @@ class BillExportForm(forms.Form):
     def clean(self):
         data = super().clean()
         uins = set(data.get("accounts") or ())
+        typed = {u for u in UINS_RE.split(data.get("other_uins") or "") if u}
+        known = {
+            t.uin
+            for t in (self.targets.own, *self.targets.pay_on_behalf, *self.targets.granting)
+            if t is not None
+        }
+        if typed - known:
+            self.add_error(
+                "other_uins",
+                _("Not a member you may export: %(uins)s.")
+                % {"uins": ", ".join(sorted(typed - known)[:5])[:200]},
+            )
+        uins |= typed & known
         if data.get("all_pay_on_behalf"):
             uins |= {t.uin for t in self.targets.pay_on_behalf}
         if data.get("all_granting"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.http import Http404
 from django.utils.http import urlencode
 
@@ -30,36 +31,49 @@ def _admin_viewer(ctx) -> bool:
     return ctx.is_admin and ctx.can("billing.view_finance")
 
 
+# F3: the selector lists at most this many members of each kind; past it, it becomes a box
+# that takes any member's UIN (with these as suggestions), so a page of an organization of
+# 10,000 members does not render 10,000 options.
+LISTED = 200
+
+
 @dataclass(frozen=True)
 class AccountChoices:
     """The selector's options besides "this account" (F3), by member name."""
 
     self_pay: list[Membership]
     pay_on_behalf: list[Membership]
+    more: bool = False  # more members than listed: the selector takes a typed UIN
 
     def __bool__(self):
         return bool(self.self_pay or self.pay_on_behalf)
 
 
 def account_choices(ctx) -> AccountChoices:
-    """F1/F3: the members the selector offers (one query; none for anyone but the admin
-    account's users with view_finance): self-pay members granting 1 or 2 now, and the
-    pay-on-behalf members (marked; their page points to the admin's own bills)."""
+    """F1/F3: the members the selector offers (none for anyone but the admin account's users
+    with view_finance): self-pay members granting 1 or 2 now, and the pay-on-behalf members
+    (marked; their page points to the admin's own bills); at most LISTED of each."""
     if not _admin_viewer(ctx):
         return AccountChoices([], [])
-    members = (
+    base = (
         Membership.objects.filter(organization_id=ctx.organization_id)
         .exclude(member_type=MemberType.ADMIN)
         .select_related("account")
+        .only("name", "payer", "permissions", "account__uin")
         .order_by("name", "pk")
     )
     self_pay, pob = [], []
-    for m in members:
-        if m.payer_id is None and (grants(m, VIEW_BILLS) or grants(m, VIEW_BALANCE)):
-            self_pay.append(m)
-        elif m.payer_id == ctx.account.pk:
+    mine = Q(payer__isnull=True) | Q(payer_id=ctx.account.pk)
+    for m in base.filter(mine).iterator(chunk_size=500):  # one query, read until both are full
+        if m.payer_id is None:
+            if grants(m, VIEW_BILLS) or grants(m, VIEW_BALANCE):
+                self_pay.append(m)
+        else:
             pob.append(m)
-    return AccountChoices(self_pay, pob)
+        if len(pob) > LISTED and len(self_pay) > LISTED:
+            break
+    more = len(pob) > LISTED or len(self_pay) > LISTED
+    return AccountChoices(self_pay[:LISTED], pob[:LISTED], more)
 
 
 @dataclass(frozen=True)

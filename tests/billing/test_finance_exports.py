@@ -441,3 +441,20 @@ def test_f4_sweep_fails_exports_whose_worker_died_or_never_came(books, admin, se
     for e in (running, queued):
         e.refresh_from_db()
         assert e.status == ExportStatus.FAILED and "Request it again" in e.error
+
+
+def test_f4_members_past_the_list_are_chosen_by_typing_their_uins(
+    client, books, admin, pob_member, monkeypatch
+):
+    from billing.finance import forms as export_forms
+
+    monkeypatch.setattr(export_forms, "LISTED", 0)
+    client.force_login(admin)
+    assert "Other members" in client.get(URL).content.decode()
+    data = {"month_from": "2026-01", "month_to": "2026-03", "mode": "per_account"}
+    refused = client.post(URL, data | {"other_uins": "123456789012"})
+    assert refused.status_code == 422 and "123456789012" in refused.content.decode()
+    assert not BillExport.objects.exists()
+    accepted = client.post(URL, data | {"other_uins": f" {pob_member.account.uin}, "})
+    assert accepted.status_code == 302
+    assert BillExport.objects.count() == 1

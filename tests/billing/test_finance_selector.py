@@ -317,3 +317,17 @@ def test_f3_member_view_query_counts_are_pinned_and_constant(
     assert small == large
     with django_assert_max_num_queries(pinned):
         client.get(BILLING, params)
+
+
+def test_f3_past_the_listed_members_the_selector_takes_a_typed_uin(
+    client, catalog, org, admin, member, pob_member, monkeypatch
+):
+    """An organization of thousands: the selector lists a few and takes any member's UIN."""
+    from billing.finance import member_view
+
+    monkeypatch.setattr(member_view, "LISTED", 1)
+    join(org, admin, name="second-self-pay")
+    client.force_login(admin)
+    html = client.get("/billing/").content.decode()
+    assert 'data-testid="account-uin"' in html and "<datalist" in html
+    assert client.get("/billing/", {"account": member.account.uin}).status_code == 200
