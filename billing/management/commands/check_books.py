@@ -7,7 +7,10 @@
 4. per journal, the bill lines' cash equals the ledger's cash movement;
 5. every rollup (monthly summary; totals by product, member, department and resource; the
    daily costs of F5) equals the sum of its bill lines (B11), no lines lack one, and member
-   totals are filed under the member's current department.
+   totals are filed under the member's current department;
+6. every fund transfer (F12) is a journal moving its amount from the admin's cash to the
+   member's, its `taken_back` equals its take-backs' journals, and no transfer book holds more
+   than its wallet's cash (F13).
 Each check is one aggregate query, so it runs on large books too. Sums are rounded to the cent
 before comparing: SQLite adds decimals as floating point (PostgreSQL's numeric is exact), and
 every stored amount is a whole number of cents, so the rounded sum is the exact one.
@@ -31,6 +34,8 @@ from billing.models import (
     BillSummary,
     DailyCost,
     Entry,
+    FundTakeBack,
+    FundTransfer,
     PayerProductMonth,
     PobDepartmentMonth,
     PobMemberMonth,
@@ -86,6 +91,36 @@ def problems():
         billed, moved = q(billed), q(ledger_cash.get(journal_id, Decimal("0.00")))
         if billed + moved != 0:
             yield f"journal {journal_id}: bill lines say {billed} cash but the ledger moved {moved}"
+
+    yield from transfer_problems()
+
+
+def transfer_problems():
+    """F12, F13: transfers and take-backs agree with their journals and records."""
+    moved = {
+        (journal_id, account_id): q(total)
+        for journal_id, account_id, total in Entry.objects.filter(
+            book=Book.CASH, journal__fund_transfer__isnull=False
+        )
+        .values_list("journal_id", "account_id")
+        .annotate(total=Sum("amount"))
+    }
+    for pk, journal_id, source_id, target_id, amount in FundTransfer.objects.values_list(
+        "pk", "journal_id", "source_id", "target_id", "amount"
+    ):
+        if (
+            moved.get((journal_id, source_id)) != -amount
+            or moved.get((journal_id, target_id)) != amount
+        ):
+            yield f"fund transfer {pk}: its journal does not move {amount} from admin to member"
+    taken = dict(FundTakeBack.objects.values_list("transfer_id").annotate(total=Sum("amount")))
+    for pk, taken_back in FundTransfer.objects.values_list("pk", "taken_back"):
+        if q(taken.get(pk, Decimal("0.00"))) != taken_back:
+            yield f"fund transfer {pk}: taken back {taken_back}, take-backs sum to {taken.get(pk)}"
+    for account_id in Wallet.objects.filter(transferred_in__gt=F("cash")).values_list(
+        "account_id", flat=True
+    ):
+        yield f"wallet of account {account_id}: transferred funds exceed its cash"
 
 
 SUMMED = ("list_cost", "discount", "voucher_amount", "cash_amount")
