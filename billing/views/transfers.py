@@ -64,8 +64,8 @@ def transfers(request):
 
 @login_required
 def transfer_in(request, uin):
+    reach = member_reach(request.console, uin, svc.PERM)  # A2: 404 before 403
     require_admin(request, "billing.manage_finance")
-    reach = member_reach(request.console, uin, svc.PERM)
     member = reach.membership
     form = FundTransferForm(bound_data(request))
 
@@ -102,8 +102,9 @@ def transfer_in(request, uin):
 
 @login_required
 def take_back(request, pk):
-    require_admin(request, "billing.manage_finance")
+    # A2: another account's record is a 404 first; then 403 without manage_finance
     record = object_or_404(FundTransfer.objects.select_related("target"), request, "change", pk=pk)
+    require_admin(request, "billing.manage_finance")
     reach = member_reach(request.console, record.target.uin, svc.PERM)  # 3 still granted
     wallet = Wallet.objects.filter(account=reach.account).first()
     can = svc.revocable(record, wallet)

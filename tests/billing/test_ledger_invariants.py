@@ -2,7 +2,8 @@
 
 Whatever happens (top-ups, purchases, renewals, upgrades, downgrades, unsubscribes, paying
 and cancelling, joining, quitting and payer switches, with time moving on), afterwards:
-every journal balances; every cached balance equals its ledger; no purchase took an account
+every journal balances; every cached balance equals its ledger; transferred funds (F13)
+stay within their wallet's cash; no purchase took an account
 below minus its credit limit; and no payment is refunded more than it paid.
 """
 
@@ -17,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import services
+from billing.finance.transfers import fund_take_back, fund_transfer_in
 from billing.management.commands.check_books import problems, summary_problems
-from billing.models import Order, RefundShare, Resource, Spec, Wallet
+from billing.models import FundTransfer, Order, RefundShare, Resource, Spec, Wallet
 from billing.models.choices import OrderStatus, ResourceStatus
 from organizations import services as org_services
 from organizations.models import Membership
@@ -48,6 +50,9 @@ operations = st.one_of(
     st.tuples(st.just("switch_pob"), WHO),
     st.tuples(st.just("quit"), WHO),
     st.tuples(st.just("advance"), st.integers(0, 40)),
+    # F12: the admin transfers to a member / takes back part of its latest transfer
+    st.tuples(st.just("transfer"), WHO, st.decimals("0.01", "800", places=2)),
+    st.tuples(st.just("take_back"), WHO, st.decimals("0.01", "800", places=2)),
 )
 
 
@@ -125,7 +130,7 @@ def apply(op, world):
                 acting_user=admin,
                 uin=user.account.uin,
                 name=f"u{op[1]}-{world['n']}",
-                permissions=[1, 2, 7] if pob else [1, 2],
+                permissions=[1, 2, 7] if pob else [1, 2, 3],
                 payer=org.admin_account if pob else None,
                 allow_quit=not pob,
             )
@@ -144,13 +149,22 @@ def apply(op, world):
                 payer=org.admin_account if pob else None,
                 allow_quit=not pob,
             )
+    elif kind == "transfer":
+        m = membership_of(users[op[1]])
+        if m is not None:
+            fund_transfer_in(membership=m, amount=op[2], acting_user=admin)
+            COVERAGE["transfers"] += 1
+    elif kind == "take_back":
+        record = FundTransfer.objects.filter(target=users[op[1]].account).first()
+        if record is not None:
+            fund_take_back(record=record, amount=op[2], acting_user=admin)
     elif kind == "quit":
         m = membership_of(users[op[1]])
         if m is not None:
             org_services.member_quit(membership=m, acting_user=users[op[1]])
 
 
-COVERAGE = {"paid": 0, "refunds": 0, "pob_paid": 0}
+COVERAGE = {"paid": 0, "refunds": 0, "pob_paid": 0, "transfers": 0}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -161,6 +175,7 @@ def the_sequences_really_move_money():
     assert COVERAGE["paid"] >= 20 and COVERAGE["refunds"] >= 5 and COVERAGE["pob_paid"] >= 5, (
         COVERAGE
     )
+    assert COVERAGE["transfers"] >= 5, COVERAGE
 
 
 @pytest.mark.django_db
@@ -209,6 +224,7 @@ def test_b1_b6_ledger_invariants_hold_for_any_sequence(catalog, ops):
         assert wallet.cash + wallet.credit_limit >= 0, (
             wallet
         )  # no purchase went past the credit limit
+        assert 0 <= wallet.transferred_in <= max(wallet.cash, 0), wallet  # F13
     for payment in Order.objects.filter(refunded_shares__isnull=False).distinct():
         refunded = payment.refunded_shares.aggregate(c=Sum("cash_amount"), v=Sum("voucher_amount"))
         assert refunded["c"] <= payment.charged and refunded["v"] <= payment.voucher_amount
