@@ -308,3 +308,18 @@ def test_f12_transfer_amount_is_decimal_cents(world):
     w = world
     record = transfer(w, Decimal("0.01"))
     assert record.amount == D("0.01") and cash(w["member"]) == D("0.01")
+
+
+def test_f13_check_books_accepts_an_account_in_arrears_and_flags_a_broken_book(world):
+    from django.core.management.base import CommandError
+
+    from billing.management.commands.check_books import transfer_problems
+
+    w = world
+    transfer(w, "100")
+    Wallet.objects.filter(account=w["no3"].account).update(cash=D("-5.00"))  # arrears, no book
+    assert list(transfer_problems()) == []
+    FundTransfer.objects.update(taken_back=D("1.00"))
+    assert any("taken back" in p for p in transfer_problems())
+    with pytest.raises(CommandError):
+        call_command("check_books")

@@ -117,9 +117,8 @@ def transfer_problems():
     for pk, taken_back in FundTransfer.objects.values_list("pk", "taken_back"):
         if q(taken.get(pk, Decimal("0.00"))) != taken_back:
             yield f"fund transfer {pk}: taken back {taken_back}, take-backs sum to {taken.get(pk)}"
-    for account_id in Wallet.objects.filter(transferred_in__gt=F("cash")).values_list(
-        "account_id", flat=True
-    ):
+    over = Wallet.objects.filter(Q(transferred_in__gt=0) & Q(transferred_in__gt=F("cash")))
+    for account_id in over.values_list("account_id", flat=True):
         yield f"wallet of account {account_id}: transferred funds exceed its cash"
 
 
