@@ -323,3 +323,12 @@ def test_f13_check_books_accepts_an_account_in_arrears_and_flags_a_broken_book(w
     assert any("taken back" in p for p in transfer_problems())
     with pytest.raises(CommandError):
         call_command("check_books")
+
+
+def test_f12_billing_center_member_view_links_to_fund_transfer_only_with_3(world, client):
+    w = world
+    client.force_login(w["admin"])
+    page = client.get("/billing/", {"account": w["member"].account.uin}).content.decode()
+    assert 'data-testid="viewed-fund-transfer"' in page
+    page = client.get("/billing/", {"account": w["no3"].account.uin}).content.decode()
+    assert 'data-testid="viewed-fund-transfer"' not in page
