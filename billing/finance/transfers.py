@@ -15,10 +15,9 @@ message to each side. The formulas (F13):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +34,7 @@ from organizations.locks import lock_accounts, lock_membership
 from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
 
-from .reach import grants, members_granting
+from .reach import grants
 
 PERM = FinancialPermission.FUND_TRANSFER
 MAX_TRANSFER = Decimal("10000000.00")  # F12: one transfer moves at most 10,000,000.00 CNY
@@ -58,17 +57,21 @@ def revocable(record: FundTransfer, wallet: Wallet | None) -> Decimal:
     return max(min(record.remaining, wallet.transferred_in, wallet.available), ZERO)
 
 
-@dataclass(frozen=True)
-class TransferParty:
-    membership: Membership
-    wallet: Wallet | None
-
-
-def transfer_members(ctx) -> list[TransferParty]:
-    """F12: the admin's self-pay members that grant 3 now, with their wallets (two queries)."""
-    members = members_granting(ctx, PERM)
-    wallets = Wallet.objects.in_bulk([m.account_id for m in members], field_name="account_id")
-    return [TransferParty(m, wallets.get(m.account_id)) for m in members]
+def transfer_members(ctx):
+    """F12: the admin's self-pay members that grant 3 now, with their wallets, as a queryset
+    to page in the database (none for anyone but the admin's users with view_finance)."""
+    if not (ctx.is_admin and ctx.can("billing.view_finance")):
+        return Membership.objects.none()
+    members = (
+        Membership.objects.filter(organization_id=ctx.organization_id, payer__isnull=True)
+        .exclude(member_type=MemberType.ADMIN)
+        .select_related("account__wallet")
+    )
+    if connection.vendor == "postgresql":
+        return members.filter(permissions__contains=[int(PERM)])  # jsonb containment
+    rows = members.select_related(None).only("pk", "permissions")
+    granting = [m.pk for m in rows if grants(m, PERM)]
+    return members.filter(pk__in=granting)  # SQLite has no JSON containment
 
 
 def records_of(member_account: Account, admin_account: Account):

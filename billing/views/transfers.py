@@ -9,18 +9,20 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tables2 import RequestConfig
 
 from organizations.scoping import object_or_404
+from tco_console.htmx import is_partial
 from tco_console.viewkit import bound_data, form_view, require_admin
 
 from ..finance import transfers as svc
 from ..finance.reach import member_reach
 from ..forms import FundTransferForm
 from ..models import FundTransfer, Wallet
+from ..tables import RecentTransferTable, TransferMemberTable, TransferRecordTable
 from ..templatetags.billing_tags import format_cny
 
 EVENTS = ("transfersChanged", "balanceChanged")
-RECENT = 50  # transfer records listed per page
 
 
 def _url(uin: str = "") -> str:
@@ -33,33 +35,40 @@ def transfers(request):
     require_admin(request, "billing.view_finance")
     ctx = request.console
     admin_wallet = Wallet.objects.filter(account=ctx.account).first()
+    can_manage = ctx.can("billing.manage_finance")
     context = {
         "admin_wallet": admin_wallet,
         "transferable": svc.transferable(admin_wallet),
-        "can_manage": ctx.can("billing.manage_finance"),
+        "can_manage": can_manage,
     }
     uin = (request.GET.get("account") or "").strip()
     if uin:
         reach = member_reach(ctx, uin, svc.PERM)  # 404 unless it grants 3 now
         wallet = Wallet.objects.filter(account=reach.account).first()
-        records = list(
-            svc.records_of(reach.account, ctx.account).select_related("created_by")[:RECENT]
+        records = TransferRecordTable(
+            svc.records_of(reach.account, ctx.account).select_related("created_by"),
+            revocable=lambda record: svc.revocable(record, wallet),
+            can_manage=can_manage,
         )
-        context |= {
-            "member": reach.membership,
-            "wallet": wallet,
-            "records": [(r, svc.revocable(r, wallet)) for r in records],
-        }
+        _paginate(request, records)
+        context |= {"member": reach.membership, "wallet": wallet, "records": records}
     else:
-        context |= {
-            "parties": svc.transfer_members(ctx),
-            "recent": list(
-                FundTransfer.objects.filter(source=ctx.account)
-                .select_related("target", "target__membership", "created_by")
-                .order_by("-created_at", "-pk")[:RECENT]
+        members = TransferMemberTable(svc.transfer_members(ctx), can_manage=can_manage)
+        recent = RecentTransferTable(
+            FundTransfer.objects.filter(source=ctx.account).select_related(
+                "target__membership", "created_by"
             ),
-        }
-    return render(request, "billing/transfers.html", context)
+            prefix="recent-",
+        )
+        _paginate(request, members, recent)
+        context |= {"members": members, "recent": recent}
+    template = "billing/transfers.html#region" if is_partial(request) else "billing/transfers.html"
+    return render(request, template, context)
+
+
+def _paginate(request, *tables):
+    for table in tables:
+        RequestConfig(request, paginate={"per_page": table._meta.per_page}).configure(table)
 
 
 @login_required

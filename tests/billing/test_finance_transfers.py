@@ -295,6 +295,7 @@ def test_f12_page_queries_do_not_grow_with_members_or_transfers(world, client):
             assert client.get(PAGE, params).status_code == 200
         return len(ctx.captured_queries)
 
+    transfer(w, "10")
     before = (count(), count(account=w["member"].account.uin))
     for i in range(3):
         join(w["org"], w["admin"], name=f"extra-{i}", permissions=[1, 2, 3])
@@ -332,3 +333,24 @@ def test_f12_billing_center_member_view_links_to_fund_transfer_only_with_3(world
     assert 'data-testid="viewed-fund-transfer"' in page
     page = client.get("/billing/", {"account": w["no3"].account.uin}).content.decode()
     assert 'data-testid="viewed-fund-transfer"' not in page
+
+
+def test_f12_the_page_refreshes_its_region_alone_and_pages_the_records(world, client):
+    w = world
+    for _ in range(30):
+        transfer(w, "1")
+    client.force_login(w["admin"])
+    uin = w["member"].account.uin
+    partial = client.get(PAGE, {"account": uin}, HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<div id="transfers-region"') and "<html" not in partial
+    first = client.get(PAGE, {"account": uin}).content.decode()
+    assert first.count('data-testid="transfer-record"') == 25  # one page
+    second = client.get(PAGE, {"account": uin, "page": 2}).content.decode()
+    assert second.count('data-testid="transfer-record"') == 5
+
+
+def test_f12_a_member_without_a_wallet_shows_zero(world, client):
+    w = world
+    client.force_login(w["admin"])
+    row = client.get(PAGE).content.decode().split('data-testid="transfer-member"')[1]
+    assert row.count("0.00 CNY") == 3 and "—" not in row.split("</tr>")[0]

@@ -23,6 +23,7 @@ def test_f12_admin_transfers_500_takes_back_200_and_both_sides_see_it(
         "link", name="Fund transfer"
     ).click()
     expect(page.get_by_test_id("transferable")).to_have_text("1,000.00 CNY")
+    shot(page, "transfer-overview")
     page.get_by_test_id("transfer-members").get_by_role("link", name="selfpay-team").click()
     expect(page.get_by_role("heading", name="selfpay-team")).to_be_visible()
 
