@@ -115,5 +115,5 @@ class BillingMembershipMoney:
     def department_deleted(self, department_id: int) -> None:
         bills.forget_department(department_id)
 
-    def notify(self, account: Account, title: str, body: str = "") -> None:
-        messages.notify(account, title, body, category=MessageCategory.ORGANIZATION)
+    def notify(self, account: Account, title: str, body: str = "", link: str = "") -> None:
+        messages.notify(account, title, body, category=MessageCategory.ORGANIZATION, link=link)

@@ -44,3 +44,21 @@ class FinancialPermission(models.IntegerChoices):
 MANDATORY_PERMISSIONS = frozenset(
     {FinancialPermission.VIEW_BILLS, FinancialPermission.VIEW_BALANCE}
 )
+
+
+class PermissionChangeStatus(models.TextChoices):
+    """F17: a permission change record's status, as the TCE SDK's MemberPermissionChangeRecord
+    names it (Valid, Accept, Denied, Canceled, InValid)."""
+
+    VALID = "valid", _("Awaiting consent")
+    ACCEPTED = "accepted", _("Accepted")
+    DENIED = "denied", _("Denied")
+    CANCELED = "canceled", _("Canceled")
+    EXPIRED = "expired", _("Expired")
+
+
+class PermissionStatus(models.TextChoices):
+    """F17: TCO's OrgMember.PermissionStatus."""
+
+    CONFIRMED = "Confirmed", _("Confirmed")
+    UNCONFIRMED = "UnConfirmed", _("Unconfirmed")

@@ -69,8 +69,9 @@ class MembershipMoney(Protocol):
     def department_deleted(self, department_id: int) -> None:
         """O3: an empty department is deleted; its rollup rows go with it."""
 
-    def notify(self, account: Account, title: str, body: str = "") -> None:
-        """A message-center notice about an organization event (issue 4, B9 routing)."""
+    def notify(self, account: Account, title: str, body: str = "", link: str = "") -> None:
+        """A message-center notice about an organization event (issue 4, B9 routing);
+        `link` is the console page it is about (F17: the member's Overview)."""
 
 
 _money: MembershipMoney | None = None

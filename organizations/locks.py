@@ -11,7 +11,12 @@ subsequence of it, never goes back up):
 2. Inside the organization, the rows being changed:
    - the membership (`lock_membership`; `members_move` locks its memberships by primary key),
    - or the invitation (`lock_invitation`),
-   - or the policy.
+   - or the policy,
+   - or a permission change record (`lock_permission_change`, F17), before the membership it
+     changes. Every service that locks such a record holds the organization lock first, so
+     accepting and cancelling one record serialize there and exactly one wins (F17); a
+     member leaving invalidates its pending record after its membership, under the same
+     organization lock.
 3. Account rows by primary key (`lock_accounts`): the member, its old and new payer, the
    invitee, the owner of an order or resource and every account paying for it. Billing's
    department rollups lock the payers here too. A sub-user's row comes after its account.
@@ -22,8 +27,8 @@ subsequence of it, never goes back up):
 So a membership change runs organization → membership or invitation → accounts → wallets →
 resources (money follows the member inside the same transaction, B7), and a payment runs
 order → accounts → wallets → resource → voucher. The sweeps (`invitations_expire`,
-`subscriptions_expire`, `expiry_notices`) lock their rows with `skip_locked` and take no row
-above them: they never wait, so they cannot deadlock.
+`subscriptions_expire`, `expiry_notices`, `permission_changes_expire`) lock their rows with
+`skip_locked` and take no row above them: they never wait, so they cannot deadlock.
 
 Rows that are updated are locked `no_key=True` (FOR NO KEY UPDATE: inserts that point at the
 row are not blocked). Rows that are then deleted are locked `no_key=False` (FOR UPDATE), the
@@ -37,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from tco_console.errors import DomainError
 
-from .models import Account, Invitation, Membership, Organization
+from .models import Account, Invitation, Membership, Organization, PermissionChange
 
 
 def lock_org(organization: Organization | int, *, allow_deleted: bool = False) -> Organization:
@@ -82,4 +87,14 @@ def lock_invitation(invitation: Invitation) -> Invitation:
         Invitation.objects.select_for_update(no_key=True, of=("self",))
         .select_related("invitee")
         .get(pk=invitation.pk)
+    )
+
+
+def lock_permission_change(change: PermissionChange) -> PermissionChange:
+    """F17: the change record, with its member and payers; the caller holds the organization
+    lock (a record is the document row inside its organization)."""
+    return (
+        PermissionChange.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("account", "old_payer", "new_payer", "organization")
+        .get(pk=change.pk)
     )

@@ -14,3 +14,14 @@ def expire_invitations() -> int:
         total += n
         if n == 0:
             return total
+
+
+@task()
+def expire_permission_changes() -> int:
+    """F17: changes awaiting a member's consent for 15 days become expired. Idempotent."""
+    total = 0
+    while True:
+        n = services.permission_changes_expire()
+        total += n
+        if n == 0:
+            return total

@@ -97,3 +97,14 @@ def sub_user(account, *groups, username=None):
         groups=list(groups),
         **({"username": username} if username else {}),
     )
+
+
+def update_and_accept(**kwargs):
+    """`member_update`, then (F17) the member's owner accepts the change it asked of an
+    invited member: the edit takes effect as it does at once for a created member."""
+    m = services.member_update(**kwargs)
+    if m.pending_change is not None:
+        owner = User.objects.get(account_id=m.account_id, is_owner=True)
+        services.permission_change_accept(change=m.pending_change, acting_user=owner)
+        m.refresh_from_db()
+    return m

@@ -39,9 +39,18 @@ from .policies import (
 # isort: split
 from .tags import TagSet
 
+# isort: split
+from .permission_changes import (
+    PERMISSION_CHANGE_TTL,
+    PermissionChange,
+    PermissionChangeQuerySet,
+    unconfirmed_exists,
+)
+
 __all__ = [
     "DEPARTMENT_NAME_VALIDATOR",
     "MEMBER_NAME_VALIDATOR",
+    "PERMISSION_CHANGE_TTL",
     "POLICY_NAME_VALIDATOR",
     "UIN_VALIDATOR",
     "Account",
@@ -58,6 +67,8 @@ __all__ = [
     "MembershipQuerySet",
     "Organization",
     "OrganizationQuerySet",
+    "PermissionChange",
+    "PermissionChangeQuerySet",
     "PolicyAttachment",
     "PolicyEffect",
     "ServiceControlPolicy",
@@ -65,4 +76,5 @@ __all__ = [
     "SubUserQuerySet",
     "TagSet",
     "User",
+    "unconfirmed_exists",
 ]

@@ -5,6 +5,7 @@
 - `departments`: the department tree (O3);
 - `invitations`: send, cancel, decline, accept, expire (O5);
 - `members`: create, edit, move, remove, quit (O4, O6-O11);
+- `permission_changes`: the member's consent to a change of its permissions or payer (F17);
 - `rules`: the checks those share (`_check_*`);
 - `policies`: service control policies (P1); `sub_users`: an account's users (A1, P2);
 - `tags`: tags on members and departments (F11).
@@ -37,6 +38,12 @@ from .invitations import (
 )
 from .members import member_create, member_quit, member_remove, member_update, members_move
 from .organization import organization_create, organization_delete, organization_set_member_limit
+from .permission_changes import (
+    permission_change_accept,
+    permission_change_cancel,
+    permission_change_deny,
+    permission_changes_expire,
+)
 from .policies import bind_full_access
 from .rules import eligible_payer_ids
 from .tags import department_tags_set, member_tags_set, members_tags_bulk
@@ -74,4 +81,8 @@ __all__ = [
     "organization_create",
     "organization_delete",
     "organization_set_member_limit",
+    "permission_change_accept",
+    "permission_change_cancel",
+    "permission_change_deny",
+    "permission_changes_expire",
 ]

@@ -23,7 +23,7 @@ from ..choices import InvitationStatus, MemberType
 from ..hooks import money
 from ..locks import lock_accounts, lock_invitation, lock_org
 from ..models import Account, Department, Invitation, Membership, Organization, User
-from .members import _open_period
+from .member_settings import _open_period
 from .policies import bind_full_access
 from .rules import (
     _accounts_in_org,

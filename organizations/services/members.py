@@ -19,19 +19,25 @@ from django.utils.translation import gettext as _
 from tco_console.errors import DomainError
 
 from ..audit import audit_record, audit_records_bulk
-from ..choices import MemberType
+from ..choices import MemberType, PermissionChangeStatus
 from ..hooks import money
 from ..locks import lock_accounts, lock_membership, lock_org
 from ..models import (
     Account,
     Department,
     Membership,
-    MembershipPeriod,
     Organization,
+    PermissionChange,
     PolicyAttachment,
     User,
 )
 from .accounts import _create_account, _create_owner
+from .member_settings import _apply_member_settings, _close_period, _open_period
+from .permission_changes import (
+    _invalidate_on_leave,
+    _request_change,
+    permission_changes_expire,
+)
 from .policies import bind_full_access
 from .rules import (
     _check_can_leave,
@@ -42,20 +48,6 @@ from .rules import (
     _department_in,
     _normalize_permissions,
 )
-
-
-def _open_period(*, membership: Membership, at) -> MembershipPeriod:
-    return MembershipPeriod.objects.create(
-        account_id=membership.account_id,
-        organization_id=membership.organization_id,
-        member_type=membership.member_type,
-        payer_id=membership.payer_id,
-        started_at=at,
-    )
-
-
-def _close_period(*, account: Account, at) -> None:
-    MembershipPeriod.objects.filter(account=account, ended_at__isnull=True).update(ended_at=at)
 
 
 @transaction.atomic(durable=True)
@@ -120,7 +112,6 @@ def member_create(
     return membership
 
 
-@transaction.atomic(durable=True)
 def member_update(
     *,
     membership: Membership,
@@ -131,11 +122,42 @@ def member_update(
     payer: Account | None,
     allow_quit: bool,
 ) -> Membership:
-    """O4, O7, O9, O10: edit a member. Payer changes close and open membership periods (O11)."""
+    """O4, O7, O9, O10: edit a member. Payer changes close and open membership periods (O11).
+
+    F17: for an invited member, a change of its financial permissions or payer does not apply
+    here: it is checked now (O10, so the admin hears of a refusal at once) and recorded as a
+    change awaiting the member's consent (`membership.pending_change`); the old permissions
+    and payer stay in force until it accepts. Name, remark and "allow quit" apply at once
+    (O7: "allow quit" asked with a switch to self-pay is turned on when the member accepts).
+    """
+    permission_changes_expire(account_id=membership.account_id)  # F17: an overdue one ends
+    return _member_update(
+        membership=membership,
+        acting_user=acting_user,
+        name=name,
+        remark=remark,
+        permissions=permissions,
+        payer=payer,
+        allow_quit=allow_quit,
+    )
+
+
+@transaction.atomic(durable=True)
+def _member_update(
+    *,
+    membership: Membership,
+    acting_user: User,
+    name: str,
+    remark: str,
+    permissions: Iterable[int],
+    payer: Account | None,
+    allow_quit: bool,
+) -> Membership:
     org, m = lock_membership(membership, related=("account", "payer"))
     lock_accounts(m.account, m.payer, payer)
     new_name = _check_member_name(org, name, exclude_membership=m)
     new_remark = _check_remark(remark)
+    change = None
     if m.is_admin:
         perms, payer, allow_quit = m.permissions, None, False
     else:
@@ -150,47 +172,61 @@ def member_update(
             allow_quit=allow_quit,
             previous_payer=m.payer,
         )
-    changes = {}
-    for field, new in (
-        ("name", new_name),
-        ("remark", new_remark),
-        ("permissions", perms),
-        ("payer", payer.uin if payer else None),
-        ("allow_quit", allow_quit),
-    ):
-        old = getattr(m, field)
-        if field == "payer":
-            old = m.payer.uin if m.payer else None
-        if old != new:
-            changes[field] = [old, new]
-    if not changes:
-        return m
-    payer_changed = "payer" in changes
-    m.name, m.remark, m.permissions, m.payer, m.allow_quit = (
-        new_name,
-        new_remark,
-        perms,
-        payer,
-        allow_quit,
+    financial = perms != m.permissions or (payer.pk if payer else None) != m.payer_id
+    if m.member_type == MemberType.INVITED:  # F17: the member consents first
+        if financial:
+            change = _request_change(
+                org=org,
+                m=m,
+                acting_user=acting_user,
+                permissions=perms,
+                payer=payer,
+                allow_quit_on_accept=allow_quit and m.payer_id is not None,
+            )
+            perms, payer = m.permissions, m.payer  # the old ones stay in force
+            allow_quit = allow_quit and m.payer_id is None
+        elif allow_quit:
+            _refuse_quit_while_pob_pending(m)
+    changes = _apply_member_settings(
+        m=m,
+        acting_user=acting_user,
+        name=new_name,
+        remark=new_remark,
+        permissions=perms,
+        payer=payer,
+        allow_quit=allow_quit,
     )
-    m.save()
-    money().settings_changed(m)  # B14
-    if payer_changed:
-        now = timezone.now()
-        _close_period(account=m.account, at=now)
-        _open_period(membership=m, at=now)
-        money().payer_changed(m, acting_user=acting_user)  # B7, B9
-    audit_record(
-        actor=acting_user,
-        action="member.update",
-        message=_("Updated member %(name)s (%(uin)s): %(fields)s")
-        % {"name": m.name, "uin": m.account.uin, "fields": ", ".join(changes)},
-        organization=org,
-        target_account=m.account,
-        obj=m,
-        changes=changes,
-    )
+    if changes:
+        audit_record(
+            actor=acting_user,
+            action="member.update",
+            message=_("Updated member %(name)s (%(uin)s): %(fields)s")
+            % {"name": m.name, "uin": m.account.uin, "fields": ", ".join(changes)},
+            organization=org,
+            target_account=m.account,
+            obj=m,
+            changes=changes,
+        )
+    m.pending_change = change
     return m
+
+
+def _refuse_quit_while_pob_pending(m: Membership) -> None:
+    """O7, F17: "allow quit" cannot be turned on while a switch to pay-on-behalf awaits the
+    member's consent (accepting would make a paid-for member that may quit)."""
+    if PermissionChange.objects.filter(
+        account_id=m.account_id,
+        status=PermissionChangeStatus.VALID,
+        new_payer__isnull=False,
+    ).exists():
+        raise DomainError(
+            _(
+                "A switch to pay-on-behalf awaits this member's consent, and a member in "
+                "pay-on-behalf mode is not allowed to quit. Cancel that change first."
+            ),
+            code="InvalidParameter.AllowQuitIllegal",
+            field="allow_quit",
+        )
 
 
 @transaction.atomic(durable=True)
@@ -240,6 +276,7 @@ def members_move(
 def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> None:
     now = timezone.now()
     _close_period(account=m.account, at=now)
+    _invalidate_on_leave(account=m.account, now=now)  # F17
     money().left(m)  # B14
     audit_record(
         actor=acting_user,

@@ -17,7 +17,7 @@ from ..hooks import money
 from ..locks import lock_accounts, lock_org
 from ..models import Account, Department, Invitation, Membership, Organization, User
 from .invitations import _invalidate_pending_invitations
-from .members import _close_period, _open_period
+from .member_settings import _close_period, _open_period
 
 
 @transaction.atomic(durable=True)

@@ -15,7 +15,7 @@ from billing.management.commands.check_books import summary_problems
 from billing.models import BillLine, Entry, PobDepartmentMonth
 from organizations import services as org_services
 from tests.billing.helpers import buy, fund
-from tests.factories import join
+from tests.factories import join, update_and_accept
 
 pytestmark = pytest.mark.django_db
 URL = "/pay-on-behalf/bills/"
@@ -131,7 +131,7 @@ def test_o8_totals_follow_a_moved_member_and_a_deleted_department_leaves_nothing
 
 def test_b11_totals_of_a_member_that_left_become_former_members(tree, admin, org):
     member = tree["sales"]
-    org_services.member_update(
+    update_and_accept(
         membership=member.account.membership,
         acting_user=admin,
         name="sales-1",

@@ -19,7 +19,7 @@ from billing.models import BillLine, DailyCost
 from organizations import services
 from organizations.models import Department, Membership, TagSet
 from tests.billing.helpers import fund, region, spec
-from tests.factories import join, sub_user
+from tests.factories import join, sub_user, update_and_accept
 
 pytestmark = pytest.mark.django_db
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -138,7 +138,7 @@ def test_f6_group_by_department_uses_current_department_and_subtree(client, fund
             organization=org, uins=[mover.account.uin], department=b, acting_user=admin
         )
         m = leaver.account.membership
-        services.member_update(  # O7: self-pay first, then it may be removed
+        update_and_accept(  # O7: self-pay first, then it may be removed
             membership=m,
             acting_user=admin,
             name=m.name,

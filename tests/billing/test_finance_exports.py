@@ -17,7 +17,7 @@ from organizations import services as org_services
 from organizations.models import AuditRecord, Membership
 from tco_console.errors import DomainError
 from tests.billing.helpers import buy, fund
-from tests.factories import UserFactory, join, make_org
+from tests.factories import UserFactory, join, make_org, update_and_accept
 
 pytestmark = pytest.mark.django_db
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -226,7 +226,7 @@ def test_f4_permission_revoked_before_the_build_leaves_the_member_out(books, adm
     granting = books["granting"]
     e = export(admin, [admin, granting], build=False)
     membership = Membership.objects.get(account=granting.account)
-    org_services.member_update(
+    update_and_accept(
         membership=membership,
         acting_user=admin,
         name=membership.name,

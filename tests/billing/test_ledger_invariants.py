@@ -26,7 +26,7 @@ from organizations import services as org_services
 from organizations.models import Membership
 from tco_console.errors import DomainError
 from tests.billing.helpers import D, region
-from tests.factories import UserFactory, make_org
+from tests.factories import UserFactory, make_org, update_and_accept
 
 SPECS = ["S5.SMALL2", "S5.MEDIUM4", "S5.LARGE8", "S5.2XLARGE16", "PREMIUM-100", "HA-4C8G"]
 WHO = st.integers(min_value=0, max_value=2)
@@ -140,7 +140,7 @@ def apply(op, world):
         m = membership_of(users[op[1]])
         if m is not None:
             pob = kind == "switch_pob"
-            org_services.member_update(
+            update_and_accept(
                 membership=m,
                 acting_user=admin,
                 name=m.name,

@@ -9,7 +9,7 @@ from organizations import services as org_services
 from organizations.models import Membership
 from tco_console.errors import DomainError
 from tests.billing.helpers import D, buy, fund
-from tests.factories import UserFactory, join
+from tests.factories import UserFactory, join, update_and_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def set_mode(org, admin, user, *, payer, perms=(1, 2), allow_quit=False):
     m = Membership.objects.get(account=user.account)
     perms = sorted({*perms, 7} if payer else set(perms) - {7})
-    return org_services.member_update(
+    return update_and_accept(
         membership=m,
         acting_user=admin,
         name=m.name,

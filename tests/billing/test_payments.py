@@ -24,7 +24,7 @@ from billing.money import split
 from billing.services.orders import refund_split
 from tco_console.errors import DomainError
 from tests.billing.helpers import D, buy, cash, fund, ledger_cash, spec
-from tests.factories import join
+from tests.factories import join, update_and_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -236,9 +236,8 @@ def test_b6_refunds_never_exceed_what_was_paid_and_go_to_a_former_payer(
     fund(admin, "1000", admin)
     order = buy(pob_member, "S5.MEDIUM4", months=3)  # 450.00 by the payer
     m = pob_member.account.membership
-    from organizations import services as org_services
 
-    org_services.member_update(
+    update_and_accept(
         membership=m,
         acting_user=admin,
         name=m.name,

@@ -23,7 +23,7 @@ from billing.services import lifecycle, payg, settlement
 from organizations import services as org_services
 from organizations.models import Membership
 from tests.billing.helpers import D, buy, fund, region, spec
-from tests.factories import UserFactory, join
+from tests.factories import UserFactory, join, update_and_accept
 
 pytestmark = pytest.mark.django_db
 CST = ZoneInfo("Asia/Shanghai")
@@ -35,7 +35,7 @@ def at(*args):
 
 def set_payer(org, admin, user, payer):
     m = Membership.objects.get(account=user.account)
-    return org_services.member_update(
+    return update_and_accept(
         membership=m,
         acting_user=admin,
         name=m.name,

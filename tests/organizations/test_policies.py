@@ -14,7 +14,7 @@ from organizations.services import policies as scp
 from organizations.services import sub_users as users
 from tco_console.errors import DomainError
 from tests.billing.helpers import buy, fund, product, region, spec
-from tests.factories import join
+from tests.factories import join, update_and_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ def test_attachments_go_with_their_department_and_member(org, admin, cvm_only, e
         acting_user=admin,
     )
     scp.policy_attach(policy=deny, account=engineer.account, acting_user=admin)
-    org_services.member_update(
+    update_and_accept(
         membership=engineer.account.membership,
         acting_user=admin,
         name="engineer",

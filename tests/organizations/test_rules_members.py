@@ -15,9 +15,10 @@ from organizations.models import (
     AuditRecord,
     Membership,
     MembershipPeriod,
+    PermissionChange,
 )
 from tco_console.errors import DomainError
-from tests.factories import EntityFactory, UserFactory, join, make_org
+from tests.factories import EntityFactory, UserFactory, join, make_org, update_and_accept
 from tests.organizations.helpers import chain, invite
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def test_o7_removal_and_quit_refused_while_paid_for_by_a_payer(org, admin, pob_m
     for call in (services.member_remove, services.member_quit):
         with pytest.raises(DomainError, match="switch it to self-pay first"):
             call(membership=m, acting_user=admin)
-    services.member_update(
+    update_and_accept(
         membership=m,
         acting_user=admin,
         name=m.name,
@@ -194,11 +195,20 @@ def test_o9_permission_changes_are_audited(org, admin, member):
         payer=None,
         allow_quit=True,
     )
-    record = AuditRecord.objects.filter(
-        action="member.update", target_account=member.account
-    ).latest("id")
+    # F17: the admin's request and the member's consent are each audited
+    request = AuditRecord.objects.get(
+        action="member.permission_change.request", target_account=member.account
+    )
+    assert request.changes["permissions"] == [[1, 2], [1, 2, 4, 8]]
+    assert request.actor == admin
+    services.permission_change_accept(
+        change=PermissionChange.objects.get(account=member.account), acting_user=member
+    )
+    record = AuditRecord.objects.get(
+        action="member.permission_change.accept", target_account=member.account
+    )
     assert record.changes["permissions"] == [[1, 2], [1, 2, 4, 8]]
-    assert record.actor == admin
+    assert record.actor == member
 
 
 def test_o10_payer_needs_the_same_enterprise_entity(org, admin):
@@ -250,7 +260,7 @@ def test_o11_periods_record_join_payer_switch_and_leave(org, admin):
         user = join(org, admin, name="periodic", payer=org.admin_account)
     m = Membership.objects.get(account=user.account)
     with time_machine.travel(t0 + timedelta(days=10), tick=False):
-        services.member_update(
+        update_and_accept(
             membership=m,
             acting_user=admin,
             name=m.name,

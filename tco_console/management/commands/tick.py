@@ -15,7 +15,7 @@ from billing.tasks import (
     expire_subscriptions,
     settle_usage,
 )
-from organizations.tasks import expire_invitations
+from organizations.tasks import expire_invitations, expire_permission_changes
 from tco_console.periodic import enqueue_periodic
 
 PERIODIC_TASKS = [
@@ -25,6 +25,7 @@ PERIODIC_TASKS = [
     arrears_sweep,
     evaluate_budgets,  # F8: alerts within a minute of the spend
     expire_bill_exports,  # F4: drop consolidated bills after 24 hours
+    expire_permission_changes,  # F17: changes unanswered for 15 days
 ]
 
 
