@@ -238,7 +238,7 @@ def seed_payg(org, admin_user) -> bool:
                 member = members.get(name)
                 if member is None:
                     continue
-                org_services.member_update(
+                updated = org_services.member_update(
                     membership=member,
                     acting_user=admin_user,
                     name=member.name,
@@ -247,6 +247,10 @@ def seed_payg(org, admin_user) -> bool:
                     payer=payer.account,
                     allow_quit=False,
                 )
+                if updated.pending_change is not None:  # F17: an invited member consents
+                    org_services.permission_change_accept(
+                        change=updated.pending_change, acting_user=_user_of(member)
+                    )
                 payg.resource_activate(
                     owner=member.account,
                     acting_user=_user_of(member),

@@ -9,7 +9,16 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .choices import InvitationStatus, MemberType
-from .models import Account, AuditRecord, Department, Invitation, Membership, MembershipPeriod
+from .models import (
+    Account,
+    AuditRecord,
+    Department,
+    Invitation,
+    Membership,
+    MembershipPeriod,
+    PermissionChange,
+    unconfirmed_exists,
+)
 
 
 def member_list(*, user):
@@ -18,7 +27,24 @@ def member_list(*, user):
         Membership.objects.restrict(user, "view")
         .select_related("account", "department", "payer")
         .annotate(name_lower=Lower("name"))  # the same order on SQLite and PostgreSQL
+        .annotate(permission_unconfirmed=unconfirmed_exists())  # F17, in the same query
     )
+
+
+def permission_changes(*, user, account: Account, limit: int = 10) -> list[PermissionChange]:
+    """F17: the account's permission change records, newest first, in one query. At most one
+    awaits consent and it is the newest (another is asked only once it is decided), so the
+    pending one, if any, is the first (`pending_change`)."""
+    return list(
+        PermissionChange.objects.in_scope(user, "view")
+        .filter(account=account)
+        .select_related("operator", "decided_by", "old_payer", "new_payer")[:limit]
+    )
+
+
+def pending_change(changes: list[PermissionChange]) -> PermissionChange | None:
+    """F17: the record awaiting consent among `permission_changes(...)` (as of now)."""
+    return changes[0] if changes and changes[0].is_pending else None
 
 
 @dataclass

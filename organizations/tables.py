@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
+from .choices import PermissionStatus
 from .models import AuditRecord, Invitation, Membership
 
 
@@ -30,6 +31,12 @@ class MemberTable(ConsoleTable):
     tags = tables.Column(
         accessor="tag_set", verbose_name=_("Tags"), orderable=False, empty_values=()
     )
+    # F17: TCO's PermissionStatus, from the list's `permission_unconfirmed` annotation
+    permission_status = tables.Column(
+        accessor="permission_unconfirmed",
+        verbose_name=_("Permission status"),
+        empty_values=(),
+    )
     joined_at = DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
     actions = TemplateColumn(
         template_name="organizations/inc/member_actions.html", verbose_name="", orderable=False
@@ -45,6 +52,7 @@ class MemberTable(ConsoleTable):
             "department",
             "payment_mode",
             "tags",
+            "permission_status",
             "joined_at",
             "actions",
         )
@@ -71,6 +79,19 @@ class MemberTable(ConsoleTable):
 
     def render_tags(self, record):
         return tag_badges(record.tag_set)
+
+    def render_permission_status(self, record):
+        if record.is_admin:
+            return "—"
+        status = (
+            PermissionStatus.UNCONFIRMED
+            if getattr(record, "permission_unconfirmed", False)
+            else PermissionStatus.CONFIRMED
+        )
+        css = (
+            "text-bg-warning" if status == PermissionStatus.UNCONFIRMED else "text-bg-light border"
+        )
+        return badge(status.label, f"{css} fw-normal", testid="permission-status")
 
 
 def tag_badges(tag_set):

@@ -2,7 +2,17 @@ from django.urls import path
 
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
-from .views import audit, departments, invitations, members, organization, policies, tags, users
+from .views import (
+    audit,
+    departments,
+    invitations,
+    members,
+    organization,
+    permission_changes,
+    policies,
+    tags,
+    users,
+)
 
 app_name = "organizations"
 
@@ -29,6 +39,22 @@ urlpatterns = [
     path("invitations/<pk:pk>/cancel/", invitations.invitation_cancel, name="invitation_cancel"),
     path("invitations/<pk:pk>/accept/", invitations.invitation_accept, name="invitation_accept"),
     path("invitations/<pk:pk>/decline/", invitations.invitation_decline, name="invitation_decline"),
+    # F17: the member's consent to a permission change
+    path(
+        "permission-changes/<pk:pk>/accept/",
+        permission_changes.permission_change_accept,
+        name="permission_change_accept",
+    ),
+    path(
+        "permission-changes/<pk:pk>/deny/",
+        permission_changes.permission_change_deny,
+        name="permission_change_deny",
+    ),
+    path(
+        "permission-changes/<pk:pk>/cancel/",
+        permission_changes.permission_change_cancel,
+        name="permission_change_cancel",
+    ),
     path("audit/", audit.audit, name="audit"),
     path("policies/", policies.policies_page, name="policies"),
     path("policies/type/", policies.policy_type_toggle, name="policy_type"),

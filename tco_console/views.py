@@ -33,6 +33,9 @@ def home(request):
             else []
         )
     elif ctx.is_member:
+        changes = selectors.permission_changes(user=request.user, account=ctx.account, limit=5)
+        context["permission_changes"] = changes  # F17: the member's consent
+        context["pending_change"] = selectors.pending_change(changes)
         context["permission_labels"] = [
             FinancialPermission(p)
             for p in ctx.membership.permissions

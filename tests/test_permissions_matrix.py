@@ -51,6 +51,11 @@ EXPECTED = {
     "organizations:invitation_cancel": (LOGIN, 404, 404, 200, 403, 404),
     "organizations:invitation_accept": (LOGIN, 200, 404, 404, 404, 404),
     "organizations:invitation_decline": (LOGIN, 200, 404, 404, 404, 404),
+    # F17: POST-only buttons (accept/deny: the member's users; cancel: the admin's); a GET is
+    # a 405 for everyone signed in, a POST outside the scope a 404 (test_f17_* below)
+    "organizations:permission_change_accept": (LOGIN, 405, 405, 405, 405, 405),
+    "organizations:permission_change_deny": (LOGIN, 405, 405, 405, 405, 405),
+    "organizations:permission_change_cancel": (LOGIN, 405, 405, 405, 405, 405),
     "organizations:audit": (LOGIN, 200, 200, 200, 200, 403),
     # P3: the own effective policy (or the admin's overview); a member's, for the admin only
     "organizations:policies": (LOGIN, 200, 200, 200, 200, 200),
@@ -172,6 +177,16 @@ def world(db):
         amount="100",
         scope="members",
         members=[pob.account],
+    )
+    # F17: a change awaiting the member's consent (its Overview and its page show it)
+    services.member_update(
+        membership=member.account.membership,
+        acting_user=admin,
+        name="the-member",
+        remark="",
+        permissions=[1, 2, 8],
+        payer=None,
+        allow_quit=True,
     )
     funded = join(org, admin, name="funded-secret", permissions=[1, 2, 3])
     fund(admin, "100.00", admin)

@@ -68,11 +68,14 @@ def _member_or_404(request, uin: str, action: str = "view") -> Membership:
 def member_detail(request, uin):
     membership = _member_or_404(request, uin)
     require_admin(request, "organizations.view_org")
+    changes = selectors.permission_changes(user=request.user, account=membership.account)
     return render(
         request,
         "organizations/member_detail.html",
         {
             "member": membership,
+            "permission_changes": changes,  # F17
+            "pending_change": selectors.pending_change(changes),
             "permission_labels": [FinancialPermission(p) for p in membership.permissions],
             "periods": selectors.membership_periods(
                 account=membership.account, organization=membership.organization
@@ -160,7 +163,7 @@ def member_edit(request, uin):
 
     def on_valid(form):
         d = form.cleaned_data
-        services.member_update(
+        updated = services.member_update(
             membership=m,
             acting_user=request.user,
             name=d["name"],
@@ -169,6 +172,11 @@ def member_edit(request, uin):
             payer=d.get("payer"),
             allow_quit=d.get("allow_quit", False),
         )
+        if updated.pending_change is not None:  # F17
+            return _(
+                "Member %(name)s updated. The change of its financial permissions or payer "
+                "awaits the member's consent; until it accepts, the current ones stay in force."
+            ) % {"name": d["name"]}
         return _("Member %(name)s updated.") % {"name": d["name"]}
 
     return form_view(
