@@ -29,6 +29,7 @@ from .models import (
     Membership,
     MembershipPeriod,
     Organization,
+    PermissionChange,
     User,
 )
 
@@ -261,6 +262,16 @@ class InvitationAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("invitee__uin", "name")
     list_select_related = ("invitee", "organization__admin_account")
+
+
+@admin.register(PermissionChange)
+class PermissionChangeAdmin(ReadOnlyAdmin):
+    """F17: permission changes awaiting (or past) a member's consent."""
+
+    list_display = ("id", "account", "organization", "status", "created_at", "expires_at")
+    list_filter = ("status",)
+    search_fields = ("account__uin",)
+    list_select_related = ("account", "organization__admin_account")
 
 
 @admin.register(AuditRecord)
