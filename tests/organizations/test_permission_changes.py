@@ -24,6 +24,8 @@ from tests.concurrency import run_concurrently
 from tests.factories import join, make_org
 
 pytestmark = pytest.mark.django_db
+# the member's page and the member's Overview: one query for the records and their people
+PINNED_DETAIL, PINNED_OVERVIEW = 12, 8
 
 
 def ask(admin, user, *, permissions, payer=None, allow_quit=False, name=None, remark=""):
@@ -354,3 +356,21 @@ def test_f17_accept_and_cancel_of_one_change_exactly_one_wins(attempt):
     else:
         assert change.status == PermissionChangeStatus.CANCELED
         assert m.payer is None and m.permissions == [1, 2] and periods == 1
+
+
+def test_f17_the_pages_showing_changes_have_a_pinned_query_count(
+    client, org, admin, member, django_assert_max_num_queries
+):
+    for perms in ([1, 2, 8], [1, 2, 9], [1, 2, 4]):
+        ask(admin, member, permissions=perms, allow_quit=True)
+        services.permission_change_deny(change=pending(member), acting_user=member)
+    ask(admin, member, permissions=[1, 2, 8], allow_quit=True)  # and one pending
+    detail = reverse("organizations:member_detail", args=[member.account.uin])
+    client.force_login(admin)
+    client.get(detail)  # warm caches
+    with django_assert_max_num_queries(PINNED_DETAIL):
+        assert "Awaiting consent" in client.get(detail).content.decode()
+    client.force_login(member)
+    client.get("/")
+    with django_assert_max_num_queries(PINNED_OVERVIEW):
+        assert client.get("/").content.decode().count('data-testid="permission-change-row"') == 4
