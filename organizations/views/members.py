@@ -11,10 +11,10 @@ from tco_console.converters import parse_pk
 from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin, table_page
 
 from .. import selectors, services
-from ..choices import FinancialPermission, PaymentMode
+from ..choices import FinancialPermission, MemberType, PaymentMode
 from ..filtersets import MemberFilterSet
 from ..forms import AdminMemberEditForm, CreateMemberForm, MemberEditForm, MoveMembersForm
-from ..models import Department, Membership
+from ..models import Department, Membership, PermissionChange
 from ..scoping import object_or_404
 from ..tables import MemberTable
 from .departments import department_or_404
@@ -189,6 +189,11 @@ def member_edit(request, uin):
         events=(MEMBERS_CHANGED,),
         template="organizations/member_form.html",
         member=m,
+        pending_change=(  # F17
+            PermissionChange.objects.pending().filter(account_id=m.account_id).first()
+            if m.member_type == MemberType.INVITED
+            else None
+        ),
     )
 
 

@@ -275,6 +275,8 @@ def test_f17_the_admin_sees_the_change_and_cancels_it_on_the_members_page(
     page = client.get(reverse("organizations:member_detail", args=[member.account.uin]))
     body = page.content.decode()
     assert 'data-testid="pending-change"' in body and "Unconfirmed" in body
+    edit = reverse("organizations:member_edit", args=[member.account.uin])
+    assert 'data-testid="edit-pending-change"' in client.get(edit).content.decode()
     assert reverse("organizations:permission_change_cancel", args=[change.pk]) in body
     response = client.post(reverse("organizations:permission_change_cancel", args=[change.pk]))
     assert response.status_code == 302
@@ -319,6 +321,8 @@ def test_f17_bad_requests_change_nothing(client, org, admin, member, other_org):
     client.force_login(member)
     assert client.post(cancel).status_code == 404  # the member cannot cancel
     assert client.get(accept).status_code == 405  # POST only
+    huge = f"/permission-changes/{10**30}/accept/"
+    assert client.post(huge).status_code == 404
     # no CSRF token: refused
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(member)
@@ -374,3 +378,16 @@ def test_f17_the_pages_showing_changes_have_a_pinned_query_count(
     client.get("/")
     with django_assert_max_num_queries(PINNED_OVERVIEW):
         assert client.get("/").content.decode().count('data-testid="permission-change-row"') == 4
+
+
+def test_f17_the_edit_form_says_a_change_already_waits(client, org, admin, member):
+    edit = reverse("organizations:member_edit", args=[member.account.uin])
+    client.force_login(admin)
+    form = {"name": "member-one", "remark": "", "payment_mode": "self", "allow_quit": "on"}
+    response = client.post(edit, {**form, "permissions": ["8"]}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert membership(member).permissions == [1, 2]
+    response = client.post(edit, {**form, "permissions": ["9"]}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "already awaiting its consent" in response.content.decode()
+    assert pending(member).new_permissions == [1, 2, 8]
