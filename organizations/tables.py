@@ -36,6 +36,7 @@ class MemberTable(ConsoleTable):
         accessor="permission_unconfirmed",
         verbose_name=_("Permission status"),
         empty_values=(),
+        attrs={"th": {"class": "th-wrap"}},
     )
     joined_at = DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
     actions = TemplateColumn(

@@ -40,6 +40,7 @@ def test_f17_admin_changes_an_invited_members_permissions_and_the_member_accepts
     expect(member_row(page, "consenting").get_by_test_id("permission-status")).to_have_text(
         "Unconfirmed"
     )
+    shot(page, "01b-members-unconfirmed")
 
     # --- the member signs in and accepts on its Overview
     other = new_page()
