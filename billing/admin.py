@@ -146,6 +146,13 @@ class WalletForm(forms.ModelForm):
     class Meta:
         model = Wallet
         fields = ("credit_limit",)
+        help_texts = {
+            "credit_limit": _(
+                "The account's effective credit limit (B2). A member's includes the credit its "
+                "organization's admin allocated to it (F14), which it cannot go below; an admin "
+                "account's is its unallocated line (what it allocated is in its members' limits)."
+            )
+        }
 
 
 class WalletAddForm(WalletForm):
