@@ -418,7 +418,7 @@ def test_f14_page_lists_members_granting_10_with_their_credit(world, client):
     allocate(world, world["granting"], "300", "50", timezone.now() + dt.timedelta(days=5))
     client.force_login(world["admin"])
     body = client.get(reverse("billing:credit")).content.decode()
-    assert 'data-uin="%s"' % world["granting"].account.uin in body
+    assert f'data-uin="{world["granting"].account.uin}"' in body
     assert world["plain"].account.uin not in body
     assert world["pob"].account.uin not in body
     assert world["other"].account.uin not in body
