@@ -21,7 +21,10 @@ subsequence of it, never goes back up):
 
 So a membership change runs organization → membership or invitation → accounts → wallets →
 resources (money follows the member inside the same transaction, B7), and a payment runs
-order → accounts → wallets → resource → voucher. The sweeps (`invitations_expire`,
+order → accounts → wallets → resource → voucher. A credit allocation (F14) runs the member's
+membership → the admin and member accounts → their wallets → the allocation row, so it
+serializes with any change of that membership; the lapse of a temporary credit (F15) runs
+accounts → wallets → allocation. The sweeps (`invitations_expire`,
 `subscriptions_expire`, `expiry_notices`) lock their rows with `skip_locked` and take no row
 above them: they never wait, so they cannot deadlock.
 

@@ -6,12 +6,17 @@ moves like money between the two wallets: allocating Δ lowers the admin's `cred
 and raises the member's by Δ in one transaction, so the admin's limit is its *unallocated*
 credit and the two together never change through an allocation (conservation).
 
-Lock order (organizations/locks.py): the admin and member accounts by primary key, then their
-wallets, then the allocation row; the membership is read (not locked) after the wallets are
-locked, so a concurrent membership change (which locks the wallets too, in billing's hook
-below) is either seen or sees this allocation. The membership hooks (`credit_return`) run
+Lock order (organizations/locks.py): the member's membership row, then the admin and member
+accounts by primary key, then their wallets, then the allocation row. The membership row is
+what a membership change (member_update, member_remove, member_quit) locks too, so an
+allocation and a change of the member's permissions, payer or organization serialize there: the
+allocation sees the change (and is refused), or the change's hook (`credit_return`) sees the
+allocation (and returns it). Reading the membership without locking it is not enough: a
+removal whose hook looked before the allocation committed would leave the credit with an
+account outside the organization (tests/billing/test_finance_credit_races.py). The hooks run
 inside organizations' transaction after its organization, membership and account locks and
-take only the wallets: they never go back up the order.
+take only the wallets: they never go back up the order. The lapse (F15) takes the accounts and
+wallets only: it never creates an allocation, and it re-reads the row under the wallet locks.
 """
 
 from __future__ import annotations
@@ -215,9 +220,11 @@ def _check_until(temporary_amount: Decimal, until, now) -> dt.datetime | None:
 def check_member(*, admin: Account, member: Account) -> Membership:
     """F14: the member is in the admin account's organization, pays for itself, grants
     permission 10 now and belongs to the same enterprise entity. Read at the moment of the
-    change (inside the caller's locks), like every F1 reach."""
+    change, like every F1 reach, on the membership row locked until the allocation commits
+    (the first lock of `credit_allocate`: see the module's lock order)."""
     m = (
-        Membership.objects.select_related("organization", "account")
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organization", "account")
         .filter(account=member, organization__deleted_at__isnull=True)
         .first()
     )
@@ -347,9 +354,9 @@ def credit_allocate(
     until = _check_until(temporary_amount, temporary_until, now)
     if admin_account.pk == member_account.pk:
         raise DomainError(_("Choose a member account."), field="account")
+    m = check_member(admin=admin_account, member=member_account)  # F14, its row locked
     lock_accounts(admin_account, member_account)
     wallets = lock_wallets(admin_account, member_account)
-    m = check_member(admin=admin_account, member=member_account)  # F14, read inside the locks
     allocation = (
         CreditAllocation.objects.select_for_update(no_key=True).filter(pk=member_account.pk).first()
     )
