@@ -156,7 +156,7 @@ def member_credits(ctx, memberships) -> list[MemberCredit]:
 
 def changes_of(admin: Account, member: Account | None = None, *, limit: int = 50):
     """F14: the history of the admin's allocations (one member's, with `member`), newest first."""
-    changes = CreditChange.objects.filter(admin=admin).select_related("member", "actor")
+    changes = CreditChange.objects.filter(admin=admin).select_related("member__membership", "actor")
     if member is not None:
         changes = changes.filter(member=member)
     return list(changes[:limit])
