@@ -530,3 +530,18 @@ def test_f14_page_query_count_is_constant(world, client, django_assert_max_num_q
     grow(10)
     with django_assert_max_num_queries(12):
         client.get("/billing/credit/")
+
+
+def test_f14_check_books_proves_every_allocation(world):
+    from django.core.management import call_command
+
+    from billing.management.commands.check_books import credit_problems
+
+    allocate(world, world["granting"], "300", "20", timezone.now() + dt.timedelta(days=1))
+    call_command("check_books")  # clean
+    Wallet.objects.filter(account=world["granting"].account).update(credit_limit=D("100"))
+    Membership.objects.filter(account=world["granting"].account).update(permissions=[1, 2])
+    found = list(credit_problems())
+    assert len(found) == 2
+    assert "credit limit 100.00 is below its allocation 320.00" in found[0]
+    assert "is not a self-pay member of its organization granting 10" in found[1]

@@ -7,7 +7,9 @@
 4. per journal, the bill lines' cash equals the ledger's cash movement;
 5. every rollup (monthly summary; totals by product, member, department and resource; the
    daily costs of F5) equals the sum of its bill lines (B11), no lines lack one, and member
-   totals are filed under the member's current department.
+   totals are filed under the member's current department;
+6. every credit allocation (F14) is within its member's credit limit and held by a self-pay
+   member of the allocating admin's organization that grants 10.
 Each check is one aggregate query, so it runs on large books too. Sums are rounded to the cent
 before comparing: SQLite adds decimals as floating point (PostgreSQL's numeric is exact), and
 every stored amount is a whole number of cents, so the rounded sum is the exact one.
@@ -29,6 +31,7 @@ from django.db.models.functions import TruncDate
 from billing.models import (
     BillLine,
     BillSummary,
+    CreditAllocation,
     DailyCost,
     Entry,
     PayerProductMonth,
@@ -86,6 +89,36 @@ def problems():
         billed, moved = q(billed), q(ledger_cash.get(journal_id, Decimal("0.00")))
         if billed + moved != 0:
             yield f"journal {journal_id}: bill lines say {billed} cash but the ledger moved {moved}"
+
+    yield from credit_problems()
+
+
+def credit_problems():
+    """F14: an allocation is part of its member's credit limit, and only a self-pay member of
+    the allocating admin's organization that grants 10 holds one (two queries)."""
+    allocations = list(CreditAllocation.objects.select_related("member__wallet"))
+    memberships = {
+        m.account_id: m
+        for m in Membership.objects.filter(
+            account_id__in=[a.member_id for a in allocations]
+        ).select_related("organization")
+    }
+    for a in allocations:
+        wallet = getattr(a.member, "wallet", None)
+        limit = wallet.credit_limit if wallet else Decimal("0.00")
+        if limit < a.total:
+            yield f"account {a.member_id}: credit limit {limit} is below its allocation {a.total}"
+        m = memberships.get(a.member_id)
+        if (
+            m is None
+            or m.organization.admin_account_id != a.admin_id
+            or m.payer_id is not None
+            or 10 not in {int(p) for p in m.permissions or ()}
+        ):
+            yield (
+                f"account {a.member_id} holds credit from {a.admin_id} but is not a self-pay "
+                "member of its organization granting 10"
+            )
 
 
 SUMMED = ("list_cost", "discount", "voucher_amount", "cash_amount")
