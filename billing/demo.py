@@ -309,6 +309,35 @@ def seed_selfpay(org) -> bool:
     return True
 
 
+# F12: the admin transferred funds to the self-pay member three weeks ago and took part back.
+TRANSFERS = ((21, D("800.00")), (7, D("-200.00")))
+
+
+def seed_transfers(org, admin_user) -> bool:
+    """Idempotent: skipped once the admin has transferred anything (or cannot: no member
+    granting 3, or not enough cash)."""
+    from billing.finance.transfers import fund_take_back, fund_transfer_in
+    from billing.models import FundTransfer
+
+    member = _members(org).get(SELFPAY)
+    if member is None or FundTransfer.objects.filter(source=org.admin_account).exists():
+        return False
+    now = timezone.now()
+    record = None
+    try:
+        for days_ago, amount in TRANSFERS:
+            with time_machine.travel(now - timedelta(days=days_ago), tick=False):
+                if amount > 0:
+                    record = fund_transfer_in(
+                        membership=member, amount=amount, acting_user=admin_user
+                    )
+                else:
+                    fund_take_back(record=record, amount=-amount, acting_user=admin_user)
+    except DomainError:
+        return False
+    return True
+
+
 BUDGET_DEPARTMENT = "Engineering"
 DEPARTMENT_BUDGET = "Engineering monthly"
 SELFPAY_BUDGET = "member-selfpay monthly"

@@ -142,3 +142,17 @@ class InvoiceRequestForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount (CNY)"), max_digits=18, decimal_places=2, min_value=0
     )
+
+
+class FundTransferForm(IdempotentForm):
+    """F12: an amount to transfer to a member or to take back; the service checks it against
+    the F13 formulas inside the locks."""
+
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"),
+        min_value=Decimal("0.01"),
+        max_value=Decimal("10000000.00"),
+        max_digits=10,
+        decimal_places=2,
+    )
+    field_order = ["amount"]

@@ -40,6 +40,7 @@ class Balance:
     cash: Decimal
     credit_limit: Decimal
     frozen: Decimal
+    transferred_in: Decimal = ZERO  # F13: of the cash, funds the admin transferred in
 
     available = Wallet.available
     in_arrears = Wallet.in_arrears
@@ -49,7 +50,7 @@ def balance_of(account) -> Balance:
     wallet = Wallet.objects.filter(account=account).first()
     if wallet is None:
         return Balance(ZERO, ZERO, ZERO)
-    return Balance(wallet.cash, wallet.credit_limit, wallet.frozen)
+    return Balance(wallet.cash, wallet.credit_limit, wallet.frozen, wallet.transferred_in)
 
 
 def catalog() -> list[Product]:

@@ -14,6 +14,7 @@ from .views import (
     orders,
     products,
     resources,
+    transfers,
 )
 
 app_name = "billing"
@@ -73,6 +74,9 @@ urlpatterns = [
     path(
         "billing/cost-analysis/export.csv", costs.cost_analysis_export, name="cost_analysis_export"
     ),
+    path("billing/transfers/", transfers.transfers, name="transfers"),  # F12
+    path("billing/transfers/<uin:uin>/in/", transfers.transfer_in, name="transfer_in"),
+    path("billing/transfers/<pk:pk>/take-back/", transfers.take_back, name="take_back"),
     path("billing/invoices/", invoices.invoices, name="invoices"),
     path("billing/invoices/request/", invoices.invoice_request, name="invoice_request"),
     path("billing/budgets/", budgets.budgets, name="budgets"),

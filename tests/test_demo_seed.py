@@ -15,7 +15,7 @@ from django.core.management import call_command
 from billing.demo import DEPARTMENT_BUDGET, SELFPAY_BUDGET
 from billing.finance import budgets as sel
 from billing.finance.reach import member_reach
-from billing.models import Budget, BudgetAlert, DailyCost, Message
+from billing.models import Budget, BudgetAlert, DailyCost, FundTransfer, Message
 from billing.models.choices import MessageCategory
 from organizations.models import Department, Membership, User
 from organizations.scoping import ConsoleContext
@@ -92,12 +92,22 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
         assert client.get(f"/billing/budgets/{budget.pk}/").status_code == 200
 
         # F5: the books balance; a second run adds nothing.
-        counts = (DailyCost.objects.count(), Budget.objects.count(), BudgetAlert.objects.count())
+        # F12: the admin transferred 800.00 to member-selfpay and took 200.00 back
+        transfer = FundTransfer.objects.get(target=selfpay.account)
+        assert (transfer.amount, transfer.taken_back) == (Decimal("800.00"), Decimal("200.00"))
+        assert member_reach(ctx, uin, 3).account == selfpay.account
+        counts = (
+            DailyCost.objects.count(),
+            Budget.objects.count(),
+            BudgetAlert.objects.count(),
+            FundTransfer.objects.count(),
+        )
         _seed()
         assert counts == (
             DailyCost.objects.count(),
             Budget.objects.count(),
             BudgetAlert.objects.count(),
+            FundTransfer.objects.count(),
         )
         out = io.StringIO()
         call_command("check_books", stdout=out)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from billing.catalog import ensure_catalog
 from billing.finance.budget_services import budget_create
+from billing.finance.transfers import fund_transfer_in
 from billing.models import Message, Product
 from billing.services.payg import resource_activate
 from organizations import services
@@ -102,6 +103,10 @@ EXPECTED = {
     "billing:budget_detail": (LOGIN, 404, 404, 200, 200, 404),
     "billing:budget_edit": (LOGIN, 404, 404, 200, 403, 404),
     "billing:budget_delete": (LOGIN, 404, 404, 200, 403, 404),
+    # F12 fund transfer: the admin account's page; a transfer record is the admin's object
+    "billing:transfers": (LOGIN, 403, 403, 200, 200, 403),
+    "billing:transfer_in": (LOGIN, 404, 404, 200, 403, 404),
+    "billing:take_back": (LOGIN, 404, 404, 200, 403, 404),
     # F14 credit limits: the admin account's page (view_finance reads, manage_finance sets a
     # member's credit); the member here grants 10
     "billing:credit": (LOGIN, 403, 403, 200, 200, 403),
@@ -172,7 +177,13 @@ def world(db):
         scope="members",
         members=[pob.account],
     )
+    funded = join(org, admin, name="funded-secret", permissions=[1, 2, 3])
+    fund(admin, "100.00", admin)
+    transfer = fund_transfer_in(
+        membership=funded.account.membership, amount="10.00", acting_user=admin
+    )
     return {
+        "transfer": {"uin": funded.account.uin, "pk": transfer.pk},
         "budget": budget.pk,
         "policy": org.policies.get(),
         "users": {
@@ -241,6 +252,10 @@ def build_url(name, world):
         return reverse(name) + f"?account={world['users']['member'].account.uin}"
     if name == "billing:bill_export_download":
         return reverse(name, kwargs={"pk": world["bill_export"]})
+    if name == "billing:transfer_in":
+        return reverse(name, kwargs={"uin": world["transfer"]["uin"]})
+    if name == "billing:take_back":
+        return reverse(name, kwargs={"pk": world["transfer"]["pk"]})
     if name == "billing:message":
         return reverse(name, kwargs={"pk": billing["message"]})
     if name.startswith("organizations:user_") and name != "organizations:user_create":
@@ -270,7 +285,7 @@ def test_a2_permission_matrix(client, world, role):
         client.force_login(user)
     forbidden = list(world["foreign"])
     if role in {"outsider", "member", "member_sub"}:
-        forbidden += world["sibling"] + world["pob"]
+        forbidden += world["sibling"] + world["pob"] + ["funded-secret"]
     if role not in {"member", "member_sub"}:
         # The member's own bills and transactions name its resources to all its users; only
         # the resource pages follow a sub-user's product permissions (404 above).

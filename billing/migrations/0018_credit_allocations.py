@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0016_bill_exports"),
+        ("billing", "0017_fund_transfers"),
         ("organizations", "0007_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

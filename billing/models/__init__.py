@@ -7,6 +7,7 @@ from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
 from .rollups import DailyCost, PayerProductMonth, PobDepartmentMonth, PobMemberMonth, ResourceMonth
+from .transfers import FundTakeBack, FundTransfer
 from .usage import ResourcePack, UsageSettlement
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "Entry",
     "ExportMode",
     "ExportStatus",
+    "FundTakeBack",
+    "FundTransfer",
     "InheritanceBlock",
     "Invoice",
     "InvoiceStatus",

@@ -64,6 +64,8 @@ class JournalKind(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Adjustment")
     FREEZE = "freeze", _("Freeze")
     UNFREEZE = "unfreeze", _("Freeze released")
+    TRANSFER = "transfer", _("Fund transfer")  # F12: admin → self-pay member
+    TAKE_BACK = "take_back", _("Fund transfer back")  # F12: member → admin, unspent funds
 
 
 class Book(models.TextChoices):

@@ -32,6 +32,10 @@ class Wallet(models.Model):
     cash = models.DecimalField(_("cash balance"), **MONEY, default=0)
     credit_limit = models.DecimalField(_("credit limit"), **MONEY, default=0)
     frozen = models.DecimalField(_("frozen"), **MONEY, default=0)
+    # F13: the transfer book, the part of `cash` the admin transferred in and the account has
+    # not spent: it may be spent but never sent on. Own cash is spent first, so it only
+    # shrinks when cash falls below it (`ledger.post` keeps 0 ≤ transferred_in ≤ max(cash, 0)).
+    transferred_in = models.DecimalField(_("transferred funds"), **MONEY, default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -42,6 +46,11 @@ class Wallet(models.Model):
                 condition=Q(credit_limit__gte=0), name="credit_limit_not_negative"
             ),
             models.CheckConstraint(condition=Q(frozen__gte=0), name="frozen_not_negative"),
+            models.CheckConstraint(  # F13
+                condition=Q(transferred_in=0)
+                | (Q(transferred_in__gt=0) & Q(transferred_in__lte=models.F("cash"))),
+                name="transfer_book_within_cash",
+            ),
         ]
 
     def __str__(self):

@@ -133,6 +133,8 @@ def post(
         if line.book == Book.CASH:
             wallet = wallets[line.account.pk]
             wallet.cash += line.amount
+            # F13: own cash is spent first; the transfer book shrinks only below it
+            wallet.transferred_in = max(min(wallet.transferred_in, wallet.cash), ZERO)
             balance_after = wallet.cash
             touched[wallet.pk] = wallet
         elif line.book == Book.FROZEN:  # B7: a freeze never moves cash
@@ -156,5 +158,5 @@ def post(
         )
     Entry.objects.bulk_create(entries)
     for wallet in touched.values():
-        wallet.save(update_fields=["cash", "frozen", "updated_at"])
+        wallet.save(update_fields=["cash", "frozen", "transferred_in", "updated_at"])
     return journal

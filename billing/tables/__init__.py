@@ -20,6 +20,7 @@ from .resources import (
     ResourceTable,
     resource_status,
 )
+from .transfers import RecentTransferTable, TransferMemberTable, TransferRecordTable
 
 __all__ = [
     "STATUS_BADGES",
@@ -35,10 +36,13 @@ __all__ = [
     "PayOnBehalfOrderTable",
     "PaygResourceTable",
     "ProductTotalsTable",
+    "RecentTransferTable",
     "ResourceTable",
     "ResourceTotalsTable",
     "TotalsColumns",
     "TransactionTable",
+    "TransferMemberTable",
+    "TransferRecordTable",
     "VoucherTable",
     "account_label",
     "member_name",

@@ -113,6 +113,13 @@ class TransactionTable(OrganizationScopedTable):
         posts one `freeze` journal that releases on one account and freezes on the other."""
         if record.book == Book.FROZEN:
             return JournalKind.FREEZE.label if record.amount > 0 else JournalKind.UNFREEZE.label
+        if record.journal.kind in (JournalKind.TRANSFER, JournalKind.TAKE_BACK):
+            # F12: both sides' details name the other party (the memo says from whom to whom)
+            return format_html(
+                '{}<div class="small text-body-secondary" data-testid="transfer-memo">{}</div>',
+                record.journal.get_kind_display(),
+                record.journal.memo,
+            )
         return record.journal.get_kind_display()
 
     def render_amount(self, record, value):

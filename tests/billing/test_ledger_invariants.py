@@ -2,12 +2,13 @@
 
 Whatever happens (top-ups, purchases, renewals, upgrades, downgrades, unsubscribes, paying
 and cancelling, joining, quitting and payer switches, with time moving on), afterwards:
-every journal balances; every cached balance equals its ledger; no purchase took an account
-below minus its credit limit; and no payment is refunded more than it paid. With credit
-allocations (F14, F15) too: credit only moves between the admin and its members (their limits
-add up to the operator's line), a member's limit is exactly what is allocated to it, and only
-a self-pay member in the organization that grants 10 holds any; only a lapsed temporary credit
-may leave an account in arrears.
+every journal balances; every cached balance equals its ledger; transferred funds (F13)
+stay within their wallet's cash; no purchase took an account below minus its credit limit;
+and no payment is refunded more than it paid. With credit allocations (F14, F15) too: credit
+only moves between the admin and its members (their limits add up to the operator's line), a
+member's limit is exactly what is allocated to it, and only a self-pay member in the
+organization that grants 10 holds any; only a lapsed temporary credit may leave an account in
+arrears.
 """
 
 import contextlib
@@ -22,11 +23,13 @@ from hypothesis import strategies as st
 
 from billing import services
 from billing.finance import credit
+from billing.finance.transfers import fund_take_back, fund_transfer_in
 from billing.management.commands.check_books import problems, summary_problems
 from billing.models import (
     CreditAllocation,
     CreditChange,
     CreditChangeKind,
+    FundTransfer,
     Order,
     RefundShare,
     Resource,
@@ -62,6 +65,9 @@ operations = st.one_of(
     st.tuples(st.just("switch_pob"), WHO),
     st.tuples(st.just("quit"), WHO),
     st.tuples(st.just("advance"), st.integers(0, 40)),
+    # F12: the admin transfers to a member / takes back part of its latest transfer
+    st.tuples(st.just("transfer"), WHO, st.decimals("0.01", "800", places=2)),
+    st.tuples(st.just("take_back"), WHO, st.decimals("0.01", "800", places=2)),
 )
 
 # F14, F15: the admin allocates permanent and temporary credit to members that grant 10 while
@@ -88,6 +94,7 @@ credit_operations = st.one_of(
     st.tuples(st.just("quit"), WHO),
     st.tuples(st.just("lapse"), st.just(0)),
     st.tuples(st.just("advance"), st.integers(0, 40)),
+    st.tuples(st.just("transfer"), WHO, st.decimals("0.01", "800", places=2)),  # F12 too
 )
 
 
@@ -184,6 +191,15 @@ def apply(op, world):
                 payer=org.admin_account if pob else None,
                 allow_quit=not pob,
             )
+    elif kind == "transfer":
+        m = membership_of(users[op[1]])
+        if m is not None:
+            fund_transfer_in(membership=m, amount=op[2], acting_user=admin)
+            COVERAGE["transfers"] += 1
+    elif kind == "take_back":
+        record = FundTransfer.objects.filter(target=users[op[1]].account).first()
+        if record is not None:
+            fund_take_back(record=record, amount=op[2], acting_user=admin)
     elif kind == "quit":
         m = membership_of(users[op[1]])
         if m is not None:
@@ -196,7 +212,7 @@ def apply(op, world):
                 acting_user=admin,
                 name=m.name,
                 remark="",
-                permissions=[1, 2, 10] if kind == "grant10" else [1, 2],
+                permissions=[1, 2, 3, 10] if kind == "grant10" else [1, 2, 3],
                 payer=None,
                 allow_quit=m.allow_quit,
             )
@@ -217,7 +233,15 @@ def apply(op, world):
         credit.credits_lapse_due()
 
 
-COVERAGE = {"paid": 0, "refunds": 0, "pob_paid": 0, "credit": 0, "lapse": 0, "return": 0}
+COVERAGE = {
+    "paid": 0,
+    "refunds": 0,
+    "pob_paid": 0,
+    "transfers": 0,
+    "credit": 0,
+    "lapse": 0,
+    "return": 0,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -228,6 +252,7 @@ def the_sequences_really_move_money():
     assert COVERAGE["paid"] >= 20 and COVERAGE["refunds"] >= 5 and COVERAGE["pob_paid"] >= 5, (
         COVERAGE
     )
+    assert COVERAGE["transfers"] >= 5, COVERAGE
     assert COVERAGE["credit"] >= 10 and COVERAGE["lapse"] >= 1 and COVERAGE["return"] >= 1, COVERAGE
 
 
@@ -261,7 +286,7 @@ def run_and_check(ops, *, grant10=False):
         "users": [UserFactory(account__entity=org.admin_account.entity) for _ in range(3)],
         "n": 0,
         # F14: self-pay members grant 10 in the credit sequences
-        "self_perms": [1, 2, 10] if grant10 else [1, 2],
+        "self_perms": [1, 2, 3, 10] if grant10 else [1, 2, 3],
     }
     services.wallet_set_credit_limit(account=admin.account, limit=D("300"), acting_user=admin)
     for user in [admin, *world["users"]]:
@@ -298,6 +323,7 @@ def run_and_check(ops, *, grant10=False):
     COVERAGE["return"] += changes.filter(kind=CreditChangeKind.RETURN).count()
     lapsed = set(changes.filter(kind=CreditChangeKind.LAPSE).values_list("member_id", flat=True))
     for wallet in Wallet.objects.all():
+        assert 0 <= wallet.transferred_in <= max(wallet.cash, 0), wallet  # F13
         if wallet.account_id in lapsed:
             continue  # F15: an expired temporary credit may leave arrears (B9 suspends)
         assert wallet.cash + wallet.credit_limit >= 0, (

@@ -83,6 +83,9 @@ PAGES = (
     ("Consolidated bills", "admin", "/billing/exports/", None),
     ("Budgets", "admin", "/billing/budgets/", None),
     ("Budget · organization", "admin", "/billing/budgets/{budget}/", None),
+    # F12: fund transfer, the members that grant 3 (a page of them) and one member's records
+    ("Fund transfer", "admin", "/billing/transfers/", None),
+    ("Fund transfer · member", "admin", "/billing/transfers/?account={selfpay_uin}", None),
 )
 
 SUMS = "SUM(cash_amount), SUM(voucher_amount), SUM(discount), SUM(list_cost), COUNT(*)"

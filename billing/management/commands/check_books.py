@@ -8,7 +8,10 @@
 5. every rollup (monthly summary; totals by product, member, department and resource; the
    daily costs of F5) equals the sum of its bill lines (B11), no lines lack one, and member
    totals are filed under the member's current department;
-6. every credit allocation (F14) is within its member's credit limit and held by a self-pay
+6. every fund transfer (F12) is a journal moving its amount from the admin's cash to the
+   member's, its `taken_back` equals its take-backs' journals, and no transfer book holds more
+   than its wallet's cash (F13);
+7. every credit allocation (F14) is within its member's credit limit and held by a self-pay
    member of the allocating admin's organization that grants 10.
 Each check is one aggregate query, so it runs on large books too. Sums are rounded to the cent
 before comparing: SQLite adds decimals as floating point (PostgreSQL's numeric is exact), and
@@ -34,6 +37,8 @@ from billing.models import (
     CreditAllocation,
     DailyCost,
     Entry,
+    FundTakeBack,
+    FundTransfer,
     PayerProductMonth,
     PobDepartmentMonth,
     PobMemberMonth,
@@ -90,7 +95,35 @@ def problems():
         if billed + moved != 0:
             yield f"journal {journal_id}: bill lines say {billed} cash but the ledger moved {moved}"
 
+    yield from transfer_problems()
     yield from credit_problems()
+
+
+def transfer_problems():
+    """F12, F13: transfers and take-backs agree with their journals and records."""
+    moved = {
+        (journal_id, account_id): q(total)
+        for journal_id, account_id, total in Entry.objects.filter(
+            book=Book.CASH, journal__fund_transfer__isnull=False
+        )
+        .values_list("journal_id", "account_id")
+        .annotate(total=Sum("amount"))
+    }
+    for pk, journal_id, source_id, target_id, amount in FundTransfer.objects.values_list(
+        "pk", "journal_id", "source_id", "target_id", "amount"
+    ):
+        if (
+            moved.get((journal_id, source_id)) != -amount
+            or moved.get((journal_id, target_id)) != amount
+        ):
+            yield f"fund transfer {pk}: its journal does not move {amount} from admin to member"
+    taken = dict(FundTakeBack.objects.values_list("transfer_id").annotate(total=Sum("amount")))
+    for pk, taken_back in FundTransfer.objects.values_list("pk", "taken_back"):
+        if q(taken.get(pk, Decimal("0.00"))) != taken_back:
+            yield f"fund transfer {pk}: taken back {taken_back}, take-backs sum to {taken.get(pk)}"
+    over = Wallet.objects.filter(Q(transferred_in__gt=0) & Q(transferred_in__gt=F("cash")))
+    for account_id in over.values_list("account_id", flat=True):
+        yield f"wallet of account {account_id}: transferred funds exceed its cash"
 
 
 def credit_problems():

@@ -96,7 +96,13 @@ class Command(BaseCommand):
             self._tags(org, admin_user)
         self._outsider(org, admin_user)
 
-        from billing.demo import seed_billing, seed_budgets, seed_payg, seed_selfpay
+        from billing.demo import (
+            seed_billing,
+            seed_budgets,
+            seed_payg,
+            seed_selfpay,
+            seed_transfers,
+        )
 
         selfpay = User.objects.get(username="selfpay")
         if seed_billing(org, admin_user, selfpay_user=selfpay):
@@ -105,6 +111,8 @@ class Command(BaseCommand):
             self.stdout.write("Pay-as-you-go history settled (usage, packs, a payer in arrears).")
         if seed_selfpay(org):
             self.stdout.write("member-selfpay's own spend of the last weeks written.")
+        if seed_transfers(org, admin_user):
+            self.stdout.write("Funds transferred to member-selfpay, and part taken back.")
         if seed_budgets(org, admin_user):
             self.stdout.write("Budgets created and evaluated (one past its 50 % threshold).")
         self._member_sub_user()
@@ -139,8 +147,9 @@ class Command(BaseCommand):
 
         # The two named member logins first: `member` pays on behalf, `selfpay` pays itself.
         self._invited(org, admin_user, "member", "member-pob", "Engineering", pay_on_behalf=True)
-        # `selfpay` grants the admin its bills, balance, consolidated bills, cost analysis and
-        # budgets (F1): the member the admin switches to in Billing Center.
+        # `selfpay` grants the admin its bills, balance, fund transfer, consolidated bills,
+        # invoicing, cost analysis, budgets and credit limit (F1, F12): the member the admin
+        # switches to in Billing Center and transfers funds to.
         self._invited(
             org,
             admin_user,
@@ -148,7 +157,7 @@ class Command(BaseCommand):
             "member-selfpay",
             "Finance",
             pay_on_behalf=False,
-            permissions=[1, 2, 4, 8, 9],
+            permissions=[1, 2, 3, 4, 5, 8, 9, 10],
         )
         for name, dept, how, pob in MEMBERS:
             if Membership.objects.filter(organization=org, name=name).exists():
