@@ -545,3 +545,12 @@ def test_f14_check_books_proves_every_allocation(world):
     assert len(found) == 2
     assert "credit limit 100.00 is below its allocation 320.00" in found[0]
     assert "is not a self-pay member of its organization granting 10" in found[1]
+
+
+def test_f14_billing_centers_member_view_links_to_its_credit(world, client):
+    client.force_login(world["admin"])
+    uin = world["granting"].account.uin
+    html = client.get("/billing/", {"account": uin}).content.decode()
+    assert f'href="/billing/credit/?account={uin}" data-testid="viewed-credit"' in html
+    plain = client.get("/billing/", {"account": world["plain"].account.uin}).content.decode()
+    assert 'data-testid="viewed-credit"' not in plain
