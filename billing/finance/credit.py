@@ -176,8 +176,11 @@ def clean_amount(value, *, field: str, label: str) -> Decimal:
         raise DomainError(_("Enter the %(label)s (0 for none).") % {"label": label}, field=field)
     if isinstance(value, float):
         raise TypeError("money never touches float")
+    text = str(value).strip()
+    if len(text) > 40:
+        raise DomainError(_("Enter a number of CNY, like 1000.00."), field=field)
     try:
-        amount = Decimal(str(value).strip()[:40])
+        amount = Decimal(text)
     except InvalidOperation:
         raise DomainError(_("Enter a number of CNY, like 1000.00."), field=field) from None
     if not amount.is_finite():
