@@ -13,9 +13,7 @@ from tco_console.errors import DomainError
 
 from .credit import clean_amount
 
-LAST_DAY_AHEAD = dt.timedelta(days=365)  # F15: so it lapses within MAX_TEMPORARY
-
-NUMBER = {"class": "form-control", "inputmode": "decimal", "maxlength": 20, "step": "0.01"}
+NUMBER = {"class": "form-control", "inputmode": "decimal"}
 
 
 class DateInput(forms.DateInput):
@@ -64,14 +62,6 @@ class CreditForm(forms.Form):
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
         help_text=_("It lapses at the following midnight (UTC+8), within a year at most."),
     )
-
-    def __init__(self, *args, bounds=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        today = timezone.localdate()
-        self.fields["temporary_until"].widget.attrs.update(
-            min=today.isoformat(), max=(today + LAST_DAY_AHEAD).isoformat()
-        )
-        self.bounds = bounds  # F14: shown beside the fields (Min/MaxCanAllocate)
 
     def clean(self):
         data = super().clean()

@@ -60,7 +60,7 @@ def credit_allocate(request):
         # F15: the form shows the last whole day; the credit lapses at the next midnight
         last = timezone.localtime(allocation.temporary_until) - dt.timedelta(microseconds=1)
         initial["temporary_until"] = last.date().isoformat()
-    form = CreditForm(bound_data(request), initial=initial, bounds=row.bounds)
+    form = CreditForm(bound_data(request), initial=initial)  # the bounds: row.bounds
 
     def on_valid(form):
         sel.credit_allocate(
