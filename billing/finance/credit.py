@@ -318,6 +318,8 @@ def _save_allocation(allocation, *, admin, member, amount, temporary_amount, unt
         allocation = CreditAllocation(member=member, admin=admin)
     allocation.admin = admin
     allocation.amount, allocation.temporary_amount = amount, temporary_amount
+    if allocation.temporary_until != until:
+        allocation.ending_notified_at = None  # F15: a new end is announced again
     allocation.temporary_until = until
     allocation.save()
     return allocation
@@ -559,10 +561,64 @@ def _due(allocation: CreditAllocation, now) -> bool:
     )
 
 
+ENDING_NOTICE = dt.timedelta(days=7)  # F15: Tencent alerts 7 days before a temporary credit ends
+
+
+@transaction.atomic(durable=True)
+def credit_ending_notice(*, member_id: int, now: dt.datetime) -> bool:
+    """F15: tell the member (and its admin) once that its temporary credit ends within 7 days.
+    The conditional update is the "once": of two workers, one updates the row."""
+    claimed = CreditAllocation.objects.filter(
+        pk=member_id,
+        temporary_amount__gt=0,
+        temporary_until__gt=now,
+        temporary_until__lte=now + ENDING_NOTICE,
+        ending_notified_at__isnull=True,
+    ).update(ending_notified_at=now)
+    if not claimed:
+        return False
+    allocation = CreditAllocation.objects.select_related("member", "admin").get(pk=member_id)
+    ends = timezone.localtime(allocation.temporary_until).strftime("%Y-%m-%d %H:%M")
+    title = _("A temporary credit of %(amount)s ends on %(ends)s") % {
+        "amount": format_cny(allocation.temporary_amount),
+        "ends": ends,
+    }
+    notify(
+        allocation.member,
+        title,
+        _(
+            "Your credit limit then falls by that amount. If you use it, top up before then, "
+            "or your resources are suspended while your account is in arrears."
+        ),
+        category=MessageCategory.FINANCE,
+        link=reverse("billing:billing_center"),
+    )
+    notify(
+        allocation.admin,
+        title,
+        _("Allocated to %(uin)s.") % {"uin": allocation.member.uin},
+        category=MessageCategory.FINANCE,
+        link=credit_path(allocation.member),
+    )
+    return True
+
+
 def credits_lapse_due(now: dt.datetime | None = None) -> int:
     """F15: lapse every temporary credit whose end has come (the periodic task), each in its
-    own short transaction."""
+    own short transaction; and announce those ending within 7 days, once each."""
     now = now or timezone.now()
+    ending = list(
+        CreditAllocation.objects.filter(
+            temporary_amount__gt=0,
+            temporary_until__gt=now,
+            temporary_until__lte=now + ENDING_NOTICE,
+            ending_notified_at__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in ending:
+        credit_ending_notice(member_id=pk, now=now)
     ids = list(
         CreditAllocation.objects.filter(temporary_amount__gt=0, temporary_until__lte=now)
         .order_by("pk")

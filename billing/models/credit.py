@@ -41,6 +41,8 @@ class CreditAllocation(models.Model):
     amount = models.DecimalField(_("permanent credit"), **MONEY, default=0)
     temporary_amount = models.DecimalField(_("temporary credit"), **MONEY, default=0)
     temporary_until = models.DateTimeField(_("temporary credit until"), null=True, blank=True)
+    # F15: when the member was told its temporary credit ends within 7 days (once per end)
+    ending_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -339,6 +339,28 @@ def test_f15_a_temporary_credit_adds_to_the_permanent_one(world):
     assert (limit(member), limit(world["admin"])) == (D("100.00"), D("900.00"))
 
 
+def test_f15_the_member_is_told_once_7_days_before_its_temporary_credit_ends(world):
+    member = world["granting"]
+
+    def notices(user):
+        return Message.objects.filter(account=user.account, title__startswith="A temporary credit")
+
+    with time_machine.travel(at(2026, 3, 1, 10), tick=False):
+        allocate(world, member, "100", "200", at(2026, 3, 20))
+        assert lapse_temporary_credit.call() == 0
+    assert not notices(member).exists()  # 19 days ahead: not yet
+    with time_machine.travel(at(2026, 3, 13, 0, 1), tick=False):
+        lapse_temporary_credit.call()
+        lapse_temporary_credit.call()  # the next tick says nothing more
+    [notice] = notices(member)
+    assert notice.title == "A temporary credit of 200.00 CNY ends on 2026-03-20 00:00"
+    assert notices(world["admin"]).count() == 1
+    with time_machine.travel(at(2026, 3, 14, 10), tick=False):
+        allocate(world, member, "100", "200", at(2026, 3, 21))  # a new end: announced again
+        lapse_temporary_credit.call()
+    assert notices(member).count() == 2
+
+
 # --- F14: the credit returns with the membership ---------------------------------------------
 
 
