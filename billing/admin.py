@@ -17,6 +17,8 @@ from tco_console.errors import DomainError
 from . import services
 from .models import (
     BillLine,
+    CreditAllocation,
+    CreditChange,
     Entry,
     InheritanceBlock,
     Invoice,
@@ -146,6 +148,13 @@ class WalletForm(forms.ModelForm):
     class Meta:
         model = Wallet
         fields = ("credit_limit",)
+        help_texts = {
+            "credit_limit": _(
+                "The account's effective credit limit (B2). A member's includes the credit its "
+                "organization's admin allocated to it (F14), which it cannot go below; an admin "
+                "account's is its unallocated line (what it allocated is in its members' limits)."
+            )
+        }
 
 
 class WalletAddForm(WalletForm):
@@ -209,6 +218,35 @@ class EntryInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CreditAllocation)
+class CreditAllocationAdmin(ReadOnlyAdmin):
+    """F14: read-only; admins allocate on their Credit limits page, and the wallet's credit
+    limit above is the effective one (it includes these allocations)."""
+
+    list_display = ("member", "admin", "amount", "temporary_amount", "temporary_until")
+    search_fields = ("member__uin", "admin__uin")
+    list_select_related = ("member", "admin")
+
+
+@admin.register(CreditChange)
+class CreditChangeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "member",
+        "admin",
+        "old_amount",
+        "new_amount",
+        "old_temporary",
+        "new_temporary",
+        "temporary_until",
+        "actor",
+    )
+    list_filter = ("kind",)
+    search_fields = ("member__uin", "admin__uin")
+    list_select_related = ("member", "admin", "actor")
 
 
 @admin.register(Journal)

@@ -342,6 +342,44 @@ def seed_transfers(org, admin_user) -> bool:
     return True
 
 
+# F14, F15: an operator gave the admin a credit line; it allocated part of it to the self-pay
+# member, permanently and (a little more) until the end of next week.
+CREDIT_LINE = D("5000.00")
+CREDIT_PERMANENT, CREDIT_TEMPORARY, CREDIT_DAYS = D("1000.00"), D("500.00"), 8
+
+
+def seed_credit(org, admin_user) -> bool:
+    """Idempotent: skipped once the admin allocated any credit (or cannot: no member granting
+    10, or too little available)."""
+    import datetime as dt
+
+    from billing.finance import credit
+    from billing.models import CreditChange, Wallet
+
+    member = _members(org).get(SELFPAY)
+    admin = org.admin_account
+    if member is None or CreditChange.objects.filter(admin=admin).exists():
+        return False
+    wallet = Wallet.objects.filter(account=admin).first()
+    if wallet is None or wallet.credit_limit < CREDIT_LINE:
+        services.wallet_set_credit_limit(account=admin, limit=CREDIT_LINE, acting_user=None)
+    last_day = timezone.localdate() + timedelta(days=CREDIT_DAYS)
+    try:
+        credit.credit_allocate(
+            admin_account=admin,
+            member_account=member.account,
+            amount=CREDIT_PERMANENT,
+            temporary_amount=CREDIT_TEMPORARY,
+            temporary_until=timezone.make_aware(
+                dt.datetime.combine(last_day + timedelta(days=1), dt.time.min)
+            ),
+            acting_user=admin_user,
+        )
+    except DomainError:
+        return False
+    return True
+
+
 BUDGET_DEPARTMENT = "Engineering"
 DEPARTMENT_BUDGET = "Engineering monthly"
 SELFPAY_BUDGET = "member-selfpay monthly"

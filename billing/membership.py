@@ -17,6 +17,7 @@ from organizations.models import Account, Membership, Organization, User
 from tco_console.errors import DomainError
 
 from . import inheritance, selectors
+from .finance import credit
 from .models.choices import MessageCategory, PayMode
 from .services import bills, lifecycle, messages, payg
 
@@ -98,6 +99,18 @@ class BillingMembershipMoney:
 
     def settings_changed(self, membership: Membership) -> None:
         inheritance.sync_inheritance(membership)
+        if membership.member_type == MemberType.ADMIN:
+            return
+        # F14: credit allocated to a member that became pay-on-behalf or stopped granting 10
+        # goes back to the admin (refused while the member would end below zero available)
+        if membership.payer_id is not None:
+            credit.credit_return(
+                membership, why=_("The member is now paid for by its payer (pay-on-behalf).")
+            )
+        elif not credit.grants(membership, credit.PERM):
+            credit.credit_return(
+                membership, why=_("The member no longer grants the credit-limit permission (10).")
+            )
 
     def payer_changed(self, membership: Membership, *, acting_user: User) -> None:
         pays = membership.payer or membership.account
@@ -111,6 +124,8 @@ class BillingMembershipMoney:
         inheritance.drop_inheritance(
             account=membership.account, organization=membership.organization
         )
+        # F14: the credit its admin allocated to it goes back (refused below zero available)
+        credit.credit_return(membership, why=_("The member left the organization."))
 
     def department_deleted(self, department_id: int) -> None:
         bills.forget_department(department_id)

@@ -4,7 +4,7 @@ is idempotent: running it twice, or on two workers at once, has the effect of ru
 from django.tasks import task
 from django.utils import timezone
 
-from billing.finance import exports
+from billing.finance import credit, exports
 from billing.finance.budget_services import budgets_evaluate
 from billing.models import Wallet
 from billing.services import lifecycle
@@ -44,6 +44,12 @@ def arrears_sweep() -> int:
 def evaluate_budgets() -> int:
     """F8: evaluate every budget (alerts once per threshold and period, F10 order blocks)."""
     return budgets_evaluate(timezone.now())
+
+
+@task()
+def lapse_temporary_credit() -> int:
+    """F15: temporary credit allocated to members whose end has come goes back to the admin."""
+    return credit.credits_lapse_due(timezone.now())
 
 
 # F4: defined beside their services (billing.finance.exports), which enqueue the build.

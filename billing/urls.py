@@ -7,6 +7,7 @@ from .views import (
     budgets,
     center,
     costs,
+    credit,
     exports,
     invoices,
     messages,
@@ -83,6 +84,8 @@ urlpatterns = [
     path("billing/budgets/<pk:pk>/", budgets.budget_detail, name="budget_detail"),
     path("billing/budgets/<pk:pk>/edit/", budgets.budget_edit, name="budget_edit"),
     path("billing/budgets/<pk:pk>/delete/", budgets.budget_delete, name="budget_delete"),
+    path("billing/credit/", credit.credit, name="credit"),  # F14, F15
+    path("billing/credit/allocate/", credit.credit_allocate, name="credit_allocate"),
     path("messages/", messages.message_center, name="messages"),
     path("messages/read-all/", messages.messages_read_all, name="messages_read_all"),
     path("messages/<pk:pk>/", messages.message_detail, name="message"),

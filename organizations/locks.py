@@ -26,9 +26,12 @@ subsequence of it, never goes back up):
 
 So a membership change runs organization → membership or invitation → accounts → wallets →
 resources (money follows the member inside the same transaction, B7), and a payment runs
-order → accounts → wallets → resource → voucher. The sweeps (`invitations_expire`,
-`subscriptions_expire`, `expiry_notices`, `permission_changes_expire`) lock their rows with
-`skip_locked` and take no row above them: they never wait, so they cannot deadlock.
+order → accounts → wallets → resource → voucher. A credit allocation (F14) runs the member's
+membership → the admin and member accounts → their wallets → the allocation row, so it
+serializes with any change of that membership; the lapse of a temporary credit (F15) runs
+accounts → wallets → allocation. The sweeps (`invitations_expire`,
+`subscriptions_expire`, `expiry_notices`, `permission_changes_expire`) lock their rows
+with `skip_locked` and take no row above them: they never wait, so they cannot deadlock.
 
 Rows that are updated are locked `no_key=True` (FOR NO KEY UPDATE: inserts that point at the
 row are not blocked). Rows that are then deleted are locked `no_key=False` (FOR UPDATE), the

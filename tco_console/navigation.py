@@ -70,6 +70,13 @@ SIDEBAR = [
         lambda c: c.is_admin and c.can("billing.view_finance"),  # F12
     ),
     (
+        _("Credit limits"),
+        "billing:credit",
+        "bank2",
+        ("billing:credit",),
+        lambda c: c.is_admin and c.can("billing.view_finance"),  # F14
+    ),
+    (
         _("Products"),
         "billing:products",
         "box-seam",

@@ -15,7 +15,15 @@ from django.core.management import call_command
 from billing.demo import DEPARTMENT_BUDGET, SELFPAY_BUDGET
 from billing.finance import budgets as sel
 from billing.finance.reach import member_reach
-from billing.models import Budget, BudgetAlert, DailyCost, FundTransfer, Message
+from billing.models import (
+    Budget,
+    BudgetAlert,
+    CreditAllocation,
+    CreditChange,
+    DailyCost,
+    FundTransfer,
+    Message,
+)
 from billing.models.choices import MessageCategory
 from organizations.models import Department, Membership, User
 from organizations.scoping import ConsoleContext
@@ -96,11 +104,20 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
         transfer = FundTransfer.objects.get(target=selfpay.account)
         assert (transfer.amount, transfer.taken_back) == (Decimal("800.00"), Decimal("200.00"))
         assert member_reach(ctx, uin, 3).account == selfpay.account
+        # F14, F15: the admin allocated credit to member-selfpay, part of it temporary
+        allocation = CreditAllocation.objects.get(member=selfpay.account)
+        assert (allocation.amount, allocation.temporary_amount) == (
+            Decimal("1000.00"),
+            Decimal("500.00"),
+        )
+        page = client.get("/billing/credit/").content.decode()
+        assert f'data-uin="{uin}"' in page and "1,500.00 CNY" in page
         counts = (
             DailyCost.objects.count(),
             Budget.objects.count(),
             BudgetAlert.objects.count(),
             FundTransfer.objects.count(),
+            CreditChange.objects.count(),
         )
         _seed()
         assert counts == (
@@ -108,6 +125,7 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
             Budget.objects.count(),
             BudgetAlert.objects.count(),
             FundTransfer.objects.count(),
+            CreditChange.objects.count(),
         )
         out = io.StringIO()
         call_command("check_books", stdout=out)

@@ -112,6 +112,10 @@ EXPECTED = {
     "billing:transfers": (LOGIN, 403, 403, 200, 200, 403),
     "billing:transfer_in": (LOGIN, 404, 404, 200, 403, 404),
     "billing:take_back": (LOGIN, 404, 404, 200, 403, 404),
+    # F14 credit limits: the admin account's page (view_finance reads, manage_finance sets a
+    # member's credit); the member here grants 10
+    "billing:credit": (LOGIN, 403, 403, 200, 200, 403),
+    "billing:credit_allocate": (LOGIN, 403, 403, 200, 403, 403),
     "billing:messages": (LOGIN, 200, 200, 200, 200, 200),
     "billing:messages_read_all": (LOGIN, 200, 200, 200, 200, 200),
     "billing:message": (LOGIN, 404, 404, 200, 200, 404),
@@ -138,7 +142,7 @@ def url_names(resolver=None, prefix=""):
 @pytest.fixture
 def world(db):
     org, admin = make_org()
-    member = join(org, admin, name="the-member", allow_quit=True)
+    member = join(org, admin, name="the-member", allow_quit=True, permissions=[1, 2, 10])
     sibling = join(org, admin, name="sibling-secret")
     root = Department.objects.get(organization=org, parent=None)
     dept = services.department_create(
@@ -259,6 +263,8 @@ def build_url(name, world):
         return reverse(name, kwargs={"instance_id": billing["payg_instance_id"]})
     if name.startswith("billing:budget_") and name != "billing:budget_create":
         return reverse(name, kwargs={"pk": world["budget"]})
+    if name == "billing:credit_allocate":  # F14: a member that grants 10
+        return reverse(name) + f"?account={world['users']['member'].account.uin}"
     if name == "billing:bill_export_download":
         return reverse(name, kwargs={"pk": world["bill_export"]})
     if name == "billing:transfer_in":

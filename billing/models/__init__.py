@@ -1,6 +1,7 @@
 from .bills import BillLine, BillSummary, Invoice, InvoiceStatus, Message
 from .budgets import Budget, BudgetAlert, BudgetBlock, BudgetThreshold
 from .catalog import Product, Region, Resource, ResourceStatusChange, Spec
+from .credit import CreditAllocation, CreditChange, CreditChangeKind
 from .exports import BillExport, ExportMode, ExportStatus
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
@@ -17,6 +18,9 @@ __all__ = [
     "BudgetAlert",
     "BudgetBlock",
     "BudgetThreshold",
+    "CreditAllocation",
+    "CreditChange",
+    "CreditChangeKind",
     "DailyCost",
     "Entry",
     "ExportMode",

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from billing.models import Journal, Wallet
+from billing.models import CreditAllocation, Journal, Wallet
 from billing.models.choices import Book, JournalKind
 from billing.money import q
 from organizations.audit import audit_record, organization_of
@@ -74,12 +74,26 @@ def wallet_top_up(
 def wallet_set_credit_limit(
     *, account: Account, limit: Decimal, acting_user: User | None
 ) -> Wallet:
-    """B2: an operator sets the account's credit limit."""
+    """B2: an operator sets the account's effective credit limit. F14: it includes the credit
+    the account's admin allocated to it, so it cannot go below that part (the admin lowers
+    its allocation instead); for an admin account the figure is its own, unallocated line
+    (what it allocated to members is in their limits)."""
     limit = q(limit)
     if limit < 0:
         raise DomainError(_("The credit limit cannot be negative."), field="credit_limit")
     lock_accounts(account)
     wallet = lock_wallets(account)[account.pk]
+    allocation = CreditAllocation.objects.filter(member=account).first()  # under the locks
+    if allocation is not None and limit < allocation.total:
+        raise DomainError(
+            _(
+                "%(allocated)s CNY of this account's credit limit is allocated by its "
+                "organization's admin account (F14), so the limit cannot be set below that. "
+                "The admin lowers its allocation on its Credit limits page."
+            )
+            % {"allocated": allocation.total},
+            field="credit_limit",
+        )
     old = wallet.credit_limit
     wallet.credit_limit = limit
     wallet.save(update_fields=["credit_limit", "updated_at"])

@@ -18,6 +18,7 @@ from tco_console.viewkit import bound_data, form_view, table_page
 
 from .. import selectors, services
 from ..filtersets import OrderFilterSet, TransactionFilterSet, VoucherFilterSet
+from ..finance import credit
 from ..finance.member_view import (
     account_choices,
     export_reach,
@@ -48,6 +49,7 @@ def billing_center(request):
             {
                 "tab": tab,
                 "balance": selectors.balance_of(ctx.account),
+                "credit": _credit_source(ctx),
                 "can_top_up": ctx.can("billing.manage_finance"),
                 "accounts": account_choices(ctx),
             },
@@ -81,9 +83,18 @@ def billing_center(request):
         partial=partial,
         tab=tab,
         balance=(selectors.balance_of(ctx.account) if full or partial == "balance" else None),
+        credit=_credit_source(ctx) if full or partial == "balance" else None,
         can_top_up=ctx.can("billing.manage_finance"),
         accounts=account_choices(ctx) if full else None,
     )
+
+
+def _credit_source(ctx) -> dict:
+    """F14: where the account's credit limit comes from: a member's part allocated by its
+    admin (one query), or what the admin allocated to its members (one query)."""
+    if ctx.is_admin:
+        return {"admin": True, "allocated": credit.allocated_by(ctx.account)}
+    return {"admin": False, "allocation": credit.allocation_of(ctx.account)}
 
 
 MEMBER_TABS = ("bills", "transactions")

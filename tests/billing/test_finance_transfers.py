@@ -354,3 +354,17 @@ def test_f12_a_member_without_a_wallet_shows_zero(world, client):
     client.force_login(w["admin"])
     row = client.get(PAGE).content.decode().split('data-testid="transfer-member"')[1]
     assert row.count("0.00 CNY") == 3 and "—" not in row.split("</tr>")[0]
+
+
+def test_f12_f14_member_page_links_to_fund_transfer_and_credit_by_permission(world, client):
+    w = world
+    Membership.objects.filter(account=w["no3"].account).update(permissions=[1, 2, 10])
+    client.force_login(w["admin"])
+    page = client.get(f"/members/{w['member'].account.uin}/").content.decode()
+    assert 'data-testid="member-fund-transfer"' in page
+    assert 'data-testid="member-credit-limit"' not in page
+    page = client.get(f"/members/{w['no3'].account.uin}/").content.decode()
+    assert 'data-testid="member-fund-transfer"' not in page
+    assert 'data-testid="member-credit-limit"' in page
+    page = client.get(f"/members/{w['pob'].account.uin}/").content.decode()
+    assert "member-fund-transfer" not in page and "member-credit-limit" not in page

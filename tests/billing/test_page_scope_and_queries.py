@@ -160,16 +160,17 @@ def _grow(admin, pob_member, member, n):
 
 # Pinned maxima (full pages, after the first request warms the caches). The Products page
 # prices the whole catalog with one offer lookup (pricing.rates_for). Every full page also
-# counts the top bar's unread-message badge (one query, cached on the request).
+# counts the top bar's unread-message badge (one query, cached on the request). Billing
+# Center's balance card says where the credit limit comes from (F14: one query).
 PINNED = {
     ("admin", "/pay-on-behalf/orders/"): 11,
     ("admin", "/pay-on-behalf/orders/?status=paid"): 11,
-    ("admin", "/billing/?tab=transactions"): 9,
+    ("admin", "/billing/?tab=transactions"): 10,
     ("pob_member", "/pay-on-behalf/orders/?status=paid"): 11,
     ("member", "/products/"): 17,
-    ("member", "/billing/?tab=orders"): 12,
-    ("member", "/billing/?tab=vouchers"): 10,
-    ("member", "/billing/?tab=transactions"): 10,
+    ("member", "/billing/?tab=orders"): 13,
+    ("member", "/billing/?tab=vouchers"): 11,
+    ("member", "/billing/?tab=transactions"): 11,
 }
 
 

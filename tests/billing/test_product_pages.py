@@ -58,6 +58,7 @@ def test_sidebar_entries_in_spec_order_and_by_role(client, catalog, org, admin, 
         "Cost analysis",
         "Budgets",
         "Fund transfer",
+        "Credit limits",
         "Products",
         "Message center",
         "Service control policies",
@@ -71,6 +72,7 @@ def test_sidebar_entries_in_spec_order_and_by_role(client, catalog, org, admin, 
     assert {"Billing Center", "Cost analysis", "Products"} <= set(labels)
     assert "Budgets" not in labels  # F7: budgets are the admin account's
     assert "Fund transfer" not in labels  # F12: so is transferring funds
+    assert "Credit limits" not in labels  # F14: and allocating credit
 
 
 def test_sidebar_shows_pay_on_behalf_to_a_member_that_pays_for_another(

@@ -20,6 +20,7 @@ CONSOLE_PAGES = [
     ("/billing/exports/", "Billing Center"),
     ("/billing/cost-analysis/", "Cost analysis"),
     ("/billing/budgets/", "Budgets"),
+    ("/billing/credit/", "Credit limits"),  # F14
     ("/products/", "Products"),
     ("/messages/", "Message center"),
     ("/policies/", "Service control policies"),

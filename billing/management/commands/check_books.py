@@ -10,7 +10,9 @@
    totals are filed under the member's current department;
 6. every fund transfer (F12) is a journal moving its amount from the admin's cash to the
    member's, its `taken_back` equals its take-backs' journals, and no transfer book holds more
-   than its wallet's cash (F13).
+   than its wallet's cash (F13);
+7. every credit allocation (F14) is within its member's credit limit and held by a self-pay
+   member of the allocating admin's organization that grants 10.
 Each check is one aggregate query, so it runs on large books too. Sums are rounded to the cent
 before comparing: SQLite adds decimals as floating point (PostgreSQL's numeric is exact), and
 every stored amount is a whole number of cents, so the rounded sum is the exact one.
@@ -32,6 +34,7 @@ from django.db.models.functions import TruncDate
 from billing.models import (
     BillLine,
     BillSummary,
+    CreditAllocation,
     DailyCost,
     Entry,
     FundTakeBack,
@@ -93,6 +96,7 @@ def problems():
             yield f"journal {journal_id}: bill lines say {billed} cash but the ledger moved {moved}"
 
     yield from transfer_problems()
+    yield from credit_problems()
 
 
 def transfer_problems():
@@ -120,6 +124,34 @@ def transfer_problems():
     over = Wallet.objects.filter(Q(transferred_in__gt=0) & Q(transferred_in__gt=F("cash")))
     for account_id in over.values_list("account_id", flat=True):
         yield f"wallet of account {account_id}: transferred funds exceed its cash"
+
+
+def credit_problems():
+    """F14: an allocation is part of its member's credit limit, and only a self-pay member of
+    the allocating admin's organization that grants 10 holds one (two queries)."""
+    allocations = list(CreditAllocation.objects.select_related("member__wallet"))
+    memberships = {
+        m.account_id: m
+        for m in Membership.objects.filter(
+            account_id__in=[a.member_id for a in allocations]
+        ).select_related("organization")
+    }
+    for a in allocations:
+        wallet = getattr(a.member, "wallet", None)
+        limit = wallet.credit_limit if wallet else Decimal("0.00")
+        if limit < a.total:
+            yield f"account {a.member_id}: credit limit {limit} is below its allocation {a.total}"
+        m = memberships.get(a.member_id)
+        if (
+            m is None
+            or m.organization.admin_account_id != a.admin_id
+            or m.payer_id is not None
+            or 10 not in {int(p) for p in m.permissions or ()}
+        ):
+            yield (
+                f"account {a.member_id} holds credit from {a.admin_id} but is not a self-pay "
+                "member of its organization granting 10"
+            )
 
 
 SUMMED = ("list_cost", "discount", "voucher_amount", "cash_amount")

@@ -13,6 +13,7 @@ from billing.tasks import (
     evaluate_budgets,
     expire_bill_exports,
     expire_subscriptions,
+    lapse_temporary_credit,
     settle_usage,
 )
 from organizations.tasks import expire_invitations, expire_permission_changes
@@ -25,6 +26,7 @@ PERIODIC_TASKS = [
     arrears_sweep,
     evaluate_budgets,  # F8: alerts within a minute of the spend
     expire_bill_exports,  # F4: drop consolidated bills after 24 hours
+    lapse_temporary_credit,  # F15: temporary credit ends within a minute of its end
     expire_permission_changes,  # F17: changes unanswered for 15 days
 ]
 
