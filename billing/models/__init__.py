@@ -2,6 +2,7 @@ from .bills import BillLine, BillSummary, Invoice, InvoiceStatus, Message
 from .budgets import Budget, BudgetAlert, BudgetBlock, BudgetThreshold
 from .catalog import Product, Region, Resource, ResourceStatusChange, Spec
 from .exports import BillExport, ExportMode, ExportStatus
+from .invoicing import InvoiceTitle, MemberInvoicing
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
@@ -26,7 +27,9 @@ __all__ = [
     "InheritanceBlock",
     "Invoice",
     "InvoiceStatus",
+    "InvoiceTitle",
     "Journal",
+    "MemberInvoicing",
     "Message",
     "Offer",
     "OfferInheritance",
