@@ -43,7 +43,7 @@ def invoices(request):
     ctx = request.console
     account = ctx.account
     uin = (request.GET.get("account") or "").strip()
-    if uin and uin != account.uin:
+    if uin and (account is None or uin != account.uin):
         return _member_invoices(request, _reach(ctx, uin))
     titles = InvoiceTitle.objects.filter(account=account)
     blocked_by = invoice_services.self_invoicing_block(account)
@@ -129,6 +129,8 @@ def _title_owner(request, uin: str):
     """The account whose titles change and, for the admin acting for a member, its membership:
     404 before 403 (A2)."""
     ctx = request.console
+    if ctx.account is None:
+        raise Http404
     if uin and uin != ctx.account.uin:
         reach = _reach(ctx, uin)
         require_admin(request, "billing.manage_finance")
