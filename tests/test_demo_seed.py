@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from billing.demo import DEPARTMENT_BUDGET, SELFPAY_BUDGET
+from billing.demo import DEPARTMENT_BUDGET, INVOICE_TITLE, SELFPAY_BUDGET
 from billing.finance import budgets as sel
 from billing.finance.reach import member_reach
-from billing.models import Budget, BudgetAlert, DailyCost, FundTransfer, Message
+from billing.models import Budget, BudgetAlert, DailyCost, FundTransfer, Invoice, Message
 from billing.models.choices import MessageCategory
 from organizations.models import Department, Membership, User
 from organizations.scoping import ConsoleContext
@@ -96,11 +96,16 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
         transfer = FundTransfer.objects.get(target=selfpay.account)
         assert (transfer.amount, transfer.taken_back) == (Decimal("800.00"), Decimal("200.00"))
         assert member_reach(ctx, uin, 3).account == selfpay.account
+        # F16: the admin keeps member-selfpay's invoice title and requested an invoice for it
+        invoice = Invoice.objects.get(account=selfpay.account)
+        assert invoice.requested_by_admin == admin.account and invoice.title == INVOICE_TITLE[0]
+        assert client.get("/billing/invoices/", {"account": uin}).status_code == 200
         counts = (
             DailyCost.objects.count(),
             Budget.objects.count(),
             BudgetAlert.objects.count(),
             FundTransfer.objects.count(),
+            Invoice.objects.count(),
         )
         _seed()
         assert counts == (
@@ -108,6 +113,7 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
             Budget.objects.count(),
             BudgetAlert.objects.count(),
             FundTransfer.objects.count(),
+            Invoice.objects.count(),
         )
         out = io.StringIO()
         call_command("check_books", stdout=out)

@@ -99,6 +99,7 @@ class Command(BaseCommand):
         from billing.demo import (
             seed_billing,
             seed_budgets,
+            seed_invoicing,
             seed_payg,
             seed_selfpay,
             seed_transfers,
@@ -113,6 +114,8 @@ class Command(BaseCommand):
             self.stdout.write("member-selfpay's own spend of the last weeks written.")
         if seed_transfers(org, admin_user):
             self.stdout.write("Funds transferred to member-selfpay, and part taken back.")
+        if seed_invoicing(org, admin_user):
+            self.stdout.write("member-selfpay's invoice title saved and an invoice requested.")
         if seed_budgets(org, admin_user):
             self.stdout.write("Budgets created and evaluated (one past its 50 % threshold).")
         self._member_sub_user()
