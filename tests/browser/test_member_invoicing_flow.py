@@ -21,6 +21,8 @@ def test_f16_admin_adds_a_title_and_requests_an_invoice_the_member_sees_it(
 
     login(page, live_server, admin.username, password)
     page.goto(f"{live_server.url}/billing/invoices/")
+    expect(page.get_by_test_id("invoice-members-note")).to_be_visible()
+    shot(page, "admin-own-invoices")
     selector = page.get_by_test_id("invoice-member-selector")
     selector.get_by_label("Invoices for members").select_option(
         label=f"invoiced-team ({member.account.uin})"
