@@ -430,6 +430,7 @@ class InvoiceAdmin(ServiceAdmin):
         "status",
         "reason",
         "requested_by",
+        "requested_by_admin",  # F16: requested by the organization's admin for this member
         "decided_by",
         "created_at",
         "decided_at",

@@ -380,6 +380,44 @@ def seed_credit(org, admin_user) -> bool:
     return True
 
 
+# F16: the admin keeps member-selfpay's invoice title and requested an invoice for it.
+INVOICE_TITLE = ("Acme Finance Services Ltd", "91440300MA5FINANCE")
+INVOICE_AMOUNT = D("100.00")
+
+
+def seed_invoicing(org, admin_user) -> bool:
+    """Idempotent: skipped once member-selfpay has a title (or cannot: no member granting 5,
+    or less than INVOICE_AMOUNT invoiceable)."""
+    from billing.finance.invoicing import invoice_title_create, member_invoice_request
+    from billing.models import InvoiceTitle
+    from billing.services.invoices import invoiceable
+
+    member = _members(org).get(SELFPAY)
+    if member is None or InvoiceTitle.objects.filter(account=member.account).exists():
+        return False
+    title, tax_number = INVOICE_TITLE
+    try:
+        invoice_title_create(
+            account=member.account,
+            membership=member,
+            acting_user=admin_user,
+            title=title,
+            tax_number=tax_number,
+            address="88 Keyuan Road, Nanshan, Shenzhen",
+        )
+        if invoiceable(member.account) >= INVOICE_AMOUNT:
+            member_invoice_request(
+                membership=member,
+                acting_user=admin_user,
+                title=title,
+                tax_number=tax_number,
+                amount=INVOICE_AMOUNT,
+            )
+    except DomainError:
+        return False
+    return True
+
+
 BUDGET_DEPARTMENT = "Engineering"
 DEPARTMENT_BUDGET = "Engineering monthly"
 SELFPAY_BUDGET = "member-selfpay monthly"

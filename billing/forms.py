@@ -13,6 +13,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing.models import InvoiceTitle
 from billing.services.ledger import MAX_TOP_UP
 from billing.services.orders import MAX_MONTHS
 
@@ -127,8 +128,16 @@ class BulkOrdersForm(forms.Form):
 
 class InvoiceRequestForm(forms.Form):
     """B12: what an invoice request asks for; the service checks the tax number and the
-    invoiceable amount."""
+    invoiceable amount. F16: with saved titles (`titles`), the form offers them; a chosen
+    saved title is used, otherwise the typed title and tax number."""
 
+    saved_title = forms.ModelChoiceField(
+        label=_("Saved title"),
+        queryset=InvoiceTitle.objects.none(),
+        required=False,
+        empty_label=_("None: type a title below"),
+        help_text=_("A saved title is used as it is; choose none to type another one."),
+    )
     title = forms.CharField(
         label=_("Invoice title"),
         max_length=100,
@@ -141,6 +150,63 @@ class InvoiceRequestForm(forms.Form):
     )
     amount = forms.DecimalField(
         label=_("Amount (CNY)"), max_digits=18, decimal_places=2, min_value=0
+    )
+
+    def __init__(self, *args, titles=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if titles is None or not titles.exists():
+            del self.fields["saved_title"]
+            return
+        self.fields["saved_title"].queryset = titles
+        default = next((t for t in titles if t.is_default), None)
+        if default is not None:
+            self.fields["saved_title"].initial = default.pk
+        self.fields["title"].required = False
+        self.fields["tax_number"].required = False
+
+    def clean(self):
+        data = super().clean()
+        saved = data.get("saved_title")
+        if saved is not None:
+            data["title"], data["tax_number"] = saved.title, saved.tax_number
+        elif "saved_title" in self.fields:
+            if not data.get("title") and "title" not in self.errors:
+                self.add_error("title", _("Choose a saved title or type one."))
+            if not data.get("tax_number") and "tax_number" not in self.errors:
+                self.add_error("tax_number", _("Enter the tax number of the typed title."))
+        return data
+
+    def request_fields(self) -> dict:
+        d = self.cleaned_data
+        return {"title": d["title"], "tax_number": d["tax_number"], "amount": d["amount"]}
+
+
+class InvoiceTitleForm(forms.Form):
+    """F16: a saved invoice title; the service checks the tax number and duplicates."""
+
+    title = forms.CharField(
+        label=_("Invoice title"),
+        max_length=100,
+        help_text=_("The company name printed on the invoice."),
+    )
+    tax_number = forms.CharField(
+        label=_("Tax number"),
+        max_length=20,
+        help_text=_("Unified social credit code: 15 to 20 letters and digits."),
+    )
+    recipient = forms.CharField(label=_("Recipient"), max_length=60, required=False)
+    address = forms.CharField(label=_("Mailing address"), max_length=200, required=False)
+    is_default = forms.BooleanField(label=_("Default title"), required=False)
+
+
+class SelfInvoicingForm(forms.Form):
+    """F16: whether the member may still request invoices for itself."""
+
+    blocked = forms.TypedChoiceField(
+        label=_("The member requesting invoices for itself"),
+        choices=[("0", _("Allowed")), ("1", _("Stopped: only this account requests them"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
     )
 
 

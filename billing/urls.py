@@ -79,6 +79,28 @@ urlpatterns = [
     path("billing/transfers/<pk:pk>/take-back/", transfers.take_back, name="take_back"),
     path("billing/invoices/", invoices.invoices, name="invoices"),
     path("billing/invoices/request/", invoices.invoice_request, name="invoice_request"),
+    # F16: saved invoice titles (`?account=<UIN>`: a member's, for the admin with 5)
+    path("billing/invoices/titles/add/", invoices.invoice_title_add, name="invoice_title_add"),
+    path(
+        "billing/invoices/titles/<pk:pk>/edit/",
+        invoices.invoice_title_edit,
+        name="invoice_title_edit",
+    ),
+    path(
+        "billing/invoices/titles/<pk:pk>/delete/",
+        invoices.invoice_title_delete,
+        name="invoice_title_delete",
+    ),
+    path(
+        "billing/invoices/members/<uin:uin>/request/",
+        invoices.member_invoice_request,
+        name="member_invoice_request",
+    ),
+    path(
+        "billing/invoices/members/<uin:uin>/self-invoicing/",
+        invoices.member_self_invoicing,
+        name="member_self_invoicing",
+    ),
     path("billing/budgets/", budgets.budgets, name="budgets"),
     path("billing/budgets/create/", budgets.budget_create, name="budget_create"),
     path("billing/budgets/<pk:pk>/", budgets.budget_detail, name="budget_detail"),

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from billing.demo import DEPARTMENT_BUDGET, SELFPAY_BUDGET
+from billing.demo import DEPARTMENT_BUDGET, INVOICE_TITLE, SELFPAY_BUDGET
 from billing.finance import budgets as sel
 from billing.finance.reach import member_reach
 from billing.models import (
@@ -22,6 +22,7 @@ from billing.models import (
     CreditChange,
     DailyCost,
     FundTransfer,
+    Invoice,
     Message,
 )
 from billing.models.choices import MessageCategory
@@ -112,12 +113,17 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
         )
         page = client.get("/billing/credit/").content.decode()
         assert f'data-uin="{uin}"' in page and "1,500.00 CNY" in page
+        # F16: the admin keeps member-selfpay's invoice title and requested an invoice for it
+        invoice = Invoice.objects.get(account=selfpay.account)
+        assert invoice.requested_by_admin == admin.account and invoice.title == INVOICE_TITLE[0]
+        assert client.get("/billing/invoices/", {"account": uin}).status_code == 200
         counts = (
             DailyCost.objects.count(),
             Budget.objects.count(),
             BudgetAlert.objects.count(),
             FundTransfer.objects.count(),
             CreditChange.objects.count(),
+            Invoice.objects.count(),
         )
         _seed()
         assert counts == (
@@ -126,6 +132,7 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
             BudgetAlert.objects.count(),
             FundTransfer.objects.count(),
             CreditChange.objects.count(),
+            Invoice.objects.count(),
         )
         out = io.StringIO()
         call_command("check_books", stdout=out)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from billing.catalog import ensure_catalog
 from billing.finance.budget_services import budget_create
+from billing.finance.invoicing import invoice_title_create
 from billing.finance.transfers import fund_transfer_in
 from billing.models import Message, Product
 from billing.services.payg import resource_activate
@@ -99,6 +100,13 @@ EXPECTED = {
     "billing:cost_analysis_export": (LOGIN, 200, 200, 200, 200, 200),
     "billing:invoices": (LOGIN, 200, 200, 200, 200, 200),
     "billing:invoice_request": (LOGIN, 200, 200, 200, 403, 403),
+    # F16 invoicing for members: titles of the user's own account; a self-pay member's that
+    # grants 5 (and requests and the switch for it) by the admin account's manage_finance users
+    "billing:invoice_title_add": (LOGIN, 200, 200, 200, 403, 403),
+    "billing:invoice_title_edit": (LOGIN, 404, 404, 200, 403, 404),
+    "billing:invoice_title_delete": (LOGIN, 404, 404, 200, 403, 404),
+    "billing:member_invoice_request": (LOGIN, 404, 404, 200, 403, 404),
+    "billing:member_self_invoicing": (LOGIN, 404, 404, 200, 403, 404),
     # the pay-as-you-go resource is the member's; the message the admin's (its order to pay)
     "billing:activate": (LOGIN, 200, 200, 200, 403, 200),
     "billing:resource_terminate": (LOGIN, 404, 200, 404, 403, 404),
@@ -197,7 +205,16 @@ def world(db):
     transfer = fund_transfer_in(
         membership=funded.account.membership, amount="10.00", acting_user=admin
     )
+    invoiced = join(org, admin, name="invoiced-secret", permissions=[1, 2, 5])
+    title = invoice_title_create(
+        account=invoiced.account,
+        membership=invoiced.account.membership,
+        acting_user=admin,
+        title="Invoiced Secret Title",
+        tax_number="91110000100000000X",
+    )
     return {
+        "invoicing": {"uin": invoiced.account.uin, "title": title.pk},
         "transfer": {"uin": funded.account.uin, "pk": transfer.pk},
         "budget": budget.pk,
         "policy": org.policies.get(),
@@ -271,6 +288,10 @@ def build_url(name, world):
         return reverse(name, kwargs={"uin": world["transfer"]["uin"]})
     if name == "billing:take_back":
         return reverse(name, kwargs={"pk": world["transfer"]["pk"]})
+    if name in {"billing:invoice_title_edit", "billing:invoice_title_delete"}:
+        return reverse(name, kwargs={"pk": world["invoicing"]["title"]})
+    if name in {"billing:member_invoice_request", "billing:member_self_invoicing"}:
+        return reverse(name, kwargs={"uin": world["invoicing"]["uin"]})
     if name == "billing:message":
         return reverse(name, kwargs={"pk": billing["message"]})
     if name.startswith("organizations:user_") and name != "organizations:user_create":
@@ -301,6 +322,7 @@ def test_a2_permission_matrix(client, world, role):
     forbidden = list(world["foreign"])
     if role in {"outsider", "member", "member_sub"}:
         forbidden += world["sibling"] + world["pob"] + ["funded-secret"]
+        forbidden += ["invoiced-secret", "Invoiced Secret Title"]
     if role not in {"member", "member_sub"}:
         # The member's own bills and transactions name its resources to all its users; only
         # the resource pages follow a sub-user's product permissions (404 above).

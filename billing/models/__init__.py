@@ -3,6 +3,7 @@ from .budgets import Budget, BudgetAlert, BudgetBlock, BudgetThreshold
 from .catalog import Product, Region, Resource, ResourceStatusChange, Spec
 from .credit import CreditAllocation, CreditChange, CreditChangeKind
 from .exports import BillExport, ExportMode, ExportStatus
+from .invoicing import InvoiceTitle, MemberInvoicing
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
@@ -30,7 +31,9 @@ __all__ = [
     "InheritanceBlock",
     "Invoice",
     "InvoiceStatus",
+    "InvoiceTitle",
     "Journal",
+    "MemberInvoicing",
     "Message",
     "Offer",
     "OfferInheritance",

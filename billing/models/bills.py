@@ -163,6 +163,16 @@ class Invoice(models.Model):
     requested_by = models.ForeignKey(
         "organizations.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # F16: the organization's admin account when it requested the invoice for this member
+    # (permission 5); the member stays the buyer (`account`)
+    requested_by_admin = models.ForeignKey(
+        "organizations.Account",
+        verbose_name=_("requested by the admin account"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     decided_by = models.ForeignKey(
         "organizations.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,6 +1,10 @@
 """B12: invoices. Invoiceable = cash the account paid (its bill lines as payer: payments and
 settlements, less refunds, which are negative lines) − what is requested or issued already.
-Pay-on-behalf spend is on the payer's bill lines, so only the payer can invoice it."""
+Pay-on-behalf spend is on the payer's bill lines, so only the payer can invoice it.
+
+F16: the organization's admin may request invoices for a self-pay member that grants 5
+(`billing.finance.invoicing`), through the same `claim` under the same account lock; the
+admin may also stop the member requesting for itself (`self_invoicing_block`)."""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Invoice, InvoiceStatus, PayerProductMonth
+from billing.models import Invoice, InvoiceStatus, MemberInvoicing, PayerProductMonth
 from billing.money import ZERO, q
 from organizations.audit import audit_record, organization_of
+from organizations.choices import FinancialPermission, MemberType
 from organizations.locks import lock_accounts
-from organizations.models import Account, User
+from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
 
 from .messages import notify
@@ -38,36 +43,96 @@ def invoiceable(account: Account) -> Decimal:
     return max(paid - claimed, ZERO)
 
 
-@transaction.atomic(durable=True)
-def invoice_request(
-    *, account: Account, acting_user: User, title: str, tax_number: str, amount: Decimal
-) -> Invoice:
-    lock_accounts(account)  # two requests at once cannot both claim the same amount
-    title, tax_number, amount = (title or "").strip(), (tax_number or "").strip().upper(), q(amount)
+def self_invoicing_block(account: Account):
+    """F16: the organization whose admin stops this account invoicing for itself, or None.
+    The switch counts only while the account is a self-pay member that grants 5 now, so
+    revoking 5 (or leaving, or becoming pay-on-behalf) lifts it at once."""
+    setting = MemberInvoicing.objects.filter(account=account, self_invoicing_blocked=True).first()
+    if setting is None:
+        return None
+    membership = (
+        Membership.objects.filter(account=account, payer__isnull=True)
+        .exclude(member_type=MemberType.ADMIN)
+        .select_related("organization__admin_account")
+        .first()
+    )
+    if membership is None:
+        return None
+    if int(FinancialPermission.INVOICING) not in {int(p) for p in membership.permissions or ()}:
+        return None
+    return membership.organization
+
+
+def _checked(title, tax_number, amount) -> tuple[str, str, Decimal]:
+    title, tax_number = (title or "").strip(), (tax_number or "").strip().upper()
+    try:
+        amount = q(Decimal(amount))
+    except (ArithmeticError, TypeError, ValueError):
+        raise DomainError(_("Enter an amount in CNY, such as 100.00."), field="amount") from None
     if not title:
         raise DomainError(_("Enter the invoice title (the company name)."), field="title")
+    if len(title) > 100:
+        raise DomainError(_("An invoice title is at most 100 characters."), field="title")
     if not TAX_NUMBER.match(tax_number):
         raise DomainError(_("A tax number is 15 to 20 letters and digits."), field="tax_number")
     if amount <= 0:
         raise DomainError(_("Enter an amount greater than zero."), field="amount")
+    return title, tax_number, amount
+
+
+def claim(
+    *,
+    account: Account,
+    acting_user: User,
+    title: str,
+    tax_number: str,
+    amount: Decimal,
+    requested_by_admin: Account | None = None,
+) -> Invoice:
+    """B12's arithmetic: one invoice request against `account`'s invoiceable amount. The
+    caller holds `lock_accounts(account)`, so two requests for the same account (its own, or
+    the admin's for it under F16) never claim the same amount twice."""
+    title, tax_number, amount = _checked(title, tax_number, amount)
     available = invoiceable(account)
     if amount > available:
         raise DomainError(
             _("At most %(available)s CNY can be invoiced now.") % {"available": available},
             field="amount",
         )
-    invoice = Invoice.objects.create(
+    return Invoice.objects.create(
         account=account,
         title=title,
         tax_number=tax_number,
         amount=amount,
         requested_by=acting_user,
+        requested_by_admin=requested_by_admin,
         created_at=timezone.now(),
+    )
+
+
+@transaction.atomic(durable=True)
+def invoice_request(
+    *, account: Account, acting_user: User, title: str, tax_number: str, amount: Decimal
+) -> Invoice:
+    lock_accounts(account)  # two requests at once cannot both claim the same amount
+    blocked_by = self_invoicing_block(account)
+    if blocked_by is not None:  # F16
+        raise DomainError(
+            _(
+                "The organization of %(name)s (%(uin)s) manages this account's invoices: its "
+                "admin account has stopped the account requesting invoices for itself. Ask "
+                "the admin to request the invoice."
+            )
+            % {"name": blocked_by.admin_account.name, "uin": blocked_by.admin_account.uin},
+            code="OperationDenied.SelfInvoicingBlocked",
+        )
+    invoice = claim(
+        account=account, acting_user=acting_user, title=title, tax_number=tax_number, amount=amount
     )
     audit_record(
         actor=acting_user,
         action="invoice.request",
-        message=_("Requested an invoice of %(amount)s CNY") % {"amount": amount},
+        message=_("Requested an invoice of %(amount)s CNY") % {"amount": invoice.amount},
         organization=organization_of(account),
         target_account=account,
         obj=invoice,

@@ -17,12 +17,28 @@ class InvoiceTable(ConsoleTable):
     )
     status = tables.Column(verbose_name=gettext_lazy("Status"))
     reason = tables.Column(verbose_name=gettext_lazy("Reason"), orderable=False, default="")
+    # F16: the organization's admin account requested it for this member
+    requested_by_admin = tables.Column(
+        verbose_name=gettext_lazy("Requested by the admin"),
+        accessor="requested_by_admin__name",
+        orderable=False,
+        default="",
+    )
     decided_at = DateTimeColumn(
         verbose_name=gettext_lazy("Decided"), format="Y-m-d H:i", default="—"
     )
 
     class Meta(ConsoleTable.Meta):
         model = Invoice
-        fields = ("created_at", "title", "tax_number", "amount", "status", "reason", "decided_at")
+        fields = (
+            "created_at",
+            "title",
+            "tax_number",
+            "amount",
+            "status",
+            "reason",
+            "requested_by_admin",
+            "decided_at",
+        )
         order_by = ("-created_at",)
         empty_text = gettext_lazy("No invoices requested yet.")

@@ -356,9 +356,9 @@ def test_f12_a_member_without_a_wallet_shows_zero(world, client):
     assert row.count("0.00 CNY") == 3 and "—" not in row.split("</tr>")[0]
 
 
-def test_f12_f14_member_page_links_to_fund_transfer_and_credit_by_permission(world, client):
+def test_f12_f14_f16_member_page_links_to_transfer_credit_and_invoices_by_permission(world, client):
     w = world
-    Membership.objects.filter(account=w["no3"].account).update(permissions=[1, 2, 10])
+    Membership.objects.filter(account=w["no3"].account).update(permissions=[1, 2, 5, 10])
     client.force_login(w["admin"])
     page = client.get(f"/members/{w['member'].account.uin}/").content.decode()
     assert 'data-testid="member-fund-transfer"' in page
@@ -366,5 +366,6 @@ def test_f12_f14_member_page_links_to_fund_transfer_and_credit_by_permission(wor
     page = client.get(f"/members/{w['no3'].account.uin}/").content.decode()
     assert 'data-testid="member-fund-transfer"' not in page
     assert 'data-testid="member-credit-limit"' in page
+    assert 'data-testid="member-invoices"' in page
     page = client.get(f"/members/{w['pob'].account.uin}/").content.decode()
     assert "member-fund-transfer" not in page and "member-credit-limit" not in page

@@ -100,6 +100,7 @@ class Command(BaseCommand):
             seed_billing,
             seed_budgets,
             seed_credit,
+            seed_invoicing,
             seed_payg,
             seed_selfpay,
             seed_transfers,
@@ -116,6 +117,8 @@ class Command(BaseCommand):
             self.stdout.write("Funds transferred to member-selfpay, and part taken back.")
         if seed_credit(org, admin_user):
             self.stdout.write("Credit allocated to member-selfpay (1,000.00 + 500.00 temporary).")
+        if seed_invoicing(org, admin_user):
+            self.stdout.write("member-selfpay's invoice title saved and an invoice requested.")
         if seed_budgets(org, admin_user):
             self.stdout.write("Budgets created and evaluated (one past its 50 % threshold).")
         self._member_sub_user()
