@@ -355,7 +355,9 @@ def _organization(*, members: int, departments: int, start: date, now: datetime)
                 payer=None if (i + 1) % SELF_PAY_EVERY == 0 else admin_account,
                 # self-pay members grant bills, balance, consolidated bills, cost analysis and
                 # budgets (F1), so the admin's finance pages reach them as a real org's would
-                permissions=[1, 2, 3, 4, 8, 9] if (i + 1) % SELF_PAY_EVERY == 0 else [1, 2, 7],
+                permissions=[1, 2, 3, 4, 5, 8, 9, 10]
+                if (i + 1) % SELF_PAY_EVERY == 0
+                else [1, 2, 7],
                 joined_at=joined,
             )
             for i, a in enumerate(accounts)

@@ -86,6 +86,9 @@ PAGES = (
     # F12: fund transfer, the members that grant 3 (a page of them) and one member's records
     ("Fund transfer", "admin", "/billing/transfers/", None),
     ("Fund transfer · member", "admin", "/billing/transfers/?account={selfpay_uin}", None),
+    # F14, F16: credit limits of the members that grant 10; one member's invoices (5)
+    ("Credit limits", "admin", "/billing/credit/", None),
+    ("Invoices · member", "admin", "/billing/invoices/?account={selfpay_uin}", None),
 )
 
 SUMS = "SUM(cash_amount), SUM(voucher_amount), SUM(discount), SUM(list_cost), COUNT(*)"
