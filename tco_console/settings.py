@@ -45,6 +45,10 @@ if not SECRET_KEY:
     if not DEBUG and not env_bool("TCO_INSECURE_DEV_KEY", False):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+# API SecretKeys are encrypted at rest (tco_console/secrets.py): a Fernet key, or derived from
+# SECRET_KEY when unset; old keys (comma-separated) still decrypt while rotating.
+SECRETS_ENCRYPTION_KEY = os.environ.get("SECRETS_ENCRYPTION_KEY", "")
+SECRETS_ENCRYPTION_OLD_KEYS = os.environ.get("SECRETS_ENCRYPTION_OLD_KEYS", "")
 
 ALLOWED_HOSTS = [
     h.strip()

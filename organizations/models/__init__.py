@@ -47,14 +47,21 @@ from .permission_changes import (
     unconfirmed_exists,
 )
 
+# isort: split
+from .api_keys import MAX_KEYS_PER_USER, ApiKey, ApiKeyQuerySet, ApiKeyStatus
+
 __all__ = [
     "DEPARTMENT_NAME_VALIDATOR",
+    "MAX_KEYS_PER_USER",
     "MEMBER_NAME_VALIDATOR",
     "PERMISSION_CHANGE_TTL",
     "POLICY_NAME_VALIDATOR",
     "UIN_VALIDATOR",
     "Account",
     "AccountQuerySet",
+    "ApiKey",
+    "ApiKeyQuerySet",
+    "ApiKeyStatus",
     "AuditRecord",
     "AuditRecordQuerySet",
     "Department",
