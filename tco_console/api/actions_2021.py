@@ -1,0 +1,175 @@
+"""Version 2021-03-31 actions, each a function `(ctx, params) -> response fields` reading
+through the console's own selectors and scoping (issue 15): the key's user sees exactly what
+it sees in the console. Response fields follow ../shared/reference/tco-api.md §1.4–1.5."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+
+from organizations import selectors
+from organizations.choices import FinancialPermission, MemberType
+from organizations.models import Department, Membership, TagSet
+
+from .errors import ApiError
+from .params import Params
+
+POLICY_TYPE, POLICY_NAME = "Financial", "Financial management"
+
+
+def _time(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _permissions(ids) -> list[dict]:
+    labels = dict(FinancialPermission.choices)
+    return [{"Id": int(i), "Name": str(labels.get(int(i), i))} for i in sorted(ids or ())]
+
+
+def _tags(tag_set) -> list[dict]:
+    return [{"TagKey": k, "TagValue": v} for k, v in (tag_set.tags if tag_set else [])]
+
+
+def _require_org(ctx):
+    if ctx.membership is None:
+        raise ApiError(
+            "ResourceNotFound.OrganizationNotExist", "The account is not in an organization."
+        )
+
+
+def _require_admin(ctx, perm="organizations.view_org"):
+    _require_org(ctx)
+    if not ctx.is_admin or not ctx.can(perm):
+        raise ApiError(
+            "UnauthorizedOperation",
+            "Only the organization's admin account's users with this right may call it.",
+        )
+
+
+def _tag_sets_matching(queryset, tags) -> list[int]:
+    """F11: tag sets (used by `queryset`) holding every (key, value-or-any) pair."""
+    used = TagSet.objects.filter(pk__in=queryset.order_by().values("tag_set_id"))
+    found = []
+    for ts in used.only("pk", "tags"):
+        have = ts.as_dict()
+        if all(k in have and (v is None or have[k] == v) for k, v in tags):
+            found.append(ts.pk)
+    return found
+
+
+def describe_organization(ctx, p: Params) -> dict:
+    p.choice("Lang", ("en", "zh"))
+    p.str("Product", max_length=64)
+    p.done()
+    _require_org(ctx)
+    m, org = ctx.membership, ctx.organization
+    root = Department.objects.get(organization=org, parent__isnull=True)
+    return {
+        "OrgId": org.pk,
+        "HostUin": int(org.admin_account.uin),
+        "NickName": org.admin_account.name,
+        "OrgType": 1,
+        "IsManager": bool(ctx.is_admin),
+        "OrgPolicyType": POLICY_TYPE,
+        "OrgPolicyName": POLICY_NAME,
+        "OrgPermission": _permissions(m.permissions),
+        "RootNodeId": root.pk,
+        "CreateTime": _time(org.created_at),
+        "JoinTime": _time(m.joined_at),
+        "IsAllowQuit": "Allow" if m.allow_quit else "Denied",
+        "PayUin": m.payer.uin if m.payer_id else "",
+        "PayName": m.payer.name if m.payer_id else "",
+        "IsAssignManager": False,
+        "IsAuthManager": False,
+    }
+
+
+def describe_organization_nodes(ctx, p: Params) -> dict:
+    offset, limit = p.page(max_limit=50)
+    tags = p.tags()
+    p.done()
+    _require_admin(ctx)
+    nodes = Department.objects.filter(organization_id=ctx.organization_id).select_related("tag_set")
+    if tags:
+        nodes = nodes.filter(tag_set_id__in=_tag_sets_matching(nodes, tags))
+    nodes = nodes.order_by("path", "pk")
+    return {
+        "Total": nodes.count(),
+        "Items": [
+            {
+                "NodeId": d.pk,
+                "Name": d.name,
+                "ParentNodeId": d.parent_id or 0,
+                "Remark": "",
+                "CreateTime": _time(d.created_at),
+                "UpdateTime": _time(d.created_at),
+                "Tags": _tags(d.tag_set),
+            }
+            for d in nodes[offset : offset + limit]
+        ],
+    }
+
+
+def describe_organization_members(ctx, p: Params) -> dict:
+    offset, limit = p.page(max_limit=50)
+    p.choice("Lang", ("en", "zh"))
+    search = (p.str("SearchKey", max_length=100) or "").strip()
+    auth_name = (p.str("AuthName", max_length=100) or "").strip()
+    p.str("Product", max_length=64)
+    tags = p.tags()
+    node_id = p.int("NodeId")
+    node_name = (p.str("NodeName", max_length=40) or "").strip()
+    p.done()
+    _require_admin(ctx)
+    members = selectors.member_list(user=ctx.user).select_related("tag_set", "account__entity")
+    if search:
+        members = members.filter(Q(name__icontains=search) | Q(account__uin=search))
+    if auth_name:
+        members = members.filter(account__entity__name=auth_name)
+    if node_id is not None or node_name:
+        node = Department.objects.filter(organization_id=ctx.organization_id)
+        node = node.filter(pk=node_id) if node_id is not None else node.filter(name=node_name)
+        node = node.first()
+        if node is None:
+            raise ApiError(
+                "ResourceNotFound.OrganizationNodeNotExist", "The organization node does not exist."
+            )
+        members = members.filter(department=node)
+    if tags:
+        members = members.filter(tag_set_id__in=_tag_sets_matching(members, tags))
+    members = members.order_by("name_lower", "pk")
+    return {
+        "Total": members.count(),
+        "Items": [_member(m) for m in members[offset : offset + limit]],
+    }
+
+
+def _member(m: Membership) -> dict:
+    return {
+        "MemberUin": int(m.account.uin),
+        "Name": m.name,
+        "MemberType": "Create" if m.member_type == MemberType.CREATED else "Invite",
+        "OrgPolicyType": POLICY_TYPE,
+        "OrgPolicyName": POLICY_NAME,
+        "OrgPermission": _permissions(m.permissions),
+        "NodeId": m.department_id,
+        "NodeName": m.department.name,
+        "Remark": m.remark,
+        "CreateTime": _time(m.joined_at),
+        "UpdateTime": _time(m.updated_at),
+        "IsAllowQuit": "Allow" if m.allow_quit else "Denied",
+        "PayUin": m.payer.uin if m.payer_id else "",
+        "PayName": m.payer.name if m.payer_id else "",
+        "OrgIdentity": [],
+        "BindStatus": "Unbound",
+        "PermissionStatus": "UnConfirmed" if m.permission_unconfirmed else "Confirmed",
+        "Tags": _tags(m.tag_set),
+        "NickName": m.account.name,
+    }
+
+
+ACTIONS = {
+    "DescribeOrganization": describe_organization,
+    "DescribeOrganizationNodes": describe_organization_nodes,
+    "DescribeOrganizationMembers": describe_organization_members,
+}
