@@ -4,12 +4,14 @@ it sees in the console. Response fields follow ../shared/reference/tco-api.md §
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from organizations import selectors
+from organizations import selectors, services
 from organizations.choices import FinancialPermission, MemberType
 from organizations.models import Department, Membership, TagSet
+from organizations.models.tags import validate_pairs
 
 from .errors import ApiError
 from .params import Params
@@ -168,7 +170,89 @@ def _member(m: Membership) -> dict:
     }
 
 
+def _node(ctx, node_id: int, *, code="ResourceNotFound.OrganizationNodeNotExist") -> Department:
+    node = Department.objects.filter(organization_id=ctx.organization_id, pk=node_id).first()
+    if node is None:
+        raise ApiError(code, "The organization node does not exist.")
+    return node
+
+
+def _checked_tags(tags) -> list[list[str]]:
+    try:
+        return validate_pairs([[k, v or ""] for k, v in tags])
+    except ValidationError as error:
+        raise ApiError("InvalidParameter.TagError", " ".join(error.messages)) from None
+
+
+def add_organization_node(ctx, p: Params) -> dict:
+    parent_id = p.int("ParentNodeId", required=True)
+    name = p.str("Name", required=True, max_length=40)
+    p.str("Remark", max_length=200)  # not kept: the console's departments have no remark
+    tags = p.tags()
+    p.done()
+    _require_admin(ctx, "organizations.manage_org")
+    pairs = _checked_tags(tags)  # before anything is written: nothing half-saved
+    parent = _node(ctx, parent_id, code="InvalidParameter.OrganizationNodeNotExist")
+    node = services.department_create(
+        organization=ctx.organization, parent=parent, name=name, acting_user=ctx.user
+    )
+    if pairs:
+        services.department_tags_set(department=node, pairs=pairs, acting_user=ctx.user)
+    return {"NodeId": node.pk}
+
+
+def update_organization_node(ctx, p: Params) -> dict:
+    node_id = p.int("NodeId", required=True)
+    name = p.str("Name", max_length=40)
+    p.str("Remark", max_length=200)
+    p.done()
+    _require_admin(ctx, "organizations.manage_org")
+    node = _node(ctx, node_id, code="FailedOperation.OrganizationNodeNotExist")
+    if name is not None and name != node.name:
+        services.department_rename(department=node, name=name, acting_user=ctx.user)
+    return {}
+
+
+def delete_organization_nodes(ctx, p: Params) -> dict:
+    ids = p.int_list("NodeId", required=True, max_items=100)
+    p.done()
+    _require_admin(ctx, "organizations.manage_org")
+    nodes = [_node(ctx, i, code="ResourceNotFound.OrganizationNodeNotExist") for i in ids]
+    doomed = {n.pk for n in nodes}
+    for n in nodes:  # refuse the whole batch before deleting any (nothing half-done)
+        if n.is_root:
+            raise ApiError("InvalidParameter", "The Root node cannot be deleted.")
+        if Membership.objects.filter(department=n).exists():
+            raise ApiError("FailedOperation.NodeNotEmpty", f"The node {n.name} still has members.")
+        if n.children.exclude(pk__in=doomed).exists():
+            raise ApiError(
+                "FailedOperation.OrganizationNodeNotEmpty", f"The node {n.name} has sub-nodes."
+            )
+    for n in sorted(nodes, key=lambda n: -n.depth):  # children before their parents
+        services.department_delete(department=n, acting_user=ctx.user)
+    return {}
+
+
+def move_organization_node_members(ctx, p: Params) -> dict:
+    node_id = p.int("NodeId", required=True)
+    uins = p.int_list("MemberUin", required=True, max_items=100)
+    p.done()
+    _require_admin(ctx, "organizations.manage_org")
+    node = _node(ctx, node_id)
+    services.members_move(
+        organization=ctx.organization,
+        uins=[str(u) for u in uins],
+        department=node,
+        acting_user=ctx.user,
+    )
+    return {}
+
+
 ACTIONS = {
+    "AddOrganizationNode": add_organization_node,
+    "UpdateOrganizationNode": update_organization_node,
+    "DeleteOrganizationNodes": delete_organization_nodes,
+    "MoveOrganizationNodeMembers": move_organization_node_members,
     "DescribeOrganization": describe_organization,
     "DescribeOrganizationNodes": describe_organization_nodes,
     "DescribeOrganizationMembers": describe_organization_members,

@@ -14,8 +14,10 @@ import uuid
 from django.http import HttpResponse
 from django.utils import timezone
 
+from organizations.audit import via_api
 from organizations.models import ApiKey, ApiKeyStatus
 from organizations.scoping import ConsoleContext
+from tco_console.errors import DomainError
 from tco_console.secrets import InvalidToken, decrypt
 
 from . import actions_2021, signature
@@ -104,13 +106,16 @@ def api_endpoint(request) -> HttpResponse:
         except (UnicodeDecodeError, ValueError):
             raise ApiError("InvalidParameter", "The request body is not valid JSON.") from None
         ctx = ConsoleContext.for_user(key.user)
-        result = action(ctx, Params(data))
+        with via_api(key.secret_id):  # audit records name the key (issue 15)
+            result = action(ctx, Params(data))
         ApiKey.objects.filter(pk=key.pk).update(
             last_used_at=timezone.now(), last_used_action=action.__name__[:64]
         )
         return _respond(result, request_id)
     except ApiError as error:
         return _error(error, request_id)
+    except DomainError as error:  # the console's services refuse with TCO's codes
+        return _error(ApiError(error.code or "FailedOperation", str(error.message)), request_id)
     except Exception:
         log.exception("API request %s failed", request_id)
         return _error(ApiError("InternalError", "An internal error occurred."), request_id)

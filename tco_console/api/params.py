@@ -45,6 +45,20 @@ class Params:
             raise invalid(name, f"it must be between {min} and {max}.")
         return value
 
+    def int_list(self, name: str, *, required: bool = False, max_items: int = 100) -> list[int]:
+        value = self._get(name, required)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= UINT64_MAX for v in value
+        ):
+            raise ApiError("InvalidParameter", f"`{name}` must be a list of integers.")
+        if required and not value:
+            raise missing(name)
+        if len(value) > max_items:
+            raise invalid(name, f"at most {max_items} items.")
+        return value
+
     def str(
         self, name: str, *, required: bool = False, default: str | None = None, max_length=None
     ) -> str | None:

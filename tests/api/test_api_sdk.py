@@ -243,3 +243,92 @@ def test_the_console_overview_still_answers_get_and_refuses_other_posts(client, 
     client.force_login(admin)
     assert client.get("/").status_code == 200
     assert client.post("/", {}).status_code == 405
+
+
+# ------------------------------------------------------------------ nodes (writes)
+
+
+def test_nodes_are_added_renamed_moved_into_and_deleted_through_the_console_services(
+    api, org, admin
+):
+    from organizations.models import AuditRecord, Membership
+
+    root = Department.objects.get(organization=org, parent__isnull=True)
+    req = models.AddOrganizationNodeRequest()
+    req.ParentNodeId, req.Name = root.pk, "Platform"
+    tag = models.Tag()
+    tag.TagKey, tag.TagValue = "team", "infra"
+    req.Tags = [tag]
+    node_id = api.AddOrganizationNode(req).NodeId
+    node = Department.objects.get(pk=node_id)
+    assert node.parent_id == root.pk and node.tag_set.as_dict() == {"team": "infra"}
+    audit = AuditRecord.objects.filter(action="department.create").latest("pk")
+    assert audit.changes["via"] == "api" and audit.changes["secret_id"].startswith("AKID")
+
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.AddOrganizationNode(req)  # the same name again
+    assert error.value.code == "FailedOperation.OrganizationNodeNameUsed"
+
+    upd = models.UpdateOrganizationNodeRequest()
+    upd.NodeId, upd.Name = node_id, "Platform-Core"
+    api.UpdateOrganizationNode(upd)
+    assert Department.objects.get(pk=node_id).name == "Platform-Core"
+
+    member = join(org, admin, name="mover")
+    move = models.MoveOrganizationNodeMembersRequest()
+    move.NodeId, move.MemberUin = node_id, [int(member.account.uin)]
+    api.MoveOrganizationNodeMembers(move)
+    assert Membership.objects.get(account=member.account).department_id == node_id
+
+    delete = models.DeleteOrganizationNodesRequest()
+    delete.NodeId = [node_id]
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.DeleteOrganizationNodes(delete)
+    assert error.value.code == "FailedOperation.NodeNotEmpty"
+    move.NodeId = root.pk
+    api.MoveOrganizationNodeMembers(move)
+    api.DeleteOrganizationNodes(delete)
+    assert not Department.objects.filter(pk=node_id).exists()
+
+
+def test_node_writes_refuse_bad_input_and_other_organizations_nodes(api, org, admin):
+    from tests.factories import make_org
+
+    other_org, _other_admin = make_org()
+    foreign = Department.objects.get(organization=other_org, parent__isnull=True)
+    req = models.AddOrganizationNodeRequest()
+    req.ParentNodeId, req.Name = foreign.pk, "Sneaky"
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.AddOrganizationNode(req)
+    assert error.value.code == "InvalidParameter.OrganizationNodeNotExist"
+    root = Department.objects.get(organization=org, parent__isnull=True)
+    req.ParentNodeId, req.Name = root.pk, "x" * 41
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.AddOrganizationNode(req)
+    assert error.value.code == "InvalidParameterValue"
+    req.Name = None
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.AddOrganizationNode(req)
+    assert error.value.code == "MissingParameter"
+    delete = models.DeleteOrganizationNodesRequest()
+    delete.NodeId = [root.pk]
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.DeleteOrganizationNodes(delete)
+    assert error.value.code == "InvalidParameter"
+    move = models.MoveOrganizationNodeMembersRequest()
+    move.NodeId, move.MemberUin = root.pk, [999999999999]
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.MoveOrganizationNodeMembers(move)
+    assert error.value.code == "FailedOperation.SomeUinsNotInOrganization"
+    assert Department.objects.filter(organization=org).count() == 1
+
+
+def test_a_read_only_user_cannot_write(live_server, org, admin):
+    reader = sub_user(admin.account, services.READ_ONLY_GROUP)
+    api = client_for(live_server, *make_key(reader))
+    req = models.AddOrganizationNodeRequest()
+    req.ParentNodeId = Department.objects.get(organization=org, parent__isnull=True).pk
+    req.Name = "Nope"
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.AddOrganizationNode(req)
+    assert error.value.code == "UnauthorizedOperation"
