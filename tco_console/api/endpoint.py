@@ -20,7 +20,7 @@ from organizations.scoping import ConsoleContext
 from tco_console.errors import DomainError
 from tco_console.secrets import InvalidToken, decrypt
 
-from . import actions_2021, signature
+from . import actions_2021, ratelimit, signature
 from .errors import ApiError
 from .params import Params
 
@@ -96,9 +96,11 @@ def api_endpoint(request) -> HttpResponse:
         actions = VERSIONS.get(version)
         if actions is None:
             raise ApiError("NoSuchVersion", f"The API version {version!r} does not exist.")
-        action = actions.get(request.META.get("HTTP_X_TC_ACTION", ""))
+        name = request.META.get("HTTP_X_TC_ACTION", "")
+        action = actions.get(name)
         if action is None:
             raise ApiError("InvalidAction", "The action does not exist or is not supported.")
+        ratelimit.count(key.secret_id, name)
         if request.META.get("CONTENT_TYPE", "").split(";")[0].strip() != "application/json":
             raise ApiError("InvalidParameter", "Send the parameters as a JSON body.")
         try:

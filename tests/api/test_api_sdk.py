@@ -18,6 +18,7 @@ from tencentcloud.organization.v20210331 import models, organization_client
 from organizations import services
 from organizations.models import ApiKey, ApiKeyStatus, Department
 from tco_console.api import signature
+from tco_console.api.errors import ApiError
 from tco_console.secrets import encrypt
 from tests.factories import join, sub_user
 
@@ -332,3 +333,38 @@ def test_a_read_only_user_cannot_write(live_server, org, admin):
     with pytest.raises(TencentCloudSDKException) as error:
         api.AddOrganizationNode(req)
     assert error.value.code == "UnauthorizedOperation"
+
+
+# ------------------------------------------------------------------ rate limit
+
+
+def test_requests_past_tcos_rate_are_refused_per_key_and_action(client, org, admin):
+    from organizations.models import ApiRateWindow
+    from tco_console.api import ratelimit
+
+    sid, _secret = make_key(admin)
+    now = time.time()
+    ApiRateWindow.objects.create(
+        secret_id=sid, action="DescribeOrganizationNodes", second=int(now), count=20
+    )
+    ApiRateWindow.objects.create(
+        secret_id=sid, action="DescribeOrganization", second=int(now), count=39
+    )
+    with pytest.raises(ApiError) as error:
+        ratelimit.count(sid, "DescribeOrganizationNodes", now=now)
+    assert error.value.code == "RequestLimitExceeded"
+    ratelimit.count(sid, "DescribeOrganization", now=now)  # the 40th: allowed
+    with pytest.raises(ApiError):
+        ratelimit.count(sid, "DescribeOrganization", now=now)
+    ratelimit.count(sid, "DescribeOrganizationNodes", now=now + 1)  # a new second
+    ratelimit.count("AKIDOTHER", "DescribeOrganizationNodes", now=now)  # another key
+
+
+def test_old_rate_windows_are_pruned(db):
+    from organizations.models import ApiRateWindow
+    from organizations.tasks import prune_api_rate_windows
+
+    ApiRateWindow.objects.create(secret_id="a", action="x", second=int(time.time()) - 120)
+    ApiRateWindow.objects.create(secret_id="a", action="x", second=int(time.time()))
+    assert prune_api_rate_windows.call() == 1
+    assert ApiRateWindow.objects.count() == 1
