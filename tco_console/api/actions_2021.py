@@ -248,7 +248,126 @@ def move_organization_node_members(ctx, p: Params) -> dict:
     return {}
 
 
+def _policy(p: Params, *, required: bool) -> list[int] | None:
+    policy = p.str("PolicyType", required=required)
+    ids = p.int_list("PermissionIds", required=required, max_items=10)
+    if policy is not None and policy != POLICY_TYPE:
+        raise ApiError("FailedOperation.OrganizationPolicyIllegal", "PolicyType must be Financial.")
+    if (policy is None) != (not ids):
+        raise ApiError(
+            "InvalidParameter", "PolicyType and PermissionIds are given together or not at all."
+        )
+    return ids or None
+
+
+def _payer(ctx, uin: str | None):
+    """PayUin: "" or absent is self-pay; otherwise an account of the organization (O10)."""
+    if not uin:
+        return None
+    m = Membership.objects.filter(organization_id=ctx.organization_id, account__uin=uin).first()
+    if m is None:
+        raise ApiError("FailedOperation.PayUinIllegal", "The payer is not in the organization.")
+    return m.account
+
+
+def _allow_quit(p: Params, default: bool | None = None) -> bool | None:
+    value = p.choice("IsAllowQuit", ("Allow", "Denied", "allow", "denied"))
+    return default if value is None else value.lower() == "allow"
+
+
+def invite_organization_member(ctx, p: Params) -> dict:
+    uin = p.int("MemberUin", required=True)
+    name = p.str("Name", required=True, max_length=25)
+    permissions = _policy(p, required=True)
+    node_id = p.int("NodeId", required=True)
+    remark = p.str("Remark", default="", max_length=40)
+    allow_quit = _allow_quit(p, default=False)
+    pay_uin = p.str("PayUin", max_length=20)
+    p.str("RelationAuthName", max_length=100)
+    p._get("AuthFile", False)  # cross-entity proof files: not supported (docs/api.md)
+    tags = p.tags()
+    p.done()
+    _require_admin(ctx, "organizations.manage_org")
+    if tags:
+        raise ApiError(
+            "InvalidParameter.TagError",
+            "Tags are set on a member once it has joined (UpdateOrganizationMember cannot; use "
+            "the console), not on an invitation.",
+        )
+    node = _node(ctx, node_id, code="FailedOperation.OrganizationNodeNotExist")
+    services.invitation_send(
+        organization=ctx.organization,
+        acting_user=ctx.user,
+        uin=str(uin),
+        name=name,
+        remark=remark,
+        department=node,
+        permissions=permissions,
+        payer=_payer(ctx, pay_uin),
+        allow_quit=allow_quit,
+    )
+    return {}
+
+
+def _membership(ctx, uin: int, *, code="ResourceNotFound.MemberNotExist") -> Membership:
+    m = (
+        Membership.objects.filter(organization_id=ctx.organization_id, account__uin=str(uin))
+        .select_related("account", "payer", "organization")
+        .first()
+    )
+    if m is None:
+        raise ApiError(code, "The member does not exist in the organization.")
+    return m
+
+
+def update_organization_member(ctx, p: Params) -> dict:
+    uin = p.int("MemberUin", required=True)
+    name = p.str("Name", max_length=25)
+    remark = p.str("Remark", max_length=40)
+    permissions = _policy(p, required=False)
+    allow_quit = _allow_quit(p)
+    pay_uin = p.str("PayUin", max_length=20)
+    p.int("IsModifyNickName", min=0, max=1)
+    p.done()
+    _require_admin(ctx, "organizations.manage_org")
+    m = _membership(ctx, uin)
+    services.member_update(
+        membership=m,
+        acting_user=ctx.user,
+        name=m.name if name is None else name,
+        remark=m.remark if remark is None else remark,
+        permissions=m.permissions if permissions is None else permissions,
+        payer=(m.payer if pay_uin is None else _payer(ctx, pay_uin)),
+        allow_quit=m.allow_quit if allow_quit is None else allow_quit,
+    )
+    return {}
+
+
+def delete_organization_members(ctx, p: Params) -> dict:
+    uins = p.int_list("MemberUin", required=True, max_items=100)
+    p.done()
+    _require_admin(ctx, "organizations.manage_org")
+    members = [_membership(ctx, u, code="InvalidParameter") for u in uins]
+    for m in members:  # the refusals any member of the batch would meet, before removing any
+        if m.is_admin:
+            raise ApiError(
+                "FailedOperation.DisableQuitSelfCreatedOrganization",
+                "The admin account cannot be removed.",
+            )
+        if m.member_type == MemberType.CREATED:
+            raise ApiError(
+                "UnsupportedOperation.CreateMemberNotAllowDelete",
+                f"{m.name} was created in the organization and cannot be removed.",
+            )
+    for m in members:
+        services.member_remove(membership=m, acting_user=ctx.user)
+    return {}
+
+
 ACTIONS = {
+    "InviteOrganizationMember": invite_organization_member,
+    "UpdateOrganizationMember": update_organization_member,
+    "DeleteOrganizationMembers": delete_organization_members,
     "AddOrganizationNode": add_organization_node,
     "UpdateOrganizationNode": update_organization_node,
     "DeleteOrganizationNodes": delete_organization_nodes,

@@ -368,3 +368,65 @@ def test_old_rate_windows_are_pruned(db):
     ApiRateWindow.objects.create(secret_id="a", action="x", second=int(time.time()))
     assert prune_api_rate_windows.call() == 1
     assert ApiRateWindow.objects.count() == 1
+
+
+# ------------------------------------------------------------------ members (writes)
+
+
+def test_invite_update_and_remove_a_member_through_the_console_services(
+    live_server, api, org, admin
+):
+    from organizations.models import Invitation, Membership, PermissionChange
+    from tests.factories import UserFactory
+
+    root = Department.objects.get(organization=org, parent__isnull=True)
+    invitee = UserFactory(account__entity=org.admin_account.entity)
+    req = models.InviteOrganizationMemberRequest()
+    req.MemberUin, req.Name, req.NodeId = int(invitee.account.uin), "api-invited", root.pk
+    req.PolicyType, req.PermissionIds, req.IsAllowQuit = "Financial", [1, 2], "Allow"
+    api.InviteOrganizationMember(req)
+    invitation = Invitation.objects.get(invitee=invitee.account)
+    assert invitation.name == "api-invited"
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.InviteOrganizationMember(req)  # a second pending invitation
+    assert error.value.code.startswith("FailedOperation")
+    services.invitation_accept(invitation=invitation, acting_user=invitee)
+
+    upd = models.UpdateOrganizationMemberRequest()
+    upd.MemberUin, upd.Remark = int(invitee.account.uin), "from the API"
+    upd.PolicyType, upd.PermissionIds = "Financial", [1, 2, 8]
+    api.UpdateOrganizationMember(upd)
+    m = Membership.objects.get(account=invitee.account)
+    assert m.remark == "from the API" and m.permissions == [1, 2]  # F17: awaits consent
+    assert PermissionChange.objects.get(account=invitee.account).new_permissions == [1, 2, 8]
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.UpdateOrganizationMember(upd)
+    assert error.value.code == "FailedOperation.ChangePermissionRecordExist"
+
+    delete = models.DeleteOrganizationMembersRequest()
+    delete.MemberUin = [int(org.admin_account.uin)]
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.DeleteOrganizationMembers(delete)
+    assert error.value.code == "FailedOperation.DisableQuitSelfCreatedOrganization"
+    delete.MemberUin = [int(invitee.account.uin)]
+    api.DeleteOrganizationMembers(delete)
+    assert not Membership.objects.filter(account=invitee.account).exists()
+
+
+def test_member_writes_validate_like_tco(api, org):
+    root = Department.objects.get(organization=org, parent__isnull=True)
+    req = models.InviteOrganizationMemberRequest()
+    req.MemberUin, req.Name, req.NodeId = 999999999999, "ghost", root.pk
+    req.PolicyType, req.PermissionIds = "Financial", [1, 2]
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.InviteOrganizationMember(req)
+    assert error.value.code.startswith(("ResourceNotFound", "InvalidParameter", "Failed"))
+    req.PolicyType = "Other"
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.InviteOrganizationMember(req)
+    assert error.value.code == "FailedOperation.OrganizationPolicyIllegal"
+    upd = models.UpdateOrganizationMemberRequest()
+    upd.MemberUin = 123
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.UpdateOrganizationMember(upd)
+    assert error.value.code == "ResourceNotFound.MemberNotExist"
