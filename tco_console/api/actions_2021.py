@@ -364,7 +364,73 @@ def delete_organization_members(ctx, p: Params) -> dict:
     return {}
 
 
+def create_organization(ctx, p: Params) -> dict:
+    p.done()
+    if ctx.account is None or not ctx.user.is_owner:
+        raise ApiError("UnauthorizedOperation", "Only the account's owner creates an organization.")
+    org = services.organization_create(account=ctx.account, acting_user=ctx.user)
+    return {"OrgId": org.pk, "NickName": ctx.account.name}
+
+
+def delete_organization(ctx, p: Params) -> dict:
+    p.done()
+    _require_org(ctx)
+    if not ctx.is_admin or not ctx.user.is_owner:
+        raise ApiError(
+            "UnauthorizedOperation", "Only the admin account's owner deletes the organization."
+        )
+    services.organization_delete(organization=ctx.organization, acting_user=ctx.user)
+    return {}
+
+
+def quit_organization(ctx, p: Params) -> dict:
+    org_id = p.int("OrgId", required=True)
+    p.done()
+    _require_org(ctx)
+    if org_id != ctx.organization_id:
+        raise ApiError("ResourceNotFound.OrganizationNotExist", "The organization does not exist.")
+    if not ctx.can("organizations.respond_invitation"):
+        raise ApiError("UnauthorizedOperation", "This user may not make its account quit.")
+    services.member_quit(membership=ctx.membership, acting_user=ctx.user)
+    return {}
+
+
+def create_organization_member(ctx, p: Params) -> dict:
+    name = p.str("Name", required=True, max_length=25)
+    permissions = _policy(p, required=True)
+    node_id = p.int("NodeId", required=True)
+    account_name = p.str("AccountName", required=True, max_length=25)
+    remark = p.str("Remark", default="", max_length=40)
+    p.int("RecordId")
+    pay_uin = p.str("PayUin", max_length=20)
+    p._get("IdentityRoleID", False)
+    p.int("AuthRelationId")
+    tags = p.tags()
+    p.done()
+    _require_admin(ctx, "organizations.manage_org")
+    pairs = _checked_tags(tags)
+    node = _node(ctx, node_id, code="FailedOperation.OrganizationNodeNotExist")
+    membership = services.member_create(
+        organization=ctx.organization,
+        acting_user=ctx.user,
+        name=name,
+        username=account_name,  # the new account's owner login; no password until one is set
+        password="",
+        remark=remark,
+        department=node,
+        permissions=permissions,
+        payer=_payer(ctx, pay_uin),
+    )
+    if pairs:
+        services.member_tags_set(membership=membership, pairs=pairs, acting_user=ctx.user)
+    return {"Uin": int(membership.account.uin)}
+
+
 ACTIONS = {
+    "CreateOrganization": create_organization,
+    "DeleteOrganization": delete_organization,
+    "QuitOrganization": quit_organization,
+    "CreateOrganizationMember": create_organization_member,
     "InviteOrganizationMember": invite_organization_member,
     "UpdateOrganizationMember": update_organization_member,
     "DeleteOrganizationMembers": delete_organization_members,

@@ -430,3 +430,42 @@ def test_member_writes_validate_like_tco(api, org):
     with pytest.raises(TencentCloudSDKException) as error:
         api.UpdateOrganizationMember(upd)
     assert error.value.code == "ResourceNotFound.MemberNotExist"
+
+
+# ------------------------------------------------------------------ organization lifecycle
+
+
+def test_create_quit_and_delete_an_organization_through_the_api(live_server, catalog):
+    from organizations.models import Membership, Organization
+    from tests.factories import EntityFactory, UserFactory
+
+    owner = UserFactory(account__entity=EntityFactory())
+    api = client_for(live_server, *make_key(owner))
+    created = api.CreateOrganization(models.CreateOrganizationRequest())
+    org = Organization.objects.get(pk=created.OrgId)
+    assert org.admin_account == owner.account and created.NickName == owner.account.name
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.CreateOrganization(models.CreateOrganizationRequest())
+    assert error.value.code == "FailedOperation.OrganizationExistAlready"
+
+    root = Department.objects.get(organization=org, parent__isnull=True)
+    req = models.CreateOrganizationMemberRequest()
+    req.Name, req.PolicyType, req.PermissionIds = "made", "Financial", [1, 2]
+    req.NodeId, req.AccountName = root.pk, "made-by-api"
+    tag = models.Tag()
+    tag.TagKey, tag.TagValue = "env", "prod"
+    req.Tags = [tag]
+    uin = api.CreateOrganizationMember(req).Uin
+    made = Membership.objects.get(account__uin=str(uin))
+    assert made.member_type == "created" and made.tag_set.as_dict() == {"env": "prod"}
+
+    quitter = join(org, owner, name="leaver", allow_quit=True)
+    quit_api = client_for(live_server, *make_key(quitter))
+    quit_req = models.QuitOrganizationRequest()
+    quit_req.OrgId = org.pk
+    quit_api.QuitOrganization(quit_req)
+    assert not Membership.objects.filter(account=quitter.account).exists()
+
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.DeleteOrganization(models.DeleteOrganizationRequest())
+    assert error.value.code.startswith("FailedOperation")  # a created member remains
