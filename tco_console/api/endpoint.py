@@ -20,12 +20,15 @@ from organizations.scoping import ConsoleContext
 from tco_console.errors import DomainError
 from tco_console.secrets import InvalidToken, decrypt
 
-from . import actions_2021, finance_2021, policies_2021, ratelimit, signature
+from . import actions_2018, actions_2021, finance_2021, policies_2021, ratelimit, signature
 from .errors import ApiError
 from .params import Params
 
 log = logging.getLogger(__name__)
-VERSIONS = {"2021-03-31": {**actions_2021.ACTIONS, **finance_2021.ACTIONS, **policies_2021.ACTIONS}}
+VERSIONS = {
+    "2021-03-31": {**actions_2021.ACTIONS, **finance_2021.ACTIONS, **policies_2021.ACTIONS},
+    "2018-12-25": actions_2018.ACTIONS,
+}
 MAX_BODY = 1024 * 1024  # 1 MiB: RequestSizeLimitExceeded above
 
 
