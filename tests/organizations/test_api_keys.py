@@ -260,3 +260,40 @@ def test_k3_the_users_page_links_to_api_keys(client, owner, dev):
     for user in (owner, dev):
         client.force_login(user)
         assert 'href="/users/api-keys/"' in client.get("/users/").content.decode()
+
+
+@pytest.mark.django_db
+def test_k2_operators_see_keys_read_only_without_the_encrypted_secret(client, owner):
+    from organizations.models import User
+
+    key, secret_key = keys.api_key_create(user=owner, acting_user=owner)
+    operator = User.objects.create_superuser("key-operator", "op@example.com", "x-Pass-2026!")
+    client.force_login(operator)
+    for url in ("/admin/organizations/apikey/", f"/admin/organizations/apikey/{key.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert key.secret_id in body
+        assert key.secret_key_encrypted not in body and secret_key not in body
+    assert client.get("/admin/organizations/apikey/add/").status_code == 403
+    assert (
+        client.post(f"/admin/organizations/apikey/{key.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert ApiKey.objects.filter(pk=key.pk).exists()
+    # operators have no console account: the console page is not theirs
+    assert client.get(PAGE).status_code == 403
+
+
+@pytest.mark.django_db
+def test_k2_without_javascript_the_forms_are_pages(client, owner):
+    client.force_login(owner)
+    assert client.get("/users/api-keys/create/").status_code == 200
+    response = client.post("/users/api-keys/create/", {"user": owner.pk})
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    secret_id, secret_key = _secret_from(response.content.decode())
+    key = ApiKey.objects.get(secret_id=secret_id)
+    assert secret_key not in client.get(PAGE).content.decode()
+    response = client.post(f"/users/api-keys/{key.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == PAGE
+    assert not ApiKey.objects.exists()
