@@ -297,3 +297,11 @@ def test_k2_without_javascript_the_forms_are_pages(client, owner):
     response = client.post(f"/users/api-keys/{key.pk}/delete/")
     assert response.status_code == 302 and response["Location"] == PAGE
     assert not ApiKey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_k3_the_sidebar_keeps_users_and_permissions_active(client, owner):
+    client.force_login(owner)
+    body = client.get(PAGE).content.decode()
+    link = re.search(r'<a[^>]*href="/users/"[^>]*>', body).group(0)
+    assert "active" in link
