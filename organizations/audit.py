@@ -9,9 +9,24 @@ it too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from .models import Account, AuditRecord, Membership, Organization, User
+
+# Issue 15: a change made through the TCO API is audited like its console twin, marked with
+# the SecretId that signed it (the API endpoint sets this around the action it runs).
+_api_secret_id: ContextVar[str | None] = ContextVar("api_secret_id", default=None)
+
+
+@contextmanager
+def via_api(secret_id: str) -> Iterator[None]:
+    token = _api_secret_id.set(secret_id)
+    try:
+        yield
+    finally:
+        _api_secret_id.reset(token)
 
 
 def _build(
@@ -34,8 +49,13 @@ def _build(
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         message=message[:300],
-        changes=changes or {},
+        changes=_marked(changes or {}),
     )
+
+
+def _marked(changes: dict) -> dict:
+    secret_id = _api_secret_id.get()
+    return {**changes, "via": "api", "secret_id": secret_id} if secret_id else changes
 
 
 def audit_record(

@@ -25,3 +25,15 @@ def expire_permission_changes() -> int:
         total += n
         if n == 0:
             return total
+
+
+@task()
+def prune_api_rate_windows() -> int:
+    """Issue 15: drop the API's per-second request counts older than a minute (no request
+    counts them any more)."""
+    import time
+
+    from .models import ApiRateWindow
+
+    deleted, _ = ApiRateWindow.objects.filter(second__lt=int(time.time()) - 60).delete()
+    return deleted

@@ -10,7 +10,7 @@ admin.site.site_header = "TCO Console · operators"
 admin.site.site_title = "TCO Console operators"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.root, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

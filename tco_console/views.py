@@ -5,11 +5,25 @@ are in the kernel's `tco_console.viewkit`, the sidebar in `tco_console.navigatio
 """
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 
 from billing.views.bills import overview_spend
 from organizations import selectors
 from organizations.choices import FinancialPermission
+from tco_console.api.endpoint import api_endpoint, is_api_request
+
+
+@csrf_exempt  # the API authenticates by signature; the console's GET needs no token
+def root(request):
+    """`/`: an API request (the SDK's `POST /` with `X-TC-Action`, issue 15) or the console's
+    Overview. Anything else posted here is refused without reading it."""
+    if is_api_request(request):
+        return api_endpoint(request)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return home(request)
 
 
 @login_required

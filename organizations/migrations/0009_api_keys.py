@@ -6,29 +6,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0008_permission_changes'),
+        ("organizations", "0008_permission_changes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiKey',
+            name="ApiKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('secret_id', models.CharField(max_length=40, unique=True, verbose_name='SecretId')),
-                ('secret_key_encrypted', models.TextField(verbose_name='SecretKey (encrypted)')),
-                ('status', models.CharField(choices=[('enabled', 'Enabled'), ('disabled', 'Disabled')], default='enabled', max_length=8, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('last_used_action', models.CharField(blank=True, default='', max_length=64, verbose_name='last action')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "secret_id",
+                    models.CharField(max_length=40, unique=True, verbose_name="SecretId"),
+                ),
+                ("secret_key_encrypted", models.TextField(verbose_name="SecretKey (encrypted)")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("enabled", "Enabled"), ("disabled", "Disabled")],
+                        default="enabled",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used"),
+                ),
+                (
+                    "last_used_action",
+                    models.CharField(
+                        blank=True, default="", max_length=64, verbose_name="last action"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_keys",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API key',
-                'verbose_name_plural': 'API keys',
-                'ordering': ['created_at', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['enabled', 'disabled'])), name='api_key_status_known')],
+                "verbose_name": "API key",
+                "verbose_name_plural": "API keys",
+                "ordering": ["created_at", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["enabled", "disabled"])),
+                        name="api_key_status_known",
+                    )
+                ],
             },
         ),
     ]

@@ -48,7 +48,7 @@ from .permission_changes import (
 )
 
 # isort: split
-from .api_keys import MAX_KEYS_PER_USER, ApiKey, ApiKeyQuerySet, ApiKeyStatus
+from .api_keys import MAX_KEYS_PER_USER, ApiKey, ApiKeyQuerySet, ApiKeyStatus, ApiRateWindow
 
 __all__ = [
     "DEPARTMENT_NAME_VALIDATOR",
@@ -62,6 +62,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyQuerySet",
     "ApiKeyStatus",
+    "ApiRateWindow",
     "AuditRecord",
     "AuditRecordQuerySet",
     "Department",

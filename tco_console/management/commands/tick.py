@@ -16,7 +16,11 @@ from billing.tasks import (
     lapse_temporary_credit,
     settle_usage,
 )
-from organizations.tasks import expire_invitations, expire_permission_changes
+from organizations.tasks import (
+    expire_invitations,
+    expire_permission_changes,
+    prune_api_rate_windows,
+)
 from tco_console.periodic import enqueue_periodic
 
 PERIODIC_TASKS = [
@@ -28,6 +32,7 @@ PERIODIC_TASKS = [
     expire_bill_exports,  # F4: drop consolidated bills after 24 hours
     lapse_temporary_credit,  # F15: temporary credit ends within a minute of its end
     expire_permission_changes,  # F17: changes unanswered for 15 days
+    prune_api_rate_windows,  # issue 15: the API's per-second counts of the last minute
 ]
 
 

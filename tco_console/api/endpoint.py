@@ -1,0 +1,123 @@
+"""The API endpoint (issue 15): `POST /` with `X-TC-Action`, as the SDK sends it.
+
+Every answer is HTTP 200 with `Content-Type: application/json` exactly (the SDK ignores the
+error envelope under any other type, tco-api.md §2.3) and a fresh RequestId. Authentication
+is the TC3 signature of one of the user's enabled API keys; the request then acts as that
+user: `ConsoleContext.for_user`, the same scoping and role checks as the console."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+from organizations.audit import via_api
+from organizations.models import ApiKey, ApiKeyStatus
+from organizations.scoping import ConsoleContext
+from tco_console.errors import DomainError
+from tco_console.secrets import InvalidToken, decrypt
+
+from . import actions_2021, finance_2021, policies_2021, ratelimit, signature
+from .errors import ApiError
+from .params import Params
+
+log = logging.getLogger(__name__)
+VERSIONS = {"2021-03-31": {**actions_2021.ACTIONS, **finance_2021.ACTIONS, **policies_2021.ACTIONS}}
+MAX_BODY = 1024 * 1024  # 1 MiB: RequestSizeLimitExceeded above
+
+
+def is_api_request(request) -> bool:
+    return "HTTP_X_TC_ACTION" in request.META
+
+
+def _respond(payload: dict, request_id: str) -> HttpResponse:
+    body = json.dumps({"Response": {**payload, "RequestId": request_id}}, ensure_ascii=False)
+    response = HttpResponse(body.encode(), status=200)
+    response["Content-Type"] = "application/json"  # exactly: the SDK checks it verbatim
+    return response
+
+
+def _error(error: ApiError, request_id: str) -> HttpResponse:
+    return _respond({"Error": {"Code": error.code, "Message": error.message}}, request_id)
+
+
+def _authenticate(request, body: bytes) -> ApiKey:
+    auth = signature.parse(request.META.get("HTTP_AUTHORIZATION", ""))
+    timestamp = request.META.get("HTTP_X_TC_TIMESTAMP", "")
+    signature.check_timestamp(timestamp)
+    key = (
+        ApiKey.objects.select_related("user", "user__account")
+        .filter(secret_id=auth.secret_id)
+        .first()
+    )
+    if key is None or key.status != ApiKeyStatus.ENABLED or not key.user.is_active:
+        raise ApiError(
+            "AuthFailure.SecretIdNotFound", "The SecretId does not exist or is disabled."
+        )
+    try:
+        secret_key = decrypt(key.secret_key_encrypted)
+    except InvalidToken:
+        log.error("API key %s cannot be decrypted with the configured keys", key.secret_id)
+        raise ApiError(
+            "AuthFailure.SecretIdNotFound", "The SecretId does not exist or is disabled."
+        ) from None
+    headers = {
+        "content-type": request.META.get("CONTENT_TYPE", ""),
+        "host": request.META.get("HTTP_HOST", ""),
+    }
+    for name in auth.signed_headers:
+        if name not in headers:
+            headers[name] = request.META.get("HTTP_" + name.upper().replace("-", "_"), "")
+    signature.verify(
+        auth,
+        secret_key=secret_key,
+        method=request.method,
+        query=request.META.get("QUERY_STRING", ""),
+        headers=headers,
+        body=body,
+        timestamp=timestamp,
+    )
+    return key
+
+
+def api_endpoint(request) -> HttpResponse:
+    request_id = str(uuid.uuid4())
+    try:
+        if request.method != "POST":
+            raise ApiError("UnsupportedProtocol", "Send API requests with POST.")
+        body = request.body
+        if len(body) > MAX_BODY:
+            raise ApiError("RequestSizeLimitExceeded", "The request body is larger than 1 MiB.")
+        key = _authenticate(request, body)
+        version = request.META.get("HTTP_X_TC_VERSION", "")
+        actions = VERSIONS.get(version)
+        if actions is None:
+            raise ApiError("NoSuchVersion", f"The API version {version!r} does not exist.")
+        name = request.META.get("HTTP_X_TC_ACTION", "")
+        action = actions.get(name)
+        if action is None:
+            raise ApiError("InvalidAction", "The action does not exist or is not supported.")
+        ratelimit.count(key.secret_id, name)
+        if request.META.get("CONTENT_TYPE", "").split(";")[0].strip() != "application/json":
+            raise ApiError("InvalidParameter", "Send the parameters as a JSON body.")
+        try:
+            data = json.loads(body or b"{}")
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError("InvalidParameter", "The request body is not valid JSON.") from None
+        ctx = ConsoleContext.for_user(key.user)
+        with via_api(key.secret_id):  # audit records name the key (issue 15)
+            result = action(ctx, Params(data))
+        ApiKey.objects.filter(pk=key.pk).update(
+            last_used_at=timezone.now(), last_used_action=action.__name__[:64]
+        )
+        return _respond(result, request_id)
+    except ApiError as error:
+        return _error(error, request_id)
+    except DomainError as error:  # the console's services refuse with TCO's codes
+        return _error(ApiError(error.code or "FailedOperation", str(error.message)), request_id)
+    except Exception:
+        log.exception("API request %s failed", request_id)
+        return _error(ApiError("InternalError", "An internal error occurred."), request_id)

@@ -1,0 +1,112 @@
+"""Request parameters, validated the way TCO validates them: a required one missing is
+`MissingParameter`, a wrong type `InvalidParameter`, a value out of range
+`InvalidParameterValue`, a name the action does not take `UnknownParameter`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ApiError, invalid, missing
+
+UINT64_MAX = 2**64 - 1
+
+
+class Params:
+    """The JSON body of one request; each `take_*` reads one declared parameter."""
+
+    def __init__(self, data: Any):
+        if not isinstance(data, dict):
+            raise ApiError("InvalidParameter", "The request body must be a JSON object.")
+        self.data = data
+        self.seen: set[str] = set()
+
+    def _get(self, name: str, required: bool):
+        self.seen.add(name)
+        value = self.data.get(name)
+        if value is None and required:
+            raise missing(name)
+        return value
+
+    def int(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        default: int | None = None,
+        min: int = 0,
+        max: int = UINT64_MAX,
+    ) -> int | None:
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiError("InvalidParameter", f"`{name}` must be an integer.")
+        if not min <= value <= max:
+            raise invalid(name, f"it must be between {min} and {max}.")
+        return value
+
+    def int_list(self, name: str, *, required: bool = False, max_items: int = 100) -> list[int]:
+        value = self._get(name, required)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= UINT64_MAX for v in value
+        ):
+            raise ApiError("InvalidParameter", f"`{name}` must be a list of integers.")
+        if required and not value:
+            raise missing(name)
+        if len(value) > max_items:
+            raise invalid(name, f"at most {max_items} items.")
+        return value
+
+    def str(
+        self, name: str, *, required: bool = False, default: str | None = None, max_length=None
+    ) -> str | None:
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise ApiError("InvalidParameter", f"`{name}` must be a string.")
+        if max_length is not None and len(value) > max_length:
+            raise invalid(name, f"it is longer than {max_length} characters.")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], *, default: str | None = None):
+        value = self.str(name, default=default)
+        if value is not None and value not in choices:
+            raise invalid(name, f"it must be one of {', '.join(choices)}.")
+        return value
+
+    def tags(self, name: str = "Tags", *, max_items: int = 10) -> list[tuple[str, str | None]]:
+        value = self._get(name, False)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+            raise ApiError("InvalidParameter", f"`{name}` must be a list of tags.")
+        if len(value) > max_items:
+            raise invalid(name, f"at most {max_items} tags.")
+        tags = []
+        for tag in value:
+            key, val = tag.get("TagKey"), tag.get("TagValue")
+            if (
+                not isinstance(key, str)
+                or not key
+                or (val is not None and not isinstance(val, str))
+            ):
+                raise ApiError("InvalidParameter", f"Each of `{name}` needs a TagKey string.")
+            tags.append((key, val))
+        return tags
+
+    def page(self, *, max_limit: int = 50, default_limit: int = 10) -> tuple[int, int]:
+        """Offset/Limit: Limit 1–max, Offset a multiple of Limit (TCO's rule)."""
+        limit = self.int("Limit", default=default_limit, min=1, max=max_limit)
+        offset = self.int("Offset", default=0)
+        if offset % limit:
+            raise invalid("Offset", "it must be a multiple of Limit.")
+        return offset, limit
+
+    def done(self) -> None:
+        """After every declared parameter was read: any other name is unknown."""
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise ApiError("UnknownParameter", f"The parameter `{unknown[0]}` is not recognized.")
