@@ -22,6 +22,7 @@ from tco_console.periodic import stale_cutoff, stuck_tasks
 from . import audit, services
 from .models import (
     Account,
+    ApiKey,
     AuditRecord,
     Department,
     Entity,
@@ -272,6 +273,26 @@ class PermissionChangeAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("account__uin",)
     list_select_related = ("account", "organization__admin_account")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """Issue 15 (K2): operators see who holds which SecretId and its status, read-only; the
+    encrypted SecretKey is never shown (not a listed, detail or searchable field)."""
+
+    list_display = (
+        "secret_id",
+        "user",
+        "status",
+        "created_at",
+        "last_used_at",
+        "last_used_action",
+    )
+    list_filter = ("status",)
+    search_fields = ("secret_id", "user__username")
+    list_select_related = ("user",)
+    fields = ("secret_id", "user", "status", "created_at", "last_used_at", "last_used_action")
+    readonly_fields = fields
 
 
 @admin.register(AuditRecord)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models.catalog import Product
 from tco_console.converters import UinConverter, well_formed
-from tco_console.forms import ModelMultipleChoiceField
+from tco_console.forms import ModelChoiceField, ModelMultipleChoiceField
 
 from .choices import MANDATORY_PERMISSIONS, FinancialPermission, PaymentMode
 from .models import Account, PolicyEffect
@@ -453,3 +453,30 @@ class AttachForm(forms.Form):
         if bool(data.get("department")) == bool((data.get("member_uin") or "").strip()):
             raise forms.ValidationError(_("Choose a department or enter a member UIN, not both."))
         return data
+
+
+class ApiKeyCreateForm(forms.Form):
+    """K3 (docs/api.md): whose key. A user creates keys for itself; an account owner may pick
+    one of its sub-users instead (`users` is the owner and its sub-users; any other id is
+    refused here, and the service checks again inside its lock)."""
+
+    user = ModelChoiceField(
+        label=_("For user"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "invalid_choice": _("Choose yourself or one of your account's sub-users."),
+            "required": _("Choose yourself or one of your account's sub-users."),
+        },
+    )
+
+    def __init__(self, *args, users, choose: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users
+        if not choose:  # a sub-user, or an owner without sub-users: the key is its own
+            self.fields["user"].widget = forms.HiddenInput()
+        self.fields["user"].label_from_instance = lambda u: (
+            f"{u.username} ({_('you')})"
+            if u.is_owner
+            else f"{u.username}" + ("" if u.is_active else f" ({_('deactivated')})")
+        )

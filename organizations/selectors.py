@@ -8,9 +8,12 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from tco_console.secrets import decrypt
+
 from .choices import InvitationStatus, MemberType
 from .models import (
     Account,
+    ApiKey,
     AuditRecord,
     Department,
     Invitation,
@@ -173,3 +176,34 @@ def membership_periods(*, account: Account, organization=None):
     if organization is not None:
         qs = qs.filter(organization=organization)
     return qs.order_by("-started_at", "-id")
+
+
+# API keys (issue 15; K2, K3, K5 in docs/api.md)
+
+
+def api_key_list(*, user):
+    """K3: the keys the user manages: its own; an account owner's also its sub-users'. Every
+    user of an account sees its own, whatever its groups (so `in_scope`, not `restrict`)."""
+    return (
+        ApiKey.objects.in_scope(user, "view")
+        .select_related("user")
+        .order_by("user__username", "created_at", "id")
+    )
+
+
+def api_key_secret(key: ApiKey) -> str:
+    """K2: the key's plain SecretKey (decrypted), for the API's signature check only. Raises
+    `tco_console.secrets.InvalidToken` when no configured encryption key opens it."""
+    return decrypt(key.secret_key_encrypted)
+
+
+def api_key_by_secret_id(secret_id: str) -> tuple[ApiKey, str] | None:
+    """K2/K5: the key with this SecretId, its user (and the user's account) loaded, and its
+    plain SecretKey; None when no key has that SecretId. The caller still checks
+    `key.enabled` and `key.user.is_active` (a disabled key or a deactivated user is refused)."""
+    if not isinstance(secret_id, str) or not secret_id or len(secret_id) > 40:
+        return None
+    key = ApiKey.objects.select_related("user__account").filter(secret_id=secret_id).first()
+    if key is None:
+        return None
+    return key, api_key_secret(key)

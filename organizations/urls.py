@@ -3,6 +3,7 @@ from django.urls import path
 from tco_console import converters  # noqa: F401  (registers uin, pk, order_no, instance_id)
 
 from .views import (
+    api_keys,
     audit,
     departments,
     invitations,
@@ -69,4 +70,10 @@ urlpatterns = [
     path("users/<pk:pk>/edit/", users.user_edit, name="user_edit"),
     path("users/<pk:pk>/deactivate/", users.user_deactivate, name="user_deactivate"),
     path("users/<pk:pk>/reactivate/", users.user_reactivate, name="user_reactivate"),
+    # issue 15 (K1-K5, docs/api.md): API keys, under Users & permissions
+    path("users/api-keys/", api_keys.api_keys_page, name="api_keys"),
+    path("users/api-keys/create/", api_keys.api_key_create, name="api_key_create"),
+    path("users/api-keys/<pk:pk>/disable/", api_keys.api_key_disable, name="api_key_disable"),
+    path("users/api-keys/<pk:pk>/enable/", api_keys.api_key_enable, name="api_key_enable"),
+    path("users/api-keys/<pk:pk>/delete/", api_keys.api_key_delete, name="api_key_delete"),
 ]

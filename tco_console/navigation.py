@@ -101,7 +101,7 @@ SIDEBAR = [
         _("Users & permissions"),
         "organizations:users",
         "people",
-        ("organizations:user",),
+        ("organizations:user", "organizations:api_key"),
         lambda c: True,
     ),
     (

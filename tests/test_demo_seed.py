@@ -26,8 +26,9 @@ from billing.models import (
     Message,
 )
 from billing.models.choices import MessageCategory
-from organizations.models import Department, Membership, User
+from organizations.models import ApiKey, Department, Membership, User
 from organizations.scoping import ConsoleContext
+from organizations.selectors import api_key_by_secret_id
 
 pytestmark = pytest.mark.django_db
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -117,7 +118,19 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
         invoice = Invoice.objects.get(account=selfpay.account)
         assert invoice.requested_by_admin == admin.account and invoice.title == INVOICE_TITLE[0]
         assert client.get("/billing/invoices/", {"account": uin}).status_code == 200
+        # Issue 15: admin, member and outsider each hold the documented demo API key, and
+        # `seed_demo --logins-only` prints it under the logins.
+        from tco_console.management.commands.seed_demo import DEMO_API_KEYS
+
+        logins = io.StringIO()
+        call_command("seed_demo", "--logins-only", stdout=logins)
+        for username, secret_id, secret_key in DEMO_API_KEYS:
+            key, plain = api_key_by_secret_id(secret_id)
+            assert (key.user.username, plain, key.enabled) == (username, secret_key, True)
+            assert f"{secret_id} {secret_key}" in logins.getvalue()
+        assert ApiKey.objects.count() == 3
         counts = (
+            ApiKey.objects.count(),
             DailyCost.objects.count(),
             Budget.objects.count(),
             BudgetAlert.objects.count(),
@@ -127,6 +140,7 @@ def test_f3_f6_f7_f11_demo_shows_the_finance_features(client):
         )
         _seed()
         assert counts == (
+            ApiKey.objects.count(),
             DailyCost.objects.count(),
             Budget.objects.count(),
             BudgetAlert.objects.count(),

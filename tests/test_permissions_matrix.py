@@ -134,6 +134,14 @@ EXPECTED = {
     "organizations:user_edit": (LOGIN, 404, 200, 404, 403, 403),
     "organizations:user_deactivate": (LOGIN, 404, 200, 404, 403, 403),
     "organizations:user_reactivate": (LOGIN, 404, 200, 404, 403, 403),
+    # issue 15 (K3): every account user manages its own API keys; an owner also its
+    # sub-users'. The key here is member_sub's: its owner (member) and itself reach it, anyone
+    # else gets 404 (and never sees its SecretId)
+    "organizations:api_keys": (LOGIN, 200, 200, 200, 200, 200),
+    "organizations:api_key_create": (LOGIN, 200, 200, 200, 200, 200),
+    "organizations:api_key_disable": (LOGIN, 404, 200, 404, 404, 200),
+    "organizations:api_key_enable": (LOGIN, 404, 200, 404, 404, 200),
+    "organizations:api_key_delete": (LOGIN, 404, 200, 404, 404, 200),
 }
 
 
@@ -213,7 +221,11 @@ def world(db):
         title="Invoiced Secret Title",
         tax_number="91110000100000000X",
     )
+    from organizations.services.api_keys import api_key_create
+
+    api_key, _secret = api_key_create(user=member_sub, acting_user=member)
     return {
+        "api_key": api_key,
         "invoicing": {"uin": invoiced.account.uin, "title": title.pk},
         "transfer": {"uin": funded.account.uin, "pk": transfer.pk},
         "budget": budget.pk,
@@ -294,6 +306,8 @@ def build_url(name, world):
         return reverse(name, kwargs={"uin": world["invoicing"]["uin"]})
     if name == "billing:message":
         return reverse(name, kwargs={"pk": billing["message"]})
+    if name.startswith("organizations:api_key_") and name != "organizations:api_key_create":
+        return reverse(name, kwargs={"pk": world["api_key"].pk})
     if name.startswith("organizations:user_") and name != "organizations:user_create":
         return reverse(name, kwargs={"pk": world["users"]["member_sub"].pk})
     if name.startswith("organizations:policy_") and name != "organizations:policy_type":
@@ -327,6 +341,10 @@ def test_a2_permission_matrix(client, world, role):
         # The member's own bills and transactions name its resources to all its users; only
         # the resource pages follow a sub-user's product permissions (404 above).
         forbidden.append(world["billing"]["instance_id"])
+    if role == "outsider":
+        # K3/K4: member_sub's key. The organization's audit log names its SecretId to the
+        # admin account (as it names a member's sub-user changes); nobody outside sees it.
+        forbidden.append(world["api_key"].secret_id)
     if role == "outsider":
         # The organization's audit log names a member's activations (resource.activate) to
         # the admin account; nobody outside the organization sees them.

@@ -6,6 +6,7 @@ the page families which refresh each other's regions import no one another.
   sent by member and department actions and by a sent invitation;
 - INVITATIONS_CHANGED: the invitations list (invitations.html);
 - USERS_CHANGED: the sub-users list (users.html);
+- API_KEYS_CHANGED: the API keys list (api_keys.html);
 - POLICIES_CHANGED: sent by the policy type toggle, whose page reloads (navigate).
 """
 
@@ -13,3 +14,4 @@ MEMBERS_CHANGED = "membersChanged"
 INVITATIONS_CHANGED = "invitationsChanged"
 POLICIES_CHANGED = "policiesChanged"
 USERS_CHANGED = "usersChanged"
+API_KEYS_CHANGED = "apiKeysChanged"

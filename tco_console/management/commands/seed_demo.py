@@ -19,6 +19,15 @@ from organizations.models import Account, Department, Invitation, Membership, Us
 PASSWORD = "tco-demo-2026"
 ACME = "Acme Group Co., Ltd."
 
+# Issue 15, DEMO ONLY: one API key each for admin, member and outsider, with fixed published
+# values so README.md can show a ready SDK snippet (SecretIds of 36 characters, as CAM's).
+# Anyone can read these: never seed them on a console reachable by others.
+DEMO_API_KEYS = [
+    ("admin", "AKIDDEMOADMIN" + "0" * 23, "tcodemo-admin-secret-key-2026"),
+    ("member", "AKIDDEMOMEMBER" + "0" * 22, "tcodemo-member-secret-key-2026"),
+    ("outsider", "AKIDDEMOOUTSIDER" + "0" * 20, "tcodemo-outsider-secret-key-2026"),
+]
+
 # (department, parent): about 8 departments, up to depth 3.
 DEPARTMENTS = [
     ("Engineering", "Root"),
@@ -122,6 +131,7 @@ class Command(BaseCommand):
         if seed_budgets(org, admin_user):
             self.stdout.write("Budgets created and evaluated (one past its 50 % threshold).")
         self._member_sub_user()
+        self._api_keys()
 
         if not User.objects.filter(username="operator").exists():
             User.objects.create_superuser("operator", "operator@tco.example", PASSWORD)
@@ -243,6 +253,14 @@ class Command(BaseCommand):
             products=list(Product.objects.filter(code="p_cvm")),
         )
 
+    def _api_keys(self):
+        """Issue 15: the demo API keys (`api_key_create_demo` is for this command only)."""
+        from organizations.services.api_keys import api_key_create_demo
+
+        for username, secret_id, secret_key in DEMO_API_KEYS:
+            user = User.objects.get(username=username)
+            api_key_create_demo(user=user, secret_id=secret_id, secret_key=secret_key)
+
     def print_logins(self):
         rows = [
             ("admin", "Acme Group's admin account (owner)"),
@@ -257,6 +275,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         for login, what in rows:
             self.stdout.write(f"  {login:<13} {what}")
+        self.stdout.write("Demo API keys (demo only; SecretId SecretKey):")
+        for login, secret_id, secret_key in DEMO_API_KEYS:
+            self.stdout.write(f"  {login:<13} {secret_id} {secret_key}")
 
     def _sign_up(self, username: str, account_name: str, enterprise: str) -> User:
         user = User.objects.filter(username=username).select_related("account").first()
