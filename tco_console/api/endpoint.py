@@ -12,13 +12,14 @@ import logging
 import uuid
 
 from django.http import HttpResponse
-from django.utils import timezone
 
 from organizations.audit import via_api
-from organizations.models import ApiKey, ApiKeyStatus
+from organizations.models import ApiKey
 from organizations.scoping import ConsoleContext
+from organizations.selectors import api_key_by_secret_id
+from organizations.services.api_keys import api_key_record_use
 from tco_console.errors import DomainError
-from tco_console.secrets import InvalidToken, decrypt
+from tco_console.secrets import InvalidToken
 
 from . import actions_2018, actions_2021, finance_2021, policies_2021, ratelimit, signature
 from .errors import ApiError
@@ -51,22 +52,16 @@ def _authenticate(request, body: bytes) -> ApiKey:
     auth = signature.parse(request.META.get("HTTP_AUTHORIZATION", ""))
     timestamp = request.META.get("HTTP_X_TC_TIMESTAMP", "")
     signature.check_timestamp(timestamp)
-    key = (
-        ApiKey.objects.select_related("user", "user__account")
-        .filter(secret_id=auth.secret_id)
-        .first()
-    )
-    if key is None or key.status != ApiKeyStatus.ENABLED or not key.user.is_active:
+    try:
+        found = api_key_by_secret_id(auth.secret_id)
+    except InvalidToken:
+        log.error("API key %s cannot be decrypted with the configured keys", auth.secret_id)
+        found = None
+    if found is None or not found[0].enabled or not found[0].user.is_active:
         raise ApiError(
             "AuthFailure.SecretIdNotFound", "The SecretId does not exist or is disabled."
         )
-    try:
-        secret_key = decrypt(key.secret_key_encrypted)
-    except InvalidToken:
-        log.error("API key %s cannot be decrypted with the configured keys", key.secret_id)
-        raise ApiError(
-            "AuthFailure.SecretIdNotFound", "The SecretId does not exist or is disabled."
-        ) from None
+    key, secret_key = found
     headers = {
         "content-type": request.META.get("CONTENT_TYPE", ""),
         "host": request.META.get("HTTP_HOST", ""),
@@ -113,9 +108,7 @@ def api_endpoint(request) -> HttpResponse:
         ctx = ConsoleContext.for_user(key.user)
         with via_api(key.secret_id):  # audit records name the key (issue 15)
             result = action(ctx, Params(data))
-        ApiKey.objects.filter(pk=key.pk).update(
-            last_used_at=timezone.now(), last_used_action=action.__name__[:64]
-        )
+        api_key_record_use(key=key, action=name)  # K5
         return _respond(result, request_id)
     except ApiError as error:
         return _error(error, request_id)

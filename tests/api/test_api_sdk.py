@@ -160,7 +160,7 @@ def test_wrong_secret_disabled_key_and_deactivated_user_are_refused(live_server,
 def test_the_key_records_its_last_use(api, admin):
     api.DescribeOrganization(models.DescribeOrganizationRequest())
     key = ApiKey.objects.get(user=admin)
-    assert key.last_used_at is not None and key.last_used_action == "describe_organization"
+    assert key.last_used_at is not None and key.last_used_action == "DescribeOrganization"
 
 
 # ------------------------------------------------------------------ raw requests
