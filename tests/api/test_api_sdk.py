@@ -469,3 +469,45 @@ def test_create_quit_and_delete_an_organization_through_the_api(live_server, cat
     with pytest.raises(TencentCloudSDKException) as error:
         api.DeleteOrganization(models.DeleteOrganizationRequest())
     assert error.value.code.startswith("FailedOperation")  # a created member remains
+
+
+# ------------------------------------------------------------------ response models
+
+
+def unset_fields(model, path="") -> list[str]:
+    """Every field of an SDK response model (and of the models inside it) the answer left
+    unset: `_deserialize` leaves a documented field None when the server did not send it."""
+    from tencentcloud.common.abstract_model import AbstractModel
+
+    missing = []
+    for name, value in vars(model).items():
+        if not name.startswith("_"):
+            continue
+        field = name[1:]
+        if value is None:
+            missing.append(f"{path}{field}")
+        elif isinstance(value, AbstractModel):
+            missing += unset_fields(value, f"{path}{field}.")
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, AbstractModel):
+                    missing += unset_fields(item, f"{path}{field}[].")
+    return missing
+
+
+def test_responses_fill_every_documented_field(api, org, admin):
+    join(org, admin, name="someone", payer=org.admin_account)
+    tag_holder = Department.objects.get(organization=org, parent__isnull=True)
+    services.department_tags_set(department=tag_holder, pairs=[["k", "v"]], acting_user=admin)
+    answers = [api.DescribeOrganization(models.DescribeOrganizationRequest())]
+    req = models.DescribeOrganizationMembersRequest()
+    req.Limit, req.Offset = 10, 0
+    answers.append(api.DescribeOrganizationMembers(req))
+    req = models.DescribeOrganizationNodesRequest()
+    req.Limit, req.Offset = 10, 0
+    answers.append(api.DescribeOrganizationNodes(req))
+    problems = [f"{type(a).__name__}: {f}" for a in answers for f in unset_fields(a)]
+    assert problems == []
+    member = next(m for m in answers[1].Items if m.Name == "someone")
+    assert isinstance(member.MemberUin, int) and isinstance(member.NodeId, int)
+    assert isinstance(member.OrgPermission[0].Id, int) and isinstance(member.Name, str)
