@@ -26,8 +26,8 @@ cat <<SNIPPET
 
 The TCO API answers here too (docs/api.md). List the members with the official SDK:
   .venv/bin/python -c 'from tencentcloud.common.credential import Credential as C; from tencentcloud.common.profile.client_profile import ClientProfile as P; from tencentcloud.common.profile.http_profile import HttpProfile as H; from tencentcloud.organization.v20210331 import models as m, organization_client as o; r = m.DescribeOrganizationMembersRequest(); r.Limit, r.Offset = 50, 0; print(o.OrganizationClient(C("AKIDDEMOADMIN00000000000000000000000", "tcodemo-admin-secret-key-2026"), "", P(httpProfile=H(endpoint="127.0.0.1:${PORT}", protocol="http"))).DescribeOrganizationMembers(r).to_json_string())'
-tccli (HTTPS only, behind a TLS proxy you trust):
-  tccli organization DescribeOrganizationMembers --Limit 50 --Offset 0 --endpoint <host:port> --secretId AKIDDEMOADMIN00000000000000000000000 --secretKey tcodemo-admin-secret-key-2026
+and with tccli:
+  .venv/bin/tccli organization DescribeOrganizationMembers --Limit 50 --Offset 0 --endpoint http://127.0.0.1:${PORT} --secretId AKIDDEMOADMIN00000000000000000000000 --secretKey tcodemo-admin-secret-key-2026
 SNIPPET
 echo
 "$PY" manage.py runserver "127.0.0.1:${PORT}"

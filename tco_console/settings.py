@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an API request's Host of the form http://host:port (tccli --endpoint http://…)
+    "tco_console.api.middleware.ApiHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tco_console.middleware.PermissionsPolicyMiddleware",

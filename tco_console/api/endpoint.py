@@ -23,6 +23,7 @@ from tco_console.secrets import InvalidToken
 
 from . import actions_2018, actions_2021, finance_2021, policies_2021, ratelimit, signature
 from .errors import ApiError
+from .middleware import SIGNED_HOST
 from .params import Params
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _authenticate(request, body: bytes) -> ApiKey:
     key, secret_key = found
     headers = {
         "content-type": request.META.get("CONTENT_TYPE", ""),
-        "host": request.META.get("HTTP_HOST", ""),
+        "host": request.META.get(SIGNED_HOST) or request.META.get("HTTP_HOST", ""),
     }
     for name in auth.signed_headers:
         if name not in headers:

@@ -162,3 +162,53 @@ def test_tccli_shows_tcos_error_code_for_a_wrong_secret(tls_endpoint, org, admin
     result = tccli(endpoint, bundle, sid, "wrong-secret", "DescribeOrganization")
     assert result.returncode != 0
     assert "AuthFailure.SignatureFailure" in result.stdout + result.stderr
+
+
+def test_tccli_reaches_a_plain_http_console_with_an_http_endpoint(live_server, org, admin):
+    """README's newcomer line: `--endpoint http://127.0.0.1:8000` (tccli then signs the Host
+    `http://…` it sends; the console checks that value and serves the request)."""
+    join(org, admin, name="http-member")
+    sid, secret = make_key(admin)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tccli.main import main; sys.argv[0] = 'tccli'; sys.exit(main())",
+            "organization",
+            "DescribeOrganizationMembers",
+            "--Limit",
+            "10",
+            "--Offset",
+            "0",
+            "--endpoint",
+            live_server.url,
+            "--secretId",
+            sid,
+            "--secretKey",
+            secret,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "http-member" in {m["Name"] for m in json.loads(result.stdout)["Items"]}
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tccli.main import main; sys.argv[0] = 'tccli'; sys.exit(main())",
+            "organization",
+            "DescribeOrganization",
+            "--endpoint",
+            live_server.url,
+            "--secretId",
+            sid,
+            "--secretKey",
+            "wrong",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "AuthFailure.SignatureFailure" in bad.stdout + bad.stderr
