@@ -124,7 +124,7 @@ def test_a_member_may_not_list_the_organization(live_server, org, admin):
     assert error.value.code == "UnauthorizedOperation"
 
 
-def test_a_read_only_sub_user_reads_but_a_sub_user_without_org_view_cannot(live_server, org, admin):
+def test_a_read_only_sub_user_reads_the_organization(live_server, org, admin):
     reader = sub_user(admin.account, services.READ_ONLY_GROUP)
     api = client_for(live_server, *make_key(reader))
     assert api.DescribeOrganization(models.DescribeOrganizationRequest()).OrgId == org.pk
