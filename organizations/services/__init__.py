@@ -36,7 +36,14 @@ from .invitations import (
     invitation_send,
     invitations_expire,
 )
-from .members import member_create, member_quit, member_remove, member_update, members_move
+from .members import (
+    member_create,
+    member_quit,
+    member_removal_refusal,
+    member_remove,
+    member_update,
+    members_move,
+)
 from .organization import organization_create, organization_delete, organization_set_member_limit
 from .permission_changes import (
     permission_change_accept,
@@ -73,6 +80,7 @@ __all__ = [
     "lock_accounts",
     "member_create",
     "member_quit",
+    "member_removal_refusal",
     "member_remove",
     "member_tags_set",
     "member_update",

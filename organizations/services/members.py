@@ -292,10 +292,14 @@ def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> No
     money().moved([m.account_id])  # B11: its totals leave the department (it is in none now)
 
 
-@transaction.atomic(durable=True)
-def member_remove(*, membership: Membership, acting_user: User) -> None:
-    """O7: the admin removes an invited member."""
-    org, m = lock_membership(membership, for_delete=True)  # _leave deletes it
+def member_removal_refusal(membership: Membership) -> None:
+    """O7: raise the refusal `member_remove` would give this member now, or return. For a
+    batch (the API's DeleteOrganizationMembers) to refuse the whole batch before removing
+    any; `member_remove` checks again inside its locks."""
+    _refuse_removal(membership)
+
+
+def _refuse_removal(m: Membership) -> None:
     if m.is_admin:
         raise DomainError(
             _("The admin account cannot be removed."),
@@ -307,6 +311,13 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
             code="UnsupportedOperation.CreateMemberNotAllowDelete",
         )
     _check_can_leave(m)
+
+
+@transaction.atomic(durable=True)
+def member_remove(*, membership: Membership, acting_user: User) -> None:
+    """O7: the admin removes an invited member."""
+    org, m = lock_membership(membership, for_delete=True)  # _leave deletes it
+    _refuse_removal(m)
     money().notify(
         m.account,
         _("You were removed from the organization of %(org)s") % {"org": org.display_name},

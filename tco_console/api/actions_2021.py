@@ -348,17 +348,8 @@ def delete_organization_members(ctx, p: Params) -> dict:
     p.done()
     _require_admin(ctx, "organizations.manage_org")
     members = [_membership(ctx, u, code="InvalidParameter") for u in uins]
-    for m in members:  # the refusals any member of the batch would meet, before removing any
-        if m.is_admin:
-            raise ApiError(
-                "FailedOperation.DisableQuitSelfCreatedOrganization",
-                "The admin account cannot be removed.",
-            )
-        if m.member_type == MemberType.CREATED:
-            raise ApiError(
-                "UnsupportedOperation.CreateMemberNotAllowDelete",
-                f"{m.name} was created in the organization and cannot be removed.",
-            )
+    for m in members:  # the refusal any member of the batch would meet, before removing any
+        services.member_removal_refusal(m)
     for m in members:
         services.member_remove(membership=m, acting_user=ctx.user)
     return {}

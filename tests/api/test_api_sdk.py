@@ -511,3 +511,16 @@ def test_responses_fill_every_documented_field(api, org, admin):
     member = next(m for m in answers[1].Items if m.Name == "someone")
     assert isinstance(member.MemberUin, int) and isinstance(member.NodeId, int)
     assert isinstance(member.OrgPermission[0].Id, int) and isinstance(member.Name, str)
+
+
+def test_a_batch_removal_is_refused_whole_when_one_member_cannot_leave(api, org, admin):
+    from organizations.models import Membership
+
+    free = join(org, admin, name="free-to-go")
+    paid_for = join(org, admin, name="paid-for", payer=org.admin_account)
+    delete = models.DeleteOrganizationMembersRequest()
+    delete.MemberUin = [int(free.account.uin), int(paid_for.account.uin)]
+    with pytest.raises(TencentCloudSDKException) as error:
+        api.DeleteOrganizationMembers(delete)
+    assert error.value.code == "FailedOperation.MemberExistDelegatePayerNotAllowDelete"
+    assert Membership.objects.filter(account=free.account).exists()  # nothing half-done
