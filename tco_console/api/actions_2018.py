@@ -6,7 +6,6 @@ the console's own services and scoping, like the 2021-03-31 actions."""
 from __future__ import annotations
 
 from django.db.models import Count
-from django.utils import timezone
 
 from organizations import selectors, services
 from organizations.choices import InvitationStatus
@@ -15,6 +14,7 @@ from organizations.models import Department, Invitation, Membership
 from .actions_2021 import _membership, _require_admin, _require_org
 from .errors import ApiError
 from .params import Params
+from .params import api_time as _time
 
 STATUS = {
     InvitationStatus.EXPIRED: -1,
@@ -24,10 +24,6 @@ STATUS = {
     InvitationStatus.INVALID: 2,
     InvitationStatus.CANCELLED: 3,
 }
-
-
-def _time(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def _page(p: Params) -> tuple[int, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone
 
 from organizations import selectors, services
 from organizations.choices import FinancialPermission, MemberType
@@ -15,12 +14,9 @@ from organizations.models.tags import validate_pairs
 
 from .errors import ApiError
 from .params import Params
+from .params import api_time as _time
 
 POLICY_TYPE, POLICY_NAME = "Financial", "Financial management"
-
-
-def _time(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def _permissions(ids) -> list[dict]:

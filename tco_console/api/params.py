@@ -6,9 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from .errors import ApiError, invalid, missing
 
 UINT64_MAX = 2**64 - 1
+
+
+def api_time(value) -> str:
+    """TCO's time strings: `YYYY-MM-DD HH:MM:SS` in console time (UTC+8); "" for none."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 class Params:

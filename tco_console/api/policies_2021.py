@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 
-from django.utils import timezone
-
 from billing.models import Product
 from organizations import policies as policy_reads
 from organizations.models import (
@@ -31,12 +29,9 @@ from organizations.services import policies as services
 from .actions_2021 import _require_admin, _require_org
 from .errors import ApiError
 from .params import Params
+from .params import api_time as _time
 
 SCP = "SERVICE_CONTROL_POLICY"
-
-
-def _time(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def _type(p: Params, name: str) -> None:

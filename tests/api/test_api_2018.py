@@ -3,13 +3,10 @@ list sent and received, accept, deny, cancel) and the reads (GetOrganization,
 ListOrganizationNodes, ListOrganizationMembers, GetOrganizationMember)."""
 
 import pytest
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
-    TencentCloudSDKException,
-)
 from tencentcloud.organization.v20181225 import models, organization_client
 
 from organizations.models import Department, Invitation, Membership
-from tests.api.test_api_sdk import client_for, make_key
+from tests.api.test_api_sdk import call, client_for, error_code, make_key
 from tests.factories import UserFactory, join
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,16 +18,11 @@ def client_2018(live_server, sid, secret):
 
 
 def _call(api, action, **fields):
-    req = getattr(models, f"{action}Request")()
-    for name, value in fields.items():
-        setattr(req, name, value)
-    return getattr(api, action)(req)
+    return call(models, api, action, **fields)
 
 
 def _code(api, action, **fields):
-    with pytest.raises(TencentCloudSDKException) as error:
-        _call(api, action, **fields)
-    return error.value.code
+    return error_code(models, api, action, **fields)
 
 
 def test_the_invitation_lifecycle_and_the_reads(live_server, org, admin):

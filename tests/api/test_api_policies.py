@@ -5,13 +5,10 @@ effective policy, detach and delete, and the refusals in between."""
 import json
 
 import pytest
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
-    TencentCloudSDKException,
-)
 from tencentcloud.organization.v20210331 import models
 
 from organizations.models import AuditRecord, Department, ServiceControlPolicy
-from tests.api.test_api_sdk import client_for, make_key
+from tests.api.test_api_sdk import call, client_for, error_code, make_key
 from tests.factories import join
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,16 +18,11 @@ DENY_CVM = json.dumps(
 
 
 def _call(api, action, **fields):
-    req = getattr(models, f"{action}Request")()
-    for name, value in fields.items():
-        setattr(req, name, value)
-    return getattr(api, action)(req)
+    return call(models, api, action, **fields)
 
 
 def _code(api, action, **fields):
-    with pytest.raises(TencentCloudSDKException) as error:
-        _call(api, action, **fields)
-    return error.value.code
+    return error_code(models, api, action, **fields)
 
 
 def test_policies_from_enable_to_delete(live_server, catalog, org, admin):

@@ -40,6 +40,20 @@ def client_for(live_server, sid, secret_key, language="en-US"):
     )
 
 
+def call(models_module, api, action, **fields):
+    """`api.<action>(<action>Request with fields)`, for either API version's models."""
+    req = getattr(models_module, f"{action}Request")()
+    for name, value in fields.items():
+        setattr(req, name, value)
+    return getattr(api, action)(req)
+
+
+def error_code(models_module, api, action, **fields) -> str:
+    with pytest.raises(TencentCloudSDKException) as error:
+        call(models_module, api, action, **fields)
+    return error.value.code
+
+
 @pytest.fixture
 def api(live_server, org, admin):
     return client_for(live_server, *make_key(admin))
