@@ -17,7 +17,7 @@ from organizations.models import Account, Membership, Organization, User
 from tco_console.errors import DomainError
 
 from . import inheritance, selectors
-from .finance import credit
+from .finance import credit, credit_reads
 from .models.choices import MessageCategory, PayMode
 from .services import bills, lifecycle, messages, payg
 
@@ -107,7 +107,7 @@ class BillingMembershipMoney:
             credit.credit_return(
                 membership, why=_("The member is now paid for by its payer (pay-on-behalf).")
             )
-        elif not credit.grants(membership, credit.PERM):
+        elif not credit.grants(membership, credit_reads.PERM):
             credit.credit_return(
                 membership, why=_("The member no longer grants the credit-limit permission (10).")
             )

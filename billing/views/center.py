@@ -18,7 +18,7 @@ from tco_console.viewkit import bound_data, form_view, table_page
 
 from .. import selectors, services
 from ..filtersets import OrderFilterSet, TransactionFilterSet, VoucherFilterSet
-from ..finance import credit
+from ..finance import credit_reads as credit
 from ..finance.member_view import (
     account_choices,
     export_reach,

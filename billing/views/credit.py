@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from tco_console.htmx import is_partial
 from tco_console.viewkit import bound_data, form_view, require_admin
 
-from ..finance import credit as sel
+from ..finance import credit as services
+from ..finance import credit_reads as sel
 from ..finance.forms_credit import CreditForm
 from ..finance.reach import member_reach, members_granting
 from ..models import Wallet
@@ -63,7 +64,7 @@ def credit_allocate(request):
     form = CreditForm(bound_data(request), initial=initial)  # the bounds: row.bounds
 
     def on_valid(form):
-        sel.credit_allocate(
+        services.credit_allocate(
             admin_account=ctx.account,
             member_account=reach.account,
             acting_user=request.user,

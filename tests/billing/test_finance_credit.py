@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import services
-from billing.finance import credit
+from billing.finance import credit, credit_reads
 from billing.models import (
     CreditAllocation,
     CreditChange,
@@ -174,7 +174,7 @@ def test_f14_bounds_are_what_the_service_allows(world):
     admin, member = world["admin"], world["granting"]
     allocate(world, member, "300")
     buy(member, "S5.MEDIUM4")  # member available 150
-    [row] = credit.member_credits(
+    [row] = credit_reads.member_credits(
         type("Ctx", (), {"account": admin.account})(),
         [Membership.objects.get(account=member.account)],
     )
