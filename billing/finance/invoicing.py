@@ -26,12 +26,12 @@ from billing.models.choices import MessageCategory
 from billing.services.invoices import TAX_NUMBER, claim
 from billing.services.messages import notify
 from organizations.audit import audit_record, organization_of
-from organizations.choices import FinancialPermission, MemberType
+from organizations.choices import FinancialPermission
 from organizations.locks import lock_accounts, lock_membership
 from organizations.models import Account, Membership, Organization, User
 from tco_console.errors import DomainError
 
-from .reach import grants
+from .reach import refuse_unless_self_pay_granting
 
 PERM = FinancialPermission.INVOICING
 MAX_TITLES = 50  # F16: saved titles per account
@@ -47,22 +47,11 @@ def page_url(uin: str = "") -> str:
 
 def refuse_member(m: Membership) -> None:
     """F16: whom the admin may invoice for (re-checked inside the locks)."""
-    if m.member_type == MemberType.ADMIN:
-        raise DomainError(_("Choose a member account, not the admin account."), field="account")
-    if m.payer_id is not None:
-        raise DomainError(
-            _(
-                "%(name)s is paid for on behalf of the organization: its spend is invoiced by "
-                "the payer, so it has nothing to invoice."
-            )
-            % {"name": m.name},
-            code="UnsupportedOperation.PayOnBehalfMember",
-        )
-    if not grants(m, PERM):
-        raise DomainError(
-            _("%(name)s does not grant the admin the Invoicing permission (5).") % {"name": m.name},
-            code="UnsupportedOperation.PermissionNotGranted",
-        )
+    refuse_unless_self_pay_granting(
+        m,
+        PERM,
+        why_not_on_behalf=_("its spend is invoiced by the payer, so it has nothing to invoice."),
+    )
 
 
 def _lock_member(membership: Membership) -> tuple[Organization, Membership]:

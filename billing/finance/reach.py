@@ -22,9 +22,11 @@ from django.db import connection
 from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from organizations.choices import FinancialPermission, MemberType
 from organizations.models import Account, Membership, MembershipPeriod
+from tco_console.errors import DomainError
 
 Perm = FinancialPermission
 
@@ -117,6 +119,27 @@ def grants(membership: Membership, perm: int) -> bool:
 
 def is_self_pay_member(membership: Membership) -> bool:
     return membership.member_type != MemberType.ADMIN and membership.payer_id is None
+
+
+def refuse_unless_self_pay_granting(m: Membership, perm: int, *, why_not_on_behalf: str) -> None:
+    """F1 for an action on a member (F12 transfers, F16 invoicing), re-checked by the service
+    inside its locks: a member account, paying for itself, granting `perm` now. A
+    pay-on-behalf member is refused with `why_not_on_behalf` (its spend is the payer's)."""
+    if m.member_type == MemberType.ADMIN:
+        raise DomainError(_("Choose a member account, not the admin account."), field="account")
+    if m.payer_id is not None:
+        raise DomainError(
+            _("%(name)s is paid for on behalf of the organization: %(why)s")
+            % {"name": m.name, "why": why_not_on_behalf},
+            code="UnsupportedOperation.PayOnBehalfMember",
+        )
+    if not grants(m, perm):
+        label = FinancialPermission(int(perm)).label
+        raise DomainError(
+            _("%(name)s does not grant the admin the %(label)s permission (%(perm)s).")
+            % {"name": m.name, "label": label, "perm": int(perm)},
+            code="UnsupportedOperation.PermissionNotGranted",
+        )
 
 
 def members_granting(ctx, perm: int) -> list[Membership]:

@@ -34,7 +34,7 @@ from organizations.locks import lock_accounts, lock_membership
 from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
 
-from .reach import grants
+from .reach import grants, refuse_unless_self_pay_granting
 
 PERM = FinancialPermission.FUND_TRANSFER
 MAX_TRANSFER = Decimal("10000000.00")  # F12: one transfer moves at most 10,000,000.00 CNY
@@ -83,23 +83,9 @@ def records_of(member_account: Account, admin_account: Account):
 
 def _refuse_party(m: Membership, admin: Account) -> None:
     """F12: who may receive a transfer (re-checked inside the locks)."""
-    if m.member_type == MemberType.ADMIN:
-        raise DomainError(_("Choose a member account, not the admin account."), field="account")
-    if m.payer_id is not None:
-        raise DomainError(
-            _(
-                "%(name)s is paid for on behalf of the organization: its spend is already the "
-                "payer's, so it needs no funds."
-            )
-            % {"name": m.name},
-            code="UnsupportedOperation.PayOnBehalfMember",
-        )
-    if not grants(m, PERM):
-        raise DomainError(
-            _("%(name)s does not grant the admin the Fund transfer permission (3).")
-            % {"name": m.name},
-            code="UnsupportedOperation.PermissionNotGranted",
-        )
+    refuse_unless_self_pay_granting(
+        m, PERM, why_not_on_behalf=_("its spend is already the payer's, so it needs no funds.")
+    )
     if admin.entity_id is None or m.account.entity_id != admin.entity_id:
         raise DomainError(
             _(
