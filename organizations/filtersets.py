@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from tco_console.filtersets import SearchMixin
 
 from .choices import InvitationStatus, MemberType, PaymentMode
-from .models import AuditRecord, Department, Invitation, Membership, TagSet, User
+from .models import AuditRecord, Department, Invitation, Membership, User
+from .models.tags import filter_tagged
 from .roles import SUB_USER_GROUPS as SUB_USER_GROUP_NAMES
 
 
@@ -54,19 +55,12 @@ class MemberFilterSet(SearchMixin, django_filters.FilterSet):
 
     def by_tag(self, queryset, name, value):
         """F11: members whose tags have the key (`key`) or the key with that value
-        (`key=value`). The organization uses few distinct tag sets: they are read in one
-        query and matched here, so no JSON lookup (the same on SQLite and PostgreSQL)."""
+        (`key=value`)."""
         key, sep, wanted = value.partition("=")
         key, wanted = key.strip(), wanted.strip()
         if not key:
             return queryset
-        used = TagSet.objects.filter(pk__in=queryset.order_by().values("tag_set_id"))
-        matching = [
-            ts.pk
-            for ts in used.only("pk", "tags")
-            if (found := ts.value_of(key)) is not None and (not sep or found == wanted)
-        ]
-        return queryset.filter(tag_set_id__in=matching)
+        return filter_tagged(queryset, [(key, wanted if sep else None)])
 
 
 class InvitationFilterSet(SearchMixin, django_filters.FilterSet):

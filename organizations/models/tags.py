@@ -102,3 +102,17 @@ class TagSet(models.Model):
 
     def value_of(self, key: str) -> str | None:
         return self.as_dict().get(key)
+
+
+def filter_tagged(queryset, pairs):
+    """F11: the rows of `queryset` (members or departments) whose tags hold every
+    (key, value) pair; a value of None matches any value of the key. The organization uses
+    few distinct tag sets: they are read in one query and matched here, so no JSON lookup
+    (the same on SQLite and PostgreSQL)."""
+    used = TagSet.objects.filter(pk__in=queryset.order_by().values("tag_set_id"))
+    matching = []
+    for ts in used.only("pk", "tags"):
+        have = ts.as_dict()
+        if all(k in have and (v is None or have[k] == v) for k, v in pairs):
+            matching.append(ts.pk)
+    return queryset.filter(tag_set_id__in=matching)

@@ -9,8 +9,8 @@ from django.db.models import Q
 
 from organizations import selectors, services
 from organizations.choices import FinancialPermission, MemberType
-from organizations.models import Department, Membership, TagSet
-from organizations.models.tags import validate_pairs
+from organizations.models import Department, Membership
+from organizations.models.tags import filter_tagged, validate_pairs
 
 from .errors import ApiError
 from .params import Params
@@ -42,17 +42,6 @@ def _require_admin(ctx, perm="organizations.view_org"):
             "UnauthorizedOperation",
             "Only the organization's admin account's users with this right may call it.",
         )
-
-
-def _tag_sets_matching(queryset, tags) -> list[int]:
-    """F11: tag sets (used by `queryset`) holding every (key, value-or-any) pair."""
-    used = TagSet.objects.filter(pk__in=queryset.order_by().values("tag_set_id"))
-    found = []
-    for ts in used.only("pk", "tags"):
-        have = ts.as_dict()
-        if all(k in have and (v is None or have[k] == v) for k, v in tags):
-            found.append(ts.pk)
-    return found
 
 
 def describe_organization(ctx, p: Params) -> dict:
@@ -89,7 +78,7 @@ def describe_organization_nodes(ctx, p: Params) -> dict:
     _require_admin(ctx)
     nodes = Department.objects.filter(organization_id=ctx.organization_id).select_related("tag_set")
     if tags:
-        nodes = nodes.filter(tag_set_id__in=_tag_sets_matching(nodes, tags))
+        nodes = filter_tagged(nodes, tags)
     nodes = nodes.order_by("path", "pk")
     return {
         "Total": nodes.count(),
@@ -134,7 +123,7 @@ def describe_organization_members(ctx, p: Params) -> dict:
             )
         members = members.filter(department=node)
     if tags:
-        members = members.filter(tag_set_id__in=_tag_sets_matching(members, tags))
+        members = filter_tagged(members, tags)
     members = members.order_by("name_lower", "pk")
     return {
         "Total": members.count(),

@@ -538,3 +538,26 @@ def test_a_batch_removal_is_refused_whole_when_one_member_cannot_leave(api, org,
         api.DeleteOrganizationMembers(delete)
     assert error.value.code == "FailedOperation.MemberExistDelegatePayerNotAllowDelete"
     assert Membership.objects.filter(account=free.account).exists()  # nothing half-done
+
+
+def test_members_and_nodes_filter_by_tags_as_the_console_does(api, org, admin):
+    from organizations.models import Membership
+
+    tagged = join(org, admin, name="tagged")
+    join(org, admin, name="untagged")
+    services.member_tags_set(
+        membership=Membership.objects.get(account=tagged.account),
+        pairs=[["team", "infra"]],
+        acting_user=admin,
+    )
+    req = models.DescribeOrganizationMembersRequest()
+    req.Limit, req.Offset = 10, 0
+    tag = models.Tag()
+    tag.TagKey = "team"  # any value
+    req.Tags = [tag]
+    assert [m.Name for m in api.DescribeOrganizationMembers(req).Items] == ["tagged"]
+    tag.TagValue = "data"
+    assert api.DescribeOrganizationMembers(req).Total == 0
+    nodes = models.DescribeOrganizationNodesRequest()
+    nodes.Limit, nodes.Offset, nodes.Tags = 10, 0, [tag]
+    assert api.DescribeOrganizationNodes(nodes).Total == 0
