@@ -61,6 +61,17 @@ class Targets:
     own: Target | None
     pay_on_behalf: tuple[Target, ...]
     granting: tuple[Target, ...]
+    # (pay-on-behalf, granting) counts when the groups hold only the first members (a page's
+    # listing); None when they hold every member (a request being checked)
+    counts: tuple[int, int] | None = None
+
+    @property
+    def pay_on_behalf_count(self) -> int:
+        return self.counts[0] if self.counts else len(self.pay_on_behalf)
+
+    @property
+    def granting_count(self) -> int:
+        return self.counts[1] if self.counts else len(self.granting)
 
     def by_id(self) -> dict[int, Target]:
         found = {t.account.pk: t for t in (*self.pay_on_behalf, *self.granting)}
@@ -76,19 +87,32 @@ class Targets:
         return [t for t in everyone if t is not None and t.account.pk in wanted]
 
 
-def export_targets(ctx) -> Targets:
-    """F1: this account, the pay-on-behalf members and the self-pay members that grant 4 now
-    (two queries)."""
+def export_targets(ctx, *, listed: int | None = None) -> Targets:
+    """F1: this account, the pay-on-behalf members and the self-pay members that grant 4 now.
+    With `listed` (the form on a page), at most that many of each group by name, and the
+    counts of all, so a page of an organization of 10,000 members reads a page of them."""
     if not (ctx.is_admin and ctx.can("billing.view_finance")):
         return Targets(None, (), ())
-    pob = reach.pay_on_behalf_members(ctx).order_by("name", "pk")
+    pob = (
+        reach.pay_on_behalf_members(ctx)
+        .only("name", "account__uin", "account__name")
+        .order_by("name", "pk")
+    )
+    own = Target(ctx.account, OWN, _("This account"))
+    if listed is None:
+        granting = reach.members_granting(ctx, CONSOLIDATED_BILLS)
+        return Targets(
+            own=own,
+            pay_on_behalf=tuple(Target(m.account, PAY_ON_BEHALF, m.name) for m in pob),
+            granting=tuple(Target(m.account, SELF_PAY, m.name) for m in granting),
+        )
+    granting, granting_count = reach.members_granting_page(ctx, CONSOLIDATED_BILLS, listed)
+    first = list(pob[:listed])
     return Targets(
-        own=Target(ctx.account, OWN, _("This account")),
-        pay_on_behalf=tuple(Target(m.account, PAY_ON_BEHALF, m.name) for m in pob),
-        granting=tuple(
-            Target(m.account, SELF_PAY, m.name)
-            for m in reach.members_granting(ctx, CONSOLIDATED_BILLS)
-        ),
+        own=own,
+        pay_on_behalf=tuple(Target(m.account, PAY_ON_BEHALF, m.name) for m in first),
+        granting=tuple(Target(m.account, SELF_PAY, m.name) for m in granting),
+        counts=(len(first) if len(first) < listed else pob.count(), granting_count),
     )
 
 

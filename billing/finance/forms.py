@@ -90,16 +90,16 @@ class BillExportForm(forms.Form):
             if group:
                 listed = group[:LISTED]  # a page of 10,000 options would take a second
                 choices.append((label, [(t.uin, f"{t.name} ({t.uin})") for t in listed]))
-        self.unlisted = sum(
-            max(0, len(g) - LISTED) for g in (targets.pay_on_behalf, targets.granting)
+        self.unlisted = max(0, targets.pay_on_behalf_count - LISTED) + max(
+            0, targets.granting_count - LISTED
         )
         self.fields["accounts"].choices = choices
         self.fields["all_pay_on_behalf"].label = _("All pay-on-behalf members (%(n)d)") % {
-            "n": len(targets.pay_on_behalf)
+            "n": targets.pay_on_behalf_count
         }
         self.fields["all_granting"].label = _(
             "All self-pay members granting consolidated bills (%(n)d)"
-        ) % {"n": len(targets.granting)}
+        ) % {"n": targets.granting_count}
 
     def clean(self):
         data = super().clean()

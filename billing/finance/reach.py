@@ -142,11 +142,7 @@ def refuse_unless_self_pay_granting(m: Membership, perm: int, *, why_not_on_beha
         )
 
 
-def members_granting(ctx, perm: int) -> list[Membership]:
-    """F1: the admin's self-pay members that grant `perm` now, by name (none for anyone but
-    the admin account's users with `billing.view_finance`)."""
-    if not (ctx.is_admin and ctx.can("billing.view_finance")):
-        return []
+def _granting(ctx, perm: int):
     candidates = (
         Membership.objects.filter(organization_id=ctx.organization_id, payer__isnull=True)
         .exclude(member_type=MemberType.ADMIN)
@@ -155,9 +151,28 @@ def members_granting(ctx, perm: int) -> list[Membership]:
     )
     if connection.vendor == "postgresql":
         # jsonb containment, so an organization of thousands of self-pay members reads only
-        # those that grant `perm`; SQLite has no JSON `contains`, the check below does it.
+        # those that grant `perm`; SQLite has no JSON `contains`, the callers check in Python.
         candidates = candidates.filter(permissions__contains=[int(perm)])
-    return [m for m in candidates if grants(m, perm)]
+    return candidates
+
+
+def members_granting(ctx, perm: int) -> list[Membership]:
+    """F1: the admin's self-pay members that grant `perm` now, by name (none for anyone but
+    the admin account's users with `billing.view_finance`)."""
+    if not (ctx.is_admin and ctx.can("billing.view_finance")):
+        return []
+    return [m for m in _granting(ctx, perm) if grants(m, perm)]
+
+
+def members_granting_page(ctx, perm: int, limit: int) -> tuple[list[Membership], int]:
+    """The first `limit` of `members_granting` and how many there are, reading (on
+    PostgreSQL) only those: a page lists a bounded number of members."""
+    if connection.vendor != "postgresql" or not (ctx.is_admin and ctx.can("billing.view_finance")):
+        every = members_granting(ctx, perm)
+        return every[:limit], len(every)
+    candidates = _granting(ctx, perm)
+    first = list(candidates[:limit])
+    return first, len(first) if len(first) < limit else candidates.count()
 
 
 def pay_on_behalf_members(ctx):

@@ -22,6 +22,7 @@ from tco_console.viewkit import bound_data, require_admin
 
 from ..finance import exports as export_services
 from ..finance.export_files import export_targets
+from ..finance.forms import LISTED as MEMBERS_LISTED
 from ..finance.forms import BillExportForm
 from ..models import BillExport
 
@@ -43,8 +44,10 @@ def bill_exports(request):
     ctx = request.console
     if is_partial(request) and request.method == "GET" and "list" in request.GET:
         return render(request, "billing/exports.html#exports", _context(request, None))
+    # a request is checked against every member in reach; the page lists a page of them
+    listed = None if request.method == "POST" else MEMBERS_LISTED
     form = BillExportForm(
-        bound_data(request), targets=export_targets(ctx), today=timezone.localdate()
+        bound_data(request), targets=export_targets(ctx, listed=listed), today=timezone.localdate()
     )
     status = 200
     if request.method == "POST":
