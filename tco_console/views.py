@@ -39,8 +39,8 @@ def home(request):
         context["summary"] = selectors.organization_summary(
             user=request.user, organization=ctx.organization
         )
-        context["tree"] = selectors.department_tree(user=request.user)
-        context["spend"] = overview_spend(request)
+        context["tree"] = tree = selectors.department_tree(user=request.user)
+        context["spend"] = overview_spend(request, root=tree.department if tree else None)
         context["recent"] = (
             selectors.audit_log(user=request.user).filter(organization=ctx.organization)[:8]
             if ctx.can("organizations.view_audit")

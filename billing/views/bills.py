@@ -286,9 +286,10 @@ def self_paid_export(request):
 # ------------------------------------------------------------------ Overview
 
 
-def overview_spend(request) -> dict | None:
+def overview_spend(request, root: Department | None = None) -> dict | None:
     """Overview's spend charts for a payer (SPEC §5): the 6-month trend and this month's split
-    by member, product and department, from the rollups (a handful of small queries)."""
+    by member, product and department, from the rollups (a handful of small queries). `root`:
+    the organization's Root department when the caller has read it already."""
     if not (request.console.can("billing.view_finance") and _side(request)):
         return None
     user = request.user
@@ -311,7 +312,8 @@ def overview_spend(request) -> dict | None:
     if rest and total["line_count"] > sum(r.line_count for r in top):
         members.append({"label": None, "value": rest})
     departments = []
-    root = Department.objects.restrict(user, "view").filter(depth=0).first()
+    if root is None:
+        root = Department.objects.restrict(user, "view").filter(depth=0).first()
     if root is not None and request.console.is_admin:
         departments = _drill_down(
             bills.by_department(user=user, month=month, department=root), month
