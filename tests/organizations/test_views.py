@@ -240,3 +240,33 @@ def test_o7_the_admin_is_told_why_it_cannot_quit(client, org, admin):
         assert 'data-testid="form-error"' in html
         assert "You cannot quit an organization created by yourself." in html
     assert Membership.objects.filter(account=admin.account, organization=org).exists()
+
+
+def test_overview_counts_members_departments_and_invitations(client, org, admin, other_org):
+    """SPEC §5 / O2: Overview's counts (members by kind and payment, departments, pending
+    invitations and the seats they use); another organization's are not counted."""
+    root = Department.objects.get(organization=org, parent=None)
+    services.department_create(organization=org, parent=root, name="Sales", acting_user=admin)
+    join(org, admin, name="invited-self-pay")
+    join(org, admin, name="invited-pob", payer=org.admin_account)
+    services.member_create(
+        organization=org,
+        acting_user=admin,
+        name="created-pob",
+        username="created-pob",
+        password="Str0ng-pass-2026!",
+        permissions=(1, 2, 7),
+        payer=org.admin_account,
+    )
+    outsider = UserFactory()
+    services.invitation_send(
+        organization=org, acting_user=admin, uin=outsider.account.uin, name="pending"
+    )
+    client.force_login(admin)
+    page = client.get("/").content.decode()
+    summary = client.get("/").context["summary"]
+    assert (summary.members, summary.invited, summary.created) == (3, 2, 1)
+    assert (summary.pay_on_behalf, summary.self_pay) == (2, 1)
+    assert (summary.departments, summary.pending_invitations) == (1, 1)
+    assert summary.accounts_used == 3 + 1 + 1  # O2: the admin and the pending invitation
+    assert 'data-testid="stat-members">3<' in page
