@@ -155,6 +155,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Per-process caches. "costs": F6 cost analyses at 10 million lines, keyed by the payers'
+# cost versions (billing/finance/costs.py), so an entry is never stale, only unused.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "costs": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "costs",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
+}
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -19,3 +19,9 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 SECURE_PROXY_SSL_HEADER = None
 TRUSTED_PROXY_COUNT = 0
+# Tests share one process and reuse primary keys after rollbacks: the F6 cache stays off,
+# except in the tests that prove it is never stale (they switch it on).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "costs": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}

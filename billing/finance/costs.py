@@ -13,9 +13,11 @@ one query for the labels (accounts, departments, products, regions or tag sets).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import caches
 from django.db.models import Case, DateField, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -29,6 +31,7 @@ from organizations.models import Account, Department, Membership, TagSet
 from . import reach
 
 TOP = 10
+CACHE, CACHE_SECONDS = "costs", 3600  # settings.CACHES; versions make it exact, not the time
 OTHERS = -1  # the bucket of every group after the top 10
 FORMER = 0  # department key of accounts no longer in the organization
 ZERO = Decimal("0.00")
@@ -169,11 +172,10 @@ class Analysis:
     totals: Row
 
 
-def rows_reached(ctx, query: Query):
+def rows_reached(ctx, query: Query, reach_q: Q | None = None):
     """F1, F2: the DailyCost rows of the range the user reaches for 8, narrowed by filters."""
-    qs = DailyCost.objects.filter(reach.cost_q(ctx, 8)).filter(
-        day__gte=query.first_day, day__lte=query.last_day
-    )
+    reach_q = reach.cost_q(ctx, 8) if reach_q is None else reach_q
+    qs = DailyCost.objects.filter(reach_q).filter(day__gte=query.first_day, day__lte=query.last_day)
     if query.members:
         qs = qs.filter(owner__uin__in=query.members)
     if query.departments:
@@ -223,9 +225,9 @@ def _period(granularity: str):
 SPEND = Sum(F("voucher_amount") + F("cash_amount"))
 
 
-def analyse(ctx, query: Query) -> Analysis:
-    """F6: the top 10 groups of the range by spend and "Others", a cell per period."""
-    qs = rows_reached(ctx, query).annotate(k=_key(ctx, query.group_by))
+def _sums(ctx, query: Query, qs) -> tuple[list | None, list[dict]]:
+    """The ranked top groups (member and department) and the sums by group and period."""
+    qs = qs.annotate(k=_key(ctx, query.group_by))
     top, bucket = None, F("k")
     if query.group_by in MANY:
         ranked = qs.values("k").annotate(spend=SPEND).order_by("-spend", "k")
@@ -235,13 +237,40 @@ def analyse(ctx, query: Query) -> Analysis:
             bucket = Case(
                 When(k__in=top, then=F("k")), default=Value(OTHERS), output_field=IntegerField()
             )
-    qs = qs.annotate(g=bucket)
     found = (
-        qs.annotate(p=_period(query.granularity))
+        qs.annotate(g=bucket)
+        .annotate(p=_period(query.granularity))
         .values("g", "p")
         .annotate(**{a: Sum(a) for a in AMOUNTS})
         .order_by()
     )
+    return top, list(found)
+
+
+def _cached_sums(ctx, query: Query, reach_q: Q, versions: dict[int, int] | None, qs):
+    """F6 over 10 million lines: the sums are cached, keyed by what they were computed from:
+    the reach (its payers, members and F2 windows), the query, and the cost versions of the
+    payers whose rows are read (F5: raised in the transaction that changes those rows, and
+    read with the reach before the rows, so a cached result is never older than its key).
+    Not cached: a member's own rows (any payer may have paid them) and groups or filters by
+    department (they follow today's departments, which change without a version)."""
+    if versions is None or query.group_by == "department" or query.departments:
+        return _sums(ctx, query, qs)
+    raw = f"{reach_q}|{query}|{sorted(versions.items())}"
+    key = "f6:" + hashlib.sha256(raw.encode()).hexdigest()
+    cache = caches[CACHE]
+    found = cache.get(key)
+    if found is None:
+        found = _sums(ctx, query, qs)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def analyse(ctx, query: Query) -> Analysis:
+    """F6: the top 10 groups of the range by spend and "Others", a cell per period."""
+    reach_q, versions = reach.cost_reach(ctx, 8)  # the versions read before the rows
+    qs = rows_reached(ctx, query, reach_q)
+    top, found = _cached_sums(ctx, query, reach_q, versions, qs)
     spans = periods(query.granularity, query.first_day, query.last_day)
     column = {p: i for i, p in enumerate(spans)}
     labels = _labels(ctx, query, {r["g"] for r in found})

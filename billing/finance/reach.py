@@ -19,11 +19,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.models import CostVersion
 from organizations.choices import FinancialPermission, MemberType
 from organizations.models import Account, Membership, MembershipPeriod
 from tco_console.errors import DomainError
@@ -164,6 +165,16 @@ def members_granting(ctx, perm: int) -> list[Membership]:
     return [m for m in _granting(ctx, perm) if grants(m, perm)]
 
 
+def granting_account_ids(ctx, perm: int) -> list[int]:
+    """The accounts of `members_granting`, read as numbers (an organization of thousands of
+    granting members would otherwise build a model instance each)."""
+    if not (ctx.is_admin and ctx.can("billing.view_finance")):
+        return []
+    if connection.vendor != "postgresql":
+        return [m.account_id for m in members_granting(ctx, perm)]
+    return list(_granting(ctx, perm).values_list("account_id", flat=True))
+
+
 def members_granting_page(ctx, perm: int, limit: int) -> tuple[list[Membership], int]:
     """The first `limit` of `members_granting` and how many there are, reading (on
     PostgreSQL) only those: a page lists a bounded number of members."""
@@ -212,15 +223,43 @@ def cost_q(ctx, perm: int, *, day_field: str = "day") -> Q:
     reaches for `perm` (8 cost analysis, 9 budgets). The admin: every row it paid (its own
     and its pay-on-behalf members'), and each self-pay member's own rows on that member's
     whole days (F2). A member: the rows it owns (whoever paid)."""
+    return _cost_reach(ctx, perm, day_field, versions=False)[0]
+
+
+def cost_reach(ctx, perm: int) -> tuple[Q, dict[int, int] | None]:
+    """`cost_q`, and the cost versions (F5) of the payers whose rows it reads: the admin and
+    the granting self-pay members, read with them in the same query (None for a member,
+    whose rows any payer may have paid: nothing to key a cache on)."""
+    return _cost_reach(ctx, perm, "day", versions=True)
+
+
+def _cost_reach(ctx, perm, day_field, *, versions):
     if ctx.account is None or not ctx.can("billing.view_finance"):
-        return Q(pk__in=[])
+        return Q(pk__in=[]), {}
     if not ctx.is_admin:
-        return Q(owner_id=ctx.account.pk)
+        return Q(owner_id=ctx.account.pk), None
     q = Q(payer_id=ctx.account.pk)
-    granting = [m.account_id for m in members_granting(ctx, perm)]
+    admin_id = ctx.account.pk
+    found = {}
+    candidates = _granting(ctx, perm).order_by()
+    if versions:
+        version = CostVersion.objects.filter(payer_id=OuterRef("account_id")).values("version")
+        mine = CostVersion.objects.filter(payer_id=admin_id).values("version")
+        candidates = candidates.annotate(v=Subquery(version), admin_v=Subquery(mine))
+        columns = ("account_id", "v", "admin_v", "permissions")
+        for account_id, v, admin_v, permissions in candidates.values_list(*columns):
+            if int(perm) in {int(p) for p in permissions or ()}:  # SQLite: no JSON filter
+                found[account_id] = v or 0
+            found[admin_id] = admin_v or 0
+        if admin_id not in found:  # no self-pay member at all
+            mine = CostVersion.objects.filter(payer_id=admin_id).values_list("version", flat=True)
+            found[admin_id] = next(iter(mine), 0)
+        granting = [a for a in found if a != admin_id]
+    else:
+        granting = granting_account_ids(ctx, perm)
     by_windows = defaultdict(list)
     for account_id, windows in windows_for(granting, ctx.organization_id).items():
         by_windows[windows].append(account_id)
     for windows, account_ids in by_windows.items():
         q |= Q(payer_id__in=account_ids, owner_id=F("payer_id")) & day_q(windows, day_field)
-    return q
+    return q, found if versions else [admin_id, *granting]

@@ -5,9 +5,9 @@ from django.db import migrations
 
 
 def backfill(apps, schema_editor):
-    from billing.services.bills import rebuild_daily_costs
+    from billing.services.bills import rebuild_daily_rows
 
-    rebuild_daily_costs()
+    rebuild_daily_rows()
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,14 @@ from .invoicing import InvoiceTitle, MemberInvoicing
 from .ledger import Entry, Journal, Wallet
 from .offers import InheritanceBlock, Offer, OfferInheritance, Voucher
 from .orders import Order, RefundShare
-from .rollups import DailyCost, PayerProductMonth, PobDepartmentMonth, PobMemberMonth, ResourceMonth
+from .rollups import (
+    CostVersion,
+    DailyCost,
+    PayerProductMonth,
+    PobDepartmentMonth,
+    PobMemberMonth,
+    ResourceMonth,
+)
 from .transfers import FundTakeBack, FundTransfer
 from .usage import ResourcePack, UsageSettlement
 
@@ -19,6 +26,7 @@ __all__ = [
     "BudgetAlert",
     "BudgetBlock",
     "BudgetThreshold",
+    "CostVersion",
     "CreditAllocation",
     "CreditChange",
     "CreditChangeKind",

@@ -226,3 +226,21 @@ class DailyCost(Totals):
 
     def __str__(self):
         return f"{self.day} payer {self.payer_id} owner {self.owner_id} product {self.product_id}"
+
+
+class CostVersion(models.Model):
+    """F5/F6: a counter per payer, raised in every transaction that changes the payer's
+    daily rollup rows (and by a rebuild). A cached cost analysis is keyed by the versions of
+    the payers whose rows it read, so it is never served once one of them changed."""
+
+    payer = models.OneToOneField(
+        "organizations.Account", on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("cost version")
+        verbose_name_plural = _("cost versions")
+
+    def __str__(self):
+        return f"payer {self.payer_id} v{self.version}"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from billing.models import (
     BillLine,
     BillSummary,
+    CostVersion,
     DailyCost,
     Journal,
     Order,
@@ -141,7 +142,22 @@ def record_bill_lines(lines: list[BillLine]) -> list[BillLine]:
         for k, totals in _sorted(groups):
             _add(model, dict(zip(key, k, strict=True)), totals)
     _add_daily(lines)
+    bump_cost_versions({line.payer_id for line in lines})
     return created
+
+
+def bump_cost_versions(payer_ids) -> None:
+    """F5/F6: raise the payers' cost versions in the transaction that changed their daily
+    rows (callers hold the payers' locks, so a missing row is created by one of them)."""
+    payer_ids = sorted(set(payer_ids))
+    bumped = CostVersion.objects.filter(payer_id__in=payer_ids).update(version=F("version") + 1)
+    if bumped < len(payer_ids):
+        have = set(
+            CostVersion.objects.filter(payer_id__in=payer_ids).values_list("payer_id", flat=True)
+        )
+        CostVersion.objects.bulk_create(
+            [CostVersion(payer_id=p, version=1) for p in payer_ids if p not in have]
+        )
 
 
 def line_day(line: BillLine):
@@ -177,7 +193,18 @@ def daily_source(lines):
 
 def rebuild_daily_costs() -> None:
     """F5: recompute the daily rollup from the bill lines (bulk loads): one INSERT … SELECT
-    compiled by the ORM from `daily_source`, so the grouping is the one check_books uses."""
+    compiled by the ORM from `daily_source`, so the grouping is the one check_books uses.
+    Every payer's cost version is raised: no cached analysis (F6) survives it."""
+    rebuild_daily_rows()
+    # every cached analysis is stale: raise every payer's version, and start the new payers'
+    payers = set(DailyCost.objects.values_list("payer_id", flat=True).distinct())
+    CostVersion.objects.update(version=F("version") + 1)
+    have = set(CostVersion.objects.values_list("payer_id", flat=True))
+    CostVersion.objects.bulk_create([CostVersion(payer_id=p, version=1) for p in payers - have])
+
+
+def rebuild_daily_rows() -> None:
+    """The rebuild's rows only (migration 0014 runs before the cost versions exist)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("rollups are rebuilt in one transaction")
     DailyCost.objects.all().delete()

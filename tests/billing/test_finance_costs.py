@@ -380,3 +380,49 @@ def test_f6_query_count_does_not_grow_with_data(
         15
     ):  # 4 auth, 1 tag keys, 2 reach, 2 data, 1 labels, 1 badge, 3 choices
         get(client, **params)
+
+
+@pytest.fixture
+def costs_cache(settings):
+    """The F6 cache as in production (settings_test switches it off)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "costs": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
+    }
+    from django.core.cache import caches
+
+    caches["costs"].clear()
+    yield caches["costs"]
+    caches["costs"].clear()
+
+
+def test_f6_cached_analysis_is_never_stale(client, funded, org, admin, costs_cache):
+    """Issue 16: a cached analysis is served only while nothing it read changed: a new line
+    of the admin or of a granting self-pay member (their cost versions), a permission
+    granted or revoked (the reach), a member's new name (labels are read live)."""
+    pob = joined(org, admin, at(2026, 2, 1, 10), name="pob", payer=org.admin_account)
+    self_pay = joined(org, admin, at(2026, 2, 1, 10), name="self", permissions=[1, 2, 8])
+    fund(self_pay, "20000", self_pay)
+    spend(at(2026, 3, 2, 10), pob, "S5.SMALL2")
+    client.force_login(admin)
+    first = totals_of(get(client, group_by="member", **MARCH))
+    assert first["Total"] == line_spend(payer=org.admin_account) > 0
+    assert len(costs_cache._cache) == 1  # cached
+    with CaptureQueriesContext(connection) as warm:
+        assert totals_of(get(client, group_by="member", **MARCH)) == first
+    assert not any("billing_dailycost" in q["sql"] for q in warm.captured_queries)
+
+    spend(at(2026, 3, 3, 10), pob, "S5.MEDIUM4")  # the admin pays: its version rises
+    second = totals_of(get(client, group_by="member", **MARCH))
+    assert second["Total"] == line_spend(payer=org.admin_account) > first["Total"]
+
+    spend(at(2026, 3, 4, 10), self_pay, "S5.SMALL2")  # a granting self-pay member's own line
+    third = totals_of(get(client, group_by="member", **MARCH))
+    assert third["Total"] == second["Total"] + line_spend(payer=self_pay.account)
+
+    Membership.objects.filter(account=self_pay.account).update(permissions=[1, 2])  # revoke 8
+    assert totals_of(get(client, group_by="member", **MARCH))["Total"] == second["Total"]
+
+    Membership.objects.filter(account=pob.account).update(name="renamed")
+    labels = totals_of(get(client, group_by="member", **MARCH))
+    assert f"renamed ({pob.account.uin})" in labels
