@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
@@ -76,6 +76,17 @@ MAIN_PAGES: list[Page] = [
 
 class LoadError(Exception):
     """The load could not be run (gunicorn did not start, a client could not sign in)."""
+
+
+def database_url(settings_dict: dict) -> str:
+    """The DATABASE_URL of a Django connection's settings (`connection.settings_dict`), for
+    the gunicorn that run_load starts: e.g. the bench's own database once it is loaded."""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = quote(settings_dict.get("HOST") or "127.0.0.1", safe="")  # a socket folder too
+    port = settings_dict.get("PORT") or 5432
+    return f"postgresql://{auth}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
 
 
 def free_port() -> int:
@@ -407,7 +418,7 @@ def run_load(
         raise ValueError(f"every role of urls needs a user; missing: {missing or 'all'}")
     pages = {role: [path for r, path in urls if r == role] for role in roles}
     write = write or (lambda line: None)
-    database = urlsplit(database_url).path.lstrip("/")
+    database = unquote(urlsplit(database_url).path.lstrip("/"))
 
     with gunicorn(database_url=database_url, workers=workers, write=write) as (port, pid):
         shared = Shared(stop=float("inf"), ready=threading.Barrier(clients + 1))

@@ -16,11 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "bench-load-pw-2026"
 
 
-def database_url() -> str:
-    s = connection.settings_dict
-    return f"postgresql://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-
-
 def production_password(*users):
     """The production settings hash with PBKDF2 (the tests' MD5 is not among their hashers)."""
     encoded = make_password(PASSWORD, hasher=PBKDF2PasswordHasher())  # once: it takes a while
@@ -36,7 +31,7 @@ def test_load_reads_pages_signed_in_through_gunicorn_and_counts_errors(admin, po
     lines = []
     result = bench_load.run_load(
         lines.append,
-        database_url=database_url(),
+        database_url=bench_load.database_url(connection.settings_dict),
         users={"admin": (admin.username, PASSWORD), "member": (pob_member.username, PASSWORD)},
         urls=[
             ("admin", "/"),
@@ -86,6 +81,11 @@ def test_load_starts_gunicorn_with_readmes_production_line():
     command = bench_load.gunicorn_command(port=8123, workers=None)
     command[0] = str(Path(command[0]).relative_to(ROOT))
     assert " ".join(command) == line.replace("0.0.0.0:${PORT:-8000}", "127.0.0.1:8123")
+
+
+def test_load_database_url_of_a_connections_settings():
+    settings = {"USER": "tco", "PASSWORD": "p@ss/word", "HOST": "", "PORT": "", "NAME": "db_x"}
+    assert bench_load.database_url(settings) == "postgresql://tco:p%40ss%2Fword@127.0.0.1:5432/db_x"
 
 
 def test_load_percentiles_are_nearest_rank():

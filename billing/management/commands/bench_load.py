@@ -4,9 +4,8 @@
     DATABASE_URL=postgres://… manage.py bench_load [--clients 20] [--seconds 30] [--workers N]
 """
 
-import os
-
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from billing import bench_load, scale
 
@@ -27,9 +26,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, clients, seconds, warmup, workers, **options):
-        database_url = os.environ.get("DATABASE_URL", "")
-        if not database_url.startswith(("postgres://", "postgresql://")):
+        if connection.vendor != "postgresql":
             raise CommandError("bench_load reads a PostgreSQL database: set DATABASE_URL.")
+        database_url = bench_load.database_url(connection.settings_dict)
         users = {
             role: (username, scale.PASSWORD)
             for role, username in (
