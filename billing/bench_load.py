@@ -409,7 +409,9 @@ def run_load(
     role's pages from its own offset. Returns a dict: rps, p50/p95/p99 (ms), requests, errors,
     error_samples (the first few), pages ({(role, path): {count, p50, p95}}), loadgen_cpu (the
     generator's share of the machine's cores during the timed window), gunicorn_cpu and
-    machine_cpu (the same for gunicorn and for the whole machine), workers."""
+    machine_cpu (the same for gunicorn and for the whole machine), gunicorn_cpu_ms and
+    database_cpu_ms (CPU a request, gunicorn's and about PostgreSQL's), workers. Raises
+    LoadError when gunicorn does not start or a client cannot sign in."""
     if clients < 1 or seconds <= 0 or warmup < 0:
         raise ValueError("clients ≥ 1, seconds > 0, warmup ≥ 0")
     roles = list(dict.fromkeys(role for role, _ in urls))
