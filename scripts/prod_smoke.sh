@@ -22,7 +22,7 @@ rm -rf staticfiles
 .venv/bin/python manage.py migrate
 .venv/bin/python manage.py load_catalog
 .venv/bin/python manage.py collectstatic --noinput
-.venv/bin/gunicorn tco_console.wsgi --workers 4 --bind 0.0.0.0:${PORT:-8000} &
+.venv/bin/gunicorn tco_console.wsgi -c tco_console/gunicorn_conf.py --bind 0.0.0.0:${PORT:-8000} &
 gunicorn_pid=$!
 .venv/bin/python manage.py worker --no-reload &
 worker_pid=$!

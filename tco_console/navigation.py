@@ -5,7 +5,9 @@ above both apps, so it asks each for what decides an entry's visibility; the bil
 are billing's selectors, remembered on the request's console context.
 """
 
-from django.urls import reverse
+from functools import lru_cache
+
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 from billing import selectors as billing_selectors
@@ -123,19 +125,28 @@ def _unread_messages(ctx):
     return lambda: billing_selectors.unread_messages(ctx)
 
 
+@lru_cache(maxsize=32)
+def _sidebar_urls(script_prefix: str, urlconf) -> tuple[str, ...]:
+    """The sidebar's links, reversed once per script prefix and URL conf, the only things
+    they depend on (issue 16: 15 reversals on every page). Who sees which entry is decided
+    on every request (`visible(ctx)` below): permissions are read per request (F1)."""
+    return tuple(reverse(name, urlconf=urlconf) for _label, name, *_rest in SIDEBAR)
+
+
 def console_context(request):
     ctx = getattr(request, "console", None)
     if ctx is None or not request.user.is_authenticated or ctx.account is None:
         return {}
     current = request.resolver_match.view_name if request.resolver_match else ""
+    urls = _sidebar_urls(get_script_prefix(), get_urlconf())
     items = [
         {
             "label": label,
-            "url": reverse(name),
+            "url": url,
             "icon": icon,
             "active": any(current.startswith(prefix) for prefix in prefixes),
         }
-        for label, name, icon, prefixes, visible in SIDEBAR
+        for (label, _name, icon, prefixes, visible), url in zip(SIDEBAR, urls, strict=True)
         if visible(ctx)
     ]
     return {"sidebar": items, "unread_messages": _unread_messages(ctx)}

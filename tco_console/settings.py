@@ -124,10 +124,14 @@ TEMPLATES = [
 ]
 
 # Django has no DATABASE_URL parser: dj-database-url. An empty variable means "unset".
+# With DEBUG off a web thread keeps its PostgreSQL connection (CONN_MAX_AGE seconds, checked
+# before each request reuses it): a new connection costs a PostgreSQL process and cold caches,
+# about as much CPU again as a light page (issue 16, measured with `manage.py bench_load`).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_max_age=env_int("CONN_MAX_AGE", 0 if DEBUG else 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -175,7 +179,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes and whitenoise serves from; another folder for a second start
+# side by side (billing/bench_load.py collects into a temporary one).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

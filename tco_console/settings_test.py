@@ -5,9 +5,12 @@ import os
 os.environ.setdefault("TCO_INSECURE_DEV_KEY", "1")
 
 from .settings import *  # noqa: F403
-from .settings import STORAGES
+from .settings import DATABASES, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests open and close connections as they always have (threads of the concurrency tests, the
+# live server); the production default (persistent) is proven by tests/test_production.py.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

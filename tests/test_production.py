@@ -31,7 +31,13 @@ def production_python(code: str, **env) -> subprocess.CompletedProcess:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SECURE_", "TRUSTED_PROXY", "SIGNIN_"))
-        and k not in {"DJANGO_SETTINGS_MODULE", "TCO_INSECURE_DEV_KEY", "TCO_PLAIN_STATIC"}
+        and k
+        not in {
+            "DJANGO_SETTINGS_MODULE",
+            "TCO_INSECURE_DEV_KEY",
+            "TCO_PLAIN_STATIC",
+            "CONN_MAX_AGE",
+        }
     }
     clean.update(DJANGO_SETTINGS_MODULE="tco_console.settings", **PROD_ENV, **env)
     return subprocess.run(
@@ -109,6 +115,21 @@ def test_prod_readme_start_is_what_ci_runs():
 
 
 # ---------------------------------------------------------------------------- point 3: HTTPS
+
+
+def test_prod_web_threads_keep_their_database_connection():
+    """Issue 16: a new PostgreSQL connection per request cost about as much CPU as a light page;
+    with DEBUG off a connection is kept (checked before reuse, so a restarted server is only a
+    reconnect), and CONN_MAX_AGE=0 still opens one per request."""
+    code = (
+        "import json; from django.db import connection as c; print(json.dumps("
+        "[c.settings_dict['CONN_MAX_AGE'], c.settings_dict['CONN_HEALTH_CHECKS']]))"
+    )
+    kept = production_python(code)
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout) == [60, True]
+    per_request = production_python(code, CONN_MAX_AGE="0")
+    assert json.loads(per_request.stdout) == [0, True]
 
 
 def test_prod_settings_are_secure_by_default_behind_a_tls_proxy():

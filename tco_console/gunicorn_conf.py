@@ -1,0 +1,25 @@
+"""gunicorn's settings for README's production start:
+
+    gunicorn tco_console.wsgi -c tco_console/gunicorn_conf.py --bind 0.0.0.0:8000
+
+A flag on the command line overrides any of them; `WEB_CONCURRENCY` sets the number of worker
+processes.
+
+Measured with `manage.py bench_load` (issue 16: 20 signed-in clients reading the main pages) on
+a 2-core machine, where a page costs tens of milliseconds of CPU in Python and PostgreSQL runs
+beside gunicorn: the work is CPU-bound, so processes beyond the cores only queue for the same
+cores (3, 4 and 5 sync workers served no more than 2 processes of 4 threads, which used the
+least CPU a request), while threads let a process go on with another request while one waits
+for PostgreSQL. gthread workers also keep connections alive (sync workers close each one), a
+slow client holds a thread rather than a whole process, and two processes take half the memory
+of four.
+"""
+
+import os
+
+# One process per core, each serving up to `threads` requests at once.
+workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
+worker_class = "gthread"
+threads = 4
+# Seconds an idle keep-alive connection is kept (a proxy in front reuses its connections).
+keepalive = 5
