@@ -16,8 +16,12 @@ product in the current month, and at 10 million lines every member has some line
 Loading follows the bulk loaders' recipe: the lines are generated chunk by chunk and streamed
 to COPY (never held in memory) with FREEZE into a table emptied in the same transaction and
 stripped of its secondary indexes and foreign keys, which are then rebuilt in one pass each;
-the ledger is written from per-(member, month) totals kept while streaming, and the rollups
-are computed from the lines in the database (`rebuild_rollups`, `rebuild_daily_costs`).
+the ledger is written from per-(member, month) totals kept while streaming. F5's daily
+rollup is summed while streaming too, a month at a time (a month's lines are consecutive), and
+copied after each month: one pass in Python instead of a GROUP BY of every line on nine keys;
+the monthly rollups are computed from the lines in the database (`rebuild_rollups`). One
+transaction holds the lines, the daily rollup and the ledger, so a failure leaves nothing.
+`check_books` proves both rollups equal the lines.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ from billing.models.choices import (
     ResourceStatus,
     TransactionType,
 )
-from billing.services.bills import rebuild_daily_costs, rebuild_rollups
+from billing.services.bills import rebuild_rollups
 from organizations.models import (
     Account,
     Department,
@@ -297,47 +301,51 @@ def seed(
     month_starts = [add_months(start, i) for i in range(months)]
     # journal ids: one per (member, month), whether or not it has lines, then the top-ups
     first_journal = _next_ids(Journal, len(accounts) * months + len(accounts) + 1)
-    totals = [0] * (len(accounts) * months)  # cash in cents per (member, month)
+    lines = _Lines(
+        rng,
+        accounts=accounts,
+        payer=payer,
+        resources=resources,
+        region=region,
+        months=month_starts,
+        first_journal=first_journal,
+    )
+    columns = [  # B11: the one field list, as columns (`owner` → `owner_id`)
+        *(BillLine._meta.get_field(f).attname for f in BillLine.B11_FIELDS),
+        "journal_id",
+    ]
     with transaction.atomic():
         _load_settings()
-        with _bulk_load([BillLine, Journal], clock, "lines"):
+        with _bulk_load([BillLine, DailyCost, Journal], clock, "lines"):
             with connection.cursor() as cursor:
                 # emptied in this transaction, so COPY may write the rows frozen
-                cursor.execute(f"TRUNCATE {connection.ops.quote_name(BillLine._meta.db_table)}")
-            bar = progress(line_items, "bill lines") if progress else None
-            with clock.phase("lines: COPY", line_items):
-                _copy(
-                    BillLine,
-                    [  # B11: the one field list, as columns (`owner` → `owner_id`)
-                        *(BillLine._meta.get_field(f).attname for f in BillLine.B11_FIELDS),
-                        "journal_id",
-                    ],
-                    _lines(
-                        rng,
-                        line_items=line_items,
-                        accounts=accounts,
-                        payer=payer,
-                        resources=resources,
-                        region=region,
-                        months=month_starts,
-                        first_journal=first_journal,
-                        totals=totals,
-                        bar=bar,
-                    ),
-                    freeze=True,
+                cursor.execute(
+                    "TRUNCATE "
+                    + ", ".join(
+                        connection.ops.quote_name(m._meta.db_table) for m in (BillLine, DailyCost)
+                    )
                 )
-            if bar:
-                bar.close()
+            bar = progress(line_items, "bill lines") if progress else None
+            with clock.phase("lines and their daily costs: COPY", line_items):
+                first = 0
+                for m, size in enumerate(month_sizes(line_items, months)):
+                    daily = {}  # F5: a month's lines by console day, kept while streaming
+                    _copy(BillLine, columns, lines.month(m, first, size, daily, bar), freeze=True)
+                    _copy(DailyCost, DAILY_COLUMNS, lines.daily_rows(m, daily), freeze=True)
+                    first += size
+                if bar:
+                    bar.update(line_items % BATCH)
+                    bar.close()
             with clock.phase("ledger"):
-                _ledger(accounts, payer, totals, month_starts, first_journal, now)
+                _ledger(accounts, payer, lines.totals, month_starts, first_journal, now)
+        with clock.phase("ledger: deferred checks"), connection.cursor() as cursor:
+            # each journal balances: the ledger's deferred trigger, timed here, not at commit
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     rollups = [ResourceMonth, BillSummary, PayerProductMonth, PobMemberMonth, PobDepartmentMonth]
     with transaction.atomic():
         _load_settings()
-        with _bulk_load([*rollups, DailyCost], clock, "rollups"):
-            with clock.phase("rollups"):
-                rebuild_rollups()
-            with clock.phase("daily costs"):
-                rebuild_daily_costs()
+        with _bulk_load(rollups, clock, "rollups"), clock.phase("rollups"):
+            rebuild_rollups()
     with clock.phase("vacuum, analyse"), connection.cursor() as cursor:
         # what autovacuum would do next, done now: statistics for the planner and a visibility
         # map for index-only scans (the lines are frozen already: this reads, not rewrites)
@@ -491,62 +499,129 @@ def _fractions(months: int) -> list[float]:
     return [w / weights[-1] for w in weights]
 
 
-def _lines(
-    rng, *, line_items, accounts, payer, resources, region, months, first_journal, totals, bar
-):
+class _Lines:
     """The bill lines as COPY text rows (tab-separated; every value is a number, a date or a
-    choice, so nothing needs escaping), month by month. Line j's member is where the golden
-    ratio's j-th step falls among the members' shares, so every stretch of lines (a month)
-    splits between members in their shares; each member's lines go round its resources. Amounts
-    are whole cents; `totals` sums each (member, month)'s cash."""
-    n_months = len(months)
-    cdf = list(accumulate(owner_shares(len(accounts))))
-    cdf[-1] = 2.0  # every step falls below the last bound
-    region_id = region.pk
-    heads = []  # per member: owner, payer
-    for i, account in enumerate(accounts):
-        paid_by = account.pk if (i + 1) % SELF_PAY_EVERY == 0 else payer.pk
-        heads.append(f"{account.pk}\t{paid_by}\t")
-    owned = {}
-    for res in resources:
-        owned.setdefault(res.owner_id, []).append(f"{res.product_id}\t{res.pk}\t{region_id}\t")
-    kits = [owned[a.pk] for a in accounts]
-    subscription, payg = BillingMode.SUBSCRIPTION.value, BillingMode.PAYG.value
-    kinds = [f"{subscription}\t{TransactionType.NEW.value}\t"]
-    kinds += [f"{subscription}\t{TransactionType.RENEW.value}\t"]
-    kinds += [f"{payg}\t{TransactionType.SETTLEMENT.value}\t"] * 8
-    money = [_money(c) for c in range(50_001)]
-    seen = [0] * len(accounts)
-    random, frac, where = rng.random, PHI, bisect_right
-    first = 0
-    for m, size in enumerate(month_sizes(line_items, n_months)):
-        start = months[m]
+    choice, so nothing needs escaping), month by month, and their F5 daily rollup. Line j's
+    member is where the golden ratio's j-th step falls among the members' shares, so every
+    stretch of lines (a month) splits between members in their shares; each member's lines go
+    round its resources. Amounts are whole cents; `totals` sums each (member, month)'s cash."""
+
+    def __init__(self, rng, *, accounts, payer, resources, region, months, first_journal):
+        self.rng, self.months, self.first_journal = rng, months, first_journal
+        self.n_accounts, self.n_months = len(accounts), len(months)
+        self.cdf = list(accumulate(owner_shares(len(accounts))))
+        self.cdf[-1] = 2.0  # every step falls below the last bound
+        self.accounts = [a.pk for a in accounts]
+        self.payers = [
+            a.pk if (i + 1) % SELF_PAY_EVERY == 0 else payer.pk for i, a in enumerate(accounts)
+        ]
+        self.heads = [f"{a}\t{p}\t" for a, p in zip(self.accounts, self.payers, strict=True)]
+        self.products = sorted({r.product_id for r in resources})
+        self.region_id = region.pk
+        owned = {}
+        for res in resources:
+            owned.setdefault(res.owner_id, []).append(res)
+        self.kits = [  # per member: its resources' columns, and their products' indexes
+            [f"{r.product_id}\t{r.pk}\t{region.pk}\t" for r in owned[a]] for a in self.accounts
+        ]
+        self.kit_products = [
+            [self.products.index(r.product_id) for r in owned[a]] for a in self.accounts
+        ]
+        subscription, payg = BillingMode.SUBSCRIPTION.value, BillingMode.PAYG.value
+        self.kinds = [
+            (subscription, TransactionType.NEW.value),
+            (subscription, TransactionType.RENEW.value),
+            (payg, TransactionType.SETTLEMENT.value),
+        ]
+        self.kind_of = [0, 1, 2, 2, 2, 2, 2, 2, 2, 2]  # by j % 10
+        self.money = [_money(c) for c in range(50_001)]
+        self.seen = [0] * len(accounts)
+        self.totals = [0] * (len(accounts) * len(months))  # cash in cents per (member, month)
+
+    def month(self, m: int, first: int, size: int, daily: dict, bar):
+        """Lines first … first + size - 1, all in month m; `daily` sums them by console day,
+        member, product and kind (F5's key, the rest follows from the member and month)."""
+        start, n_accounts, n_months, n_products = (
+            self.months[m],
+            self.n_accounts,
+            self.n_months,
+            len(self.products),
+        )
         prefix = f"{start.isoformat()}\t"
         # the line's time: day 1 + j % 28, hour j % 24, minute j % 60 (840 = their period)
-        stamps = [
-            f"{start.year}-{start.month:02d}-{1 + t % 28:02d}T{t % 24:02d}:{t % 60:02d}:00+00:00\t"
+        times = [
+            datetime(start.year, start.month, 1 + t % 28, t % 24, t % 60, tzinfo=UTC)
             for t in range(840)
         ]
-        journal = first_journal + m
+        stamps = [f"{t.isoformat()}\t" for t in times]
+        days = [(timezone.localtime(t).date() - start).days for t in times]  # F5: console day
+        kinds = [f"{mode}\t{kind}\t" for mode, kind in self.kinds]
+        cdf, seen, kits, kit_products, heads = (
+            self.cdf,
+            self.seen,
+            self.kits,
+            self.kit_products,
+            self.heads,
+        )
+        kind_of, money, totals = self.kind_of, self.money, self.totals
+        random, step, where = self.rng.random, PHI, bisect_right
+        journal = self.first_journal + m
         for j in range(first, first + size):
-            owner = where(cdf, (j * frac) % 1.0)
+            owner = where(cdf, (j * step) % 1.0)
             k = seen[owner]
             seen[owner] = k + 1
             kit = kits[owner]
+            r = k % len(kit)
+            kind = kind_of[j % 10]
+            t = j % 840
             cents = int(random() * 50_000) + 1
             discount = cents // 20 if j % 3 == 0 else 0
             cash = cents - discount
             totals[owner * n_months + m] += cash
+            key = ((days[t] * n_accounts + owner) * n_products + kit_products[owner][r]) * 3 + kind
+            sums = daily.get(key)
+            if sums is None:
+                daily[key] = [cents, discount, cash, 1]
+            else:
+                sums[0] += cents
+                sums[1] += discount
+                sums[2] += cash
+                sums[3] += 1
             yield (
-                f"{prefix}{heads[owner]}{kit[k % len(kit)]}{kinds[j % 10]}{money[cents]}\t"
-                f"{money[discount]}\t0.00\t{money[cash]}\t{stamps[j % 840]}"
+                f"{prefix}{heads[owner]}{kit[r]}{kinds[kind]}{money[cents]}\t"
+                f"{money[discount]}\t0.00\t{money[cash]}\t{stamps[t]}"
                 f"{journal + owner * n_months}\n"
             )
             if bar and j % BATCH == BATCH - 1:
                 bar.update(BATCH)
-        first += size
-    if bar:
-        bar.update(line_items % BATCH)
+
+    def daily_rows(self, m: int, daily: dict):
+        """Month m's F5 daily rollup rows (untagged), in its unique key's order."""
+        start, n_accounts, n_products = self.months[m], self.n_accounts, len(self.products)
+        rows = []
+        for key, sums in daily.items():
+            key, kind = divmod(key, 3)
+            key, product = divmod(key, n_products)
+            day, owner = divmod(key, n_accounts)
+            rows.append((self.payers[owner], day, self.accounts[owner], product, kind, sums))
+        rows.sort()  # the first five are the key: no two rows tie
+        for payer, day, owner, product, kind, (list_cost, discount, cash, count) in rows:
+            mode, transaction_type = self.kinds[kind]
+            yield (
+                f"{start + timedelta(days=day)}\t{start}\t{payer}\t{owner}\t"
+                f"{self.products[product]}\t{self.region_id}\t{mode}\t{transaction_type}\t"
+                f"{_money(list_cost)}\t{_money(discount)}\t0.00\t{_money(cash)}\t{count}\n"
+            )
+
+
+DAILY_COLUMNS = [
+    *(f for f in DailyCost.KEY if f != "tag_set_id"),  # untagged: the scale members have no tags
+    "list_cost",
+    "discount",
+    "voucher_amount",
+    "cash_amount",
+    "line_count",
+]
 
 
 def _month_end(month: date) -> datetime:

@@ -175,27 +175,13 @@ def daily_source(lines):
     )
 
 
-DAILY_ORDER = (
-    "payer_id",
-    "day",
-    "owner_id",
-    "product_id",
-    "region_id",
-    "billing_mode",
-    "transaction_type",
-    "bill_month",
-)
-
-
 def rebuild_daily_costs() -> None:
     """F5: recompute the daily rollup from the bill lines (bulk loads): one INSERT … SELECT
     compiled by the ORM from `daily_source`, so the grouping is the one check_books uses."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("rollups are rebuilt in one transaction")
     DailyCost.objects.all().delete()
-    # in the unique key's order: each insert goes to the index's rightmost page
-    ordered = daily_source(BillLine.objects.all()).order_by(*DAILY_ORDER)
-    sql, params = ordered.query.sql_with_params()
+    sql, params = daily_source(BillLine.objects.all()).query.sql_with_params()
     columns = ", ".join((*DailyCost.KEY, *TOTALS))
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {DailyCost._meta.db_table} ({columns}) {sql}", params)
