@@ -2,22 +2,38 @@
 
 One organization, "Scale Corp": an admin account that pays for 90 % of its members (the rest
 pay for themselves), `departments` departments three levels deep, `members` members spread
-over them, two resources each, and `line_items` bill lines over `months` months. Every line
-is backed by the ledger: one settlement journal per (member, month) whose cash entry equals
-its lines, and a top-up that keeps the payer's wallet positive, so `check_books` holds.
+over them, and `line_items` bill lines over `months` months. Every line is backed by the
+ledger: one settlement journal per (member, month) whose cash entry equals its lines, and a
+top-up that keeps the payer's wallet positive, so `check_books` holds.
 
-Rows go in with PostgreSQL's COPY in transactions of `CHUNK` lines (a 10-million-line load
-must not queue 10 million deferred foreign-key checks in one transaction); the rollups are
-then computed from the lines with `rebuild_rollups` and the tables analysed.
+Spend is skewed, as in real organizations (issue 16: growth is measured on pages that are full
+at both sizes): the two measured members (`member`, pay-on-behalf, and `self_pay`) own
+`MEASURED_SHARE` of the lines each and 30 resources each, the others share the rest Zipf-like
+(the k-th of them 1/k), and every month has `GROWTH` times the lines of the month before. So
+at 1,000 lines each measured member has a full page of lines (25), of resources and every
+product in the current month, and at 10 million lines every member has some lines.
+
+Loading follows the bulk loaders' recipe: the lines are generated chunk by chunk and streamed
+to COPY (never held in memory) with FREEZE into a table emptied in the same transaction and
+stripped of its secondary indexes and foreign keys, which are then rebuilt in one pass each;
+the ledger is written from per-(member, month) totals kept while streaming. F5's daily
+rollup is summed while streaming too, a month at a time (a month's lines are consecutive), and
+copied after each month: one pass in Python instead of a GROUP BY of every line on nine keys;
+the monthly rollups are computed from the lines in the database (`rebuild_rollups`). One
+transaction holds the lines, the daily rollup and the ledger, so a failure leaves nothing.
+`check_books` proves both rollups equal the lines.
 """
 
 from __future__ import annotations
 
 import random
+import time
+from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import accumulate, pairwise
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
@@ -26,7 +42,22 @@ from django.utils import timezone
 
 from billing.bill_selectors import add_months
 from billing.catalog import ensure_catalog
-from billing.models import BillLine, Entry, Journal, Product, Region, Resource, Spec, Wallet
+from billing.models import (
+    BillLine,
+    BillSummary,
+    DailyCost,
+    Entry,
+    Journal,
+    PayerProductMonth,
+    PobDepartmentMonth,
+    PobMemberMonth,
+    Product,
+    Region,
+    Resource,
+    ResourceMonth,
+    Spec,
+    Wallet,
+)
 from billing.models.choices import (
     BillingMode,
     Book,
@@ -34,7 +65,7 @@ from billing.models.choices import (
     ResourceStatus,
     TransactionType,
 )
-from billing.services.bills import rebuild_daily_costs, rebuild_rollups
+from billing.services.bills import rebuild_rollups
 from organizations.models import (
     Account,
     Department,
@@ -44,7 +75,7 @@ from organizations.models import (
     User,
 )
 
-CHUNK = 250_000
+BATCH = 10_000  # COPY text lines per write
 PASSWORD = "tco-scale-2026"
 ADMIN_USERNAME = "scale-admin"
 MEMBER_USERNAME = "scale-member"
@@ -52,6 +83,11 @@ SELF_PAY_USERNAME = "scale-selfpay"
 SELF_PAY_EVERY = 10  # every 10th member pays for itself
 APPS = ("organizations", "billing", "sessions", "django_tasks_db")
 KEEP = {"billing_region", "billing_product", "billing_spec"}
+MEASURED_SHARE = 0.3  # of all lines, for each of the two measured members
+GROWTH = 1.1  # lines this month / lines last month
+HEAVY_RESOURCES = 30  # resources of each measured member (others have 2)
+PHI = (5**0.5 - 1) / 2  # the golden ratio's step spreads members evenly over the lines
+LOAD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "512MB"}
 
 
 @dataclass
@@ -97,62 +133,91 @@ def _installed(label: str) -> bool:
     return True
 
 
-def _copy(model, columns: list[str], rows) -> None:
-    """COPY rows into the model's table: tuples, or ready lines of COPY text (sent in
-    batches of 10,000 lines)."""
+def _copy(model, columns: list[str], rows, *, freeze: bool = False) -> None:
+    """COPY ready lines of COPY text into the model's table, in batches of `BATCH` lines.
+    FREEZE (a table emptied in this transaction) writes the rows frozen and all-visible, so
+    no vacuum has to rewrite them for index-only scans."""
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    if freeze:
+        sql += " WITH (FREEZE)"
     with connection.cursor() as cursor, cursor.copy(sql) as copy:
         batch = []
         for row in rows:
-            if not isinstance(row, str):
-                copy.write_row(row)
-                continue
             batch.append(row)
-            if len(batch) == 10_000:
+            if len(batch) == BATCH:
                 copy.write("".join(batch))
                 batch.clear()
         if batch:
             copy.write("".join(batch))
 
 
-@contextmanager
-def _bulk_load(model):
-    """Load a table as bulk loaders do: without its secondary indexes and foreign keys, then
-    rebuild each index in one pass and validate each foreign key with one join. Names and
-    definitions come from PostgreSQL's catalog, none from input."""
-    table = model._meta.db_table
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-            [table],
-        )
-        foreign_keys = cursor.fetchall()
-        cursor.execute(
-            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
-            "JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
-            "ORDER BY i.relname",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        for name, _definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {quote(name)}")
-    try:
+class _Clock:
+    """Times the load's phases; `report(name, seconds, rows)` hears of each as it ends."""
+
+    def __init__(self, report=None):
+        self.report = report
+
+    @contextmanager
+    def phase(self, name: str, rows: int | None = None):
+        began = time.monotonic()
         yield
-    finally:
-        with connection.cursor() as cursor:
-            for _name, definition in indexes:
-                cursor.execute(definition)
-            for name, definition in foreign_keys:
-                cursor.execute(
-                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-                )
+        if self.report:
+            self.report(name, time.monotonic() - began, rows)
+
+
+def _load_settings() -> None:
+    """Memory for this transaction's sorts, hashes and index builds (the server's defaults
+    are sized for many small queries)."""
+    with connection.cursor() as cursor:
+        for name, value in LOAD_SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+@contextmanager
+def _bulk_load(models, clock: _Clock, label: str):
+    """Load tables as bulk loaders do: without their secondary indexes and foreign keys, then
+    rebuild each index in one pass and validate each foreign key with one join (inside the
+    caller's transaction: a failure leaves the tables as they were). Constraint indexes
+    (primary and unique keys) stay. Names and definitions come from PostgreSQL's catalog,
+    none from input."""
+    quote = connection.ops.quote_name
+    dropped = []
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                [table],
+            )
+            foreign_keys = cursor.fetchall()
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+                "ORDER BY i.relname",
+                [table],
+            )
+            indexes = cursor.fetchall()
+            for name, _definition in foreign_keys:
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+            dropped.append((table, foreign_keys, indexes))
+    yield
+    with connection.cursor() as cursor:
+        with clock.phase(f"{label}: indexes"):
+            for _table, _foreign_keys, indexes in dropped:
+                for _name, definition in indexes:
+                    cursor.execute(definition)
+        with clock.phase(f"{label}: foreign keys"):
+            for table, foreign_keys, _indexes in dropped:
+                for name, definition in foreign_keys:
+                    cursor.execute(
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                    )
 
 
 def _next_ids(model, n: int) -> int:
@@ -217,85 +282,73 @@ def seed(
     months: int = 12,
     seed: int = 2026,
     progress=None,
+    phases=None,
 ) -> Dataset:
     """Load the dataset into an empty database (`reset()` first). `progress(total, desc)`
-    returns a tqdm-like object with `update(n)` and `close()`."""
+    returns a tqdm-like object with `update(n)` and `close()`; `phases(name, seconds, rows)`,
+    if given, hears how long each phase took."""
     require_postgresql()
+    clock = _Clock(phases)
     rng = random.Random(seed)
     now = timezone.now()
     start = add_months(timezone.localdate().replace(day=1), -(months - 1))
-    with transaction.atomic():
+    with clock.phase("organization"), transaction.atomic():
         org, (admin, member, self_pay), accounts, resources = _organization(
             members=members, departments=departments, start=start, now=now
         )
     payer = admin.account
-    catalog = _catalog()
+    region = _catalog()["region"]  # read now: the connection is busy while COPY runs
     month_starts = [add_months(start, i) for i in range(months)]
-    # One settlement journal per (member, month) that has lines, written before the lines.
-    pairs = sorted(
-        {((j * 7919) % len(accounts), j * months // line_items) for j in range(line_items)}
+    # journal ids: one per (member, month), whether or not it has lines, then the top-ups
+    first_journal = _next_ids(Journal, len(accounts) * months + len(accounts) + 1)
+    lines = _Lines(
+        rng,
+        accounts=accounts,
+        payer=payer,
+        resources=resources,
+        region=region,
+        months=month_starts,
+        first_journal=first_journal,
     )
-    first_journal = _next_ids(Journal, len(pairs))
-    ids = {pair: first_journal + i for i, pair in enumerate(pairs)}
+    columns = [  # B11: the one field list, as columns (`owner` → `owner_id`)
+        *(BillLine._meta.get_field(f).attname for f in BillLine.B11_FIELDS),
+        "journal_id",
+    ]
     with transaction.atomic():
-        _copy(
-            Journal,
-            ["id", "kind", "created_at", "memo"],
-            (
-                (
-                    ids[owner, month],
-                    JournalKind.SETTLEMENT,
-                    _month_end(month_starts[month]),
-                    f"{accounts[owner].uin} {month_starts[month]:%Y-%m}",
+        _load_settings()
+        with _bulk_load([BillLine, DailyCost, Journal], clock, "lines"):
+            with connection.cursor() as cursor:
+                # emptied in this transaction, so COPY may write the rows frozen
+                cursor.execute(
+                    "TRUNCATE "
+                    + ", ".join(
+                        connection.ops.quote_name(m._meta.db_table) for m in (BillLine, DailyCost)
+                    )
                 )
-                for owner, month in pairs
-            ),
-        )
-
-    def journal_id(owner: int, month: int) -> int:
-        return ids[owner, month]
-
-    totals = [[0] * months for _ in accounts]  # cents
-    counts = [[0] * months for _ in accounts]
-    bar = progress(line_items, "bill lines") if progress else None
-    written = 0
-    with _bulk_load(BillLine):
-        while written < line_items:
-            n = min(CHUNK, line_items - written)
-            with transaction.atomic():
-                _copy(
-                    BillLine,
-                    [  # B11: the one field list, as columns (`owner` → `owner_id`)
-                        *(BillLine._meta.get_field(f).attname for f in BillLine.B11_FIELDS),
-                        "journal_id",
-                    ],
-                    _lines(
-                        rng,
-                        range(written, written + n),
-                        line_items=line_items,
-                        accounts=accounts,
-                        payer=payer,
-                        resources=resources,
-                        catalog=catalog,
-                        months=month_starts,
-                        journal_id=journal_id,
-                        totals=totals,
-                        counts=counts,
-                    ),
-                )
-            written += n
-            if bar:
-                bar.update(n)
-    if bar:
-        bar.close()
+            bar = progress(line_items, "bill lines") if progress else None
+            with clock.phase("lines and their daily costs: COPY", line_items):
+                first = 0
+                for m, size in enumerate(month_sizes(line_items, months)):
+                    daily = {}  # F5: a month's lines by console day, kept while streaming
+                    _copy(BillLine, columns, lines.month(m, first, size, daily, bar), freeze=True)
+                    _copy(DailyCost, DAILY_COLUMNS, lines.daily_rows(m, daily), freeze=True)
+                    first += size
+                if bar:
+                    bar.update(line_items % BATCH)
+                    bar.close()
+            with clock.phase("ledger"):
+                _ledger(accounts, payer, lines.totals, month_starts, first_journal, now)
+        with clock.phase("ledger: deferred checks"), connection.cursor() as cursor:
+            # each journal balances: the ledger's deferred trigger, timed here, not at commit
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    rollups = [ResourceMonth, BillSummary, PayerProductMonth, PobMemberMonth, PobDepartmentMonth]
     with transaction.atomic():
-        _ledger(accounts, payer, totals, counts, month_starts, journal_id, now)
-    with transaction.atomic():
-        rebuild_rollups()
-        rebuild_daily_costs()
-    with connection.cursor() as cursor:
+        _load_settings()
+        with _bulk_load(rollups, clock, "rollups"), clock.phase("rollups"):
+            rebuild_rollups()
+    with clock.phase("vacuum, analyse"), connection.cursor() as cursor:
         # what autovacuum would do next, done now: statistics for the planner and a visibility
-        # map for index-only scans (and no vacuum competing with whatever runs next)
+        # map for index-only scans (the lines are frozen already: this reads, not rewrites)
         cursor.execute("VACUUM (ANALYZE)")
     return Dataset(org, admin, member, self_pay, line_items)
 
@@ -378,10 +431,11 @@ def _organization(*, members: int, departments: int, start: date, now: datetime)
         batch_size=2000,
     )
     catalog = _catalog()
+    heavy = set(_measured(members))
     resources = Resource.objects.bulk_create(
         [
             Resource(
-                instance_id=f"ins-s{i:07d}{k}",
+                instance_id=f"ins-s{i:07d}-{k:02d}",
                 owner=a,
                 product=(product := catalog["products"][(i + k) % len(catalog["products"])]),
                 spec=catalog["specs"][product.pk],
@@ -392,7 +446,7 @@ def _organization(*, members: int, departments: int, start: date, now: datetime)
                 period_end=now + timedelta(days=365),
             )
             for i, a in enumerate(accounts)
-            for k in range(2)
+            for k in range(HEAVY_RESOURCES if i in heavy else 2)
         ],
         batch_size=2000,
     )
@@ -408,102 +462,234 @@ def _groups(*users: User) -> None:
 
 
 def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
+    sign, cents = ("-", -cents) if cents < 0 else ("", cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
-def _lines(
-    rng,
-    indexes,
-    *,
-    line_items,
-    accounts,
-    payer,
-    resources,
-    catalog,
-    months,
-    journal_id,
-    totals,
-    counts,
-):
-    """Bill lines spread evenly over months and members, as COPY text rows (tab-separated;
-    every value is a number, a date or a choice, so nothing needs escaping). Amounts are
-    whole cents; `totals` sums each (member, month)'s cash in cents."""
-    n_accounts = len(accounts)
-    n_months = len(months)
-    region_id = catalog["region"].pk
-    payer_id = payer.pk
-    subscription, payg = BillingMode.SUBSCRIPTION.value, BillingMode.PAYG.value
-    kinds = [TransactionType.NEW.value, TransactionType.RENEW.value]
-    kinds += [TransactionType.SETTLEMENT.value] * 8
-    randint = rng.randint
-    for j in indexes:
-        month = j * n_months // line_items
-        owner = (j * 7919) % n_accounts
-        account_id = accounts[owner].pk
-        res = resources[owner * 2 + (j & 1)]
-        cents = randint(1, 50_000)
-        discount = cents // 20 if j % 3 == 0 else 0
-        cash = cents - discount
-        kind = j % 10
-        start = months[month]
-        totals[owner][month] += cash
-        counts[owner][month] += 1
-        yield (
-            f"{start.isoformat()}\t{account_id}\t"
-            f"{account_id if (owner + 1) % SELF_PAY_EVERY == 0 else payer_id}\t"
-            f"{res.product_id}\t{res.pk}\t{region_id}\t"
-            f"{subscription if kind < 2 else payg}\t{kinds[kind]}\t"
-            f"{_money(cents)}\t{_money(discount)}\t0.00\t{_money(cash)}\t"
-            f"{start.year}-{start.month:02d}-{1 + j % 28:02d}T{j % 24:02d}:{j % 60:02d}:00+00:00"
-            f"\t{journal_id(owner, month)}\n"
+def _measured(members: int) -> list[int]:
+    """The indexes of the measured members: `member` and `self_pay`."""
+    return sorted({0, min(SELF_PAY_EVERY, members) - 1})
+
+
+def owner_shares(members: int) -> list[float]:
+    """Each member's share of the lines: `MEASURED_SHARE` for each measured member, the rest
+    Zipf-like over the others in order (the k-th of them ∝ 1/k)."""
+    measured = _measured(members)
+    others = [i for i in range(members) if i not in measured]
+    if not others:
+        return [1 / len(measured) if i in measured else 0.0 for i in range(members)]
+    shares = [0.0] * members
+    for i in measured:
+        shares[i] = MEASURED_SHARE
+    harmonic = sum(1 / k for k in range(1, len(others) + 1))
+    rest = 1 - MEASURED_SHARE * len(measured)
+    for k, i in enumerate(others, start=1):
+        shares[i] = rest / (k * harmonic)
+    return shares
+
+
+def month_sizes(line_items: int, months: int) -> list[int]:
+    """Lines per month, oldest first: each month `GROWTH` times the one before."""
+    bounds = [0, *(round(line_items * c) for c in _fractions(months))]
+    return [b - a for a, b in pairwise(bounds)]
+
+
+def _fractions(months: int) -> list[float]:
+    weights = list(accumulate(GROWTH**m for m in range(months)))
+    return [w / weights[-1] for w in weights]
+
+
+class _Lines:
+    """The bill lines as COPY text rows (tab-separated; every value is a number, a date or a
+    choice, so nothing needs escaping), month by month, and their F5 daily rollup. Line j's
+    member is where the golden ratio's j-th step falls among the members' shares, so every
+    stretch of lines (a month) splits between members in their shares; each member's lines go
+    round its resources. Amounts are whole cents; `totals` sums each (member, month)'s cash."""
+
+    def __init__(self, rng, *, accounts, payer, resources, region, months, first_journal):
+        self.rng, self.months, self.first_journal = rng, months, first_journal
+        self.n_accounts, self.n_months = len(accounts), len(months)
+        self.cdf = list(accumulate(owner_shares(len(accounts))))
+        self.cdf[-1] = 2.0  # every step falls below the last bound
+        self.accounts = [a.pk for a in accounts]
+        self.payers = [
+            a.pk if (i + 1) % SELF_PAY_EVERY == 0 else payer.pk for i, a in enumerate(accounts)
+        ]
+        self.heads = [f"{a}\t{p}\t" for a, p in zip(self.accounts, self.payers, strict=True)]
+        self.products = sorted({r.product_id for r in resources})
+        self.region_id = region.pk
+        owned = {}
+        for res in resources:
+            owned.setdefault(res.owner_id, []).append(res)
+        self.kits = [  # per member: its resources' columns, and their products' indexes
+            [f"{r.product_id}\t{r.pk}\t{region.pk}\t" for r in owned[a]] for a in self.accounts
+        ]
+        self.kit_products = [
+            [self.products.index(r.product_id) for r in owned[a]] for a in self.accounts
+        ]
+        subscription, payg = BillingMode.SUBSCRIPTION.value, BillingMode.PAYG.value
+        self.kinds = [
+            (subscription, TransactionType.NEW.value),
+            (subscription, TransactionType.RENEW.value),
+            (payg, TransactionType.SETTLEMENT.value),
+        ]
+        self.kind_of = [0, 1, 2, 2, 2, 2, 2, 2, 2, 2]  # by j % 10
+        self.money = [_money(c) for c in range(50_001)]
+        self.seen = [0] * len(accounts)
+        self.totals = [0] * (len(accounts) * len(months))  # cash in cents per (member, month)
+
+    def month(self, m: int, first: int, size: int, daily: dict, bar):
+        """Lines first … first + size - 1, all in month m; `daily` sums them by console day,
+        member, product and kind (F5's key, the rest follows from the member and month)."""
+        start, n_accounts, n_months, n_products = (
+            self.months[m],
+            self.n_accounts,
+            self.n_months,
+            len(self.products),
         )
+        prefix = f"{start.isoformat()}\t"
+        # the line's time: day 1 + j % 28, hour j % 24, minute j % 60 (840 = their period)
+        times = [
+            datetime(start.year, start.month, 1 + t % 28, t % 24, t % 60, tzinfo=UTC)
+            for t in range(840)
+        ]
+        stamps = [f"{t.isoformat()}\t" for t in times]
+        days = [(timezone.localtime(t).date() - start).days for t in times]  # F5: console day
+        kinds = [f"{mode}\t{kind}\t" for mode, kind in self.kinds]
+        cdf, seen, kits, kit_products, heads = (
+            self.cdf,
+            self.seen,
+            self.kits,
+            self.kit_products,
+            self.heads,
+        )
+        kind_of, money, totals = self.kind_of, self.money, self.totals
+        random, step, where = self.rng.random, PHI, bisect_right
+        journal = self.first_journal + m
+        for j in range(first, first + size):
+            owner = where(cdf, (j * step) % 1.0)
+            k = seen[owner]
+            seen[owner] = k + 1
+            kit = kits[owner]
+            r = k % len(kit)
+            kind = kind_of[j % 10]
+            t = j % 840
+            cents = int(random() * 50_000) + 1
+            discount = cents // 20 if j % 3 == 0 else 0
+            cash = cents - discount
+            totals[owner * n_months + m] += cash
+            key = ((days[t] * n_accounts + owner) * n_products + kit_products[owner][r]) * 3 + kind
+            sums = daily.get(key)
+            if sums is None:
+                daily[key] = [cents, discount, cash, 1]
+            else:
+                sums[0] += cents
+                sums[1] += discount
+                sums[2] += cash
+                sums[3] += 1
+            yield (
+                f"{prefix}{heads[owner]}{kit[r]}{kinds[kind]}{money[cents]}\t"
+                f"{money[discount]}\t0.00\t{money[cash]}\t{stamps[t]}"
+                f"{journal + owner * n_months}\n"
+            )
+            if bar and j % BATCH == BATCH - 1:
+                bar.update(BATCH)
+
+    def daily_rows(self, m: int, daily: dict):
+        """Month m's F5 daily rollup rows (untagged), in its unique key's order."""
+        start, n_accounts, n_products = self.months[m], self.n_accounts, len(self.products)
+        rows = []
+        for key, sums in daily.items():
+            key, kind = divmod(key, 3)
+            key, product = divmod(key, n_products)
+            day, owner = divmod(key, n_accounts)
+            rows.append((self.payers[owner], day, self.accounts[owner], product, kind, sums))
+        rows.sort()  # the first five are the key: no two rows tie
+        for payer, day, owner, product, kind, (list_cost, discount, cash, count) in rows:
+            mode, transaction_type = self.kinds[kind]
+            yield (
+                f"{start + timedelta(days=day)}\t{start}\t{payer}\t{owner}\t"
+                f"{self.products[product]}\t{self.region_id}\t{mode}\t{transaction_type}\t"
+                f"{_money(list_cost)}\t{_money(discount)}\t0.00\t{_money(cash)}\t{count}\n"
+            )
+
+
+DAILY_COLUMNS = [
+    *(f for f in DailyCost.KEY if f != "tag_set_id"),  # untagged: the scale members have no tags
+    "list_cost",
+    "discount",
+    "voucher_amount",
+    "cash_amount",
+    "line_count",
+]
 
 
 def _month_end(month: date) -> datetime:
     return datetime(month.year, month.month, 28, 12, tzinfo=UTC)
 
 
-def _ledger(accounts, payer, totals, counts, months, journal_id, now) -> None:
-    """The settlement journals' entries, each cash entry equal to its lines, after a top-up
-    per paying account that leaves it 1,000,000.00 CNY when everything is paid; cash entries
-    carry the running balance, as the services write it."""
-    spent: dict[int, Decimal] = {}
-    cash: dict[int, list] = {}
-    entries = []
+def _ledger(accounts, payer, totals, months, first_journal, now) -> None:
+    """The settlement journals and their entries, each cash entry equal to its lines, after a
+    top-up per paying account that leaves it 1,000,000.00 CNY when everything is paid; cash
+    entries carry the running balance, as the services write it. Amounts in cents."""
+    n_months = len(months)
+    journals, entries = [], []
+    cash: dict[int, list] = {}  # paying account → its cash movements, in time order
+    ends = [_month_end(m) for m in months]
     for owner, account in enumerate(accounts):
         paid_by = account.pk if (owner + 1) % SELF_PAY_EVERY == 0 else payer.pk
         for month, start in enumerate(months):
-            amount = Decimal(totals[owner][month]) / 100
-            if not counts[owner][month]:
+            amount = totals[owner * n_months + month]
+            if not amount:
                 continue
-            jid, at = journal_id(owner, month), _month_end(start)
-            spent[paid_by] = spent.get(paid_by, Decimal(0)) + amount
-            cash.setdefault(paid_by, []).append(
-                [jid, Book.CASH, paid_by, -amount, None, account.pk, at]
-            )
-            entries.append((jid, Book.REVENUE, None, amount, None, account.pk, at))
-    first = _next_ids(Journal, len(spent))
-    top_ups = []
+            jid, at = first_journal + owner * n_months + month, ends[month]
+            journals.append(_row(jid, JournalKind.SETTLEMENT, at, f"{account.uin} {start:%Y-%m}"))
+            cash.setdefault(paid_by, []).append((at, jid, -amount, account.pk))
+            entries.append(_row(jid, Book.REVENUE, None, _money(amount), None, account.pk, at))
     at = now - timedelta(days=400)
-    for i, account_id in enumerate(sorted(spent)):
-        amount = spent[account_id] + Decimal("1000000.00")
-        top_ups.append((first + i, JournalKind.TOPUP, at, "scale opening balance"))
-        cash[account_id].insert(0, [first + i, Book.CASH, account_id, amount, None, account_id, at])
-        entries.append((first + i, Book.CLEARING, None, -amount, None, None, at))
-    for rows in cash.values():
-        rows[1:] = sorted(rows[1:], key=lambda r: (r[6], r[0]))
-        balance = Decimal(0)
-        for row in rows:
-            balance += row[3]
-            row[4] = balance
-            entries.append(tuple(row))
-    _copy(Journal, ["id", "kind", "created_at", "memo"], top_ups)
+    first_top_up = first_journal + len(accounts) * n_months
+    for i, account_id in enumerate(sorted(cash)):
+        rows = sorted(cash[account_id])
+        amount = -sum(r[2] for r in rows) + 100_000_000  # leaves 1,000,000.00
+        jid = first_top_up + i
+        journals.append(_row(jid, JournalKind.TOPUP, at, "scale opening balance"))
+        entries.append(_row(jid, Book.CLEARING, None, _money(-amount), None, None, at))
+        balance = amount
+        entries.append(
+            _row(jid, Book.CASH, account_id, _money(amount), _money(balance), account_id, at)
+        )
+        for when, settlement, moved, owner_id in rows:
+            balance += moved
+            entries.append(
+                _row(
+                    settlement,
+                    Book.CASH,
+                    account_id,
+                    _money(moved),
+                    _money(balance),
+                    owner_id,
+                    when,
+                )
+            )
+    _copy(Journal, ["id", "kind", "created_at", "memo"], journals)
     _copy(
         Entry,
         ["journal_id", "book", "account_id", "amount", "balance_after", "owner_id", "created_at"],
         entries,
     )
     Wallet.objects.bulk_create(
-        [Wallet(account_id=a, cash=Decimal("1000000.00")) for a in sorted(spent)],
+        [Wallet(account_id=a, cash=Decimal("1000000.00")) for a in sorted(cash)],
         batch_size=2000,
+    )
+
+
+def _row(*values) -> str:
+    """One line of COPY text; None is NULL. The values are numbers, dates, choices and memos
+    made here (account numbers and months), none with a tab, newline or backslash."""
+    return (
+        "\t".join(
+            r"\N" if v is None else v.isoformat() if isinstance(v, datetime) else str(v)
+            for v in values
+        )
+        + "\n"
     )

@@ -263,24 +263,31 @@ def forget_department(department_id: int) -> None:
     PobMemberMonth.objects.filter(department_id=department_id).update(department_id=None)
 
 
+# Each rollup from the finest (ResourceMonth, the one read of the lines) to the coarsest, each
+# from the one before it; rows in their unique key's order, so inserts append to its index.
 ROLLUP_SQL = {
-    BillSummary: """
-        SELECT bill_month, payer_id, owner_id, product_id, {sums}
-        FROM {line} GROUP BY bill_month, payer_id, owner_id, product_id""",
-    PayerProductMonth: """
-        SELECT bill_month, payer_id, product_id, owner_id <> payer_id, {sums}
-        FROM {line} GROUP BY bill_month, payer_id, product_id, owner_id <> payer_id""",
-    PobMemberMonth: """
-        SELECT l.bill_month, l.payer_id, l.owner_id, m.department_id, {lsums}
-        FROM {line} l LEFT JOIN {membership} m ON m.account_id = l.owner_id
-        WHERE l.owner_id <> l.payer_id
-        GROUP BY l.bill_month, l.payer_id, l.owner_id, m.department_id""",
-    PobDepartmentMonth: """
-        SELECT bill_month, payer_id, department_id, {amounts}, SUM(line_count)
-        FROM {pobmember} GROUP BY bill_month, payer_id, department_id""",
     ResourceMonth: """
         SELECT bill_month, payer_id, owner_id, resource_id, product_id, {sums}
-        FROM {line} GROUP BY bill_month, payer_id, owner_id, resource_id, product_id""",
+        FROM {line} GROUP BY bill_month, payer_id, owner_id, resource_id, product_id
+        ORDER BY payer_id, owner_id, bill_month, resource_id, product_id""",
+    BillSummary: """
+        SELECT bill_month, payer_id, owner_id, product_id, {totals}
+        FROM {resourcemonth} GROUP BY bill_month, payer_id, owner_id, product_id
+        ORDER BY payer_id, bill_month, owner_id, product_id""",
+    PayerProductMonth: """
+        SELECT bill_month, payer_id, product_id, owner_id <> payer_id, {totals}
+        FROM {billsummary} GROUP BY bill_month, payer_id, product_id, owner_id <> payer_id
+        ORDER BY payer_id, bill_month, owner_id <> payer_id, product_id""",
+    PobMemberMonth: """
+        SELECT s.bill_month, s.payer_id, s.owner_id, m.department_id, {stotals}
+        FROM {billsummary} s LEFT JOIN {membership} m ON m.account_id = s.owner_id
+        WHERE s.owner_id <> s.payer_id
+        GROUP BY s.bill_month, s.payer_id, s.owner_id, m.department_id
+        ORDER BY s.payer_id, s.bill_month, s.owner_id""",
+    PobDepartmentMonth: """
+        SELECT bill_month, payer_id, department_id, {totals}
+        FROM {pobmember} GROUP BY bill_month, payer_id, department_id
+        ORDER BY payer_id, bill_month, department_id""",
 }
 
 
@@ -292,14 +299,19 @@ def rebuild_rollups() -> None:
     names = {
         "line": BillLine._meta.db_table,
         "membership": Membership._meta.db_table,
+        "resourcemonth": ResourceMonth._meta.db_table,
+        "billsummary": BillSummary._meta.db_table,
         "pobmember": PobMemberMonth._meta.db_table,
-        "amounts": ", ".join(f"SUM({f})" for f in AMOUNTS),
         "sums": ", ".join(f"SUM({f})" for f in AMOUNTS) + ", COUNT(*)",
-        "lsums": ", ".join(f"SUM(l.{f})" for f in AMOUNTS) + ", COUNT(*)",
+        "totals": ", ".join(f"SUM({f})" for f in TOTALS),
+        "stotals": ", ".join(f"SUM(s.{f})" for f in TOTALS),
     }
+    keys = {model: key for model, key, _self_paid in ROLLUPS}
     with connection.cursor() as cursor:
-        for model, key, _self_paid in ROLLUPS:
+        for model in ROLLUP_SQL:
             model.objects.all().delete()
-            columns = ", ".join((*key, *TOTALS))
-            select = ROLLUP_SQL[model].format(**names)
-            cursor.execute(f"INSERT INTO {model._meta.db_table} ({columns}) {select}")
+        for model, select in ROLLUP_SQL.items():
+            columns = ", ".join((*keys[model], *TOTALS))
+            cursor.execute(
+                f"INSERT INTO {model._meta.db_table} ({columns}) {select.format(**names)}"
+            )

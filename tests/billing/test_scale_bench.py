@@ -3,14 +3,17 @@ dataset balances and its rollups equal its lines, and the bench prints its summa
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count, Sum
+from django.utils import timezone
 
 from billing import scale
 from billing.management.commands.check_books import problems, summary_problems
-from billing.models import BillLine, PobMemberMonth
+from billing.models import BillLine, BillSummary, PobMemberMonth, Product, Wallet
 from organizations.models import Department, Membership
 
 pytestmark = [
@@ -69,3 +72,66 @@ def test_bench_quick_prints_its_summary_line():
     last = text.strip().splitlines()[-1]
     assert re.fullmatch(r"bench: growth \d+\.\d\d sql \d+\.\d\d queries \d+", last), last
     assert int(last.rsplit(" ", 1)[1]) <= 20
+
+
+@pytest.fixture
+def small_scale():
+    """The scale dataset at the bench's small size (1,000 lines), with fewer members."""
+    scale.reset()
+    return scale.seed(members=200, departments=20, line_items=1000)
+
+
+def page_rows(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    table = response.context["table"]
+    return list(table.paginated_rows), table.page
+
+
+@pytest.mark.django_db(transaction=True)  # COPY FREEZE and index rebuilds commit as they go
+def test_issue16_measured_members_pages_are_full_at_1000_lines(small_scale, client):
+    """Issue 16: growth is measured on pages that are full at both sizes, so at 1,000 lines
+    each measured member has a full page (25) of its current month's lines, and the self-pay
+    member a full page of resources and every product in the current month."""
+    month = f"{timezone.localdate():%Y-%m}"
+    client.force_login(small_scale.member)
+    rows, page = page_rows(client, f"/pay-on-behalf/bills/?tab=details&since={month}&until={month}")
+    assert len(rows) == 25 and page.has_next()
+    assert {r.record.bill_month for r in rows} == {timezone.localdate().replace(day=1)}
+
+    client.force_login(small_scale.self_pay)
+    rows, page = page_rows(client, "/billing/?tab=transactions")
+    assert len(rows) >= 13  # a top-up and twelve monthly settlements
+    rows, page = page_rows(client, f"/billing/?tab=bills&view=resource&month={month}")
+    assert len(rows) == 25 and page.paginator.num_pages == 2  # its 30 resources
+    rows, _page = page_rows(client, f"/billing/?tab=bills&view=product&month={month}")
+    assert len(rows) == Product.objects.count() == 6
+
+    current = timezone.localdate().replace(day=1)
+    for user in (small_scale.member, small_scale.self_pay):
+        assert BillLine.objects.filter(owner=user.account, bill_month=current).count() >= 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_small_scale_dataset_balances_and_its_rollups_equal_its_lines(small_scale):
+    """check_books holds on a loaded dataset: journals balance, every settlement's cash entry
+    equals its lines, wallets equal their ledger (1,000,000.00 each), rollups equal lines."""
+    out = io.StringIO()
+    call_command("check_books", stdout=out, stderr=io.StringIO())
+    assert "The books balance." in out.getvalue()
+    assert list(summary_problems()) == []
+    assert set(Wallet.objects.values_list("cash", flat=True)) == {Decimal("1000000.00")}
+    assert BillLine.objects.count() == 1000
+    summed = BillLine.objects.aggregate(n=Count("pk"), cash=Sum("cash_amount"))
+    rolled = BillSummary.objects.aggregate(n=Sum("line_count"), cash=Sum("cash_amount"))
+    assert summed == rolled
+
+
+def test_issue16_every_member_has_lines_at_ten_million():
+    """The admin's pages stay meaningful at 10 M lines: the smallest share of the skewed
+    distribution still gives each member a line or more a month; the measured two own most."""
+    shares = scale.owner_shares(10_000)
+    assert abs(sum(shares) - 1) < 1e-9
+    assert min(shares) * 10_000_000 >= 12
+    assert shares[0] == shares[scale.SELF_PAY_EVERY - 1] == scale.MEASURED_SHARE
+    assert scale.month_sizes(1000, 12)[-1] * scale.MEASURED_SHARE >= 25

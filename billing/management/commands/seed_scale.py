@@ -1,5 +1,6 @@
 """Load the scale dataset into PostgreSQL (issue 5): see `billing.scale`."""
 
+import resource
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             line_items=line_items,
             months=months,
             progress=progress_bar(self.stderr._out),
+            phases=self.phase,
         )
         self.stdout.write(
             self.style.SUCCESS(
@@ -60,8 +62,15 @@ class Command(BaseCommand):
                 f"{departments:,} departments in {time.monotonic() - began:.0f} s."
             )
         )
+        # the peak resident memory of this process (Linux reports kilobytes)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.stdout.write(f"Peak resident memory: {peak:.0f} MB.")
         self.stdout.write(
             f"Log in as {scale.ADMIN_USERNAME} (the payer, admin of {data.organization}) or "
             f"{scale.MEMBER_USERNAME} (a pay-on-behalf member) or {scale.SELF_PAY_USERNAME} (a "
             f"self-paying member); password {scale.PASSWORD}."
         )
+
+    def phase(self, name, seconds, rows):
+        rate = f", {rows / seconds:,.0f} rows/s" if rows and seconds else ""
+        self.stdout.write(f"  {name}: {seconds:.1f} s{rate}")
