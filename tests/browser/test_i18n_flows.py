@@ -209,3 +209,29 @@ def test_issue17_member_signs_in_chinese_and_reads_its_bills(
     expect(table).not_to_contain_text("CNY")
     review_shot(shot, page, "03-member-bill-details-zh")
     assert overflows(page) == []
+
+
+# ---------------------------------------------------------------- layout in Chinese
+
+
+def test_issue17_every_sidebar_page_fits_1280_px_in_chinese(
+    page, live_server, catalog, org, admin, pob_member, password, shot
+):
+    """Chinese labels are shorter in characters but wider per character: at 1280 px no page
+    of the admin's sidebar scrolls sideways and no button or tab leaves the window."""
+    fund(admin, "1000.00", admin)
+    buy(pob_member, "S5.MEDIUM4")
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    sign_in(page, live_server, admin.username, password)
+    links = sidebar(page).get_by_role("link")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert len(hrefs) >= 12
+    problems = {}
+    for n, href in enumerate(hrefs, start=1):
+        page.goto(f"{live_server.url}{href}")
+        expect_chinese(page)
+        review_shot(shot, page, f"{n:02d}-{href.strip('/').replace('/', '-') or 'overview'}")
+        if found := overflows(page):
+            problems[href] = found
+    assert problems == {}
