@@ -47,8 +47,7 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        language = getattr(user, "language", "") if user and user.is_authenticated else ""
+        language = self.chosen_language(request)
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
@@ -56,6 +55,18 @@ class UserLanguageMiddleware:
         if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
             set_language_cookie(response, language)
         return response
+
+    @staticmethod
+    def chosen_language(request) -> str:
+        """The user's saved language, or "". Reading it loads the session and the user: with
+        the database down that fails here, outside the view, where DatabaseUnavailableMiddleware
+        cannot answer 503; so the language is left to LocaleMiddleware and the view meets the
+        outage itself."""
+        user = getattr(request, "user", None)
+        try:
+            return getattr(user, "language", "") if user and user.is_authenticated else ""
+        except (OperationalError, InterfaceError):
+            return ""
 
 
 def set_language_cookie(response, language: str) -> None:
