@@ -31,6 +31,7 @@ from billing.templatetags.billing_tags import format_cny, unit_price
 from organizations.models import User
 from tests.api.test_api_matrix import call
 from tests.api.test_api_sdk import make_key
+from tests.billing.helpers import buy
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -359,3 +360,25 @@ def test_bill_csv_header_keys_in_english_names_in_chinese(client, admin):
     chinese = _csv_header(client.get("/billing/bills/export.csv", {"lang": "zh-hans"}))
     assert english[0] == "bill_month" and chinese[0] == "账单月份"
     assert len(english) == len(chinese)
+
+
+# ------------------------------------------------------------------ messages to their reader
+
+
+@pytest.mark.django_db
+def test_a_message_is_written_in_its_recipients_language(catalog, org, admin, pob_member):
+    """The member orders in English; its payer, who chose Chinese, reads the notice about
+    the order in Chinese, and the member its own in English (billing.services.messages)."""
+    from billing.models import Message, Order
+
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    with translation.override("en"):  # the member's request
+        buy(pob_member, "S5.MEDIUM4")  # the payer has nothing: the order is to be paid
+    order = Order.objects.get()
+    params = {"no": order.order_no, "uin": pob_member.account.uin}
+    payer_title = Message.objects.get(account=admin.account, order=order).title
+    with translation.override("zh-hans"):
+        chinese = translation.gettext("Order %(no)s of member %(uin)s is to be paid") % params
+    assert payer_title == chinese and re.search(r"[\u4e00-\u9fff]", payer_title)
+    member_title = Message.objects.get(account=pob_member.account, order=order).title
+    assert member_title == f"Order {order.order_no} is to be paid"
