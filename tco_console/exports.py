@@ -2,10 +2,11 @@
 millions of rows needs neither memory nor a time limit on the server.
 
 Issue 17: the header is written in a language of the user's choice, `?lang=en` or
-`?lang=zh-hans` on any export URL (the export buttons offer both), by default the page's
-language. A header given as `pgettext_lazy("CSV column", "bill_month")` is the stable English
-key in English (what scripts read) and a Chinese column name in Chinese; the rows' own
-words (a transaction type, "Untagged") follow the same language."""
+`?lang=zh-hans` on any export URL (each export button has a second one for the other
+language, templates/inc/csv_language.html), by default the page's language. A header given
+as `pgettext_lazy("CSV column", "bill_month")` is the stable English key in English (what
+scripts read) and a Chinese column name in Chinese; the rows' own words (a transaction type,
+"Untagged") follow the same language."""
 
 import csv
 from collections.abc import Iterable

@@ -382,3 +382,19 @@ def test_a_message_is_written_in_its_recipients_language(catalog, org, admin, po
     assert payer_title == chinese and re.search(r"[\u4e00-\u9fff]", payer_title)
     member_title = Message.objects.get(account=pob_member.account, order=order).title
     assert member_title == f"Order {order.order_no} is to be paid"
+
+
+@pytest.mark.django_db
+def test_the_export_buttons_offer_the_header_in_the_other_language(client, admin):
+    """Billing Center's transactions tab: next to Export CSV, the same export with its header
+    in the other language, and that link's CSV has it."""
+    client.force_login(admin)
+    page = client.get("/billing/", {"tab": "transactions"}).content.decode()
+    link = re.search(r'href="([^"]+)"[^>]*data-testid="export-csv-zh-hans"', page)
+    assert link and "Header in 简体中文" in page
+    url = link.group(1).replace("&amp;", "&")
+    assert url.startswith("/billing/transactions/export.csv?") and url.endswith("lang=zh-hans")
+    assert _csv_header(client.get(url))[:3] == ["时间", "类型", "金额"]
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    page = client.get("/billing/", {"tab": "transactions"}).content.decode()
+    assert 'data-testid="export-csv-en"' in page and "English 表头" in page
