@@ -338,7 +338,7 @@ def _send(budget: Budget, figs, alerts: list, org: Organization) -> None:
     audit_record(
         actor=None,
         action="budget.alert",
-        message=title,
+        message=title(),
         organization=org,
         target_account=org.admin_account,
         obj=budget,
