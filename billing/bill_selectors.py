@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Sum, Value
 from django.db.models.functions import Left, StrIndex, Substr
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from organizations.models import Department
 
@@ -322,20 +323,22 @@ EXPORT_LOOKUPS = {
 
 
 # The B11 CSV columns: the bills pages' exports and the consolidated bills (F4) write these.
+# Issue 17: each column is its stable English key in English and a column name in Chinese
+# (tco_console.exports); F4's files are written by the worker, in English.
 CSV_HEADER = (
-    "bill_month",
-    "owner_uin",
-    "payer_uin",
-    "product_code",
-    "resource_instance_id",
-    "region",
-    "billing_mode",
-    "transaction_type",
-    "list_cost",
-    "discount",
-    "voucher_deduction",
-    "cash_paid",
-    "time",
+    pgettext_lazy("CSV column", "bill_month"),
+    pgettext_lazy("CSV column", "owner_uin"),
+    pgettext_lazy("CSV column", "payer_uin"),
+    pgettext_lazy("CSV column", "product_code"),
+    pgettext_lazy("CSV column", "resource_instance_id"),
+    pgettext_lazy("CSV column", "region"),
+    pgettext_lazy("CSV column", "billing_mode"),
+    pgettext_lazy("CSV column", "transaction_type"),
+    pgettext_lazy("CSV column", "list_cost"),
+    pgettext_lazy("CSV column", "discount"),
+    pgettext_lazy("CSV column", "voucher_deduction"),
+    pgettext_lazy("CSV column", "cash_paid"),
+    pgettext_lazy("CSV column", "time"),
 )
 
 

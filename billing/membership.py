@@ -8,7 +8,7 @@ lock wallets and resources after that, as every money service does. Registered b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.utils.translation import gettext as _
 
@@ -130,5 +130,11 @@ class BillingMembershipMoney:
     def department_deleted(self, department_id: int) -> None:
         bills.forget_department(department_id)
 
-    def notify(self, account: Account, title: str, body: str = "", link: str = "") -> None:
+    def notify(
+        self,
+        account: Account,
+        title: str | Callable[[], str],
+        body: str | Callable[[], str] = "",
+        link: str = "",
+    ) -> None:
         messages.notify(account, title, body, category=MessageCategory.ORGANIZATION, link=link)

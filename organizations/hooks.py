@@ -16,7 +16,7 @@ With nothing registered, `money()` raises: a membership change never silently sk
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from django.core.exceptions import ImproperlyConfigured
@@ -69,9 +69,16 @@ class MembershipMoney(Protocol):
     def department_deleted(self, department_id: int) -> None:
         """O3: an empty department is deleted; its rollup rows go with it."""
 
-    def notify(self, account: Account, title: str, body: str = "", link: str = "") -> None:
+    def notify(
+        self,
+        account: Account,
+        title: str | Callable[[], str],
+        body: str | Callable[[], str] = "",
+        link: str = "",
+    ) -> None:
         """A message-center notice about an organization event (issue 4, B9 routing);
-        `link` is the console page it is about (F17: the member's Overview)."""
+        `link` is the console page it is about (F17: the member's Overview). Title and body
+        given as callables are made in the recipient's language (issue 17)."""
 
 
 _money: MembershipMoney | None = None

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 T = TypeVar("T")
 
@@ -85,7 +86,9 @@ class ConsoleContext:
             if self.is_member
             else _("Not in an organization")
         )
-        who = _("owner") if self.user.is_owner else _("sub-user")
+        # Issue 17: "owner" alone is also a resource's owner (使用者); here it is the
+        # account's owner, 主账号 in TCO's Chinese (docs/glossary-zh.md)
+        who = pgettext_lazy("console role", "owner") if self.user.is_owner else _("sub-user")
         return f"{position} · {who}"
 
     def can(self, perm: str) -> bool:

@@ -19,6 +19,7 @@ echo "==> manage.py check --deploy (production settings)"
 
 echo "==> README's production start on port $PORT"
 rm -rf staticfiles
+.venv/bin/python manage.py compilemessages --ignore=.venv
 .venv/bin/python manage.py migrate
 .venv/bin/python manage.py load_catalog
 .venv/bin/python manage.py collectstatic --noinput

@@ -6,6 +6,7 @@ PY=.venv/bin/python
 export DEBUG="${DEBUG:-1}"
 PORT="${PORT:-8000}"
 
+scripts/compile_messages.sh  # issue 17: the Chinese catalog (needs gettext's msgfmt)
 "$PY" manage.py migrate --noinput
 "$PY" manage.py seed_demo
 

@@ -1,5 +1,5 @@
-"""Project-wide response middleware: the Permissions-Policy header, and a 503 page when the
-database cannot be reached."""
+"""Project-wide middleware: the Permissions-Policy header, the signed-in user's language, and a
+503 page when the database cannot be reached."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 
 logger = logging.getLogger("tco_console.outage")
 
@@ -32,6 +33,54 @@ class PermissionsPolicyMiddleware:
         if self.header:
             response.headers.setdefault("Permissions-Policy", self.header)
         return response
+
+
+class UserLanguageMiddleware:
+    """Issue 17: a signed-in user's chosen language (`User.language`, set by the header's
+    switcher) wins over the cookie and the browser's Accept-Language that LocaleMiddleware
+    read; so the choice holds at the next sign-in, from any browser. The response then
+    carries the language cookie too, so the sign-in page after signing out stays in it.
+    Anonymous visitors keep LocaleMiddleware's choice (cookie, then Accept-Language).
+    Placed after AuthenticationMiddleware (it reads request.user)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = self.chosen_language(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            set_language_cookie(response, language)
+        return response
+
+    @staticmethod
+    def chosen_language(request) -> str:
+        """The user's saved language, or "". Reading it loads the session and the user: with
+        the database down that fails here, outside the view, where DatabaseUnavailableMiddleware
+        cannot answer 503; so the language is left to LocaleMiddleware and the view meets the
+        outage itself."""
+        user = getattr(request, "user", None)
+        try:
+            return getattr(user, "language", "") if user and user.is_authenticated else ""
+        except (OperationalError, InterfaceError):
+            return ""
+
+
+def set_language_cookie(response, language: str) -> None:
+    """The language cookie as Django's own set_language view writes it."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 class DatabaseUnavailableMiddleware:

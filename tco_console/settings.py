@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Issue 17: the signed-in user's chosen language over LocaleMiddleware's guess.
+    "tco_console.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -173,6 +175,11 @@ CACHES = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Issue 17: the same ISO-like dates (2026-12-04 15:04) and 1,234.50 numbers in both languages,
+# as Tencent Cloud's Chinese console shows them (tco_console/formats/; docs/glossary-zh.md).
+FORMAT_MODULE_PATH = ["tco_console.formats"]
+# The language cookie is not read by scripts either; Secure like the session cookie (below).
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "Asia/Shanghai"  # Tencent consoles display UTC+8
 USE_I18N = True
 USE_TZ = True
@@ -232,7 +239,9 @@ if not SECURE_HSTS_PRELOAD:
     # only takes apex domains, where a console rarely lives): an operator's choice, off by
     # default, so its reminder (W021) is silenced rather than the commitment made for them.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = env_bool(
+    "SECURE_COOKIES", not DEBUG
+)
 # The client's address, for sign-in throttling (organizations.signin.client_ip): the address
 # the outermost of N trusted proxies saw (X-Forwarded-For counted from the right); 0 means
 # REMOTE_ADDR. One proxy by default whenever its X-Forwarded-Proto is trusted.

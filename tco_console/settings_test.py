@@ -18,7 +18,7 @@ STORAGES = {
 # The test client and the live server speak plain http: no HTTPS redirect, no Secure-only
 # cookies, no HSTS. The production defaults are proven by tests/test_production.py.
 SECURE_SSL_REDIRECT = False
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 SECURE_PROXY_SSL_HEADER = None
 TRUSTED_PROXY_COUNT = 0

@@ -4,15 +4,25 @@ The shell sits above both apps, so it may read from either; the helpers the apps
 are in the kernel's `tco_console.viewkit`, the sidebar in `tco_console.navigation`.
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseNotAllowed
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from billing.views.bills import overview_spend
-from organizations import selectors
+from organizations import selectors, services
 from organizations.choices import FinancialPermission
 from tco_console.api.endpoint import api_endpoint, is_api_request
+from tco_console.middleware import set_language_cookie
 
 
 @csrf_exempt  # the API authenticates by signature; the console's GET needs no token
@@ -60,3 +70,27 @@ def home(request):
             user=request.user
         ).with_status("pending")[:5]  # O5: unexpired as of now
     return render(request, "overview.html", context)
+
+
+@require_POST
+def set_language(request):
+    """Issue 17: the header's (and the sign-in page's) language switcher. A signed-in user's
+    choice is saved on the user (`User.language`: it holds at the next sign-in, on any
+    browser); everyone gets the language cookie. The same URL then renders in the chosen
+    language (no language prefix in URLs). `next` must be this site's, as in Django's own
+    set_language; an htmx request is told to reload the page it is on."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest()
+    if request.user.is_authenticated:
+        services.user_language_set(user=request.user, language=language)
+    back = request.POST.get("next") or request.headers.get("referer") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("home")
+    response = HttpResponseRedirect(back)
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204, headers={"HX-Redirect": back})
+    set_language_cookie(response, language)
+    return response

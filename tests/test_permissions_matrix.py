@@ -29,6 +29,7 @@ EXPECTED = {
     "login": (200, 302, 302, 302, 302, 302),
     "logout": (405, 405, 405, 405, 405, 405),
     "signup": (200, 302, 302, 302, 302, 302),
+    "set_language": (405, 405, 405, 405, 405, 405),  # issue 17: POST only
     "organizations:organization_create": (LOGIN, 405, 405, 405, 405, 405),
     "organizations:organization_delete": (LOGIN, 403, 403, 200, 403, 403),
     "organizations:organization_quit": (LOGIN, 404, 200, 200, 403, 403),

@@ -103,6 +103,7 @@ def test_prod_readme_start_is_what_ci_runs():
         if line.startswith((".venv/bin/python manage.py", ".venv/bin/gunicorn"))
     ]
     assert [line.split()[2] if "manage.py" in line else "gunicorn" for line in ran] == [
+        "compilemessages",  # issue 17: the Chinese catalog
         "migrate",
         "load_catalog",
         "collectstatic",

@@ -317,23 +317,28 @@ def budget_evaluate(*, budget_id: int, now: dt.datetime) -> int:
 
 def _send(budget: Budget, figs, alerts: list, org: Organization) -> None:
     """F8: the thresholds crossed in one evaluation arrive as one message per recipient."""
-    title = _("Budget %(name)s: %(n)s threshold(s) reached") % {
-        "name": budget.name,
-        "n": len(alerts),
-    }
-    lines = [a.message for a in alerts]
-    lines.append(
-        _("Period from %(start)s: %(actual)s of %(amount)s CNY spent.")
-        % {"start": figs.period.start, "actual": figs.actual, "amount": figs.amount}
-    )
-    body = "\n".join(lines)
+
+    def title():  # made in each recipient's language (issue 17)
+        return _("Budget %(name)s: %(n)s threshold(s) reached") % {
+            "name": budget.name,
+            "n": len(alerts),
+        }
+
+    def body():
+        lines = [a.message for a in alerts]
+        lines.append(
+            _("Period from %(start)s: %(actual)s of %(amount)s CNY spent.")
+            % {"start": figs.period.start, "actual": figs.actual, "amount": figs.amount}
+        )
+        return "\n".join(lines)
+
     link = budget_path(budget)
     for account in _recipients(budget, figs, org):
         notify(account, title, body, category=MessageCategory.BUDGET, link=link)
     audit_record(
         actor=None,
         action="budget.alert",
-        message=title,
+        message=title(),
         organization=org,
         target_account=org.admin_account,
         obj=budget,

@@ -337,25 +337,34 @@ def credit_allocate(
     )
     notify(
         member_account,
-        _("Your credit limit is now %(limit)s") % {"limit": format_cny(member_wallet.credit_limit)},
-        _(
-            "The admin account of your organization, %(admin)s (%(uin)s), set the credit it "
-            "allocates to you to %(credit)s."
-        )
-        % {
-            "admin": admin_account.name,
-            "uin": admin_account.uin,
-            "credit": _describe(amount, temporary_amount, until),
-        },
+        lambda: (
+            _("Your credit limit is now %(limit)s")
+            % {"limit": format_cny(member_wallet.credit_limit)}
+        ),
+        lambda: (
+            _(
+                "The admin account of your organization, %(admin)s (%(uin)s), set the credit it "
+                "allocates to you to %(credit)s."
+            )
+            % {
+                "admin": admin_account.name,
+                "uin": admin_account.uin,
+                "credit": _describe(amount, temporary_amount, until),
+            }
+        ),
         category=MessageCategory.FINANCE,
         link=reverse("billing:billing_center"),
     )
     notify(
         admin_account,
-        _("Credit allocated to %(name)s: %(credit)s")
-        % {"name": m.name, "credit": format_cny(amount + temporary_amount)},
-        _("Your unallocated credit is now %(left)s.")
-        % {"left": format_cny(admin_wallet.credit_limit)},
+        lambda: (
+            _("Credit allocated to %(name)s: %(credit)s")
+            % {"name": m.name, "credit": format_cny(amount + temporary_amount)}
+        ),
+        lambda: (
+            _("Your unallocated credit is now %(left)s.")
+            % {"left": format_cny(admin_wallet.credit_limit)}
+        ),
         category=MessageCategory.FINANCE,
         link=credit_path(member_account),
     )
@@ -415,16 +424,18 @@ def credit_lapse(*, member_id: int, now: dt.datetime) -> bool:
     )
     notify(
         member,
-        _("Your temporary credit of %(amount)s has ended") % {"amount": format_cny(old[1])},
-        _("Your credit limit is now %(limit)s.%(arrears)s")
-        % {
-            "limit": format_cny(member_wallet.credit_limit),
-            "arrears": (
-                " " + _("Your account is in arrears: top up to recover what it pays for.")
-                if member_wallet.in_arrears
-                else ""
-            ),
-        },
+        lambda: _("Your temporary credit of %(amount)s has ended") % {"amount": format_cny(old[1])},
+        lambda: (
+            _("Your credit limit is now %(limit)s.%(arrears)s")
+            % {
+                "limit": format_cny(member_wallet.credit_limit),
+                "arrears": (
+                    " " + _("Your account is in arrears: top up to recover what it pays for.")
+                    if member_wallet.in_arrears
+                    else ""
+                ),
+            }
+        ),
         category=MessageCategory.FINANCE,
         link=reverse("billing:billing_center"),
     )
@@ -459,14 +470,17 @@ def credit_ending_notice(*, member_id: int, now: dt.datetime) -> bool:
         return False
     allocation = CreditAllocation.objects.select_related("member", "admin").get(pk=member_id)
     ends = timezone.localtime(allocation.temporary_until).strftime("%Y-%m-%d %H:%M")
-    title = _("A temporary credit of %(amount)s ends on %(ends)s") % {
-        "amount": format_cny(allocation.temporary_amount),
-        "ends": ends,
-    }
+
+    def title():  # made in each recipient's language (issue 17)
+        return _("A temporary credit of %(amount)s ends on %(ends)s") % {
+            "amount": format_cny(allocation.temporary_amount),
+            "ends": ends,
+        }
+
     notify(
         allocation.member,
         title,
-        _(
+        lambda: _(
             "Your credit limit then falls by that amount. If you use it, top up before then, "
             "or your resources are suspended while your account is in arrears."
         ),
@@ -476,7 +490,7 @@ def credit_ending_notice(*, member_id: int, now: dt.datetime) -> bool:
     notify(
         allocation.admin,
         title,
-        _("Allocated to %(uin)s.") % {"uin": allocation.member.uin},
+        lambda: _("Allocated to %(uin)s.") % {"uin": allocation.member.uin},
         category=MessageCategory.FINANCE,
         link=credit_path(allocation.member),
     )
@@ -577,10 +591,14 @@ def credit_return(membership: Membership, *, why: str) -> None:
     )
     notify(
         member,
-        _("The credit of %(credit)s allocated by your organization's admin was returned")
-        % {"credit": format_cny(total)},
-        _("%(why)s Your credit limit is now %(limit)s.")
-        % {"why": why, "limit": format_cny(member_wallet.credit_limit)},
+        lambda: (
+            _("The credit of %(credit)s allocated by your organization's admin was returned")
+            % {"credit": format_cny(total)}
+        ),
+        lambda: (
+            _("%(why)s Your credit limit is now %(limit)s.")
+            % {"why": why, "limit": format_cny(member_wallet.credit_limit)}
+        ),
         category=MessageCategory.FINANCE,
     )
     lifecycle.reconcile(admin, now=now)  # B9: the admin's credit is back

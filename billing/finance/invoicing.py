@@ -179,7 +179,10 @@ def invoice_title_create(
     )
     _tell_member(
         m,
-        _("The admin account added the invoice title %(title)s to your account") % {"title": title},
+        lambda: (
+            _("The admin account added the invoice title %(title)s to your account")
+            % {"title": title}
+        ),
     )
     return row
 
@@ -224,8 +227,10 @@ def invoice_title_edit(
     )
     _tell_member(
         m,
-        _("The admin account changed the invoice title %(title)s of your account")
-        % {"title": title},
+        lambda: (
+            _("The admin account changed the invoice title %(title)s of your account")
+            % {"title": title}
+        ),
     )
     return row
 
@@ -255,8 +260,10 @@ def invoice_title_delete(
     )
     _tell_member(
         m,
-        _("The admin account deleted the invoice title %(title)s of your account")
-        % {"title": row.title},
+        lambda: (
+            _("The admin account deleted the invoice title %(title)s of your account")
+            % {"title": row.title}
+        ),
     )
 
 
@@ -297,13 +304,17 @@ def member_invoice_request(
     )
     _tell_member(
         m,
-        _("The admin account %(name)s requested an invoice of %(amount)s CNY for you")
-        % {"name": admin.name, "amount": invoice.amount},
-        _(
-            "It is issued to your title %(title)s (%(tax)s) and is in your invoice history; the "
-            "amount is no longer invoiceable unless the invoice is rejected."
-        )
-        % {"title": invoice.title, "tax": invoice.tax_number},
+        lambda: (
+            _("The admin account %(name)s requested an invoice of %(amount)s CNY for you")
+            % {"name": admin.name, "amount": invoice.amount}
+        ),
+        lambda: (
+            _(
+                "It is issued to your title %(title)s (%(tax)s) and is in your invoice history; "
+                "the amount is no longer invoiceable unless the invoice is rejected."
+            )
+            % {"title": invoice.title, "tax": invoice.tax_number}
+        ),
     )
     return invoice
 
@@ -354,8 +365,10 @@ def member_self_invoicing_set(
     if blocked:
         _tell_member(
             m,
-            _("The admin account %(name)s now requests your invoices") % {"name": admin.name},
-            _(
+            lambda: (
+                _("The admin account %(name)s now requests your invoices") % {"name": admin.name}
+            ),
+            lambda: _(
                 "While you grant the Invoicing permission (5), your account cannot request "
                 "invoices itself; the admin requests them for you. Revoking 5 lifts this."
             ),
@@ -363,6 +376,9 @@ def member_self_invoicing_set(
     else:
         _tell_member(
             m,
-            _("The admin account %(name)s lets you request invoices again") % {"name": admin.name},
+            lambda: (
+                _("The admin account %(name)s lets you request invoices again")
+                % {"name": admin.name}
+            ),
         )
     return setting

@@ -204,11 +204,15 @@ def fund_transfer_in(
     _tell_both(
         admin,
         m,
-        admin_title=_("%(amount)s CNY transferred to %(name)s (%(uin)s)")
-        % {"amount": amount, "name": m.name, "uin": m.account.uin},
-        member_title=_("%(amount)s CNY transferred to you by %(name)s (%(uin)s)")
-        % {"amount": amount, "name": admin.name, "uin": admin.uin},
-        member_body=_(
+        admin_title=lambda: (
+            _("%(amount)s CNY transferred to %(name)s (%(uin)s)")
+            % {"amount": amount, "name": m.name, "uin": m.account.uin}
+        ),
+        member_title=lambda: (
+            _("%(amount)s CNY transferred to you by %(name)s (%(uin)s)")
+            % {"amount": amount, "name": admin.name, "uin": admin.uin}
+        ),
+        member_body=lambda: _(
             "The funds are in your balance: you can spend them, but not transfer them on or "
             "withdraw them. The admin can take back what you have not spent."
         ),
@@ -299,10 +303,14 @@ def fund_take_back(
     _tell_both(
         admin,
         m,
-        admin_title=_("%(amount)s CNY taken back from %(name)s (%(uin)s)")
-        % {"amount": amount, "name": m.name, "uin": m.account.uin},
-        member_title=_("%(name)s (%(uin)s) took back %(amount)s CNY it had transferred to you")
-        % {"amount": amount, "name": admin.name, "uin": admin.uin},
+        admin_title=lambda: (
+            _("%(amount)s CNY taken back from %(name)s (%(uin)s)")
+            % {"amount": amount, "name": m.name, "uin": m.account.uin}
+        ),
+        member_title=lambda: (
+            _("%(name)s (%(uin)s) took back %(amount)s CNY it had transferred to you")
+            % {"amount": amount, "name": admin.name, "uin": admin.uin}
+        ),
         member_body="",
     )
     reconcile(admin, acting_user=acting_user)  # B9: the funds can end the admin's arrears

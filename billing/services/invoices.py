@@ -160,7 +160,13 @@ def _decide(invoice: Invoice, status: str, reason: str = "", *, acting_user: Use
     verb = _("issued") if status == InvoiceStatus.ISSUED else _("rejected")
     notify(
         inv.account,
-        _("Your invoice of %(amount)s CNY was %(verb)s") % {"amount": inv.amount, "verb": verb},
+        lambda: (
+            _("Your invoice of %(amount)s CNY was %(verb)s")
+            % {
+                "amount": inv.amount,
+                "verb": _("issued") if status == InvoiceStatus.ISSUED else _("rejected"),
+            }
+        ),
         reason,
     )
     audit_record(

@@ -59,9 +59,11 @@ def reconcile(account: Account, *, acting_user: User | None = None, now=None) ->
             _notify_resource(
                 res,
                 account,
-                _("%(id)s is suspended: the paying account %(uin)s is in arrears")
-                % {"id": res.instance_id, "uin": account.uin},
-                _("Top up the paying account to recover it."),
+                lambda res=res: (
+                    _("%(id)s is suspended: the paying account %(uin)s is in arrears")
+                    % {"id": res.instance_id, "uin": account.uin}
+                ),
+                lambda: _("Top up the paying account to recover it."),
             )
         if targets:
             audit_record(
@@ -83,8 +85,8 @@ def reconcile(account: Account, *, acting_user: User | None = None, now=None) ->
         _notify_resource(
             res,
             account,
-            _("%(id)s recovered") % {"id": res.instance_id},
-            _("The paying account %(uin)s is out of arrears.") % {"uin": account.uin},
+            lambda res=res: _("%(id)s recovered") % {"id": res.instance_id},
+            lambda: _("The paying account %(uin)s is out of arrears.") % {"uin": account.uin},
         )
     if targets:
         audit_record(
@@ -143,8 +145,8 @@ def resource_suspend_by_operator(
     _notify_resource(
         res,
         payer,
-        _("%(id)s is suspended by an operator") % {"id": res.instance_id},
-        reason or _("Contact support to have it resumed."),
+        lambda: _("%(id)s is suspended by an operator") % {"id": res.instance_id},
+        lambda: reason or _("Contact support to have it resumed."),
     )
     audit_record(
         actor=acting_user,
@@ -185,15 +187,25 @@ def resource_resume_by_operator(
         set_status(
             [res], status=ResourceStatus.SUSPENDED, reason=SuspendReason.ARREARS, at=timezone.now()
         )
-        title = _("%(id)s: the operator's suspension is lifted; still suspended for arrears") % {
-            "id": res.instance_id
-        }
-        body = _("Top up the paying account %(uin)s to recover it.") % {"uin": payer.uin}
+
+        def title():
+            return _("%(id)s: the operator's suspension is lifted; still suspended for arrears") % {
+                "id": res.instance_id
+            }
+
+        def body():
+            return _("Top up the paying account %(uin)s to recover it.") % {"uin": payer.uin}
     else:
         set_status([res], status=ResourceStatus.ACTIVE, at=timezone.now())
-        title, body = _("%(id)s is resumed by an operator") % {"id": res.instance_id}, ""
+
+        def title():
+            return _("%(id)s is resumed by an operator") % {"id": res.instance_id}
+
+        def body():
+            return ""
+
     reason = (reason or "").strip()[:200]
-    _notify_resource(res, payer, title, reason or body)
+    _notify_resource(res, payer, title, lambda: reason or body())  # in the payer's language
     audit_record(
         actor=acting_user,
         action="resource.operator_resume",
@@ -236,8 +248,8 @@ def subscriptions_expire(*, now=None) -> int:
         _notify_resource(
             res,
             payer,
-            _("%(id)s expired") % {"id": res.instance_id},
-            _("Renew it to use it again."),
+            lambda res=res: _("%(id)s expired") % {"id": res.instance_id},
+            lambda: _("Renew it to use it again."),
         )
     return len(due)
 
@@ -262,9 +274,11 @@ def expiry_notices(*, now=None) -> int:
         _notify_resource(
             res,
             payer,
-            _("%(id)s expires on %(date)s")
-            % {"id": res.instance_id, "date": f"{timezone.localtime(res.period_end):%Y-%m-%d}"},
-            _("Renew it within 7 days to keep it running."),
+            lambda res=res: (
+                _("%(id)s expires on %(date)s")
+                % {"id": res.instance_id, "date": f"{timezone.localtime(res.period_end):%Y-%m-%d}"}
+            ),
+            lambda: _("Renew it within 7 days to keep it running."),
         )
         res.expiry_notice_at = now
     Resource.objects.bulk_update(due, ["expiry_notice_at"])

@@ -7,8 +7,11 @@ messages without importing another (issue 12).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.models import Message
@@ -16,18 +19,40 @@ from billing.models.choices import MessageCategory
 from organizations.audit import audit_record
 from organizations.models import Account, User
 
+Text = str | Callable[[], str]
+
+
+def recipient_language(account: Account) -> str:
+    """Issue 17: the language `account`'s messages are written in: the one its owner chose in
+    the header, else the console's default."""
+    chosen = (
+        User.objects.filter(account=account, is_owner=True)
+        .values_list("language", flat=True)
+        .first()
+    )
+    return chosen or settings.LANGUAGE_CODE
+
 
 def notify(
     account: Account,
-    title: str,
-    body: str = "",
+    title: Text,
+    body: Text = "",
     *,
     category=MessageCategory.ORDER,
     order=None,
     resource=None,
     link: str = "",
 ) -> Message:
-    """Put a message in `account`'s message center, inside the caller's transaction."""
+    """Put a message in `account`'s message center, inside the caller's transaction.
+
+    Issue 17: a message is stored as text, read later by the account's people; `title` and
+    `body` given as callables (`lambda: _("Order %(no)s is paid") % {...}`) are made in the
+    recipient's language (`recipient_language`), whoever sent it: a member acting in English,
+    or the worker, which has no user at all."""
+    if callable(title) or callable(body):
+        with translation.override(recipient_language(account)):
+            title = title() if callable(title) else title
+            body = body() if callable(body) else body
     return Message.objects.create(
         account=account,
         category=category,

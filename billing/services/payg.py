@@ -223,8 +223,8 @@ def resource_terminate(*, resource: Resource, acting_user: User) -> Resource:
     )
     notify(  # B9: notices about pay-as-you-go resources go to the owner
         res.owner,
-        _("%(id)s terminated") % {"id": res.instance_id},
-        _("Its freeze was released; its last cycle is settled when the cycle ends."),
+        lambda: _("%(id)s terminated") % {"id": res.instance_id},
+        lambda: _("Its freeze was released; its last cycle is settled when the cycle ends."),
         category=MessageCategory.RESOURCE,
         resource=res,
     )

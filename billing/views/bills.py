@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Department
 from organizations.scoping import require_perm
-from tco_console.exports import csv_response
+from tco_console.exports import csv_language, csv_response
 from tco_console.viewkit import table_page
 
 from .. import bill_selectors as bills
@@ -173,10 +173,11 @@ def pob_bills(request):
     return render(request, "billing/bills.html", context)
 
 
-def stream_csv(lines, filename: str):
-    """B11 exports: the bill lines as CSV, streamed from the database (no size limit)."""
-
-    return csv_response(CSV_HEADER, bills.csv_rows(lines), filename)
+def stream_csv(request, lines, filename: str):
+    """B11 exports: the bill lines as CSV, streamed from the database (no size limit), the
+    header in the language asked for (issue 17)."""
+    language = csv_language(request)
+    return csv_response(CSV_HEADER, bills.csv_rows(lines), filename, language=language)
 
 
 @login_required
@@ -185,6 +186,7 @@ def pob_bills_export(request):
     require_perm(request, "billing.view_finance")
     filterset = _details(request, _side(request))
     return stream_csv(
+        request,
         filterset.qs.order_by("-created_at", "-pk"),
         f"pay-on-behalf-bills-{timezone.localdate():%Y%m%d}.csv",
     )
@@ -278,6 +280,7 @@ def self_paid_export(request):
     lines = bills.self_paid_lines(user=request.user) if reach.own else bills.member_lines(reach)
     filterset = SelfPaidLineFilterSet(request.GET or None, queryset=lines)
     return stream_csv(
+        request,
         filterset.qs.order_by("-created_at", "-pk"),
         f"bills-{reach.account.uin}-{timezone.localdate():%Y%m%d}.csv",
     )

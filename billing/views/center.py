@@ -10,9 +10,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from organizations.scoping import require_perm
-from tco_console.exports import csv_response
+from tco_console.exports import csv_language, csv_response
 from tco_console.htmx import is_partial
 from tco_console.viewkit import bound_data, form_view, table_page
 
@@ -147,17 +148,17 @@ def _member_center(request, viewed):
     return render(request, "billing/billing_center.html", context)
 
 
-TRANSACTION_CSV_HEADER = (
-    "time",
-    "type",
-    "amount",
-    "balance_after",
-    "order_no",
-    "resource_instance_id",
-    "owner_uin",
-    "memo",
-    "cash",
-    "voucher_code",
+TRANSACTION_CSV_HEADER = (  # issue 17: English keys, Chinese column names
+    pgettext_lazy("CSV column", "time"),
+    pgettext_lazy("CSV column", "type"),
+    pgettext_lazy("CSV column", "amount"),
+    pgettext_lazy("CSV column", "balance_after"),
+    pgettext_lazy("CSV column", "order_no"),
+    pgettext_lazy("CSV column", "resource_instance_id"),
+    pgettext_lazy("CSV column", "owner_uin"),
+    pgettext_lazy("CSV column", "memo"),
+    pgettext_lazy("CSV column", "cash"),
+    pgettext_lazy("CSV column", "voucher_code"),
 )
 
 
@@ -204,7 +205,7 @@ def transactions_export(request):
             )
 
     name = f"transactions-{reach.account.uin}-{timezone.localdate():%Y%m%d}.csv"
-    return csv_response(TRANSACTION_CSV_HEADER, rows(), name)
+    return csv_response(TRANSACTION_CSV_HEADER, rows(), name, language=csv_language(request))
 
 
 @login_required

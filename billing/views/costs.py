@@ -11,6 +11,7 @@ import re
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from organizations.models import Department
 from organizations.models.tags import KEY_MAX, TAG_CHARS, VALUE_MAX
 from organizations.scoping import require_perm
-from tco_console.exports import csv_response
+from tco_console.exports import csv_language, csv_response
 from tco_console.forms import ModelMultipleChoiceField
 from tco_console.htmx import is_partial
 
@@ -301,12 +302,16 @@ def table_header(analysis: costs.Analysis) -> list[str]:
 @login_required
 def cost_analysis_export(request):
     """F6: the CSV is exactly the table of the same URL: same groups, periods and totals."""
-    _form, analysis, _problems = _analysis(request)
+    language = csv_language(request)  # issue 17: the header and the groups' words
+    with translation.override(language):
+        _form, analysis, _problems = _analysis(request)
+        header = table_header(analysis)
     query = analysis.query
     return csv_response(
-        table_header(analysis),
+        header,
         table_rows(analysis),
         f"cost-analysis-{'tag' if query.tag_key is not None else query.group_by}-"
         f"{query.granularity}-"
         f"{query.first_day:%Y%m%d}-{query.last_day:%Y%m%d}.csv",
+        language=language,
     )

@@ -6,6 +6,7 @@ other models' `objects.restrict` does; `User.objects` stays Django's UserManager
 migrations serialize it, and `create_user` lives there).
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -115,6 +116,12 @@ class User(AbstractUser):
     all_products = models.BooleanField(_("all products"), default=True)
     products = models.ManyToManyField(
         "billing.Product", blank=True, related_name="+", verbose_name=_("products")
+    )
+    # Issue 17: the console's language this user chose in the header (a code of
+    # settings.LANGUAGES); "" follows the browser. tco_console.middleware.UserLanguageMiddleware
+    # applies it on every signed-in request, so it holds at the next sign-in, on any device.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, default="", choices=settings.LANGUAGES
     )
 
     # AbstractUser's manager, restated so it is declared before `sub_users` and stays the

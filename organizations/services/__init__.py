@@ -27,7 +27,7 @@ from ..roles import (
     ROLE_GROUPS,
     SUB_USER_GROUPS,
 )
-from .accounts import account_sign_up
+from .accounts import account_sign_up, user_language_set
 from .departments import department_create, department_delete, department_move, department_rename
 from .invitations import (
     invitation_accept,
@@ -93,4 +93,5 @@ __all__ = [
     "permission_change_cancel",
     "permission_change_deny",
     "permission_changes_expire",
+    "user_language_set",
 ]

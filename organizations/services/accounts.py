@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -81,3 +82,15 @@ def account_sign_up(
         obj=account,
     )
     return user
+
+
+@transaction.atomic(durable=True)
+def user_language_set(*, user: User, language: str) -> None:
+    """Issue 17: remember the console language `user` chose in the header (a code of
+    settings.LANGUAGES, or "" to follow the browser). A display preference of the user's own,
+    not an act on the account: no audit record."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language and language not in codes:
+        raise DomainError(_("Choose a language from the list."), field="language")
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

@@ -119,9 +119,11 @@ def invitation_send(
     )
     money().notify(
         invitee,
-        _("%(org)s invites you to its organization") % {"org": org.display_name},
-        _("Review the invitation under Invitations before %(date)s.")
-        % {"date": f"{timezone.localtime(invitation.expires_at):%Y-%m-%d}"},
+        lambda: _("%(org)s invites you to its organization") % {"org": org.display_name},
+        lambda: (
+            _("Review the invitation under Invitations before %(date)s.")
+            % {"date": f"{timezone.localtime(invitation.expires_at):%Y-%m-%d}"}
+        ),
     )
     audit_record(
         actor=acting_user,
@@ -234,8 +236,8 @@ def _invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitat
     inv.save(update_fields=["status", "responded_at"])
     money().notify(
         org.admin_account,
-        _("%(uin)s declined your invitation") % {"uin": inv.invitee.uin},
-        _("The invitation to “%(name)s” was declined.") % {"name": inv.name},
+        lambda: _("%(uin)s declined your invitation") % {"uin": inv.invitee.uin},
+        lambda: (_("The invitation to “%(name)s” was declined.") % {"name": inv.name},),
     )
     audit_record(
         actor=acting_user,
@@ -330,9 +332,11 @@ def _invitation_accept(
     )
     money().notify(
         org.admin_account,
-        _("%(name)s (%(uin)s) accepted your invitation")
-        % {"name": inv.name, "uin": inv.invitee.uin},
-        _("The account joined the organization."),
+        lambda: (
+            _("%(name)s (%(uin)s) accepted your invitation")
+            % {"name": inv.name, "uin": inv.invitee.uin}
+        ),
+        lambda: _("The account joined the organization."),
     )
     audit_record(
         actor=acting_user,

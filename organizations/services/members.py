@@ -320,8 +320,8 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
     _refuse_removal(m)
     money().notify(
         m.account,
-        _("You were removed from the organization of %(org)s") % {"org": org.display_name},
-        _("Your account itself is not affected and pays for itself from now on."),
+        lambda: _("You were removed from the organization of %(org)s") % {"org": org.display_name},
+        lambda: _("Your account itself is not affected and pays for itself from now on."),
     )
     _leave(
         m=m,
@@ -353,7 +353,9 @@ def member_quit(*, membership: Membership, acting_user: User) -> None:
         )
     money().notify(
         org.admin_account,
-        _("%(name)s (%(uin)s) quit the organization") % {"name": m.name, "uin": m.account.uin},
+        lambda: (
+            _("%(name)s (%(uin)s) quit the organization") % {"name": m.name, "uin": m.account.uin}
+        ),
     )
     _leave(
         m=m,

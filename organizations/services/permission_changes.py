@@ -91,12 +91,16 @@ def _request_change(
     )
     money().notify(
         m.account,
-        _("%(org)s asks to change the financial permissions of your account")
-        % {"org": org.display_name},
-        _summary(change)
-        + " "
-        + _("Accept or deny it on your Overview before %(date)s; until then nothing changes.")
-        % {"date": date_format(timezone.localtime(change.expires_at), "Y-m-d H:i")},
+        lambda: (
+            _("%(org)s asks to change the financial permissions of your account")
+            % {"org": org.display_name}
+        ),
+        lambda: (
+            _summary(change)
+            + " "
+            + _("Accept or deny it on your Overview before %(date)s; until then nothing changes.")
+            % {"date": date_format(timezone.localtime(change.expires_at), "Y-m-d H:i")}
+        ),
         link=reverse("home"),
     )
     audit_record(
@@ -137,8 +141,10 @@ def _mark_expired(due: list[PermissionChange], *, now) -> None:
         for account in (c.account, c.organization.admin_account):
             money().notify(
                 account,
-                _("The permission change asked of %(uin)s expired") % {"uin": c.account.uin},
-                _("It was not answered within 15 days; the permissions did not change."),
+                lambda c=c: (
+                    _("The permission change asked of %(uin)s expired") % {"uin": c.account.uin}
+                ),
+                lambda: _("It was not answered within 15 days; the permissions did not change."),
             )
 
 
@@ -249,9 +255,11 @@ def _accept(*, change: PermissionChange, acting_user: User) -> PermissionChange:
     c.save(update_fields=["status", "decided_by", "decided_at"])
     money().notify(
         org.admin_account,
-        _("%(name)s (%(uin)s) accepted the permission change")
-        % {"name": m.name, "uin": m.account.uin},
-        _summary(c) + " " + _("It applies from now on."),
+        lambda: (
+            _("%(name)s (%(uin)s) accepted the permission change")
+            % {"name": m.name, "uin": m.account.uin}
+        ),
+        lambda: _summary(c) + " " + _("It applies from now on."),
         link=reverse("organizations:member_detail", args=[m.account.uin]),
     )
     audit_record(
@@ -300,15 +308,21 @@ def _decide(
     c.decided_by, c.decided_at = acting_user, timezone.now()
     c.save(update_fields=["status", "decided_by", "decided_at"])
     who = {"uin": c.account.uin}
-    if status == PermissionChangeStatus.DENIED:
-        notice_to, title = org.admin_account, _("%(uin)s denied the permission change") % who
+    denied = status == PermissionChangeStatus.DENIED
+    if denied:
+        notice_to = org.admin_account
         link = reverse("organizations:member_detail", args=[c.account.uin])
         message = _("Denied the permission change asked by %(org)s") % {"org": org.display_name}
     else:
         notice_to, link = c.account, reverse("home")
-        title = _("%(org)s withdrew its permission change request") % {"org": org.display_name}
         message = _("Cancelled the permission change asked of %(uin)s") % who
-    money().notify(notice_to, title, _summary(c) + " " + _("Nothing changed."), link=link)
+
+    def title():  # in the recipient's language (issue 17)
+        if denied:
+            return _("%(uin)s denied the permission change") % who
+        return _("%(org)s withdrew its permission change request") % {"org": org.display_name}
+
+    money().notify(notice_to, title, lambda: _summary(c) + " " + _("Nothing changed."), link=link)
     audit_record(
         actor=acting_user,
         action=action,

@@ -6,6 +6,7 @@ the console's own services and scoping, like the 2021-03-31 actions."""
 from __future__ import annotations
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from organizations import selectors, services
 from organizations.choices import InvitationStatus
@@ -87,7 +88,7 @@ def list_organization_invitations(ctx, p: Params) -> dict:
     offset, limit = _page(p)
     p.done()
     if ctx.account is None:
-        raise ApiError("ResourceNotFound.UserNotExist", "The user has no account.")
+        raise ApiError("ResourceNotFound.UserNotExist", _("The user has no account."))
     if invited:
         rows = selectors.invitations_received(user=ctx.user)
     else:
@@ -110,7 +111,7 @@ def _received(ctx, pk: int) -> Invitation:
         else None
     )
     if invitation is None:
-        raise ApiError("ResourceNotFound.InvitationNotExist", "The invitation does not exist.")
+        raise ApiError("ResourceNotFound.InvitationNotExist", _("The invitation does not exist."))
     return invitation
 
 
@@ -134,7 +135,7 @@ def cancel_organization_invitation(ctx, p: Params) -> dict:
     _require_admin(ctx, "organizations.manage_org")
     invitation = Invitation.objects.restrict(ctx.user, "cancel").filter(pk=pk).first()
     if invitation is None:
-        raise ApiError("ResourceNotFound.InvitationNotExist", "The invitation does not exist.")
+        raise ApiError("ResourceNotFound.InvitationNotExist", _("The invitation does not exist."))
     services.invitation_cancel(invitation=invitation, acting_user=ctx.user)
     return {}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from organizations import selectors, services
 from organizations.choices import FinancialPermission, MemberType
@@ -31,7 +32,7 @@ def _tags(tag_set) -> list[dict]:
 def _require_org(ctx):
     if ctx.membership is None:
         raise ApiError(
-            "ResourceNotFound.OrganizationNotExist", "The account is not in an organization."
+            "ResourceNotFound.OrganizationNotExist", _("The account is not in an organization.")
         )
 
 
@@ -40,7 +41,7 @@ def _require_admin(ctx, perm="organizations.view_org"):
     if not ctx.is_admin or not ctx.can(perm):
         raise ApiError(
             "UnauthorizedOperation",
-            "Only the organization's admin account's users with this right may call it.",
+            _("Only the organization's admin account's users with this right may call it."),
         )
 
 
@@ -119,7 +120,8 @@ def describe_organization_members(ctx, p: Params) -> dict:
         node = node.first()
         if node is None:
             raise ApiError(
-                "ResourceNotFound.OrganizationNodeNotExist", "The organization node does not exist."
+                "ResourceNotFound.OrganizationNodeNotExist",
+                _("The organization node does not exist."),
             )
         members = members.filter(department=node)
     if tags:
@@ -158,7 +160,7 @@ def _member(m: Membership) -> dict:
 def _node(ctx, node_id: int, *, code="ResourceNotFound.OrganizationNodeNotExist") -> Department:
     node = Department.objects.filter(organization_id=ctx.organization_id, pk=node_id).first()
     if node is None:
-        raise ApiError(code, "The organization node does not exist.")
+        raise ApiError(code, _("The organization node does not exist."))
     return node
 
 
@@ -206,12 +208,16 @@ def delete_organization_nodes(ctx, p: Params) -> dict:
     doomed = {n.pk for n in nodes}
     for n in nodes:  # refuse the whole batch before deleting any (nothing half-done)
         if n.is_root:
-            raise ApiError("InvalidParameter", "The Root node cannot be deleted.")
+            raise ApiError("InvalidParameter", _("The Root node cannot be deleted."))
         if Membership.objects.filter(department=n).exists():
-            raise ApiError("FailedOperation.NodeNotEmpty", f"The node {n.name} still has members.")
+            raise ApiError(
+                "FailedOperation.NodeNotEmpty",
+                _("The node %(name)s still has members.") % {"name": n.name},
+            )
         if n.children.exclude(pk__in=doomed).exists():
             raise ApiError(
-                "FailedOperation.OrganizationNodeNotEmpty", f"The node {n.name} has sub-nodes."
+                "FailedOperation.OrganizationNodeNotEmpty",
+                _("The node %(name)s has sub-nodes.") % {"name": n.name},
             )
     for n in sorted(nodes, key=lambda n: -n.depth):  # children before their parents
         services.department_delete(department=n, acting_user=ctx.user)
@@ -237,10 +243,12 @@ def _policy(p: Params, *, required: bool) -> list[int] | None:
     policy = p.str("PolicyType", required=required)
     ids = p.int_list("PermissionIds", required=required, max_items=10)
     if policy is not None and policy != POLICY_TYPE:
-        raise ApiError("FailedOperation.OrganizationPolicyIllegal", "PolicyType must be Financial.")
+        raise ApiError(
+            "FailedOperation.OrganizationPolicyIllegal", _("PolicyType must be Financial.")
+        )
     if (policy is None) != (not ids):
         raise ApiError(
-            "InvalidParameter", "PolicyType and PermissionIds are given together or not at all."
+            "InvalidParameter", _("PolicyType and PermissionIds are given together or not at all.")
         )
     return ids or None
 
@@ -251,7 +259,7 @@ def _payer(ctx, uin: str | None):
         return None
     m = Membership.objects.filter(organization_id=ctx.organization_id, account__uin=uin).first()
     if m is None:
-        raise ApiError("FailedOperation.PayUinIllegal", "The payer is not in the organization.")
+        raise ApiError("FailedOperation.PayUinIllegal", _("The payer is not in the organization."))
     return m.account
 
 
@@ -276,8 +284,10 @@ def invite_organization_member(ctx, p: Params) -> dict:
     if tags:
         raise ApiError(
             "InvalidParameter.TagError",
-            "Tags are set on a member once it has joined (UpdateOrganizationMember cannot; use "
-            "the console), not on an invitation.",
+            _(
+                "Tags are set on a member once it has joined (UpdateOrganizationMember cannot; use "
+                "the console), not on an invitation."
+            ),
         )
     node = _node(ctx, node_id, code="FailedOperation.OrganizationNodeNotExist")
     services.invitation_send(
@@ -301,7 +311,7 @@ def _membership(ctx, uin: int, *, code="ResourceNotFound.MemberNotExist") -> Mem
         .first()
     )
     if m is None:
-        raise ApiError(code, "The member does not exist in the organization.")
+        raise ApiError(code, _("The member does not exist in the organization."))
     return m
 
 
@@ -343,7 +353,9 @@ def delete_organization_members(ctx, p: Params) -> dict:
 def create_organization(ctx, p: Params) -> dict:
     p.done()
     if ctx.account is None or not ctx.user.is_owner:
-        raise ApiError("UnauthorizedOperation", "Only the account's owner creates an organization.")
+        raise ApiError(
+            "UnauthorizedOperation", _("Only the account's owner creates an organization.")
+        )
     org = services.organization_create(account=ctx.account, acting_user=ctx.user)
     return {"OrgId": org.pk, "NickName": ctx.account.name}
 
@@ -353,7 +365,7 @@ def delete_organization(ctx, p: Params) -> dict:
     _require_org(ctx)
     if not ctx.is_admin or not ctx.user.is_owner:
         raise ApiError(
-            "UnauthorizedOperation", "Only the admin account's owner deletes the organization."
+            "UnauthorizedOperation", _("Only the admin account's owner deletes the organization.")
         )
     services.organization_delete(organization=ctx.organization, acting_user=ctx.user)
     return {}
@@ -364,9 +376,11 @@ def quit_organization(ctx, p: Params) -> dict:
     p.done()
     _require_org(ctx)
     if org_id != ctx.organization_id:
-        raise ApiError("ResourceNotFound.OrganizationNotExist", "The organization does not exist.")
+        raise ApiError(
+            "ResourceNotFound.OrganizationNotExist", _("The organization does not exist.")
+        )
     if not ctx.can("organizations.respond_invitation"):
-        raise ApiError("UnauthorizedOperation", "This user may not make its account quit.")
+        raise ApiError("UnauthorizedOperation", _("This user may not make its account quit."))
     services.member_quit(membership=ctx.membership, acting_user=ctx.user)
     return {}
 

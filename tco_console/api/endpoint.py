@@ -12,6 +12,8 @@ import logging
 import uuid
 
 from django.http import HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from organizations.audit import via_api
 from organizations.models import ApiKey
@@ -32,6 +34,9 @@ VERSIONS = {
     "2018-12-25": actions_2018.ACTIONS,
 }
 MAX_BODY = 1024 * 1024  # 1 MiB: RequestSizeLimitExceeded above
+# Issue 17: `X-TC-Language` (the SDK's ClientProfile(language=...)) chooses the language of
+# error messages; en-US is the default whatever the browser-ish Accept-Language says.
+API_LANGUAGES = {"zh-cn": "zh-hans", "en-us": "en"}
 
 
 def is_api_request(request) -> bool:
@@ -60,7 +65,7 @@ def _authenticate(request, body: bytes) -> ApiKey:
         found = None
     if found is None or not found[0].enabled or not found[0].user.is_active:
         raise ApiError(
-            "AuthFailure.SecretIdNotFound", "The SecretId does not exist or is disabled."
+            "AuthFailure.SecretIdNotFound", _("The SecretId does not exist or is disabled.")
         )
     key, secret_key = found
     headers = {
@@ -82,30 +87,43 @@ def _authenticate(request, body: bytes) -> ApiKey:
     return key
 
 
+def api_language(request) -> str:
+    """The console language for `X-TC-Language` (zh-CN or en-US; anything else: English)."""
+    return API_LANGUAGES.get(request.META.get("HTTP_X_TC_LANGUAGE", "").strip().lower(), "en")
+
+
 def api_endpoint(request) -> HttpResponse:
+    with translation.override(api_language(request)):
+        return _answer(request)
+
+
+def _answer(request) -> HttpResponse:
     request_id = str(uuid.uuid4())
     try:
         if request.method != "POST":
-            raise ApiError("UnsupportedProtocol", "Send API requests with POST.")
+            raise ApiError("UnsupportedProtocol", _("Send API requests with POST."))
         body = request.body
         if len(body) > MAX_BODY:
-            raise ApiError("RequestSizeLimitExceeded", "The request body is larger than 1 MiB.")
+            raise ApiError("RequestSizeLimitExceeded", _("The request body is larger than 1 MiB."))
         key = _authenticate(request, body)
         version = request.META.get("HTTP_X_TC_VERSION", "")
         actions = VERSIONS.get(version)
         if actions is None:
-            raise ApiError("NoSuchVersion", f"The API version {version!r} does not exist.")
+            raise ApiError(
+                "NoSuchVersion",
+                _("The API version %(version)r does not exist.") % {"version": version},
+            )
         name = request.META.get("HTTP_X_TC_ACTION", "")
         action = actions.get(name)
         if action is None:
-            raise ApiError("InvalidAction", "The action does not exist or is not supported.")
+            raise ApiError("InvalidAction", _("The action does not exist or is not supported."))
         ratelimit.count(key.secret_id, name)
         if request.META.get("CONTENT_TYPE", "").split(";")[0].strip() != "application/json":
-            raise ApiError("InvalidParameter", "Send the parameters as a JSON body.")
+            raise ApiError("InvalidParameter", _("Send the parameters as a JSON body."))
         try:
             data = json.loads(body or b"{}")
         except (UnicodeDecodeError, ValueError):
-            raise ApiError("InvalidParameter", "The request body is not valid JSON.") from None
+            raise ApiError("InvalidParameter", _("The request body is not valid JSON.")) from None
         ctx = ConsoleContext.for_user(key.user)
         with via_api(key.secret_id):  # audit records name the key (issue 15)
             result = action(ctx, Params(data))
@@ -117,4 +135,4 @@ def api_endpoint(request) -> HttpResponse:
         return _error(ApiError(error.code or "FailedOperation", str(error.message)), request_id)
     except Exception:
         log.exception("API request %s failed", request_id)
-        return _error(ApiError("InternalError", "An internal error occurred."), request_id)
+        return _error(ApiError("InternalError", _("An internal error occurred.")), request_id)

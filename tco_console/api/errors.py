@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class ApiError(Exception):
     """A refusal the client sees with TCO's code and a message."""
@@ -13,8 +15,14 @@ class ApiError(Exception):
 
 
 def missing(name: str) -> ApiError:
-    return ApiError("MissingParameter", f"The request is missing the required parameter `{name}`.")
+    return ApiError(
+        "MissingParameter",
+        _("The request is missing the required parameter `%(name)s`.") % {"name": name},
+    )
 
 
 def invalid(name: str, why: str) -> ApiError:
-    return ApiError("InvalidParameterValue", f"The value of `{name}` is invalid: {why}")
+    return ApiError(
+        "InvalidParameterValue",
+        _("The value of `%(name)s` is invalid: %(why)s") % {"name": name, "why": why},
+    )

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.models import DailyCost, PayerProductMonth, PobMemberMonth, Product
 from organizations.models import Account, Membership
@@ -33,7 +34,7 @@ def _month(p: Params, name: str, *, required: bool = False) -> dt.date | None:
         return None
     match = MONTH.match(value)
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise invalid(name, "use yyyy-mm, for example 2026-03.")
+        raise invalid(name, _("use yyyy-mm, for example 2026-03."))
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 
@@ -41,9 +42,9 @@ def _filters(p: Params) -> tuple[list[str], list[str]]:
     uins = [str(u) for u in p.int_list("MemberUins", max_items=100)]
     codes = p._get("ProductCodes", False) or []
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        raise ApiError("InvalidParameter", "`ProductCodes` must be a list of strings.")
+        raise ApiError("InvalidParameter", _("`ProductCodes` must be a list of strings."))
     if len(codes) > 100:
-        raise invalid("ProductCodes", "at most 100 items.")
+        raise invalid("ProductCodes", _("at most 100 items."))
     return uins, codes
 
 
@@ -51,9 +52,9 @@ def _range(p: Params) -> tuple[dt.date, dt.date]:
     start = _month(p, "Month", required=True)
     end = _month(p, "EndMonth") or start
     if end < start:
-        raise invalid("EndMonth", "it is before Month.")
+        raise invalid("EndMonth", _("it is before Month."))
     if (end.year - start.year) * 12 + end.month - start.month >= 12:
-        raise invalid("EndMonth", "a range covers at most 12 months.")
+        raise invalid("EndMonth", _("a range covers at most 12 months."))
     return start, end
 
 
@@ -155,7 +156,7 @@ def describe_by_month(ctx, p: Params) -> dict:
     end = end or timezone.localdate().replace(day=1)
     wanted = []
     year, month = end.year, end.month
-    for _ in range(months + 1):  # one more: the growth of the first month shown
+    for _step in range(months + 1):  # one more: the growth of the first month shown
         wanted.append(dt.date(year, month, 1))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     rows = _source(ctx, uins, codes, by="month").filter(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .errors import ApiError, invalid, missing
 
@@ -23,7 +24,7 @@ class Params:
 
     def __init__(self, data: Any):
         if not isinstance(data, dict):
-            raise ApiError("InvalidParameter", "The request body must be a JSON object.")
+            raise ApiError("InvalidParameter", _("The request body must be a JSON object."))
         self.data = data
         self.seen: set[str] = set()
 
@@ -47,9 +48,11 @@ class Params:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ApiError("InvalidParameter", f"`{name}` must be an integer.")
+            raise ApiError("InvalidParameter", _("`%(name)s` must be an integer.") % {"name": name})
         if not min <= value <= max:
-            raise invalid(name, f"it must be between {min} and {max}.")
+            raise invalid(
+                name, _("it must be between %(min)s and %(max)s.") % {"min": min, "max": max}
+            )
         return value
 
     def int_list(self, name: str, *, required: bool = False, max_items: int = 100) -> list[int]:
@@ -59,11 +62,13 @@ class Params:
         if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= UINT64_MAX for v in value
         ):
-            raise ApiError("InvalidParameter", f"`{name}` must be a list of integers.")
+            raise ApiError(
+                "InvalidParameter", _("`%(name)s` must be a list of integers.") % {"name": name}
+            )
         if required and not value:
             raise missing(name)
         if len(value) > max_items:
-            raise invalid(name, f"at most {max_items} items.")
+            raise invalid(name, _("at most %(n)s items.") % {"n": max_items})
         return value
 
     def str(
@@ -73,15 +78,17 @@ class Params:
         if value is None:
             return default
         if not isinstance(value, str):
-            raise ApiError("InvalidParameter", f"`{name}` must be a string.")
+            raise ApiError("InvalidParameter", _("`%(name)s` must be a string.") % {"name": name})
         if max_length is not None and len(value) > max_length:
-            raise invalid(name, f"it is longer than {max_length} characters.")
+            raise invalid(name, _("it is longer than %(n)s characters.") % {"n": max_length})
         return value
 
     def choice(self, name: str, choices: tuple[str, ...], *, default: str | None = None):
         value = self.str(name, default=default)
         if value is not None and value not in choices:
-            raise invalid(name, f"it must be one of {', '.join(choices)}.")
+            raise invalid(
+                name, _("it must be one of %(choices)s.") % {"choices": ", ".join(choices)}
+            )
         return value
 
     def tags(self, name: str = "Tags", *, max_items: int = 10) -> list[tuple[str, str | None]]:
@@ -89,9 +96,11 @@ class Params:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
-            raise ApiError("InvalidParameter", f"`{name}` must be a list of tags.")
+            raise ApiError(
+                "InvalidParameter", _("`%(name)s` must be a list of tags.") % {"name": name}
+            )
         if len(value) > max_items:
-            raise invalid(name, f"at most {max_items} tags.")
+            raise invalid(name, _("at most %(n)s tags.") % {"n": max_items})
         tags = []
         for tag in value:
             key, val = tag.get("TagKey"), tag.get("TagValue")
@@ -100,7 +109,10 @@ class Params:
                 or not key
                 or (val is not None and not isinstance(val, str))
             ):
-                raise ApiError("InvalidParameter", f"Each of `{name}` needs a TagKey string.")
+                raise ApiError(
+                    "InvalidParameter",
+                    _("Each of `%(name)s` needs a TagKey string.") % {"name": name},
+                )
             tags.append((key, val))
         return tags
 
@@ -109,11 +121,14 @@ class Params:
         limit = self.int("Limit", default=default_limit, min=1, max=max_limit)
         offset = self.int("Offset", default=0)
         if offset % limit:
-            raise invalid("Offset", "it must be a multiple of Limit.")
+            raise invalid("Offset", _("it must be a multiple of Limit."))
         return offset, limit
 
     def done(self) -> None:
         """After every declared parameter was read: any other name is unknown."""
         unknown = sorted(set(self.data) - self.seen)
         if unknown:
-            raise ApiError("UnknownParameter", f"The parameter `{unknown[0]}` is not recognized.")
+            raise ApiError(
+                "UnknownParameter",
+                _("The parameter `%(name)s` is not recognized.") % {"name": unknown[0]},
+            )

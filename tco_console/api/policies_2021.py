@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import gettext as _
+
 from billing.models import Product
 from organizations import policies as policy_reads
 from organizations.models import (
@@ -38,7 +40,7 @@ def _type(p: Params, name: str) -> None:
     value = p.str(name, default=SCP)
     if value != SCP:
         raise ApiError(
-            "InvalidParameter.ParamError", "Only SERVICE_CONTROL_POLICY is supported here."
+            "InvalidParameter.ParamError", _("Only SERVICE_CONTROL_POLICY is supported here.")
         )
 
 
@@ -60,29 +62,29 @@ def parse_content(text: str) -> tuple[str, bool, list[Product]]:
     try:
         doc = json.loads(text)
     except ValueError:
-        raise ApiError("InvalidParameter.PolicyContentError", "Content is not JSON.") from None
+        raise ApiError("InvalidParameter.PolicyContentError", _("Content is not JSON.")) from None
     statements = doc.get("statement") if isinstance(doc, dict) else None
     if not isinstance(statements, list) or len(statements) != 1:
         raise ApiError(
-            "InvalidParameter.PolicyContentError", "Content needs exactly one statement."
+            "InvalidParameter.PolicyContentError", _("Content needs exactly one statement.")
         )
     st = statements[0]
     if not isinstance(st, dict):
-        raise ApiError("InvalidParameter.PolicyContentError", "A statement is an object.")
+        raise ApiError("InvalidParameter.PolicyContentError", _("A statement is an object."))
     effect = st.get("effect")
     if effect not in PolicyEffect.values:
-        raise ApiError("InvalidParameter.EffectError", "The effect is allow or deny.")
+        raise ApiError("InvalidParameter.EffectError", _("The effect is allow or deny."))
     if set(st) - {"effect", "action", "resource"}:
         raise ApiError(
-            "InvalidParameter.ConditionError", "Conditions and other keys are not supported."
+            "InvalidParameter.ConditionError", _("Conditions and other keys are not supported.")
         )
     resource = st.get("resource", ["*"])
     if resource not in ("*", ["*"]):
-        raise ApiError("InvalidParameter.ResourceError", "The resource must be *.")
+        raise ApiError("InvalidParameter.ResourceError", _("The resource must be *."))
     actions = st.get("action")
     actions = [actions] if isinstance(actions, str) else actions
     if not isinstance(actions, list) or not actions or not all(isinstance(a, str) for a in actions):
-        raise ApiError("InvalidParameter.ActionMiss", "The statement needs its actions.")
+        raise ApiError("InvalidParameter.ActionMiss", _("The statement needs its actions."))
     if "*" in actions:
         return effect, True, []
     codes = []
@@ -91,13 +93,14 @@ def parse_content(text: str) -> tuple[str, bool, list[Product]]:
         if verb != "*":
             raise ApiError(
                 "InvalidParameter.ActionError",
-                f"{action}: policies here cover whole products (service:*).",
+                _("%(action)s: policies here cover whole products (service:*).")
+                % {"action": action},
             )
         codes.append(f"p_{service}")
     products = list(Product.objects.filter(code__in=codes))
     if len(products) != len(set(codes)):
         raise ApiError(
-            "InvalidParameter.ActionServiceNotExist", "An action names an unknown service."
+            "InvalidParameter.ActionServiceNotExist", _("An action names an unknown service.")
         )
     return effect, False, products
 
@@ -105,7 +108,7 @@ def parse_content(text: str) -> tuple[str, bool, list[Product]]:
 def _policy(ctx, pk: int, *, code="ResourceNotFound.PolicyNotExist") -> ServiceControlPolicy:
     policy = ServiceControlPolicy.objects.filter(organization_id=ctx.organization_id, pk=pk).first()
     if policy is None:
-        raise ApiError(code, "The policy does not exist.")
+        raise ApiError(code, _("The policy does not exist."))
     return policy
 
 
@@ -115,7 +118,8 @@ def _target(ctx, target_id: int, target_type: str):
         node = Department.objects.filter(organization_id=ctx.organization_id, pk=target_id).first()
         if node is None:
             raise ApiError(
-                "ResourceNotFound.OrganizationNodeNotExist", "The organization node does not exist."
+                "ResourceNotFound.OrganizationNodeNotExist",
+                _("The organization node does not exist."),
             )
         return node, None
     m = (
@@ -124,7 +128,9 @@ def _target(ctx, target_id: int, target_type: str):
         .first()
     )
     if m is None:
-        raise ApiError("ResourceNotFound.OrganizationMemberNotExist", "The member does not exist.")
+        raise ApiError(
+            "ResourceNotFound.OrganizationMemberNotExist", _("The member does not exist.")
+        )
     return None, m.account
 
 
@@ -132,7 +138,9 @@ def _org_id(ctx, p: Params) -> None:
     org_id = p.int("OrganizationId", required=True)
     _require_admin(ctx, "organizations.manage_org")
     if org_id != ctx.organization_id:
-        raise ApiError("InvalidParameter.OrganizationNotExist", "The organization does not exist.")
+        raise ApiError(
+            "InvalidParameter.OrganizationNotExist", _("The organization does not exist.")
+        )
 
 
 def enable_policy_type(ctx, p: Params) -> dict:
@@ -141,7 +149,8 @@ def enable_policy_type(ctx, p: Params) -> dict:
     p.done()
     if ctx.organization.scp_enabled:
         raise ApiError(
-            "FailedOperation.OrganizationPolicyIsNotDisabled", "The policy type is enabled already."
+            "FailedOperation.OrganizationPolicyIsNotDisabled",
+            _("The policy type is enabled already."),
         )
     services.policy_type_enable(organization=ctx.organization, acting_user=ctx.user)
     return {}
@@ -153,7 +162,7 @@ def disable_policy_type(ctx, p: Params) -> dict:
     p.done()
     if not ctx.organization.scp_enabled:
         raise ApiError(
-            "FailedOperation.OrganizationPolicyIsNotEnabled", "The policy type is not enabled."
+            "FailedOperation.OrganizationPolicyIsNotEnabled", _("The policy type is not enabled.")
         )
     services.policy_type_disable(organization=ctx.organization, acting_user=ctx.user)
     return {}
@@ -165,7 +174,9 @@ def describe_policy_config(ctx, p: Params) -> dict:
     p.done()
     _require_admin(ctx)
     if org_id != ctx.organization_id:
-        raise ApiError("InvalidParameter.OrganizationNotExist", "The organization does not exist.")
+        raise ApiError(
+            "InvalidParameter.OrganizationNotExist", _("The organization does not exist.")
+        )
     enabled = kind == 0 and ctx.organization.scp_enabled
     return {"Status": 1 if enabled else 0, "Type": SCP if kind == 0 else "TAG_POLICY"}
 
@@ -284,7 +295,7 @@ def _attach_params(ctx, p: Params):
     target_id = p.int("TargetId", required=True)
     target_type = p.choice("TargetType", ("NODE", "MEMBER"))
     if target_type is None:
-        raise ApiError("MissingParameter", "The request is missing `TargetType`.")
+        raise ApiError("MissingParameter", _("The request is missing `TargetType`."))
     pk = p.int("PolicyId", required=True)
     _type(p, "Type")
     p.done()
@@ -408,7 +419,8 @@ def describe_effective_policy(ctx, p: Params) -> dict:
     membership = Membership.objects.select_related("department").get(account=account)
     if not ctx.organization.scp_enabled:
         raise ApiError(
-            "ResourceNotFound.EffectivePolicyNotFound", "Service control policies are not enabled."
+            "ResourceNotFound.EffectivePolicyNotFound",
+            _("Service control policies are not enabled."),
         )
     codes = policy_reads.effective_map(ctx.organization, [membership])[account.pk]
     actions = sorted(f"{c.removeprefix('p_')}:*" for c in codes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from organizations.models import ApiRateWindow
 
@@ -38,5 +39,6 @@ def count(secret_id: str, action: str, *, now: float | None = None) -> None:
     if n > limit_of(action):
         raise ApiError(
             "RequestLimitExceeded",
-            f"Too many requests: {action} allows {limit_of(action)} a second per key.",
+            _("Too many requests: %(action)s allows %(limit)s a second per key.")
+            % {"action": action, "limit": limit_of(action)},
         )

@@ -11,6 +11,8 @@ import hmac
 import time
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from .errors import ApiError
 
 ALGORITHM = "TC3-HMAC-SHA256"
@@ -30,7 +32,8 @@ class Authorization:
 def _malformed(detail: str) -> ApiError:
     return ApiError(
         "AuthFailure.InvalidAuthorization",
-        f"The Authorization header is not in the TC3-HMAC-SHA256 format ({detail}).",
+        _("The Authorization header is not in the TC3-HMAC-SHA256 format (%(detail)s).")
+        % {"detail": detail},
     )
 
 
@@ -38,23 +41,26 @@ def parse(header: str) -> Authorization:
     """`TC3-HMAC-SHA256 Credential=<id>/<date>/<service>/tc3_request, SignedHeaders=…,
     Signature=…`, or AuthFailure.InvalidAuthorization."""
     if not header:
-        raise ApiError("AuthFailure.SignatureFailure", "The request is not signed.")
+        raise ApiError("AuthFailure.SignatureFailure", _("The request is not signed."))
     algorithm, _sep, rest = header.partition(" ")
     if algorithm != ALGORITHM:
-        raise _malformed("unknown algorithm")
+        raise _malformed(_("unknown algorithm"))
     try:
         fields = dict(part.strip().split("=", 1) for part in rest.split(","))
         secret_id, date, service, terminator = fields["Credential"].split("/")
         signed = tuple(fields["SignedHeaders"].split(";"))
         signature = fields["Signature"]
     except (KeyError, ValueError):
-        raise _malformed("missing or malformed fields") from None
+        raise _malformed(_("missing or malformed fields")) from None
     if terminator != "tc3_request" or "content-type" not in signed or "host" not in signed:
-        raise _malformed("credential scope or signed headers")
+        raise _malformed(_("credential scope or signed headers"))
     if service != SERVICE:
-        raise _malformed(f"the service is {service!r}, not {SERVICE!r}")
+        raise _malformed(
+            _("the service is %(given)r, not %(expected)r")
+            % {"given": service, "expected": SERVICE}
+        )
     if not secret_id or len(secret_id) > 40 or len(signature) != 64:
-        raise _malformed("credential or signature length")
+        raise _malformed(_("credential or signature length"))
     return Authorization(secret_id, date, service, signed, signature)
 
 
@@ -63,13 +69,13 @@ def check_timestamp(value: str, *, now: float | None = None) -> int:
         timestamp = int(value)
     except (TypeError, ValueError):
         raise ApiError(
-            "AuthFailure.SignatureExpire", "X-TC-Timestamp is missing or not a number."
+            "AuthFailure.SignatureExpire", _("X-TC-Timestamp is missing or not a number.")
         ) from None
     now = time.time() if now is None else now
     if abs(now - timestamp) > WINDOW_SECONDS:
         raise ApiError(
             "AuthFailure.SignatureExpire",
-            "The request timestamp differs from the server time by more than 5 minutes.",
+            _("The request timestamp differs from the server time by more than 5 minutes."),
         )
     return timestamp
 
@@ -122,5 +128,5 @@ def verify(auth: Authorization, *, secret_key: str, **request) -> None:
     if not hmac.compare_digest(expected, auth.signature):
         raise ApiError(
             "AuthFailure.SignatureFailure",
-            "The signature does not match: check the SecretKey and what was signed.",
+            _("The signature does not match: check the SecretKey and what was signed."),
         )

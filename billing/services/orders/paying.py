@@ -238,8 +238,10 @@ def order_pay(*, order: Order, acting_user: User) -> Order:
     if o.payer_id != o.owner_id:
         notify(
             o.owner,
-            _("Order %(no)s was paid on your behalf") % {"no": o.order_no},
-            _("%(payer)s paid %(amount)s CNY.") % {"payer": o.payer.name, "amount": o.payable},
+            lambda: _("Order %(no)s was paid on your behalf") % {"no": o.order_no},
+            lambda: (
+                _("%(payer)s paid %(amount)s CNY.") % {"payer": o.payer.name, "amount": o.payable}
+            ),
             order=o,
         )
     return o
@@ -263,10 +265,14 @@ def order_apply(*, order: Order, acting_user: User) -> Order:
     o.save(update_fields=["applied_at"])
     notify(
         o.payer,
-        _("Member %(uin)s applied for pay-on-behalf of order %(no)s")
-        % {"uin": o.owner.uin, "no": o.order_no},
-        _("%(amount)s CNY, %(kind)s of %(product)s.")
-        % {"amount": o.payable, "kind": o.get_kind_display(), "product": o.product.name},
+        lambda: (
+            _("Member %(uin)s applied for pay-on-behalf of order %(no)s")
+            % {"uin": o.owner.uin, "no": o.order_no}
+        ),
+        lambda: (
+            _("%(amount)s CNY, %(kind)s of %(product)s.")
+            % {"amount": o.payable, "kind": o.get_kind_display(), "product": o.product.name}
+        ),
         order=o,
     )
     audit_record(
@@ -291,8 +297,8 @@ def order_cancel(*, order: Order, acting_user: User) -> Order:
     if acting_user.account_id != o.owner_id:
         notify(
             o.owner,
-            _("Order %(no)s was cancelled") % {"no": o.order_no},
-            _("%(payer)s cancelled it.") % {"payer": o.payer.name},
+            lambda: _("Order %(no)s was cancelled") % {"no": o.order_no},
+            lambda: _("%(payer)s cancelled it.") % {"payer": o.payer.name},
             order=o,
         )
     audit_record(

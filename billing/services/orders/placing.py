@@ -6,6 +6,8 @@ Every public service here is one durable transaction; the lock order is `organiz
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,22 +56,29 @@ def _after_placement(order: Order, paid: bool, *, acting_user: User) -> None:
     if order.pay_mode == PayMode.ON_BEHALF:
         notify(
             order.payer,
-            _("Order %(no)s of member %(uin)s is to be paid")
-            % {"no": order.order_no, "uin": order.owner.uin},
-            _(
-                "Your available funds did not cover %(amount)s CNY. "
-                "Top up, then pay it under Pay-on-behalf order management."
-            )
-            % {"amount": order.payable},
+            lambda: (
+                _("Order %(no)s of member %(uin)s is to be paid")
+                % {"no": order.order_no, "uin": order.owner.uin}
+            ),
+            lambda: (
+                _(
+                    "Your available funds did not cover %(amount)s CNY. "
+                    "Top up, then pay it under Pay-on-behalf order management."
+                )
+                % {"amount": order.payable}
+            ),
             order=order,
         )
     notify(
         order.owner,
-        _("Order %(no)s is to be paid") % {"no": order.order_no},
-        _("The payer's available funds did not cover %(amount)s CNY.") % {"amount": order.payable}
-        if order.pay_mode == PayMode.ON_BEHALF
-        else _("Your available funds did not cover %(amount)s CNY. Top up, then pay it.")
-        % {"amount": order.payable},
+        lambda: _("Order %(no)s is to be paid") % {"no": order.order_no},
+        lambda: (
+            _("The payer's available funds did not cover %(amount)s CNY.")
+            % {"amount": order.payable}
+            if order.pay_mode == PayMode.ON_BEHALF
+            else _("Your available funds did not cover %(amount)s CNY. Top up, then pay it.")
+            % {"amount": order.payable}
+        ),
         order=order,
     )
 
@@ -89,26 +98,31 @@ def refuse_if_budget_blocked(owner: Account, acting_user: User | None) -> None:
         return
     budget = block.budget
     until = timezone.localtime(block.period_end).date()
-    reason = _(
-        "Budget \u201c%(name)s\u201d of your organization is over its amount and refuses new "
-        "subscription orders (purchases, renewals, upgrades) until %(until)s."
-    ) % {"name": budget.name, "until": until}
+
+    def reason() -> str:  # said to the user in its language, to the owner in the owner's
+        return _(
+            "Budget \u201c%(name)s\u201d of your organization is over its amount and refuses new "
+            "subscription orders (purchases, renewals, upgrades) until %(until)s."
+        ) % {"name": budget.name, "until": until}
+
     _record_budget_refusal(owner, acting_user, budget, reason)
-    raise DomainError(reason, code="OperationDenied.BudgetExceeded")
+    raise DomainError(reason(), code="OperationDenied.BudgetExceeded")
 
 
 @transaction.atomic(durable=True)
-def _record_budget_refusal(owner: Account, acting_user: User | None, budget, reason: str) -> None:
+def _record_budget_refusal(
+    owner: Account, acting_user: User | None, budget, reason: Callable[[], str]
+) -> None:
     notify(
         owner,
-        _("Order refused by budget %(name)s") % {"name": budget.name},
+        lambda: _("Order refused by budget %(name)s") % {"name": budget.name},
         reason,
         category=MessageCategory.BUDGET,
     )
     audit_record(
         actor=acting_user,
         action="order.refused_by_budget",
-        message=reason,
+        message=reason(),
         organization=organization_of(owner),
         target_account=owner,
         obj=budget,

@@ -159,14 +159,18 @@ def _refund(
         if amount:
             notify(
                 accounts[account_id],
-                _("Refund of %(amount)s CNY for %(id)s")
-                % {"amount": amount, "id": res.instance_id},
-                _("%(kind)s of %(id)s (owner %(uin)s).")
-                % {
-                    "kind": refund_order.get_kind_display(),
-                    "id": res.instance_id,
-                    "uin": res.owner.uin,
-                },
+                lambda amount=amount: (
+                    _("Refund of %(amount)s CNY for %(id)s")
+                    % {"amount": amount, "id": res.instance_id}
+                ),
+                lambda: (
+                    _("%(kind)s of %(id)s (owner %(uin)s).")
+                    % {
+                        "kind": refund_order.get_kind_display(),
+                        "id": res.instance_id,
+                        "uin": res.owner.uin,
+                    }
+                ),
                 category=MessageCategory.FINANCE,
                 order=refund_order,
                 resource=res,
