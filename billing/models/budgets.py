@@ -47,7 +47,7 @@ class ThresholdBasis(models.TextChoices):
 
 
 class ThresholdKind(models.TextChoices):
-    PERCENTAGE = "percentage", _("% of the period's amount")
+    PERCENTAGE = "percentage", _("Percentage of the period's amount")
     ABSOLUTE = "absolute", _("Amount (CNY)")
 
 

@@ -101,7 +101,7 @@ def refuse_if_budget_blocked(owner: Account, acting_user: User | None) -> None:
 
     def reason() -> str:  # said to the user in its language, to the owner in the owner's
         return _(
-            "Budget \u201c%(name)s\u201d of your organization is over its amount and refuses new "
+            "Budget “%(name)s” of your organization is over its amount and refuses new "
             "subscription orders (purchases, renewals, upgrades) until %(until)s."
         ) % {"name": budget.name, "until": until}
 
