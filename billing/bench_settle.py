@@ -5,11 +5,11 @@ of nine members in ten (the tenth pays for itself), each member running
 `resources_per_member` hourly pay-as-you-go resources for `hours` hours not yet settled; a
 third of the members have a contract discount, the admin a voucher (no resource packs: they
 are per owner and product and rare at this scale; the tests cover them). It then times
-`settle_due`'s engine over the backlog and, for comparison, the physical floor: the same rows (journals,
-entries, bill lines, rollups, settlements) written by one hand-written set-based statement per
-table, in a transaction that is rolled back. It reports cycles a second, the settle/floor
-ratio and the projected minutes for a one-day backlog of a 10,000-member organization
-(10,000 × 5 hourly resources × 24 cycles = 1.2 M cycles).
+`settle_due`'s engine over the backlog and, for comparison, the physical floor: the same
+rows (journals, entries, bill lines, rollups, settlements) written by one hand-written
+set-based statement per table, in a transaction that is rolled back. It reports cycles a
+second, the settle/floor ratio and the projected minutes for a one-day backlog of a
+10,000-member organization (10,000 × 5 hourly resources × 24 cycles = 1.2 M cycles).
 
 The load stays in the database (the ledger is append-only): run it on a scratch or bench
 database. Standalone: `DATABASE_URL=postgres://… manage.py bench_settle [--members 2000

@@ -104,6 +104,15 @@ def _cuts(owner_ids, periods, since: datetime, until: datetime) -> list[datetime
 # ------------------------------------------------------------------ the plan
 
 
+def _next(cycle, cursor, ended_at, until, hi) -> tuple[datetime, datetime] | None:
+    """The resource's cycle starting at `cursor` if it is due (ended by `until`, started
+    before the resource ended: `payg.cycles_due`) and ends in the window (before `hi`)."""
+    start, end = cycle_bounds(cycle, cursor)
+    if end > until or (ended_at is not None and start >= ended_at):
+        return None
+    return None if hi is not None and end >= hi else (start, end)
+
+
 def settle(
     *,
     until: datetime,
@@ -138,20 +147,16 @@ def settle(
         by_payer = defaultdict(list)
         for row in rows:
             pk, owner_id, cycle, _settled, _start, ended_at = row
-            start, end = cycle_bounds(cycle, cursors[pk])
-            if end <= until and (ended_at is None or start < ended_at) and (hi is None or end < hi):
-                by_payer[payer_id_at(periods.get(owner_id, ()), owner_id, end)].append(row)
-            else:
+            if (due := _next(cycle, cursors[pk], ended_at, until, hi)) is None:
                 done += 1  # nothing due in this window
+                continue
+            # B8, O11: the payer at the cycle's end, the same for all of this window's cycles
+            by_payer[payer_id_at(periods.get(owner_id, ()), owner_id, due[1])].append(row)
         for payer_id in sorted(by_payer):
             batch: list[Cycle] = []
             for pk, _owner, cycle, _settled, _start, ended_at in by_payer[payer_id]:
-                while True:
-                    start, end = cycle_bounds(cycle, cursors[pk])
-                    if end > until or (ended_at is not None and start >= ended_at):
-                        break
-                    if hi is not None and end >= hi:
-                        break
+                while (due := _next(cycle, cursors[pk], ended_at, until, hi)) is not None:
+                    start, end = due
                     batch.append((pk, start, end))
                     cursors[pk] = end
                     if len(batch) >= batch_cycles:
