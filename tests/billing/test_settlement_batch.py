@@ -45,6 +45,7 @@ from billing.models.choices import OfferKind, ResourceStatus, SuspendReason
 from billing.services import payg, settlement, settlement_batch
 from organizations.models import Membership
 from tests.billing.helpers import D, buy, fund, region, spec
+from tests.concurrency import run_concurrently
 from tests.factories import UserFactory, join, make_org, update_and_accept
 
 pytestmark = pytest.mark.django_db
@@ -426,4 +427,32 @@ def test_b8_settling_the_same_cycles_again_is_a_no_op(catalog, monkeypatch):
         )
     assert first == len(cycles) and again == 0
     assert _books(world) == books
+    call_command("check_books")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_b8_two_workers_settling_the_same_backlog_at_once_charge_each_cycle_once(
+    catalog, monkeypatch
+):
+    """Real threads on PostgreSQL: two `settle_due` runs over the same backlog, in small
+    batches so that they meet on every payer's lock. Each cycle is charged once and the books
+    are those of one cycle at a time; a third run finds nothing to do."""
+    one, batched = _worlds(range(21, 29), "3.00")
+    monkeypatch.setattr(settlement_batch, "BATCH_CYCLES", 5)
+    with time_machine.travel(END + timedelta(minutes=1), tick=False):
+        _one_at_a_time(one)
+        results = run_concurrently(
+            lambda: settlement.settle_due(until=END), lambda: settlement.settle_due(until=END)
+        )
+        assert all(e is None for _r, e in results), results
+        assert settlement.settle_due(until=END) == 0
+    expected, got = _books(one), _books(batched)
+    for key in expected:
+        assert got[key] == expected[key], key
+    settled = UsageSettlement.objects.filter(
+        resource_id__in=[r.pk for r in batched.resources.values()]
+    )
+    assert sum(r for r, _e in results) == settled.count() == len(expected["settlements"])
+    assert settled.count() == len({(s.resource_id, s.cycle_start) for s in settled})
     call_command("check_books")
