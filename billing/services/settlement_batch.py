@@ -1,24 +1,25 @@
 """B8 at volume (issue 16): pay-as-you-go cycles settled many at a time, one durable
-transaction per paying account and batch of cycles, with the same result as settling them one
-at a time (`settlement.settle_cycle`) in a fixed order. docs/usage.md ("Settlement in
-batches") has the design; in short:
+transaction per batch of cycles (of one large paying account, or of several small ones), with
+the same result as settling them one at a time (`settlement.settle_cycle`) in a fixed order.
+docs/usage.md ("Settlement in batches") has the design; in short:
 
 - **Plan** (`settle`): the due cycles of every resource, cut into *windows* at each moment an
   owner's payer changes (O11), so that inside a window each owner has one payer. Window by
   window, each payer's cycles, resource by resource (primary key) and oldest first, are
-  settled in batches of up to `BATCH_CYCLES`. The order the result equals is therefore:
-  window by window, resources by primary key, each resource's cycles oldest first (two payers
-  never share a wallet, a voucher or, inside a window, an owner's packs, so their batches
-  commute).
-- **Batch** (`settle_cycles`): the lock order of `organizations.locks` (accounts by primary
-  key, the payer's wallet, resources by primary key, the owners' packs, the payer's
-  vouchers); cycles already settled are skipped under those locks (a second worker, a
-  rerun); set-based reads (status history, packs, vouchers, offers, tags); then each cycle in
-  order, in memory, exactly as `settle_cycle` computes it (meter, packs earliest expiry first,
-  price, the voucher expiring first, cash even below zero); then one set-based write per
-  table: a journal per charged cycle with its entries (the ledger reads as one by one), bill
-  lines, settlements, the rollups, and B9's reconcile as the one-by-one run would have called
-  it (recover while the payer was out of arrears, then suspend once it fell in).
+  settled in batches of up to `BATCH_CYCLES` (small payers share one). The order the result
+  equals is therefore: window by window, resources by primary key, each resource's cycles
+  oldest first (two payers never share a wallet, a voucher or, inside a window, an owner's
+  packs, so their cycles commute).
+- **Batch** (`settle_payers`, `settle_cycles` for one payer): the lock order of
+  `organizations.locks` (accounts by primary key, the payers' wallets, resources by primary
+  key, the owners' packs, the payers' vouchers); cycles already settled are skipped under
+  those locks (a second worker, a rerun); set-based reads (status history, packs, vouchers,
+  offers, tags); then each cycle in order, in memory, exactly as `settle_cycle` computes it
+  (meter, packs earliest expiry first, price, the voucher expiring first, cash even below
+  zero); then one set-based write per table: a journal per charged cycle with its entries
+  (the ledger reads as one by one), bill lines, settlements, the rollups, and B9's reconcile
+  as the one-by-one run would have called it (recover while the payer was out of arrears,
+  then suspend once it fell in).
 """
 
 from __future__ import annotations
@@ -152,23 +153,26 @@ def settle(
                 continue
             # B8, O11: the payer at the cycle's end, the same for all of this window's cycles
             by_payer[payer_id_at(periods.get(owner_id, ()), owner_id, due[1])].append(row)
+        pending, size = [], 0  # payers' cycles for the next transaction
         for payer_id in sorted(by_payer):
             batch: list[Cycle] = []
             for pk, _owner, cycle, _settled, _start, ended_at in by_payer[payer_id]:
                 while (due := _next(cycle, cursors[pk], ended_at, until, hi)) is not None:
-                    start, end = due
-                    batch.append((pk, start, end))
-                    cursors[pk] = end
-                    if len(batch) >= batch_cycles:
-                        settled += settle_cycles(payer_id=payer_id, cycles=batch)
-                        batch = []
+                    batch.append((pk, *due))
+                    cursors[pk] = due[1]
+                    if size + len(batch) >= batch_cycles:
+                        settled += settle_payers(batches=[*pending, (payer_id, batch)])
+                        pending, size, batch = [], 0, []
                         if progress is not None:
                             progress(done, total)
                 done += 1
             if batch:
-                settled += settle_cycles(payer_id=payer_id, cycles=batch)
-            if progress is not None:
-                progress(done, total)
+                pending.append((payer_id, batch))
+                size += len(batch)
+        if pending:  # a window's cycles are all settled before the next window's
+            settled += settle_payers(batches=pending)
+        if progress is not None:
+            progress(done, total)
     if progress is not None and done < total:
         progress(total, total)
     return settled
@@ -228,24 +232,24 @@ SETTLEMENT_COLUMNS = (
 
 class _Locked(NamedTuple):
     accounts: dict[int, Account]
-    wallet: Wallet
+    wallets: dict[int, Wallet]
     resources: dict[int, Resource]
 
 
-def _lock(payer_id: int, resource_ids: list[int]) -> _Locked:
-    """`organizations.locks`' order: accounts (the payer and the owners) by primary key, the
-    payer's wallet, the resources by primary key."""
+def _lock(payer_ids: list[int], resource_ids: list[int]) -> _Locked:
+    """`organizations.locks`' order: accounts (the payers and the owners) by primary key, the
+    payers' wallets, the resources by primary key."""
     owner_ids = set(Resource.objects.filter(pk__in=resource_ids).values_list("owner_id", flat=True))
-    accounts = Account.objects.in_bulk(owner_ids | {payer_id})
+    accounts = Account.objects.in_bulk(owner_ids | set(payer_ids))
     lock_accounts(*accounts.values())
-    wallet = lock_wallets(accounts[payer_id])[payer_id]
+    wallets = lock_wallets(*(accounts[p] for p in payer_ids))
     resources = (
         Resource.objects.select_for_update(no_key=True, of=("self",))
         .select_related("product", "spec")
         .filter(pk__in=resource_ids)
         .order_by("pk")
     )
-    return _Locked(accounts, wallet, {r.pk: r for r in resources})
+    return _Locked(accounts, wallets, {r.pk: r for r in resources})
 
 
 def _draw_packs(packs, quantity, start, end):
@@ -281,15 +285,24 @@ def _pick_voucher(vouchers, product_id, payable, end):
     return None
 
 
-@transaction.atomic(durable=True)
 def settle_cycles(*, payer_id: int, cycles: list[Cycle]) -> int:
     """Settle `cycles` ((resource id, start, end), in the order given), each charged to
     `payer_id`, the account paying for its owner at its end (the caller's plan, O11). Cycles
     already settled are skipped; returns how many this call settled."""
+    return settle_payers(batches=[(payer_id, cycles)])
+
+
+@transaction.atomic(durable=True)
+def settle_payers(*, batches: list[tuple[int, list[Cycle]]]) -> int:
+    """`settle_cycles` for several payers in one transaction (`batches`: (payer id, its
+    cycles in order), each payer once), so that many small payers (self-pay members) share one
+    commit. Payers share no wallet, voucher or owner here (the plan's windows), so settling
+    them together is settling them one after the other."""
+    cycles = [c for _payer, mine in batches for c in mine]
     resource_ids = sorted({pk for pk, _s, _e in cycles})
-    locked = _lock(payer_id, resource_ids)
-    resources, wallet = locked.resources, locked.wallet
-    payer = locked.accounts[payer_id]
+    payer_ids = sorted({payer_id for payer_id, _mine in batches})
+    locked = _lock(payer_ids, resource_ids)
+    resources, wallets = locked.resources, locked.wallets
     first, last = min(c[1] for c in cycles), max(c[2] for c in cycles)
     done = set(
         UsageSettlement.objects.filter(
@@ -297,8 +310,9 @@ def settle_cycles(*, payer_id: int, cycles: list[Cycle]) -> int:
         ).values_list("resource_id", "cycle_start")
     )
     todo = [
-        (pk, start, end)
-        for pk, start, end in cycles
+        (payer_id, pk, start, end)
+        for payer_id, mine in batches
+        for pk, start, end in mine
         if (pk, start) not in done
         and (resources[pk].ended_at is None or start < resources[pk].ended_at)
     ]
@@ -319,11 +333,14 @@ def settle_cycles(*, payer_id: int, cycles: list[Cycle]) -> int:
         .order_by("valid_until", "pk")
     ):
         packs[pack.owner_id, pack.product_id].append(pack)
-    vouchers = list(
+    vouchers = defaultdict(list)
+    for voucher in (
         Voucher.objects.select_for_update(no_key=True)
-        .filter(account_id=payer_id, remaining__gt=0, valid_from__lte=last, valid_until__gt=first)
+        .filter(account_id__in=payer_ids, remaining__gt=0)
+        .filter(valid_from__lte=last, valid_until__gt=first)
         .order_by("valid_until", "pk")
-    )
+    ):
+        vouchers[voucher.account_id].append(voucher)
     rates = pricing.rates_for_owners(
         [locked.accounts[o] for o in owner_ids], list(products.values())
     )
@@ -331,9 +348,9 @@ def settle_cycles(*, payer_id: int, cycles: list[Cycle]) -> int:
     now = timezone.now()
     charged, settlements, settled_until = [], [], {}
     touched_packs, touched_vouchers = {}, {}
-    arrears = []  # the payer's B9 state after each cycle that took cash, in order
-    for pk, start, end in todo:
-        res = resources[pk]
+    arrears = defaultdict(list)  # each payer's B9 state after each cycle that took cash
+    for payer_id, pk, start, end in todo:
+        res, wallet = resources[pk], wallets[payer_id]
         quantity = meter(res, start, end, changes[pk])
         absorbed, drawn = _draw_packs(packs[res.owner_id, res.product_id], quantity, start, end)
         touched_packs.update((p.pk, p) for p in drawn)
@@ -343,7 +360,7 @@ def settle_cycles(*, payer_id: int, cycles: list[Cycle]) -> int:
             (quantity - absorbed) * res.spec.payg_price,
             rate=rates[res.owner_id, res.product_id],
         )
-        voucher = _pick_voucher(vouchers, res.product_id, price.payable, end)
+        voucher = _pick_voucher(vouchers[payer_id], res.product_id, price.payable, end)
         voucher_amount = min(voucher.remaining, price.payable) if voucher else ZERO
         cash = price.payable - voucher_amount
         balance = None
@@ -356,15 +373,17 @@ def settle_cycles(*, payer_id: int, cycles: list[Cycle]) -> int:
             voucher.remaining -= voucher_amount
             touched_vouchers[voucher.pk] = voucher
         if cash > 0:
-            arrears.append(wallet.in_arrears)
+            arrears[payer_id].append(wallet.in_arrears)
         if price.payable > 0:
-            charged.append((res, start, price, voucher, voucher_amount, cash, balance))
-        settlements.append((res, start, end, quantity, absorbed, price, voucher_amount, cash))
+            charged.append((payer_id, res, start, price, voucher, voucher_amount, cash, balance))
+        settlements.append(
+            (payer_id, res, start, end, quantity, absorbed, price, voucher_amount, cash)
+        )
         settled_until[pk] = end
     journal_ids = bulk.reserve_ids(Journal, len(charged))
     journal_of = {}
     journals, entries, lines = [], [], []
-    for journal_id, (res, start, price, voucher, voucher_amount, cash, balance) in zip(
+    for journal_id, (payer_id, res, start, price, voucher, voucher_amount, cash, balance) in zip(
         journal_ids, charged, strict=True
     ):
         journal_of[res.pk, start] = journal_id
@@ -433,7 +452,9 @@ def settle_cycles(*, payer_id: int, cycles: list[Cycle]) -> int:
                 journal_of.get((res.pk, start)),
                 now,
             )
-            for res, start, end, quantity, absorbed, price, voucher_amount, cash in settlements
+            for payer_id, res, start, end, quantity, absorbed, price, voucher_amount, cash in (
+                settlements
+            )
         ),
     )
     by_end = defaultdict(list)
@@ -445,13 +466,14 @@ def settle_cycles(*, payer_id: int, cycles: list[Cycle]) -> int:
         ResourcePack.objects.bulk_update(list(touched_packs.values()), ["remaining"])
     if touched_vouchers:
         Voucher.objects.bulk_update(list(touched_vouchers.values()), ["remaining"])
-    if any(entry[1] == Book.CASH for entry in entries):
-        wallet.save(update_fields=["cash", "transferred_in", "updated_at"])
-    # B9: one by one, every cycle that took cash reconciled the payer. Cash only falls during
+    for payer_id in sorted({entry[2] for entry in entries if entry[1] == Book.CASH}):
+        wallets[payer_id].save(update_fields=["cash", "transferred_in", "updated_at"])
+    # B9: one by one, every cycle that took cash reconciled its payer. Cash only falls during
     # settlement, so those calls saw "out of arrears" up to some cycle and "in arrears" after
     # it: the first of each kind acted, the rest found nothing to do.
-    if arrears and not arrears[0]:
-        lifecycle.reconcile(payer, now=now, in_arrears=False)
-    if arrears and arrears[-1]:
-        lifecycle.reconcile(payer, now=now, in_arrears=True)
+    for payer_id, states in sorted(arrears.items()):
+        if not states[0]:
+            lifecycle.reconcile(locked.accounts[payer_id], now=now, in_arrears=False)
+        if states[-1]:
+            lifecycle.reconcile(locked.accounts[payer_id], now=now, in_arrears=True)
     return len(settlements)
