@@ -38,6 +38,8 @@ from billing.models.rollups import AMOUNTS, TOTALS
 from organizations.locks import lock_accounts
 from organizations.models import Account, Membership
 
+from . import bulk
+
 # (rollup, its key, whether it holds self-paid lines too)
 ROLLUPS = (
     (BillSummary, ("bill_month", "payer_id", "owner_id", "product_id"), True),
@@ -125,6 +127,16 @@ def record_bill_lines(lines: list[BillLine]) -> list[BillLine]:
     for line in lines:
         line.tag_set_id = tag_sets.get(line.owner_id)  # F11: the tags at the time of spend
     created = BillLine.objects.bulk_create(lines)
+    add_to_rollups(lines)
+    return created
+
+
+def add_to_rollups(lines) -> None:
+    """Add bill lines just written to every rollup (B11) and to the daily costs (F5): one
+    statement per rollup table, whatever the number of lines. `lines` are BillLines or any
+    rows with their attributes (`owner_id`, `cash_amount`, …, `tag_set_id` set)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("rollups are kept in the money transaction")
     departments = current_departments(
         line.owner_id for line in lines if line.owner_id != line.payer_id
     )
@@ -139,11 +151,9 @@ def record_bill_lines(lines: list[BillLine]) -> list[BillLine]:
             for f in AMOUNTS:
                 groups[k][f] += getattr(line, f)
             groups[k]["line_count"] += 1
-        for k, totals in _sorted(groups):
-            _add(model, dict(zip(key, k, strict=True)), totals)
+        bulk.add_totals(model, key, TOTALS, groups)
     _add_daily(lines)
     bump_cost_versions({line.payer_id for line in lines})
-    return created
 
 
 def bump_cost_versions(payer_ids) -> None:
@@ -165,7 +175,7 @@ def line_day(line: BillLine):
     return timezone.localtime(line.created_at).date()
 
 
-def _add_daily(lines: list[BillLine]) -> None:
+def _add_daily(lines) -> None:
     """F5: the daily rollup, in the same transaction and under the same payer lock."""
     groups = defaultdict(lambda: dict.fromkeys(TOTALS, 0))
     for line in lines:
@@ -174,8 +184,7 @@ def _add_daily(lines: list[BillLine]) -> None:
         for f in AMOUNTS:
             groups[k][f] += getattr(line, f)
         groups[k]["line_count"] += 1
-    for k, totals in _sorted(groups):
-        _add(DailyCost, dict(zip(DailyCost.KEY, k, strict=True)), totals)
+    bulk.add_totals(DailyCost, DailyCost.KEY, TOTALS, groups)
 
 
 def daily_source(lines):

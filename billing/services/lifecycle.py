@@ -42,11 +42,17 @@ def _notify_resource(res: Resource, payer: Account, title: str, body: str = "") 
     notify(recipient, title, body, category=MessageCategory.RESOURCE, resource=res)
 
 
-def reconcile(account: Account, *, acting_user: User | None = None, now=None) -> tuple[int, int]:
-    """Suspend or recover what `account` pays for, by its arrears: (suspended, recovered)."""
+def reconcile(
+    account: Account, *, acting_user: User | None = None, now=None, in_arrears: bool | None = None
+) -> tuple[int, int]:
+    """Suspend or recover what `account` pays for, by its arrears: (suspended, recovered).
+    `in_arrears` is read from its wallet unless given: settlement in batches (issue 16) passes
+    the state the wallet had after an earlier cycle of the batch, as settling the cycles one
+    at a time would have reconciled then."""
     now = now or timezone.now()
-    wallet = Wallet.objects.filter(account=account).first()
-    in_arrears = wallet is not None and wallet.in_arrears
+    if in_arrears is None:
+        wallet = Wallet.objects.filter(account=account).first()
+        in_arrears = wallet is not None and wallet.in_arrears
     if in_arrears:
         targets = list(
             paid_by(account)

@@ -59,6 +59,26 @@ def cycle_bounds(cycle: str, moment: datetime) -> tuple[datetime, datetime]:
     return start, pricing.add_months(start, 1)
 
 
+def cycles_due(
+    cycle: str,
+    *,
+    settled_until: datetime | None,
+    period_start: datetime,
+    ended_at: datetime | None,
+    until: datetime,
+):
+    """B8: the whole cycles of a resource not yet settled that ended by `until`, oldest first:
+    from the one `settled_until` starts (or the one its period started in) up to the one it
+    ended in. A generator of (start, end) pairs."""
+    cursor = settled_until or cycle_bounds(cycle, period_start)[0]
+    while True:
+        start, end = cycle_bounds(cycle, cursor)
+        if end > until or (ended_at is not None and start >= ended_at):
+            return
+        yield start, end
+        cursor = end
+
+
 def running_seconds(res: Resource, start: datetime, end: datetime, changes=None) -> int:
     """Seconds of [start, end) during which `res` was running: after its period start, before
     it ended, and not suspended (or expired) by its status history (B8/B9). `changes` are its

@@ -7,6 +7,7 @@ discount, and a refund's value. docs/pricing.md has the worked example.
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -64,25 +65,40 @@ def rate_for(owner: Account, product) -> tuple[Decimal, Account | None]:
 
 
 def rates_for(owner: Account, products) -> dict[int, tuple[Decimal, Account | None]]:
-    """`rate_for` of many products at once (at most three queries), for orders and lists.
+    """`rate_for` of many products at once (at most three queries), for orders and lists."""
+    rates = rates_for_owners([owner], products)
+    return {p.pk: rates[owner.pk, p.pk] for p in products}
+
+
+def rates_for_owners(owners, products) -> dict[tuple[int, int], tuple[Decimal, Account | None]]:
+    """`rate_for` of many owners and products at once, by (owner id, product id): at most
+    three queries whatever their number (usage settlement in batches, issue 16).
 
     With offer inheritance (permission 6) the source account's *contract* offers apply
     instead of the owner's own, except for blocklisted products; rebates never inherit.
     """
-    inheritance = OfferInheritance.objects.filter(account=owner).select_related("source").first()
+    owners = list({o.pk: o for o in owners}.values())
+    inheritances = {
+        i.account_id: i
+        for i in OfferInheritance.objects.filter(account__in=owners).select_related("source")
+    }
     blocked = set()
-    if inheritance:
+    if inheritances:
         blocked = set(InheritanceBlock.objects.values_list("product_id", flat=True))
-    inheriting = [p for p in products if inheritance and p.pk not in blocked]
-    own = [p for p in products if p not in inheriting]
+    offers = defaultdict(list)
+    accounts = {o.pk for o in owners} | {i.source_id for i in inheritances.values()}
+    for offer in Offer.objects.filter(account_id__in=accounts):
+        offers[offer.account_id].append(offer)
     rates = {}
-    if inheriting:
-        source = inheritance.source
-        contract = list(Offer.objects.filter(account=source, kind=OfferKind.CONTRACT))
-        rates |= {p.pk: _choose(contract, p, source) for p in inheriting}
-    if own:
-        offers = list(Offer.objects.filter(account=owner))
-        rates |= {p.pk: _choose(offers, p, owner) for p in own}
+    for owner in owners:
+        inheritance = inheritances.get(owner.pk)
+        for p in products:
+            if inheritance and p.pk not in blocked:
+                source = inheritance.source
+                contract = [o for o in offers[source.pk] if o.kind == OfferKind.CONTRACT]
+                rates[owner.pk, p.pk] = _choose(contract, p, source)
+            else:
+                rates[owner.pk, p.pk] = _choose(offers[owner.pk], p, owner)
     return rates
 
 

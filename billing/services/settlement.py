@@ -1,4 +1,6 @@
-"""B8: pay-as-you-go settlement, one cycle per durable transaction.
+"""B8: pay-as-you-go settlement. `settle_cycle` settles one cycle per durable transaction (the
+rule written out step by step); `settle_due` and `settle_resource` settle many cycles per
+transaction through `settlement_batch`, with the same result (issue 16).
 
 A cycle's fee goes to whoever pays for the owner at the cycle's END (membership periods, O11),
 with that account's voucher; the owner's own resource packs absorb usage first; cash may go
@@ -13,44 +15,39 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import Resource, ResourcePack, UsageSettlement, Voucher
 from billing.models.choices import BillingMode, Book, JournalKind, TransactionType
 from billing.money import ZERO
 from organizations.locks import lock_accounts
-from organizations.models import Account, MembershipPeriod
+from organizations.models import Account
 
-from . import bills, lifecycle, pricing
+from . import bills, lifecycle, pricing, settlement_batch
 from .bills import record_bill_lines
 from .ledger import Line, lock_wallets, post
-from .payg import cycle_bounds, meter
+from .payg import cycles_due, meter
 
 
 def payer_at(owner: Account, moment: datetime) -> Account:
-    """Who paid for `owner` at `moment`: its pay-on-behalf payer then, or else itself."""
-    period = (
-        MembershipPeriod.objects.filter(account=owner, started_at__lte=moment)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=moment))
-        .select_related("payer")
-        .order_by("-started_at")
-        .first()
+    """Who paid for `owner` at `moment`: its pay-on-behalf payer then, or else itself (O11)."""
+    payer_id = settlement_batch.payer_id_at(
+        settlement_batch.periods_of([owner.pk])[owner.pk], owner.pk, moment
     )
-    return period.payer if period is not None and period.payer_id else owner
+    return owner if payer_id == owner.pk else Account.objects.get(pk=payer_id)
 
 
 def due_cycles(res: Resource, until: datetime) -> list[tuple[datetime, datetime]]:
     """Whole cycles not yet settled that ended by `until` (up to the one it was terminated in)."""
-    cycle = res.product.payg_cycle
-    cursor = res.settled_until or cycle_bounds(cycle, res.period_start)[0]
-    cycles = []
-    while True:
-        start, end = cycle_bounds(cycle, cursor)
-        if end > until or (res.ended_at is not None and start >= res.ended_at):
-            return cycles
-        cycles.append((start, end))
-        cursor = end
+    return list(
+        cycles_due(
+            res.product.payg_cycle,
+            settled_until=res.settled_until,
+            period_start=res.period_start,
+            ended_at=res.ended_at,
+            until=until,
+        )
+    )
 
 
 def _absorb_with_packs(res: Resource, quantity, start, end):
@@ -167,28 +164,15 @@ def settle_cycle(
 
 
 def settle_resource(resource: Resource, *, until: datetime) -> int:
-    settled = 0
-    for start, end in due_cycles(resource, until):
-        if settle_cycle(resource_id=resource.pk, cycle_start=start, cycle_end=end) is not None:
-            settled += 1
-    return settled
+    """Settle the resource's whole cycles that ended by `until`, in batches (issue 16)."""
+    return settlement_batch.settle(until=until, resource_ids=[resource.pk])
 
 
 def settle_due(
     *, until: datetime | None = None, progress: Callable[[int, int], None] | None = None
 ) -> int:
-    """Settle every cycle that ended by `until` (default and latest: now). Safe to run from many
-    workers. A cycle that has not ended yet is never settled."""
+    """Settle every cycle that ended by `until` (default and latest: now), in batches per
+    paying account (issue 16; `settlement_batch`). Safe to run from many workers. A cycle that
+    has not ended yet is never settled. `progress(done, total)` counts resources."""
     until = min(until or timezone.now(), timezone.now())
-    resources = list(
-        Resource.objects.filter(billing_mode=BillingMode.PAYG)
-        .filter(Q(settled_until__isnull=True) | Q(settled_until__lt=until))
-        .select_related("product")
-        .order_by("pk")
-    )
-    settled = 0
-    for i, res in enumerate(resources, 1):
-        settled += settle_resource(res, until=until)
-        if progress is not None:
-            progress(i, len(resources))
-    return settled
+    return settlement_batch.settle(until=until, progress=progress)
