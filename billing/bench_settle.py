@@ -119,7 +119,9 @@ def build_load(*, members: int, resources_per_member: int, hours: int, now: date
         ],
         batch_size=5000,
     )
-    specs = {s.code: s for s in Spec.objects.filter(code__in=HOURLY_SPECS).select_related()}
+    specs = {
+        s.code: s for s in Spec.objects.filter(code__in=HOURLY_SPECS).select_related("product")
+    }
     region = Region.objects.order_by("pk").first()
     Resource.objects.bulk_create(
         [

@@ -5,21 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0021_threshold_kind_label'),
-        ('organizations', '0011_user_language'),
+        ("billing", "0021_threshold_kind_label"),
+        ("organizations", "0011_user_language"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='billline',
-            name='owner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account'),
+            model_name="billline",
+            name="owner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organizations.account",
+            ),
         ),
         migrations.AlterField(
-            model_name='billline',
-            name='payer',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account'),
+            model_name="billline",
+            name="payer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organizations.account",
+            ),
         ),
     ]

@@ -64,14 +64,22 @@ def test_bench_quick_prints_its_summary_line():
         "--members=30",
         "--departments=12",
         "--repeat=2",
+        "--settle-members=10",
+        "--settle-hours=2",
         stdout=out,
         stderr=io.StringIO(),
     )
     text = out.getvalue()
     assert "Bills · by department" in text and "Billing Center · bills by resource" in text
     last = text.strip().splitlines()[-1]
-    assert re.fullmatch(r"bench: growth \d+\.\d\d sql \d+\.\d\d queries \d+", last), last
-    assert int(last.rsplit(" ", 1)[1]) <= 20
+    pattern = (
+        r"bench: growth \d+\.\d\d floor \d+\.\d\d sql \d+\.\d\d queries (\d+) "
+        r"settle \d+ settle-floor \d+\.\d\d"
+    )
+    found = re.fullmatch(pattern, last)
+    assert found, last
+    assert int(found[1]) <= 20
+    assert "Framework floor" in text and "settle bench:" in text
 
 
 @pytest.fixture

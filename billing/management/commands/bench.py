@@ -1,14 +1,20 @@
-"""Measure the console's list and summary pages at two dataset sizes (issue 5).
+"""Measure the console at two dataset sizes (issues 5 and 16).
 
-For each size the scale dataset (`billing.scale`) is loaded into a database of its own
+For each size the scale dataset (`billing.scale`, skewed: the measured members own many
+lines, so their pages are full at both sizes) is loaded into a database of its own
 (`<NAME>_bench`, dropped afterwards unless --keep), then every page is requested in-process
 (Django's test client: server time, no network) by the admin, a pay-on-behalf member and a
 self-paying member: warm-ups, then `--repeat` timed requests (p50, p95) and one counted
-request (queries). Each summary page is compared with one hand-written SQL query computing
-the same numbers straight from the bill lines: what the page would cost without rollups.
+request (queries). The framework floor is the lightest authenticated console page, measured
+the same way; every page's p50 is compared with it. Each admin summary page is compared with
+one hand-written SQL query computing the same numbers straight from the bill lines: what the
+page would cost without rollups. Then, at the large size, `--load` drives gunicorn with 20
+concurrent clients (`billing.bench_load`), and settlement is timed against its set-based
+floor (`billing.bench_settle`).
 
-The last line reads `bench: growth <worst large/small p95> sql <worst page/SQL p50 at the
-large size> queries <most queries on any page>`.
+The last line reads `bench: growth <worst large/small p95> floor <worst page/floor p50> sql
+<worst admin page/SQL p50> queries <most queries on any page> settle <cycles/s>
+settle-floor <settlement time / floor time>`.
 """
 
 from __future__ import annotations
@@ -177,6 +183,19 @@ class Command(BaseCommand):
             help="Use (and empty) the configured database instead of a database of its own.",
         )
         parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
+        parser.add_argument(
+            "--load",
+            action="store_true",
+            help="Also drive gunicorn (README's production start) at the large size with 20 "
+            "concurrent clients reading the main pages (billing.bench_load).",
+        )
+        parser.add_argument("--load-seconds", type=float, default=30.0)
+        parser.add_argument(
+            "--settle-members",
+            type=int,
+            help="Members of the settlement backlog (5 hourly resources each; default 2,000).",
+        )
+        parser.add_argument("--settle-hours", type=int, help="Hours of backlog (default 4).")
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -209,6 +228,8 @@ class Command(BaseCommand):
             for size in sizes:
                 results[size] = self._measure(size, options, repeat)
             self._report(sizes, results)
+            if options["load"]:  # the large dataset is the one loaded now
+                self._load(options)
             settle = self._settlement(options)
         finally:
             if created and not options["keep"]:
@@ -278,6 +299,43 @@ class Command(BaseCommand):
                 result.sql_p50 = statistics.median(times)
             out[label, role] = result
         return out
+
+    def _load(self, options) -> None:
+        """Issue 16, target 3: requests a second, p50/p95/p99 and errors through gunicorn."""
+        from billing import bench_load
+
+        users = {
+            "admin": (scale.ADMIN_USERNAME, scale.PASSWORD),
+            "member": (scale.MEMBER_USERNAME, scale.PASSWORD),
+            "selfpay": (scale.SELF_PAY_USERNAME, scale.PASSWORD),
+        }
+        result = bench_load.run_load(
+            self.stdout.write,
+            database_url=bench_load.database_url(connection.settings_dict),
+            users=users,
+            urls=bench_load.MAIN_PAGES,
+            clients=20,
+            seconds=options["load_seconds"],
+            warmup=5,
+        )
+        for line in bench_load.format_report(result):
+            self.stdout.write(line)
+
+    def _settlement(self, options) -> dict:
+        """Issue 16, target 1: settlement's cycles a second against the set-based floor, on a
+        fresh backlog beside the large dataset."""
+        from billing.bench_settle import measure_settlement
+
+        size = {"members": 200, "hours": 2} if options["quick"] else {}
+        if options["settle_members"]:
+            size["members"] = options["settle_members"]
+        if options["settle_hours"]:
+            size["hours"] = options["settle_hours"]
+        result = measure_settlement(self.stdout.write, **size)
+        return {
+            "cycles_per_s": result["cycles_per_second"],
+            "floor_ratio": result["settle_floor_ratio"] or 0.0,
+        }
 
     def _budgets(self, data) -> int:
         """F7, F8: an organization budget, a department one and one on the self-pay member,
