@@ -456,3 +456,24 @@ def test_b8_two_workers_settling_the_same_backlog_at_once_charge_each_cycle_once
     assert sum(r for r, _e in results) == settled.count() == len(expected["settlements"])
     assert settled.count() == len({(s.resource_id, s.cycle_start) for s in settled})
     call_command("check_books")
+
+
+def test_f6_settlement_raises_each_charged_payers_cost_version(catalog):
+    """A batch of settlements changes its payers' daily rows (F5), so it raises their cost
+    versions (F6: a cached cost analysis keyed by them is not served again)."""
+    from billing.models import CostVersion, DailyCost
+
+    with time_machine.travel(T0, tick=False):
+        world = _build(range(8), "3.00")
+    payers = [world.users[r].account.pk for r in ("A", "B")]
+    before = dict(
+        CostVersion.objects.filter(payer_id__in=payers).values_list("payer_id", "version")
+    )
+    with time_machine.travel(END + timedelta(minutes=1), tick=False):
+        assert settlement.settle_due(until=END) > 0
+    after = dict(CostVersion.objects.filter(payer_id__in=payers).values_list("payer_id", "version"))
+    a = payers[0]  # A pays for m1 and m2 throughout
+    assert DailyCost.objects.filter(payer_id=a).exists() and after[a] > before.get(a, 0)
+    for payer in payers:
+        if DailyCost.objects.filter(payer_id=payer).exists():
+            assert after[payer] > before.get(payer, 0)
