@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import Exists, F, Q, Sum
 from django.utils import timezone
 
 from billing.models import Budget, BudgetAlert, DailyCost
@@ -151,9 +151,9 @@ def scope_q(budget: Budget) -> Q:
         q &= Q(owner_id__in=owners.values("account_id"))
     elif budget.scope == BudgetScope.MEMBERS:
         q &= Q(owner_id__in=budget.members.values("pk"))
-    product_ids = list(budget.products.values_list("pk", flat=True))
-    if product_ids:
-        q &= Q(product_id__in=product_ids)
+    # its products, if any, in the same query as the spend
+    chosen = Budget.products.through.objects.filter(budget_id=budget.pk)
+    q &= ~Exists(chosen) | Q(product_id__in=chosen.values("product_id"))
     return q
 
 

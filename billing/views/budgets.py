@@ -15,6 +15,7 @@ from ..finance import budget_services as services
 from ..finance import budgets as sel
 from ..finance.forms_budgets import BudgetForm, initial_of
 from ..models import Budget, BudgetBlock
+from ..models.budgets import BudgetScope
 
 EVENTS = ("budgetsChanged",)
 
@@ -32,7 +33,9 @@ def budgets(request):
 
 @login_required
 def budget_detail(request, pk):
-    budget = object_or_404(Budget.objects.all(), request, "view", pk=pk)
+    budget = object_or_404(
+        Budget.objects.select_related("organization__admin_account"), request, "view", pk=pk
+    )
     figures = sel.figures(budget)
     thresholds = [
         (t, sel.threshold_target(t, figures.amount) if figures else None)
@@ -47,8 +50,11 @@ def budget_detail(request, pk):
             "thresholds": thresholds,
             "alerts": sel.alerts_of(budget),
             "blocked": BudgetBlock.objects.filter(budget=budget).count(),
-            "departments": list(budget.departments.all()),
-            "members": list(budget.members.all()),
+            # a budget's departments or members matter to its scope only (F7)
+            "departments": list(budget.departments.all())
+            if budget.scope == BudgetScope.DEPARTMENTS
+            else [],
+            "members": list(budget.members.all()) if budget.scope == BudgetScope.MEMBERS else [],
             "products": list(budget.products.all()),
             "can_manage": request.console.can("billing.manage_finance"),
         },
