@@ -283,7 +283,7 @@ class BillLineFilterSet(SearchMixin, django_filters.FilterSet):
     department = django_filters.NumberFilter(
         method="in_subtree", label=_("Department"), widget=forms.HiddenInput
     )
-    product = django_filters.ModelChoiceFilter(
+    product = ModelChoiceFilter(
         queryset=Product.objects.order_by("position", "code"),
         label=_("Product"),
         empty_label=_("All products"),
@@ -323,7 +323,7 @@ class SelfPaidLineFilterSet(django_filters.FilterSet):
     month = MonthFilter(
         field_name="bill_month", lookup_expr="exact", label=_("Bill month"), widget=_month_input()
     )
-    product = django_filters.ModelChoiceFilter(
+    product = ModelChoiceFilter(
         queryset=Product.objects.order_by("position", "code"),
         label=_("Product"),
         empty_label=_("All products"),
