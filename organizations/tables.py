@@ -1,10 +1,11 @@
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
-from .choices import PermissionStatus
+from .choices import MemberType, PermissionStatus
 from .models import AuditRecord, Invitation, Membership
 
 
@@ -39,9 +40,7 @@ class MemberTable(ConsoleTable):
         attrs={"th": {"class": "th-wrap"}},
     )
     joined_at = DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
-    actions = TemplateColumn(
-        template_name="organizations/inc/member_actions.html", verbose_name="", orderable=False
-    )
+    actions = tables.Column(verbose_name="", orderable=False, empty_values=())
 
     class Meta(ConsoleTable.Meta):
         model = Membership
@@ -59,6 +58,35 @@ class MemberTable(ConsoleTable):
         )
         order_by = ("name",)
         empty_text = _("No members match these filters.")
+
+    def __init__(self, *args, can_manage=False, **kwargs):
+        self.can_manage = can_manage
+        super().__init__(*args, **kwargs)
+
+    def render_actions(self, record):
+        """Edit, move and (invited members) remove, each opening its modal (O6–O9); written in
+        Python: a template per row cost a tenth of the page (issue 16)."""
+        if not self.can_manage:
+            return ""
+        links = [("organizations:member_edit", _("Edit"), "")]
+        if not record.is_admin:
+            links.append(("organizations:member_move", _("Move"), ""))
+            if record.member_type == MemberType.INVITED:
+                links.append(("organizations:member_remove", _("Remove"), " text-danger"))
+        uin = record.account.uin
+        return format_html(
+            '<div class="text-nowrap text-end">{}</div>',
+            format_html_join(
+                "\n",
+                '<a class="btn btn-sm btn-link py-0{}" href="{}" hx-get="{}" '
+                'hx-target="#modal-content" hx-swap="innerHTML">{}</a>',
+                (
+                    (css, url, url, label)
+                    for name, label, css in links
+                    for url in (reverse(name, args=[uin]),)
+                ),
+            ),
+        )
 
     def render_member_type(self, record, value):
         css = {

@@ -26,7 +26,8 @@ def members(request):
     org = require_admin(request, "organizations.view_org")
     qs = selectors.member_list(user=request.user).select_related("tag_set")  # F11
     filterset = MemberFilterSet(request.GET or None, queryset=qs)
-    table = MemberTable(filterset.qs)
+    can_manage = request.console.can("organizations.manage_org")
+    table = MemberTable(filterset.qs, can_manage=can_manage)
     selected_department = parse_pk(request.GET.get("department"))
     tree = selectors.department_tree(user=request.user)
     department = _selected_department(request, selected_department)
@@ -41,7 +42,7 @@ def members(request):
         selected_department=selected_department,
         department=department,
         organization=org,
-        can_manage=request.console.can("organizations.manage_org"),
+        can_manage=can_manage,
     )
 
 

@@ -270,3 +270,32 @@ def test_overview_counts_members_departments_and_invitations(client, org, admin,
     assert (summary.departments, summary.pending_invitations) == (1, 1)
     assert summary.accounts_used == 3 + 1 + 1  # O2: the admin and the pending invitation
     assert 'data-testid="stat-members">3<' in page
+
+
+def test_member_row_actions_follow_the_member_and_the_user(client, org, admin, readonly_sub):
+    """O6–O9: an invited member's row offers edit, move and remove; a created member's, edit
+    and move; the admin's own row, edit only; a read-only sub-user sees no action."""
+    invited = join(org, admin, name="row-invited")
+    created = services.member_create(
+        organization=org,
+        acting_user=admin,
+        name="row-created",
+        username="row-created",
+        password="Str0ng-pass-2026!",
+    )
+    client.force_login(admin)
+    page = client.get("/members/", **HTMX).content.decode()
+
+    def actions(uin):
+        return {
+            verb
+            for verb in ("edit", "move", "remove")
+            if f'hx-get="/members/{uin}/{verb}/"' in page
+        }
+
+    assert actions(invited.account.uin) == {"edit", "move", "remove"}
+    assert actions(created.account.uin) == {"edit", "move"}
+    assert actions(org.admin_account.uin) == {"edit"}
+    client.force_login(readonly_sub)
+    page = client.get("/members/", **HTMX).content.decode()
+    assert 'hx-target="#modal-content"' not in page.split("<tbody")[1].split("</tbody>")[0]
