@@ -17,7 +17,7 @@ from tco_console.viewkit import bound_data, form_view, require_admin
 from ..finance import credit as services
 from ..finance import credit_reads as sel
 from ..finance.forms_credit import CreditForm
-from ..finance.reach import member_reach, members_granting
+from ..finance.reach import member_reach, members_granting_page
 from ..models import Wallet
 
 EVENTS = ("creditChanged", "balanceChanged")
@@ -30,8 +30,11 @@ def credit(request):
     ctx = request.console
     uin = (request.GET.get("account") or "").strip()
     reach = member_reach(ctx, uin, sel.PERM) if uin else None  # F1: 404 out of reach
-    memberships = [reach.membership] if reach else members_granting(ctx, sel.PERM)
-    rows = sel.member_credits(ctx, memberships[:LISTED])
+    if reach:
+        memberships, count = [reach.membership], 1
+    else:  # a page of them, and how many there are (an organization of 10,000, issue 16)
+        memberships, count = members_granting_page(ctx, sel.PERM, LISTED)
+    rows = sel.member_credits(ctx, memberships)
     wallet = Wallet.objects.filter(account=ctx.account).first()
     return render(
         request,
@@ -39,7 +42,7 @@ def credit(request):
         {
             "viewed": reach,
             "rows": rows,
-            "more": max(len(memberships) - LISTED, 0),
+            "more": max(count - LISTED, 0),
             "wallet": wallet,
             "allocated": sel.allocated_by(ctx.account),
             "changes": sel.changes_of(ctx.account, reach.account if reach else None),
