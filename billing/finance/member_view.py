@@ -34,8 +34,8 @@ def _admin_viewer(ctx) -> bool:
 
 # F3: the selector lists at most this many members of each kind; past it, it becomes a box
 # that takes any member's UIN (with these as suggestions), so a page of an organization of
-# 10,000 members does not render 10,000 options.
-LISTED = 200
+# 10,000 members does not render 10,000 options (nor 400: a third of the page, issue 16).
+LISTED = 50
 
 
 @dataclass(frozen=True)
