@@ -6,6 +6,7 @@ from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, bad
 
 from .choices import PermissionStatus
 from .models import AuditRecord, Invitation, Membership
+from .roles import ROLE_LABELS
 
 
 class MemberTable(ConsoleTable):
@@ -264,7 +265,9 @@ class SubUserTable(ConsoleTable):
         return record.username
 
     def render_groups(self, record):
-        return format_html_join(" ", "{}", ((_badge(g.name),) for g in record.groups.all()))
+        return format_html_join(
+            " ", "{}", ((_badge(ROLE_LABELS.get(g.name, g.name)),) for g in record.groups.all())
+        )
 
     def render_products(self, record):
         if record.all_products:
