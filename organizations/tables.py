@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
@@ -233,7 +234,7 @@ class SubUserTable(ConsoleTable):
     )
     is_active = tables.Column(verbose_name=_("Status"))
     last_login = DateTimeColumn(verbose_name=_("Last sign-in"), format="Y-m-d H:i", default="—")
-    date_joined = DateTimeColumn(verbose_name=_("Created"), format="Y-m-d")
+    date_joined = DateTimeColumn(verbose_name=pgettext_lazy("time", "Created"), format="Y-m-d")
     actions = TemplateColumn(
         template_name="organizations/inc/user_actions.html", verbose_name="", orderable=False
     )

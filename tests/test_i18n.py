@@ -440,3 +440,16 @@ def test_the_operators_admin_offers_the_language_switch_and_reads_chinese(client
     client.post("/language/", {"language": "zh-hans", "next": "/admin/login/"})
     page = client.get("/admin/login/").content.decode()
     assert _lang(client.get("/admin/login/")) == "zh-hans" and "用户名" in page
+
+
+@pytest.mark.django_db
+def test_time_columns_are_named_as_times_apart_from_the_same_english_word(client, admin):
+    """'Created' and 'Requested' name both a state (创建 member type, 已申请 status) and,
+    as column headers, a time: the headers carry the context "time" (创建时间, 申请时间)."""
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    client.force_login(admin)
+    orders = client.get("/billing/").content.decode()
+    assert "创建时间" in orders
+    with translation.override("zh-hans"):
+        assert translation.gettext("Created") == "创建"
+        assert translation.pgettext("time", "Requested") == "申请时间"
