@@ -425,12 +425,15 @@ def test_labels_built_at_import_are_read_in_the_pages_language(client, admin):
 
 @pytest.mark.django_db
 def test_role_groups_are_named_in_the_readers_language(client, admin):
-    """A1's role groups keep their English names in the database; the users page names them
-    in the reader's language (organizations.roles.ROLE_LABELS)."""
+    """A1's role groups keep their English names in the database; the users page and its
+    group filter name them in the reader's language (organizations.roles.ROLE_LABELS)."""
     User.objects.filter(pk=admin.pk).update(language="zh-hans")
     client.force_login(admin)
     page = client.get("/users/").content.decode()
-    assert "主账号" in page and ">Account owner<" not in page
+    assert "主账号" in page and ">Account owner<" not in page  # the admin's own groups
+    # the group filter's options
+    assert '<option value="Organization manager">集团组织管理员</option>' in page
+    assert ">Finance manager<" not in page and ">Read-only<" not in page
 
 
 @pytest.mark.django_db
