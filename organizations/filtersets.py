@@ -7,6 +7,7 @@ from tco_console.filtersets import SearchMixin
 from .choices import InvitationStatus, MemberType, PaymentMode
 from .models import AuditRecord, Department, Invitation, Membership, User
 from .models.tags import filter_tagged
+from .roles import ROLE_LABELS
 from .roles import SUB_USER_GROUPS as SUB_USER_GROUP_NAMES
 
 
@@ -109,7 +110,7 @@ class SubUserFilterSet(SearchMixin, django_filters.FilterSet):
         empty_label=_("All statuses"),
     )
     group = django_filters.ChoiceFilter(
-        choices=[(name, name) for name in SUB_USER_GROUP_NAMES],
+        choices=[(name, ROLE_LABELS[name]) for name in SUB_USER_GROUP_NAMES],
         field_name="groups__name",
         label=_("Group"),
         empty_label=_("All groups"),

@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from billing.models.catalog import Product
@@ -17,7 +18,8 @@ from .models.tags import KEY_MAX, MAX_TAGS, VALUE_MAX, validate_pairs
 from .roles import SUB_USER_ROLES
 
 OPTIONAL_PERMISSIONS = [
-    (p.value, f"{p.value} · {p.label}")
+    # format_lazy: the label is rendered in the reader's language (issue 17), not at import.
+    (p.value, format_lazy("{} · {}", p.value, p.label))
     for p in FinancialPermission
     if p not in MANDATORY_PERMISSIONS and p != FinancialPermission.PAY_ON_BEHALF
 ]

@@ -23,6 +23,16 @@ SUB_USER_GROUPS = (
 )
 ROLE_GROUPS = (OWNER_GROUP, *SUB_USER_GROUPS)
 
+# issue 17: each group's name as a page shows it, in the reader's language (the groups keep
+# their English names: code and migrations refer to them by these)
+ROLE_LABELS = {
+    OWNER_GROUP: _("Account owner"),
+    ORG_MANAGER_GROUP: _("Organization manager"),
+    FINANCE_MANAGER_GROUP: _("Finance manager"),
+    RESOURCE_MANAGER_GROUP: _("Resource manager"),
+    READ_ONLY_GROUP: _("Read-only"),
+}
+
 # the sub-user form's choices: each group with what it lets the sub-user do
 SUB_USER_ROLES = [
     (ORG_MANAGER_GROUP, _("Organization manager: members, departments, invitations")),

@@ -2,11 +2,13 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
 from .choices import MemberType, PermissionStatus
 from .models import AuditRecord, Invitation, Membership
+from .roles import ROLE_LABELS
 
 
 class MemberTable(ConsoleTable):
@@ -260,7 +262,7 @@ class SubUserTable(ConsoleTable):
     )
     is_active = tables.Column(verbose_name=_("Status"))
     last_login = DateTimeColumn(verbose_name=_("Last sign-in"), format="Y-m-d H:i", default="—")
-    date_joined = DateTimeColumn(verbose_name=_("Created"), format="Y-m-d")
+    date_joined = DateTimeColumn(verbose_name=pgettext_lazy("time", "Created"), format="Y-m-d")
     actions = TemplateColumn(
         template_name="organizations/inc/user_actions.html", verbose_name="", orderable=False
     )
@@ -292,7 +294,9 @@ class SubUserTable(ConsoleTable):
         return record.username
 
     def render_groups(self, record):
-        return format_html_join(" ", "{}", ((_badge(g.name),) for g in record.groups.all()))
+        return format_html_join(
+            " ", "{}", ((_badge(ROLE_LABELS.get(g.name, g.name)),) for g in record.groups.all())
+        )
 
     def render_products(self, record):
         if record.all_products:

@@ -398,3 +398,61 @@ def test_the_export_buttons_offer_the_header_in_the_other_language(client, admin
     User.objects.filter(pk=admin.pk).update(language="zh-hans")
     page = client.get("/billing/", {"tab": "transactions"}).content.decode()
     assert 'data-testid="export-csv-en"' in page and "English 表头" in page
+
+
+# ------------------------------------------------------------------ the acceptance walk's finds
+
+
+@pytest.mark.django_db
+def test_labels_built_at_import_are_read_in_the_pages_language(client, admin):
+    """Issue 17's walk: the member form's financial permissions (an f-string at import kept
+    them English) and the credit form's 'required' message (formatted at import) follow the
+    reader's language."""
+    from billing.finance.forms_credit import CreditAmountField
+    from organizations.forms import OPTIONAL_PERMISSIONS
+
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    client.force_login(admin)
+    form = client.get("/members/create/").content.decode()
+    assert "3 · 资金划拨" in form and "Fund transfer" not in form
+    field = CreditAmountField(label=translation.gettext_lazy("permanent credit"), field_name="x")
+    with translation.override("zh-hans"):
+        assert str(OPTIONAL_PERMISSIONS[0][1]) == "3 · 资金划拨"
+        assert str(field.error_messages["required"]) == "请输入永久额度（无则填0）。"
+    with translation.override("en"):
+        assert str(field.error_messages["required"]) == "Enter the permanent credit (0 for none)."
+
+
+@pytest.mark.django_db
+def test_role_groups_are_named_in_the_readers_language(client, admin):
+    """A1's role groups keep their English names in the database; the users page and its
+    group filter name them in the reader's language (organizations.roles.ROLE_LABELS)."""
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    client.force_login(admin)
+    page = client.get("/users/").content.decode()
+    assert "主账号" in page and ">Account owner<" not in page  # the admin's own groups
+    # the group filter's options
+    assert '<option value="Organization manager">集团组织管理员</option>' in page
+    assert ">Finance manager<" not in page and ">Read-only<" not in page
+
+
+@pytest.mark.django_db
+def test_the_operators_admin_offers_the_language_switch_and_reads_chinese(client):
+    page = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert 'data-testid="language-zh-hans"' in page and 'action="/language/"' in page
+    client.post("/language/", {"language": "zh-hans", "next": "/admin/login/"})
+    page = client.get("/admin/login/").content.decode()
+    assert _lang(client.get("/admin/login/")) == "zh-hans" and "用户名" in page
+
+
+@pytest.mark.django_db
+def test_time_columns_are_named_as_times_apart_from_the_same_english_word(client, admin):
+    """'Created' and 'Requested' name both a state (创建 member type, 已申请 status) and,
+    as column headers, a time: the headers carry the context "time" (创建时间, 申请时间)."""
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    client.force_login(admin)
+    orders = client.get("/billing/").content.decode()
+    assert "创建时间" in orders
+    with translation.override("zh-hans"):
+        assert translation.gettext("Created") == "创建"
+        assert translation.pgettext("time", "Requested") == "申请时间"

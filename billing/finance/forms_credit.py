@@ -7,6 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from tco_console.errors import DomainError
@@ -20,6 +21,10 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def _required_message(label) -> str:
+    return _("Enter the %(label)s (0 for none).") % {"label": str(label).lower()}
+
+
 class CreditAmountField(forms.CharField):
     """CNY ≥ 0 in cents, at most 100,000,000.00 (F14), with the service's own messages."""
 
@@ -27,9 +32,8 @@ class CreditAmountField(forms.CharField):
         self.field_name = field_name
         super().__init__(label=label, max_length=40, **kwargs)
         self.error_messages["max_length"] = _("Enter a number of CNY, like 1000.00.")
-        self.error_messages["required"] = _("Enter the %(label)s (0 for none).") % {
-            "label": str(label).lower()
-        }
+        # lazy (issue 17): the fields are built at import, the message is read per request
+        self.error_messages["required"] = lazy(_required_message, str)(label)
 
     def clean(self, value):
         value = super().clean(value)

@@ -1,7 +1,7 @@
 """B12: the account's invoices."""
 
 import django_tables2 as tables
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tco_console.tables import ConsoleTable, DateTimeColumn
 
@@ -9,7 +9,7 @@ from ..models import Invoice
 
 
 class InvoiceTable(ConsoleTable):
-    created_at = DateTimeColumn(verbose_name=gettext_lazy("Requested"), format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name=pgettext_lazy("time", "Requested"), format="Y-m-d H:i")
     title = tables.Column(verbose_name=gettext_lazy("Invoice title"))
     tax_number = tables.Column(verbose_name=gettext_lazy("Tax number"))
     amount = tables.Column(

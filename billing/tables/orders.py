@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tco_console.tables import ConsoleTable, DateTimeColumn, OrganizationScopedTable, TemplateColumn
 
@@ -38,7 +39,7 @@ class OrderColumnsMixin(tables.Table):
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
     status = tables.Column(verbose_name=_("Status"))
-    created_at = DateTimeColumn(verbose_name=_("Created"))
+    created_at = DateTimeColumn(verbose_name=pgettext_lazy("time", "Created"))
 
     def render_order_no(self, value):
         return format_html('<code class="text-body" data-testid="order-no">{}</code>', value)

@@ -22,6 +22,7 @@ from .. import policies
 from ..filtersets import SubUserFilterSet
 from ..forms import SubUserForm
 from ..models import User
+from ..roles import ROLE_LABELS
 from ..services import sub_users as users
 from ..tables import SubUserTable
 from .events import USERS_CHANGED
@@ -63,7 +64,7 @@ def users_page(request):
             "organizations/users.html",
             {
                 "me": me,
-                "groups": list(me.groups.order_by("name")),
+                "groups": [ROLE_LABELS.get(g.name, g.name) for g in me.groups.order_by("name")],
                 "granted": None if me.all_products else list(me.products.order_by("position")),
                 "blocked": {p.code for p in blocked},
                 "blocked_products": blocked,
