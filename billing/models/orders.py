@@ -51,16 +51,37 @@ class Order(models.Model):
     )
     pay_mode = models.CharField(_("payment method"), max_length=8, choices=PayMode.choices)
     placed_by = models.ForeignKey(
-        "organizations.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "organizations.User",
+        verbose_name=_("placed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    product = models.ForeignKey("billing.Product", on_delete=models.PROTECT, related_name="+")
-    spec = models.ForeignKey("billing.Spec", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        "billing.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    spec = models.ForeignKey(
+        "billing.Spec", verbose_name=_("spec"), on_delete=models.PROTECT, related_name="+"
+    )
     previous_spec = models.ForeignKey(
-        "billing.Spec", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "billing.Spec",
+        verbose_name=_("previous spec"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    region = models.ForeignKey("billing.Region", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        "billing.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
     resource = models.ForeignKey(
-        "billing.Resource", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+        "billing.Resource",
+        verbose_name=_("resource"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
     )
     months = models.PositiveSmallIntegerField(_("months"), null=True, blank=True)
     list_cost = models.DecimalField(_("list cost"), **MONEY)
@@ -68,6 +89,7 @@ class Order(models.Model):
     discount_rate = models.DecimalField(_("rate paid"), max_digits=5, decimal_places=4, default=1)
     offer_source = models.ForeignKey(
         "organizations.Account",
+        verbose_name=_("offer source"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -75,7 +97,12 @@ class Order(models.Model):
         help_text=_("Whose offer priced the order (the owner, or the account it inherits from)."),
     )
     voucher = models.ForeignKey(
-        "billing.Voucher", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+        "billing.Voucher",
+        verbose_name=_("voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
     )
     voucher_amount = models.DecimalField(_("voucher"), **MONEY, default=0)
     cash_amount = models.DecimalField(_("cash"), **MONEY, default=0)
@@ -86,7 +113,9 @@ class Order(models.Model):
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     closed_at = models.DateTimeField(_("cancelled or refunded"), null=True, blank=True)
     # NULL = no key given; the unique constraint ignores NULLs, so it must not be "".
-    idempotency_key = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=80, null=True, blank=True
+    )
 
     objects = OrderQuerySet.as_manager()
 
