@@ -6,57 +6,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0022_billline_without_redundant_indexes'),
-        ('organizations', '0011_user_language'),
+        ("billing", "0022_billline_without_redundant_indexes"),
+        ("organizations", "0011_user_language"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='order',
-            name='idempotency_key',
-            field=models.CharField(blank=True, max_length=80, null=True, verbose_name='idempotency key'),
+            model_name="order",
+            name="idempotency_key",
+            field=models.CharField(
+                blank=True, max_length=80, null=True, verbose_name="idempotency key"
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='offer_source',
-            field=models.ForeignKey(blank=True, help_text='Whose offer priced the order (the owner, or the account it inherits from).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.account', verbose_name='offer source'),
+            model_name="order",
+            name="offer_source",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Whose offer priced the order (the owner, or the account it inherits from).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organizations.account",
+                verbose_name="offer source",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='placed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='placed by'),
+            model_name="order",
+            name="placed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="placed by",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='previous_spec',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.spec', verbose_name='previous spec'),
+            model_name="order",
+            name="previous_spec",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="billing.spec",
+                verbose_name="previous spec",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='product',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.product', verbose_name='product'),
+            model_name="order",
+            name="product",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="billing.product",
+                verbose_name="product",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='region',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.region', verbose_name='region'),
+            model_name="order",
+            name="region",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="billing.region",
+                verbose_name="region",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='resource',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='billing.resource', verbose_name='resource'),
+            model_name="order",
+            name="resource",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="billing.resource",
+                verbose_name="resource",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='spec',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.spec', verbose_name='spec'),
+            model_name="order",
+            name="spec",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="billing.spec",
+                verbose_name="spec",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='voucher',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='billing.voucher', verbose_name='voucher'),
+            model_name="order",
+            name="voucher",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="billing.voucher",
+                verbose_name="voucher",
+            ),
         ),
     ]
