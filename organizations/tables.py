@@ -42,7 +42,14 @@ class MemberTable(ConsoleTable):
         attrs={"th": {"class": "th-wrap"}},
     )
     joined_at = DateTimeColumn(verbose_name=_("Joined"), format="Y-m-d")
-    actions = tables.Column(verbose_name="", orderable=False, empty_values=())
+    # the actions stay in view when the table scrolls sideways in its card (a narrow window,
+    # long names; issue 17's 1280 px in both languages): `col-actions` is sticky on the right
+    actions = tables.Column(
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+        attrs={"td": {"class": "col-actions"}, "th": {"class": "col-actions"}},
+    )
 
     class Meta(ConsoleTable.Meta):
         model = Membership
