@@ -84,8 +84,11 @@ def test_p2_cvm_only_department_refuses_cbs_and_the_member_reads_why(
         "No service control policy attached to department Eng allows Cloud Block Storage."
     )
     shot(page, "grant-refused")
-    modal.get_by_label("Cloud Block Storage (not allowed by your policy)").uncheck()
+    refused = modal.get_by_label("Cloud Block Storage (not allowed by your policy)")
+    refused.uncheck()
+    expect(refused).not_to_be_checked()  # on the re-rendered form, before it is sent again
     modal.locator("input[name=password]").fill("Dev-pass-2026")
+    expect(modal.locator("input[name=password]")).to_have_value("Dev-pass-2026")
     submit_modal(page, modal, "Create sub-user", status=204)
     row = page.get_by_test_id("users-table").locator("tr", has_text="eng-dev")
     expect(row).to_contain_text("Cloud Virtual Machine")
