@@ -91,6 +91,7 @@ class CostAnalysisForm(forms.Form):
     def __init__(self, *args, user, tag_keys, admin, **kwargs):
         super().__init__(*args, **kwargs)
         self.tag_keys = tag_keys
+        self._departments = None
         if admin:
             self.fields["department"].queryset = Department.objects.restrict(user, "view")
         else:
@@ -129,11 +130,18 @@ class CostAnalysisForm(forms.Form):
     def _choices(self, name):
         field = self.fields[name]
         if name == "department":  # by path: each under its parent, indented by depth
-            rows = field.queryset.order_by("path").values_list("pk", "name", "depth")
-            return [(pk, f"{'· ' * depth}{label}") for pk, label, depth in rows]
+            return [(pk, f"{'· ' * depth}{label}") for pk, label, depth in self.departments()]
         if isinstance(field, forms.ModelMultipleChoiceField):
             return list(field.queryset.values_list(field.to_field_name or "pk", "name"))
         return field.choices
+
+    def departments(self) -> list[tuple[int, str, int]]:
+        """The departments the user may filter by (id, name, depth), in tree order, read once:
+        the filter's options and the labels of a grouping by department share them."""
+        if self._departments is None:
+            queryset = self.fields["department"].queryset.order_by("path")
+            self._departments = list(queryset.values_list("pk", "name", "depth"))
+        return self._departments
 
     def group_choices(self):
         return [*costs.GROUPS.items()] + [
@@ -235,7 +243,10 @@ def _analysis(request):
     ctx = request.console
     admin = ctx.is_admin
     form, query, problems = parse(request, admin=admin, tag_keys=costs.tag_keys(ctx))
-    return form, costs.analyse(ctx, query), problems
+    names = None
+    if query.group_by == "department" and "department" in form.fields:
+        names = {pk: name for pk, name, _depth in form.departments()}
+    return form, costs.analyse(ctx, query, department_names=names), problems
 
 
 def period_label(period: dt.date, granularity: str) -> str:
