@@ -1,10 +1,12 @@
 """Money on the billing pages (B1): two decimals, thousands separated, always with "CNY"."""
 
+import functools
 from decimal import Decimal
 
 from django import template
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from billing.money import q
@@ -24,7 +26,14 @@ def format_cny(value, *, signed: bool = False) -> str:
         sign = "+"
     else:
         sign = ""
-    return _("%(amount)s CNY") % {"amount": f"{sign}{text}"}
+    return _cny_pattern(get_language()) % {"amount": f"{sign}{text}"}
+
+
+@functools.lru_cache(maxsize=16)
+def _cny_pattern(language: str | None) -> str:
+    """The money pattern of the active language (the argument keys the cache): a page of
+    costs formats a thousand amounts, each lookup in the catalog is not free (issue 16)."""
+    return _("%(amount)s CNY")
 
 
 @register.filter
