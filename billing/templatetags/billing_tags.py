@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import localize
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -87,80 +88,48 @@ def cny_short(value) -> str:
 @register.simple_tag
 def stacked_chart(chart: dict, chart_id: str, chart_title: str):
     """Stacked bars, one per period, a segment per group (billing/charts.py `stacked`), a
-    legend, and the figures as text for screen readers."""
-    bars = chart["bars"]
-    desc = "; ".join(
-        f"{localize(bar['period'])}: {format_cny(bar['total'])}"
-        + (
-            " ("
-            + ", ".join(f"{s['label']} {format_cny(s['value'])}" for s in bar["segments"])
-            + ")"
-            if bar["segments"]
-            else ""
-        )
-        for bar in bars
-    )
-    groups = format_html_join(
-        "\n",
-        '<g data-period="{}">{}{}</g>',
-        (
-            (
-                localize(bar["period"]),
-                format_html_join(
-                    "",
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" data-series="{}">'
-                    "<title>{} · {}: {}</title></rect>",
-                    (
-                        (
-                            bar["x"],
-                            s["y"],
-                            bar["w"],
-                            s["h"],
-                            s["color"],
-                            s["label"],
-                            localize(bar["period"]),
-                            s["label"],
-                            format_cny(s["value"]),
-                        )
-                        for s in bar["segments"]
-                    ),
-                ),
-                format_html(
-                    '<text x="{}" y="{}" text-anchor="middle" font-size="10" '
-                    'fill="currentColor">{}</text>',
-                    bar["cx"],
-                    chart["text_y"],
-                    localize(bar["period"]),
-                )
-                if bar["show_label"]
-                else "",
+    legend, and the figures as text for screen readers. Plain string building with every
+    value escaped: 31 periods × 11 groups through format_html cost more than the query."""
+    parts, desc = [], []
+    for bar in chart["bars"]:
+        period = escape(localize(bar["period"]))
+        figures = []
+        rects = []
+        for s in bar["segments"]:
+            label, amount = escape(s["label"]), escape(format_cny(s["value"]))
+            figures.append(f"{label} {amount}")
+            rects.append(
+                f'<rect x="{bar["x"]}" y="{s["y"]}" width="{bar["w"]}" height="{s["h"]}" '
+                f'fill="{escape(s["color"])}" data-series="{label}">'
+                f"<title>{period} · {label}: {amount}</title></rect>"
             )
-            for bar in bars
-        ),
+        desc.append(
+            f"{period}: {escape(format_cny(bar['total']))}"
+            + (f" ({', '.join(figures)})" if figures else "")
+        )
+        text = ""
+        if bar["show_label"]:
+            text = (
+                f'<text x="{bar["cx"]}" y="{chart["text_y"]}" text-anchor="middle" '
+                f'font-size="10" fill="currentColor">{period}</text>'
+            )
+        parts.append(f'<g data-period="{period}">{"".join(rects)}{text}</g>')
+    legend = "".join(
+        f'<li class="list-inline-item me-3"><svg width="10" height="10" aria-hidden="true">'
+        f'<rect width="10" height="10" rx="2" fill="{escape(item["color"])}"/></svg> '
+        f"{escape(item['label'])}</li>"
+        for item in chart["legend"]
     )
-    legend = format_html_join(
-        "",
-        '<li class="list-inline-item me-3"><svg width="10" height="10" aria-hidden="true">'
-        '<rect width="10" height="10" rx="2" fill="{}"/></svg> {}</li>',
-        ((item["color"], item["label"]) for item in chart["legend"]),
-    )
-    return format_html(
-        '<svg role="img" aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {w} {h}" '
-        'width="100%" class="chart" data-testid="{id}">'
-        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>'
-        '<line x1="0" y1="{base}" x2="{w}" y2="{base}" stroke="currentColor" '
-        'stroke-opacity="0.25"/>{groups}</svg>'
-        '<ul class="list-inline small mb-0 mt-2" data-testid="{id}-legend" '
-        'aria-label="{legend_label}">{legend}</ul>',
-        id=chart_id,
-        w=chart["width"],
-        h=chart["height"],
-        title=chart_title,
-        desc=desc,
-        base=chart["base"],
-        groups=groups,
-        legend_label=_("Legend"),
-        legend=legend,
+    cid, w, h, base = escape(chart_id), chart["width"], chart["height"], chart["base"]
+    return mark_safe(  # every value above is escaped or a number
+        f'<svg role="img" aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {w} {h}" '
+        f'width="100%" class="chart" data-testid="{cid}">'
+        f'<title id="{cid}-title">{escape(chart_title)}</title>'
+        f'<desc id="{cid}-desc">{"; ".join(desc)}</desc>'
+        f'<line x1="0" y1="{base}" x2="{w}" y2="{base}" stroke="currentColor" '
+        f'stroke-opacity="0.25"/>{chr(10).join(parts)}</svg>'
+        f'<ul class="list-inline small mb-0 mt-2" data-testid="{cid}-legend" '
+        f'aria-label="{escape(_("Legend"))}">{legend}</ul>'
     )
 
 
