@@ -596,6 +596,8 @@ class _Lines:
                 sums[1] += discount
                 sums[2] += cash
                 sums[3] += 1
+            # the same four sums by member and resource, written out as above: a helper call
+            # per line and rollup would cost seconds over 10 million lines
             key = owner * 64 + r  # r < HEAVY_RESOURCES < 64
             sums = by_resource.get(key)
             if sums is None:

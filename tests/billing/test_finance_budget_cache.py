@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.cache import caches
 
 from billing.finance import budgets as sel
 from billing.finance.budget_services import budget_create, budget_update
@@ -15,6 +14,7 @@ from billing.models import Product
 from organizations import services
 from organizations.models import Department, Membership
 from tests.billing.helpers import buy, fund
+from tests.billing.test_finance_budgets import fields as budget_fields
 from tests.factories import join, make_org
 
 pytestmark = pytest.mark.django_db
@@ -26,38 +26,7 @@ def travel(*args):
     return time_machine.travel(dt.datetime(*args, tzinfo=CST), tick=False)
 
 
-@pytest.fixture
-def cache(settings):
-    """The cache as in production (settings_test switches it off)."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "costs": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "b"},
-    }
-    caches["costs"].clear()
-    yield caches["costs"]
-    caches["costs"].clear()
-
-
-def fields(**kw):
-    return {
-        "name": "Cloud spend",
-        "period": "month",
-        "start": dt.date(2026, 3, 1),
-        "end": None,
-        "plan_type": "fixed",
-        "amount": D("1000"),
-        "planned_amounts": [],
-        "scope": "organization",
-        "departments": [],
-        "members": [],
-        "products": [],
-        "thresholds": [],
-        "notify_member_owners": False,
-        "block_orders": False,
-    } | kw
-
-
-def test_cached_budget_figures_are_never_stale(catalog, cache):
+def test_cached_budget_figures_are_never_stale(catalog, costs_cache):
     with travel(2026, 2, 15, 9, 0):
         org, admin = make_org()
         root = Department.objects.get(organization=org, parent=None)
@@ -68,17 +37,17 @@ def test_cached_budget_figures_are_never_stale(catalog, cache):
         granting = join(org, admin, name="granting", permissions=[1, 2, 9], department=team)
         fund(admin, "100000", admin)
         fund(granting, "100000", granting)
-        whole = budget_create(organization=org, acting_user=admin, **fields())
+        whole = budget_create(organization=org, acting_user=admin, **budget_fields(thresholds=[]))
         dept = budget_create(
             organization=org,
             acting_user=admin,
-            **fields(name="Team", scope="departments", departments=[team]),
+            **budget_fields(thresholds=[], name="Team", scope="departments", departments=[team]),
         )
     with travel(2026, 3, 2, 10, 0):
         buy(pob, "S5.LARGE8")  # 300, paid by the admin
         assert sel.figures(whole).actual == D("300.00")
         assert sel.figures(dept).actual == D("300.00")
-        assert len(cache._cache) == 2
+        assert len(costs_cache._cache) == 2
         buy(granting, "S5.MEDIUM4")  # 150, the granting member's own: its version rises
         assert sel.figures(whole).actual == D("450.00")
         assert sel.figures(dept).actual == D("450.00")
@@ -98,6 +67,6 @@ def test_cached_budget_figures_are_never_stale(catalog, cache):
         edited = budget_update(
             budget=whole,
             acting_user=admin,
-            **fields(products=[Product.objects.get(code="p_cbs")]),
+            **budget_fields(thresholds=[], products=[Product.objects.get(code="p_cbs")]),
         )
         assert sel.figures(edited).actual == D("0.00")  # no CBS spend: the products narrow it

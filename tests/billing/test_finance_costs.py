@@ -382,20 +382,6 @@ def test_f6_query_count_does_not_grow_with_data(
         get(client, **params)
 
 
-@pytest.fixture
-def costs_cache(settings):
-    """The F6 cache as in production (settings_test switches it off)."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "costs": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
-    }
-    from django.core.cache import caches
-
-    caches["costs"].clear()
-    yield caches["costs"]
-    caches["costs"].clear()
-
-
 def test_f6_cached_analysis_is_never_stale(client, funded, org, admin, costs_cache):
     """Issue 16: a cached analysis is served only while nothing it read changed: a new line
     of the admin or of a granting self-pay member (their cost versions), a permission
