@@ -27,6 +27,7 @@ from tco_console.htmx import is_partial
 from .. import charts
 from ..finance import costs
 from ..models import Product, Region
+from ..models.catalog import localized
 from ..models.choices import BillingMode, TransactionType
 
 UINS = re.compile(r"^\d{12}$")
@@ -132,7 +133,8 @@ class CostAnalysisForm(forms.Form):
             rows = field.queryset.order_by("path").values_list("pk", "name", "depth")
             return [(pk, f"{'· ' * depth}{label}") for pk, label, depth in rows]
         if isinstance(field, forms.ModelMultipleChoiceField):
-            return list(field.queryset.values_list(field.to_field_name or "pk", "name"))
+            # products and regions: their name in the reader's language (issue 17)
+            return list(field.queryset.values_list(field.to_field_name or "pk", localized("name")))
         return field.choices
 
     def group_choices(self):

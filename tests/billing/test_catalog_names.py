@@ -252,3 +252,46 @@ def test_the_migration_fills_the_chinese_names_of_rows_that_exist_by_code():
     assert Region.objects.get(code="ap-guangzhou").name_zh == GUANGZHOU_ZH
     assert spec("S5.MEDIUM4").name_zh == MEDIUM_ZH
     assert product("p_custom").name_zh == ""
+
+
+# ------------------------------------------------------------------ issue 17's acceptance walk
+
+
+def english_catalog_texts() -> set[str]:
+    """Every English text of the loaded catalog that has a Chinese one."""
+    texts = set()
+    for p in Product.objects.all():
+        texts |= {p.name, p.description} | ({p.payg_unit} if p.payg_unit_zh else set())
+    texts |= set(Spec.objects.values_list("name", flat=True))
+    texts |= set(Region.objects.values_list("name", flat=True))
+    return texts
+
+
+def sidebar_links(html: str) -> list[str]:
+    nav = html[html.index('<nav class="sidebar"') : html.index("</nav>")]
+    return re.findall(r'class="nav-link[^"]*" href="([^"]+)"', nav)
+
+
+def test_every_sidebar_page_names_no_catalog_row_in_english_for_a_chinese_reader(
+    client, catalog, org, admin, pob_member, readonly_sub
+):
+    """Switch to 中文 and walk every page of the sidebar as admin, member and sub-user: no
+    English product, spec, region, description or unit is left (codes may show)."""
+    fund(admin, "3000.00", admin)
+    buy(pob_member, "S5.MEDIUM4")
+    buy(admin, "PREMIUM-100")
+    english = english_catalog_texts()
+    walked = 0
+    for user in (admin, pob_member, readonly_sub):
+        reads_chinese(user)
+        client.force_login(user)
+        for href in sidebar_links(client.get("/").content.decode()):
+            for url in (href, f"{href}?tab=products", f"{href}?tab=bills&view=product"):
+                response = client.get(url)
+                if response.status_code != 200 or "text/html" not in response["Content-Type"]:
+                    continue
+                page = response.content.decode()
+                left = sorted(t for t in english if t in page)
+                assert left == [], f"{user.username} {url}: {left}"
+                walked += 1
+    assert walked >= 30
