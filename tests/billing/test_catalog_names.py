@@ -24,6 +24,7 @@ from tests.api.test_api_sdk import make_key
 from tests.billing.helpers import buy, fund, product, spec
 from tests.billing.page_helpers import HTMX
 from tests.billing.test_finance_costs import EXPORT, MARCH, at, get, joined, spend, table
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +296,20 @@ def test_every_sidebar_page_names_no_catalog_row_in_english_for_a_chinese_reader
                 assert left == [], f"{user.username} {url}: {left}"
                 walked += 1
     assert walked >= 30
+
+
+def test_an_operator_edits_the_chinese_name_in_the_admin(client, catalog):
+    operator = UserFactory(
+        account=None, is_owner=False, is_staff=True, is_superuser=True, groups=[]
+    )
+    client.force_login(operator)
+    region = Region.objects.get(code="ap-guangzhou")
+    form = client.get(f"/admin/billing/region/{region.pk}/change/").content.decode()
+    assert 'name="name_zh"' in form and GUANGZHOU_ZH in form
+    response = client.post(
+        f"/admin/billing/region/{region.pk}/change/",
+        {"code": region.code, "name": region.name, "name_zh": "广州一区"},
+    )
+    assert response.status_code == 302
+    region.refresh_from_db()
+    assert region.name_zh == "广州一区" and region.name == GUANGZHOU_EN
