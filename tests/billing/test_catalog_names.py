@@ -230,8 +230,8 @@ def test_load_catalog_fills_blank_chinese_names_and_keeps_an_operators():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_the_chinese_names_of_rows_that_exist_by_code():
-    """0024 on a database whose catalog was loaded before it: the Chinese columns are filled
-    by code; a row outside the standard catalog keeps them blank."""
+    """Migration 0025 on a database whose catalog was loaded before it: the Chinese columns
+    are filled by code; a row outside the standard catalog keeps them blank."""
     executor = MigrationExecutor(connection)
     graph = executor.loader.graph
     mine = next(k for k in graph.nodes if k[0] == "billing" and k[1].endswith("_chinese_names"))
@@ -245,7 +245,7 @@ def test_the_migration_fills_the_chinese_names_of_rows_that_exist_by_code():
     cvm = old_product.objects.get(code="p_cvm")
     old.get_model("billing", "Spec").objects.create(product=cvm, code="S5.MEDIUM4", name=MEDIUM_EN)
     executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # 0024 and whatever follows it
+    executor.migrate(executor.loader.graph.leaf_nodes())  # it and whatever follows it
     cvm = product("p_cvm")
     assert (cvm.name_zh, cvm.description_zh, cvm.payg_unit_zh) == (
         CVM_ZH,

@@ -60,7 +60,7 @@ def fill_chinese_names(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0023_order_field_labels"),
+        ("billing", "0024_billline_no_catalog_indexes"),
     ]
 
     operations = [
