@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.bill_selectors import add_months
 from billing.models import DailyCost, Product, Region
+from billing.models.catalog import localized
 from billing.models.choices import BillingMode, TransactionType
 from organizations.models import Account, Department, Membership, TagSet
 from organizations.selectors import structure_fingerprint
@@ -343,9 +344,9 @@ def _labels(ctx, query: Query, keys: set, department_names: dict | None = None):
         names = dict(department_names)
         names[FORMER] = str(_("Former members"))
     elif group_by == "product":
-        names = dict(Product.objects.filter(pk__in=keys).values_list("pk", "name"))
+        names = dict(Product.objects.filter(pk__in=keys).values_list("pk", localized("name")))
     elif group_by == "region":
-        names = dict(Region.objects.filter(pk__in=keys).values_list("pk", "name"))
+        names = dict(Region.objects.filter(pk__in=keys).values_list("pk", localized("name")))
     else:
         names = dict(BillingMode.choices if group_by == "billing_mode" else TransactionType.choices)
     return lambda k: str(names.get(k, k))

@@ -137,7 +137,7 @@ def resource_activate(
     spec = Spec.objects.select_related("product").get(pk=spec.pk)
     if not spec.product.sells_payg or spec.payg_price is None:
         raise DomainError(
-            _("%(product)s is not sold pay-as-you-go.") % {"product": spec.product.name},
+            _("%(product)s is not sold pay-as-you-go.") % {"product": spec.product.display_name},
             field="spec",
         )
     payer, _mode, wallets = begin(owner)
@@ -184,7 +184,7 @@ def resource_activate(
         actor=acting_user,
         action="resource.activate",
         message=_("Activated %(id)s (%(spec)s); froze %(freeze)s CNY on %(payer)s")
-        % {"id": res.instance_id, "spec": spec.name, "freeze": freeze, "payer": payer.uin},
+        % {"id": res.instance_id, "spec": spec.display_name, "freeze": freeze, "payer": payer.uin},
         organization=organization_of(owner),
         target_account=owner,
         obj=res,

@@ -27,6 +27,7 @@ from tco_console.htmx import is_partial
 from .. import charts
 from ..finance import costs
 from ..models import Product, Region
+from ..models.catalog import localized
 from ..models.choices import BillingMode, TransactionType
 
 UINS = re.compile(r"^\d{12}$")
@@ -131,7 +132,8 @@ class CostAnalysisForm(forms.Form):
         if name == "department":  # by path: each under its parent, indented by depth
             return [(pk, f"{'· ' * depth}{label}") for pk, label, depth in self.departments()]
         if isinstance(field, forms.ModelMultipleChoiceField):
-            return list(field.queryset.values_list(field.to_field_name or "pk", "name"))
+            # products and regions: their name in the reader's language (issue 17)
+            return list(field.queryset.values_list(field.to_field_name or "pk", localized("name")))
         return field.choices
 
     def departments(self) -> list[tuple[int, str, int]]:

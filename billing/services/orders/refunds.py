@@ -285,7 +285,7 @@ def order_downgrade(
         actor=acting_user,
         action="order.downgrade",
         message=_("Downgraded %(id)s to %(spec)s; refunded %(amount)s CNY")
-        % {"id": res.instance_id, "spec": spec.name, "amount": order.refund_amount},
+        % {"id": res.instance_id, "spec": spec.display_name, "amount": order.refund_amount},
         organization=organization_of(res.owner),
         target_account=res.owner,
         obj=order,
