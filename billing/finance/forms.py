@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import ExportMode
+from tco_console.forms import QuickSelectMultiple
 
 from .export_files import Targets, month_range_error
 
@@ -46,7 +47,7 @@ class BillExportForm(forms.Form):
     accounts = forms.MultipleChoiceField(
         label=_("Accounts"),
         required=False,
-        widget=forms.SelectMultiple(
+        widget=QuickSelectMultiple(
             attrs={"class": "form-select", "size": 12, "data-testid": "accounts"}
         ),
         error_messages={
