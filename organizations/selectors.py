@@ -244,12 +244,8 @@ def api_key_by_secret_id(secret_id: str) -> tuple[ApiKey, str] | None:
     return key, api_key_secret(key)
 
 
-def structure_fingerprint(organization_id: int) -> str:
-    """Issue 16: a digest of who is in which department of the organization and where each
-    department sits in the tree, read in one query. Anything grouped or filtered by today's
-    departments (F6, F7) may be cached under it: a move, a new or removed member, a department
-    moved, added or deleted (by a service or an operator in the Django admin) changes it."""
-    member = Concat(
+def _structure_row():
+    return Concat(
         Cast("account_id", CharField()),
         Value(":"),
         Coalesce(Cast("department_id", CharField()), Value("-")),
@@ -257,11 +253,39 @@ def structure_fingerprint(organization_id: int) -> str:
         Coalesce("department__path", Value("-")),
         output_field=CharField(),
     )
+
+
+def structure_fingerprint(organization_id: int) -> str:
+    """Issue 16: a digest of who is in which department of the organization and where each
+    department sits in the tree, read in one query. Anything grouped or filtered by today's
+    departments (F6, F7) may be cached under it: a move, a new or removed member, a department
+    moved, added or deleted (by a service or an operator in the Django admin) changes it."""
     members = Membership.objects.filter(organization_id=organization_id)
     if not connection.features.supports_aggregate_order_by_clause:  # SQLite before 3.44: in Python
-        rows = members.order_by("account_id").values_list(member, flat=True)
+        rows = members.order_by("account_id").values_list(_structure_row(), flat=True)
         return hashlib.md5(",".join(rows).encode()).hexdigest() if rows else ""
-    digest = members.aggregate(
-        d=MD5(StringAgg(member, delimiter=Value(","), order_by="account_id", default=Value("")))
-    )["d"]
-    return digest or ""
+    return (
+        Organization.objects.filter(pk=organization_id)
+        .values_list(structure_fingerprint_sql(OuterRef("pk")), flat=True)
+        .first()
+        or ""
+    )
+
+
+def structure_fingerprint_sql(organization_id) -> Subquery:
+    """`structure_fingerprint` as an expression (databases with ordered aggregates), for a
+    caller that reads it in a query of its own."""
+    digest = (
+        Membership.objects.filter(organization_id=organization_id)
+        .order_by()
+        .values("organization_id")
+        .annotate(
+            d=MD5(
+                StringAgg(
+                    _structure_row(), delimiter=Value(","), order_by="account_id", default=Value("")
+                )
+            )
+        )
+        .values("d")
+    )
+    return Coalesce(Subquery(digest), Value(""), output_field=CharField())

@@ -249,25 +249,33 @@ def _sums(ctx, query: Query, qs) -> tuple[list | None, list[dict]]:
     return top, list(found)
 
 
-def _cached_sums(ctx, query: Query, reach_q: Q, versions: dict[int, int] | None, qs):
+def _cached_sums(ctx, query: Query) -> tuple[list | None, list[dict]]:
     """F6 over 10 million lines: the sums are cached, keyed by what they were computed from:
-    the reach (its payers, members and F2 windows), the query, and the cost versions of the
-    payers whose rows are read (F5: raised in the transaction that changes those rows, and
-    read with the reach before the rows, so a cached result is never older than its key).
-    Groups and filters by department follow today's departments: their key adds the
-    organization's structure fingerprint (who is in which department, where each sits).
-    Not cached: a member's own rows (any payer may have paid them)."""
-    if versions is None:
-        return _sums(ctx, query, qs)
-    structure = ""
-    if ctx.organization_id is not None and (query.group_by == "department" or query.departments):
-        structure = structure_fingerprint(ctx.organization_id)
-    raw = f"{reach_q}|{query}|{sorted(versions.items())}|{structure}"
-    key = "f6:" + hashlib.sha256(raw.encode()).hexdigest()
+    the reach and the cost versions of the payers whose rows are read (F5: raised in the
+    transaction that changes those rows), as one digest read before the rows on PostgreSQL
+    (`reach.cost_digest`, so a hit builds no reach), else as the reach itself with the
+    versions read with it; and the query. Groups and filters by department follow today's
+    departments: their key adds the organization's structure fingerprint (who is in which
+    department, where each sits). Not cached: a member's own rows (any payer may have paid
+    them). A cached result is never older than its key."""
+    by_department = ctx.organization_id is not None and (
+        query.group_by == "department" or bool(query.departments)
+    )
+    digest = reach.cost_digest(ctx, 8, structure=by_department)
+    reach_q = None
+    if digest is None:
+        reach_q, versions = reach.cost_reach(ctx, 8)  # the versions read before the rows
+        if versions is None:
+            return _sums(ctx, query, rows_reached(ctx, query, reach_q))
+        structure = structure_fingerprint(ctx.organization_id) if by_department else ""
+        digest = f"{reach_q}|{sorted(versions.items())}|{structure}"
+    key = "f6:" + hashlib.sha256(f"{digest}|{query}".encode()).hexdigest()
     cache = caches[CACHE]
     found = cache.get(key)
     if found is None:
-        found = _sums(ctx, query, qs)
+        if reach_q is None:  # the digest's: the reach alone, no versions
+            reach_q = reach.cost_q(ctx, 8)
+        found = _sums(ctx, query, rows_reached(ctx, query, reach_q))
         cache.set(key, found, CACHE_SECONDS)
     return found
 
@@ -276,9 +284,7 @@ def analyse(ctx, query: Query, department_names: dict | None = None) -> Analysis
     """F6: the top 10 groups of the range by spend and "Others", a cell per period.
     `department_names` (id → name), when the page has read them already, label the groups
     of a grouping by department without another query."""
-    reach_q, versions = reach.cost_reach(ctx, 8)  # the versions read before the rows
-    qs = rows_reached(ctx, query, reach_q)
-    top, found = _cached_sums(ctx, query, reach_q, versions, qs)
+    top, found = _cached_sums(ctx, query)
     spans = periods(query.granularity, query.first_day, query.last_day)
     column = {p: i for i, p in enumerate(spans)}
     labels = _labels(ctx, query, {r["g"] for r in found}, department_names)

@@ -19,14 +19,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import CharField, F, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import CostVersion
 from organizations.choices import FinancialPermission, MemberType
-from organizations.models import Account, Membership, MembershipPeriod
+from organizations.models import Account, Membership, MembershipPeriod, Organization
+from organizations.selectors import structure_fingerprint_sql
 from tco_console.errors import DomainError
 
 Perm = FinancialPermission
@@ -51,10 +53,16 @@ def whole_days(started_at: dt.datetime, ended_at: dt.datetime | None) -> Window 
 
 def windows_for(account_ids, organization_id: int) -> dict[int, tuple[Window, ...]]:
     """F2: each account's whole-day windows in the organization (one query)."""
+    return _windows(
+        MembershipPeriod.objects.filter(
+            account_id__in=list(account_ids), organization_id=organization_id
+        )
+    )
+
+
+def _windows(periods) -> dict[int, tuple[Window, ...]]:
     found = defaultdict(list)
-    periods = MembershipPeriod.objects.filter(
-        account_id__in=list(account_ids), organization_id=organization_id
-    ).order_by("account_id", "started_at")
+    periods = periods.order_by("account_id", "started_at")
     for account_id, started_at, ended_at in periods.values_list(
         "account_id", "started_at", "ended_at"
     ):
@@ -237,6 +245,74 @@ def cost_reach(ctx, perm: int) -> tuple[Q, dict[int, int] | None]:
     return _cost_reach(ctx, perm, "day", versions=True)
 
 
+def cost_digest(ctx, perm: int, *, structure: bool = False) -> str | None:
+    """Issue 16: one digest of everything an admin's `cost_reach` for `perm` is made of: the
+    admin's cost version and, for each self-pay member granting `perm` now, its permissions,
+    cost version and membership periods in the organization (F1, F2, F5); with `structure`,
+    the organization's structure fingerprint too; all read in one query. A cache keyed by it
+    is never staler than that query, which runs before the rows; a hit then needs no reach at
+    all. None where no such digest is read: a member (any payer may have paid its rows), or a
+    database without ordered aggregates (SQLite: the caller keys by the reach itself)."""
+    if not (ctx.is_admin and ctx.can("billing.view_finance")):
+        return None
+    if not connection.features.supports_aggregate_order_by_clause:
+        return None
+    admin_id = ctx.account.pk
+    version = CostVersion.objects.filter(payer_id=OuterRef("account_id")).values("version")
+    periods = (
+        MembershipPeriod.objects.filter(
+            account_id=OuterRef("account_id"), organization_id=ctx.organization_id
+        )
+        .order_by()
+        .values("account_id")
+        .annotate(
+            s=StringAgg(
+                Concat(
+                    Cast("started_at", CharField()),
+                    Value("~"),
+                    Coalesce(Cast("ended_at", CharField()), Value("")),
+                    output_field=CharField(),
+                ),
+                delimiter=Value(";"),
+                order_by="started_at",
+            )
+        )
+        .values("s")
+    )
+    granting = Q(payer__isnull=True, permissions__contains=[int(perm)]) & ~Q(
+        member_type=MemberType.ADMIN
+    )
+    digest = (
+        Membership.objects.filter(organization_id=OuterRef("pk"))
+        .filter(granting | Q(account_id=admin_id))
+        .annotate(
+            row=Concat(
+                Cast("account_id", CharField()),
+                Value(":"),
+                Cast("permissions", CharField()),
+                Value(":"),
+                Coalesce(Cast(Subquery(version), CharField()), Value("0")),
+                Value(":"),
+                Coalesce(Subquery(periods), Value(""), output_field=CharField()),
+                output_field=CharField(),
+            )
+        )
+        .order_by()
+        .values("organization_id")
+        .annotate(d=MD5(StringAgg("row", delimiter=Value(","), order_by="account_id")))
+        .values("d")
+    )
+    found = (
+        Organization.objects.filter(pk=ctx.organization_id)
+        .values_list(
+            Coalesce(Subquery(digest), Value(""), output_field=CharField()),
+            structure_fingerprint_sql(OuterRef("pk")) if structure else Value(""),
+        )
+        .first()
+    )
+    return f"{admin_id}|{int(perm)}|{found[0]}|{found[1]}" if found else None
+
+
 def _cost_reach(ctx, perm, day_field, *, versions):
     if ctx.account is None or not ctx.can("billing.view_finance"):
         return Q(pk__in=[]), {}
@@ -259,11 +335,26 @@ def _cost_reach(ctx, perm, day_field, *, versions):
             mine = CostVersion.objects.filter(payer_id=admin_id).values_list("version", flat=True)
             found[admin_id] = next(iter(mine), 0)
         granting = [a for a in found if a != admin_id]
+        windows = windows_for(granting, ctx.organization_id)
+    elif connection.vendor == "postgresql":  # the granting members' periods, in one query
+        member = "account__membership__"
+        windows = _windows(
+            MembershipPeriod.objects.filter(
+                organization_id=ctx.organization_id,
+                **{
+                    f"{member}organization_id": ctx.organization_id,
+                    f"{member}payer__isnull": True,
+                    f"{member}permissions__contains": [int(perm)],
+                },
+            ).exclude(**{f"{member}member_type": MemberType.ADMIN})
+        )
+        granting = list(windows)
     else:
         granting = granting_account_ids(ctx, perm)
+        windows = windows_for(granting, ctx.organization_id)
     by_windows = defaultdict(list)
-    for account_id, windows in windows_for(granting, ctx.organization_id).items():
-        by_windows[windows].append(account_id)
-    for windows, account_ids in by_windows.items():
-        q |= Q(payer_id__in=account_ids, owner_id=F("payer_id")) & day_q(windows, day_field)
+    for account_id, account_windows in windows.items():
+        by_windows[account_windows].append(account_id)
+    for account_windows, account_ids in by_windows.items():
+        q |= Q(payer_id__in=account_ids, owner_id=F("payer_id")) & day_q(account_windows, day_field)
     return q, found if versions else [admin_id, *granting]
