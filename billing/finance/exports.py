@@ -23,12 +23,14 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import BillExport, ExportMode, ExportStatus
 from organizations.audit import audit_record
 from organizations.locks import lock_org
 from organizations.scoping import console_context
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .export_files import (
     export_targets,
@@ -109,13 +111,15 @@ def bill_export_request(
     audit_record(
         actor=acting_user,
         action="bill_export.request",
-        message=_("Requested consolidated bills of %(n)d account(s), %(a)s to %(b)s: %(uins)s")
-        % {
-            "n": len(chosen),
-            "a": f"{month_from:%Y-%m}",
-            "b": f"{month_to:%Y-%m}",
-            "uins": _uins(t.account for t in chosen),
-        },
+        message=Msg(
+            gettext_noop(
+                "Requested consolidated bills of %(n)d account(s), %(a)s to %(b)s: %(uins)s"
+            ),
+            n=len(chosen),
+            a=f"{month_from:%Y-%m}",
+            b=f"{month_to:%Y-%m}",
+            uins=_uins(t.account for t in chosen),
+        ),
         organization=organization,
         target_account=ctx.account,
         obj=export,
@@ -251,7 +255,7 @@ def bill_export_download(*, export: BillExport, acting_user) -> tuple[str, bytes
     audit_record(
         actor=acting_user,
         action="bill_export.download",
-        message=_("Downloaded consolidated bills %(name)s") % {"name": row.filename},
+        message=Msg(gettext_noop("Downloaded consolidated bills %(name)s"), name=row.filename),
         organization=export.organization,
         target_account=export.account,
         obj=row,

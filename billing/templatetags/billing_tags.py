@@ -4,8 +4,10 @@ from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.money import q
+from tco_console.msg import Msg
 
 register = template.Library()
 
@@ -14,6 +16,17 @@ def format_cny(value, *, signed: bool = False) -> str:
     """`1,234.50 CNY`; `signed` puts + or − in front (transaction details, B13)."""
     if value is None or value == "":
         return "—"
+    return _("%(amount)s CNY") % {"amount": _number(value, signed)}
+
+
+def cny_msg(value) -> Msg | str:
+    """`format_cny` for stored text (an audit record): read in each reader's language."""
+    if value is None or value == "":
+        return "—"
+    return Msg(gettext_noop("%(amount)s CNY"), amount=_number(value, False))
+
+
+def _number(value, signed: bool) -> str:
     amount = q(Decimal(value))
     text = f"{abs(amount):,.2f}"
     if amount < 0:
@@ -22,7 +35,7 @@ def format_cny(value, *, signed: bool = False) -> str:
         sign = "+"
     else:
         sign = ""
-    return _("%(amount)s CNY") % {"amount": f"{sign}{text}"}
+    return f"{sign}{text}"
 
 
 @register.filter

@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record, audit_records_bulk
 from ..choices import InvitationStatus, MemberType
@@ -128,7 +130,7 @@ def invitation_send(
     audit_record(
         actor=acting_user,
         action="invitation.send",
-        message=_("Invited %(uin)s as %(name)s") % {"uin": invitee.uin, "name": name},
+        message=Msg(gettext_noop("Invited %(uin)s as %(name)s"), uin=invitee.uin, name=name),
         organization=org,
         target_account=invitee,
         obj=invitation,
@@ -163,7 +165,7 @@ def _expired_audit(inv: Invitation) -> dict:
     return {
         "actor": None,
         "action": "invitation.expire",
-        "message": _("The invitation to %(uin)s expired") % {"uin": inv.invitee.uin},
+        "message": Msg(gettext_noop("The invitation to %(uin)s expired"), uin=inv.invitee.uin),
         "organization": inv.organization,
         "target_account": inv.invitee,
         "obj": inv,
@@ -212,7 +214,7 @@ def _invitation_cancel(*, invitation: Invitation, acting_user: User) -> Invitati
     audit_record(
         actor=acting_user,
         action="invitation.cancel",
-        message=_("Cancelled the invitation to %(uin)s") % {"uin": inv.invitee.uin},
+        message=Msg(gettext_noop("Cancelled the invitation to %(uin)s"), uin=inv.invitee.uin),
         organization=org,
         target_account=inv.invitee,
         obj=inv,
@@ -242,7 +244,7 @@ def _invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitat
     audit_record(
         actor=acting_user,
         action="invitation.decline",
-        message=_("Declined the invitation from %(org)s") % {"org": org.display_name},
+        message=Msg(gettext_noop("Declined the invitation from %(org)s"), org=org.display_name),
         organization=org,
         target_account=inv.invitee,
         obj=inv,
@@ -298,7 +300,9 @@ def _invitation_accept(
         audit_record(
             actor=acting_user,
             action="invitation.invalid",
-            message=_("Invitation became invalid: %(reason)s") % {"reason": error.message},
+            message=Msg(
+                gettext_noop("Invitation became invalid: %(reason)s"), reason=error.message
+            ),
             organization=org,
             target_account=inv.invitee,
             obj=inv,
@@ -341,8 +345,11 @@ def _invitation_accept(
     audit_record(
         actor=acting_user,
         action="invitation.accept",
-        message=_("%(name)s (%(uin)s) accepted the invitation and joined")
-        % {"name": inv.name, "uin": inv.invitee.uin},
+        message=Msg(
+            gettext_noop("%(name)s (%(uin)s) accepted the invitation and joined"),
+            name=inv.name,
+            uin=inv.invitee.uin,
+        ),
         organization=org,
         target_account=inv.invitee,
         obj=membership,

@@ -8,8 +8,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record
 from ..choices import InvitationStatus, MemberType
@@ -65,7 +67,7 @@ def organization_create(*, account: Account, acting_user: User) -> Organization:
     audit_record(
         actor=acting_user,
         action="organization.create",
-        message=_("Created the organization"),
+        message=Msg(gettext_noop("Created the organization")),
         organization=org,
         target_account=account,
         obj=org,
@@ -104,7 +106,7 @@ def organization_delete(*, organization: Organization, acting_user: User) -> Non
     audit_record(
         actor=acting_user,
         action="organization.delete",
-        message=_("Deleted the organization"),
+        message=Msg(gettext_noop("Deleted the organization")),
         organization=org,
         target_account=org.admin_account,
         obj=org,
@@ -125,7 +127,7 @@ def organization_set_member_limit(
     audit_record(
         actor=acting_user,
         action="organization.set_member_limit",
-        message=_("Set the member limit to %(limit)s") % {"limit": limit},
+        message=Msg(gettext_noop("Set the member limit to %(limit)s"), limit=limit),
         organization=org,
         obj=org,
         changes={"member_limit": [old, limit]},
