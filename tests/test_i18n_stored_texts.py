@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -26,7 +27,7 @@ from organizations.audit import audit_record
 from organizations.models import AuditRecord, Membership, User
 from tco_console.msg import Msg, shown
 from tests.billing.helpers import fund, region, spec
-from tests.factories import join
+from tests.factories import UserFactory, join
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +150,31 @@ def test_a4_the_audit_page_reads_the_same_number_of_queries_at_any_size(client, 
     for i in range(15):
         join(org, admin, name=f"more-{i}")
     assert count() == small <= 8  # as before issue 17: the msgid is a column of the row
+
+
+def test_o5_an_invitations_reason_reads_in_the_readers_language(client, org, admin):
+    """The reason the console gave when an invitation became invalid (the invitee, in English,
+    created its own organization) reads in Chinese for the admin that sent it."""
+    invitee = UserFactory(account__entity=org.admin_account.entity)
+    services.invitation_send(
+        organization=org,
+        acting_user=admin,
+        uin=invitee.account.uin,
+        name="invitee",
+        department=None,
+        permissions=[1, 2],
+        payer=None,
+        allow_quit=False,
+    )
+    with translation.override("en"):
+        services.organization_create(account=invitee.account, acting_user=invitee)
+    _reads(admin, "zh-hans")
+    page = _page(client, admin, "/invitations/?tab=sent")
+    assert "该账号已创建自己的集团组织。" in page
+    assert "The account created its own organization." not in page
+    _reads(invitee, "en")
+    page = _page(Client(), invitee, "/invitations/?tab=received")  # its own browser
+    assert "The account created its own organization." in page
 
 
 # ------------------------------------------------------------------ ledger memos (B13, F12)

@@ -139,12 +139,17 @@ def invitation_send(
     return invitation
 
 
-def _invalidate_pending_invitations(*, account: Account, reason: str, now) -> None:
+def _invalidate_pending_invitations(*, account: Account, reason: Msg, now) -> None:
     """O5: the account's pending, unexpired invitations become invalid (those past their
     expiry are expired already and stay so)."""
     Invitation.objects.filter(
         invitee=account, status=InvitationStatus.PENDING, expires_at__gt=now
-    ).update(status=InvitationStatus.INVALID, status_reason=reason, responded_at=now)
+    ).update(
+        status=InvitationStatus.INVALID,
+        status_reason=reason.english(),
+        status_reason_i18n=reason,
+        responded_at=now,
+    )
 
 
 def _refuse_if_not_pending(inv: Invitation) -> None:
@@ -332,7 +337,9 @@ def _invitation_accept(
     # O5: the account is in an organization now: its other pending invitations can never be
     # accepted.
     _invalidate_pending_invitations(
-        account=inv.invitee, reason=_("The account joined another organization."), now=now
+        account=inv.invitee,
+        reason=Msg(gettext_noop("The account joined another organization.")),
+        now=now,
     )
     money().notify(
         org.admin_account,

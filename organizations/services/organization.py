@@ -62,7 +62,9 @@ def organization_create(*, account: Account, acting_user: User) -> Organization:
     # O5: like joining, creating puts the account in an organization: its pending
     # invitations can never be accepted now.
     _invalidate_pending_invitations(
-        account=account, reason=_("The account created its own organization."), now=now
+        account=account,
+        reason=Msg(gettext_noop("The account created its own organization.")),
+        now=now,
     )
     audit_record(
         actor=acting_user,
@@ -93,7 +95,8 @@ def organization_delete(*, organization: Organization, acting_user: User) -> Non
     pending = Invitation.objects.filter(organization=org, status=InvitationStatus.PENDING)
     pending.update(
         status=InvitationStatus.INVALID,
-        status_reason=_("The organization was deleted."),
+        status_reason=(reason := Msg(gettext_noop("The organization was deleted."))).english(),
+        status_reason_i18n=reason,
         responded_at=now,
     )
     admin = Membership.objects.select_for_update(no_key=False).get(  # deleted below

@@ -205,7 +205,8 @@ def _invalidate_on_leave(*, account: Account, now) -> None:
     """F17: a member that leaves takes no pending change with it (inside `_leave`)."""
     PermissionChange.objects.filter(account=account, status=VALID).update(
         status=PermissionChangeStatus.EXPIRED,
-        status_reason=_("The member left the organization."),
+        status_reason=(reason := Msg(gettext_noop("The member left the organization."))).english(),
+        status_reason_i18n=reason,
         decided_at=now,
     )
 
