@@ -49,10 +49,13 @@ PROGRESS_EVERY = 2000  # lines between two progress updates
 EXPIRED = "ResourceNotFound.ExportExpired"
 
 
-def _uins(accounts) -> str:
+def _uins(accounts) -> str | Msg:
+    """The first ten UINs, then how many more, in each reader's language (issue 17)."""
     uins = [a.uin for a in accounts]
     text = ", ".join(uins[:10])
-    return text + (_(" and %(n)d more") % {"n": len(uins) - 10} if len(uins) > 10 else "")
+    if len(uins) <= 10:
+        return text
+    return Msg(gettext_noop("%(uins)s and %(n)d more"), uins=text, n=len(uins) - 10)
 
 
 @transaction.atomic(durable=True)

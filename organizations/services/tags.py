@@ -40,8 +40,11 @@ def _tags_of(tag_set: TagSet | None) -> dict[str, str]:
     return tag_set.as_dict() if tag_set is not None else {}
 
 
-def _describe(tags: dict[str, str]) -> str:
-    return ", ".join(f"{k}:{v}" if v else k for k, v in sorted(tags.items())) or _("no tags")
+def _describe(tags: dict[str, str]) -> str | Msg:
+    """The tags as typed (`key:value`), or "no tags" in each reader's language (issue 17)."""
+    return ", ".join(f"{k}:{v}" if v else k for k, v in sorted(tags.items())) or Msg(
+        gettext_noop("no tags")
+    )
 
 
 class _TagSets:
