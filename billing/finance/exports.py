@@ -141,9 +141,13 @@ def bill_export_request(
 # ------------------------------------------------------------------ build
 
 
-def _fail(export_id: int, message: str) -> None:
+def _fail(export_id: int, message: Msg) -> None:
+    """Mark the export failed; the requester reads why in its language (issue 17)."""
     BillExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
-        status=ExportStatus.FAILED, error=message[:300], finished_at=timezone.now()
+        status=ExportStatus.FAILED,
+        error=message.english()[:300],
+        error_i18n=message,
+        finished_at=timezone.now(),
     )
 
 
@@ -166,13 +170,18 @@ def _build(export: BillExport) -> str:
     ctx = _requester_context(export)
     targets = export_targets(ctx) if ctx is not None else None
     if targets is None or targets.own is None:
-        _fail(export.pk, _("The user who asked for this export may no longer export bills."))
+        _fail(
+            export.pk,
+            Msg(gettext_noop("The user who asked for this export may no longer export bills.")),
+        )
         return "failed"
     chosen = targets.ordered(export.account_ids)  # F1 again: reach now, at build time
     included = {t.account.pk for t in chosen}
     left_out = [pk for pk in export.account_ids if pk not in included]
     if not chosen:
-        _fail(export.pk, _("None of the chosen accounts is in reach any more (F1)."))
+        _fail(
+            export.pk, Msg(gettext_noop("None of the chosen accounts is in reach any more (F1)."))
+        )
         return "failed"
     chosen = with_windows(chosen, export.organization_id)
     span = (export.account_id, export.month_from, export.month_to)
@@ -195,9 +204,9 @@ def _build(export: BillExport) -> str:
         progress=progress,
         every=PROGRESS_EVERY,
     )
-    note = ""
+    note = None
     if left_out:
-        note = _("Left out, no longer in reach: %(n)d account(s).") % {"n": len(left_out)}
+        note = Msg(gettext_noop("Left out, no longer in reach: %(n)d account(s)."), n=len(left_out))
     finished = timezone.now()
     data = out.getvalue()
     BillExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
@@ -210,7 +219,8 @@ def _build(export: BillExport) -> str:
         lines_total=written,
         finished_at=finished,
         expires_at=finished + KEEP,
-        note=note,
+        note=note.english() if note else "",
+        note_i18n=note,
     )
     return "done"
 
@@ -229,7 +239,7 @@ def bill_export_build(export_id: int) -> str:
         return _build(export)
     except Exception:
         logger.exception("Consolidated bills export %s failed", export_id)
-        _fail(export_id, _("The export could not be prepared. Request it again."))
+        _fail(export_id, Msg(gettext_noop("The export could not be prepared. Request it again.")))
         return "failed"
 
 
@@ -277,12 +287,20 @@ def bill_exports_expire(now=None) -> int:
     stale = now - dt.timedelta(seconds=settings.TASKS_STALE_AFTER_SECONDS)
     BillExport.objects.filter(status=ExportStatus.RUNNING, started_at__lt=stale).update(
         status=ExportStatus.FAILED,
-        error=_("The export stopped before it was ready. Request it again."),
+        error=(
+            why := Msg(gettext_noop("The export stopped before it was ready. Request it again."))
+        ).english(),
+        error_i18n=why,
         finished_at=now,
     )
     BillExport.objects.filter(status=ExportStatus.QUEUED, created_at__lt=now - KEEP).update(
         status=ExportStatus.FAILED,
-        error=_("No worker started the export within 24 hours. Request it again."),
+        error=(
+            why := Msg(
+                gettext_noop("No worker started the export within 24 hours. Request it again.")
+            )
+        ).english(),
+        error_i18n=why,
         finished_at=now,
     )
     return dropped
