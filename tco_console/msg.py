@@ -47,6 +47,8 @@ class Msg:
         context: str = "",
         **params: Any,
     ):
+        if not msgid:
+            raise ValueError("a Msg needs a msgid (gettext of an empty one is the header)")
         if plural and count not in params:
             raise ValueError("a plural Msg names its count parameter")
         self.msgid = str(msgid)
