@@ -40,29 +40,37 @@ from .services import invoices
 
 @admin.register(Region)
 class RegionAdmin(AuditedAdmin):
-    list_display = ("code", "name")
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "name_zh")
+    search_fields = ("code", "name", "name_zh")
 
 
 class SpecInline(admin.TabularInline):
     model = Spec
     extra = 0
-    fields = ("code", "name", "rank", "monthly_price", "payg_price")
+    fields = ("code", "name", "name_zh", "rank", "monthly_price", "payg_price")
 
 
 @admin.register(Product)
 class ProductAdmin(AuditedAdmin):
-    list_display = ("code", "name", "sells_subscription", "sells_payg", "payg_cycle", "position")
+    list_display = (
+        "code",
+        "name",
+        "name_zh",
+        "sells_subscription",
+        "sells_payg",
+        "payg_cycle",
+        "position",
+    )
     list_filter = ("sells_subscription", "sells_payg", "payg_cycle")
-    search_fields = ("code", "name")
+    search_fields = ("code", "name", "name_zh")
     inlines = [SpecInline]
 
 
 @admin.register(Spec)
 class SpecAdmin(AuditedAdmin):
-    list_display = ("product", "code", "name", "rank", "monthly_price", "payg_price")
+    list_display = ("product", "code", "name", "name_zh", "rank", "monthly_price", "payg_price")
     list_filter = ("product",)
-    search_fields = ("code", "name")
+    search_fields = ("code", "name", "name_zh")
     list_select_related = ("product",)
 
 

@@ -30,6 +30,7 @@ from .models import (
     PobMemberMonth,
     ResourceMonth,
 )
+from .models.catalog import localized
 from .models.rollups import AMOUNTS, TOTALS
 
 TREND_MONTHS = 6
@@ -119,11 +120,13 @@ def parse_month(value) -> date | None:
 
 
 def by_product(rows, month: date | None) -> list[dict]:
+    """The month's totals by product, largest first; `product_name` in the reader's language
+    (issue 17)."""
     if month is None:
         return []
     return list(
         rows.filter(bill_month=month)
-        .values("product_id", "product__code", "product__name")
+        .values("product_id", "product__code", product_name=localized("product__name"))
         .annotate(**_sums())
         .order_by("-cash_amount", "product__code")
     )
@@ -395,7 +398,12 @@ def member_by_resource(reach, month: date | None):
     return (
         BillLine.objects.filter(payer_id=account_id, owner_id=account_id, bill_month=month)
         .filter(reach.times("created_at"))
-        .values("resource_id", "resource__instance_id", "resource__spec__name", "product__name")
+        .values(
+            "resource_id",
+            "resource__instance_id",
+            spec_name=localized("resource__spec__name"),
+            product_name=localized("product__name"),
+        )
         .annotate(line_count=Count("pk"), **{f: Sum(f) for f in AMOUNTS})
-        .order_by("-cash_amount", "resource_id", "product__name")
+        .order_by("-cash_amount", "resource_id", "product_name")
     )

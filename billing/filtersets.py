@@ -68,7 +68,7 @@ def validity_state(queryset, value):
 
 
 class ResourceFilterSet(SearchMixin, django_filters.FilterSet):
-    search_fields = ("instance_id", "spec__name")
+    search_fields = ("instance_id", "spec__name", "spec__name_zh")
     q = django_filters.CharFilter(method="search", label=_("Search"))
     product = ModelChoiceFilter(
         queryset=_products(), label=_("Product"), empty_label=_("All products")
@@ -91,7 +91,7 @@ class PaygResourceFilterSet(ResourceFilterSet):
 
 
 class PackFilterSet(SearchMixin, django_filters.FilterSet):
-    search_fields = ("spec__name", "spec__code")
+    search_fields = ("spec__name", "spec__name_zh", "spec__code")
     q = django_filters.CharFilter(method="search", label=_("Search"))
     product = ModelChoiceFilter(
         queryset=_pack_products(), label=_("Product"), empty_label=_("All products")

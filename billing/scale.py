@@ -19,8 +19,9 @@ stripped of its secondary indexes and foreign keys, which are then rebuilt in on
 the ledger is written from per-(member, month) totals kept while streaming. F5's daily
 rollup is summed while streaming too, a month at a time (a month's lines are consecutive), and
 copied after each month: one pass in Python instead of a GROUP BY of every line on nine keys;
-the monthly rollups are computed from the lines in the database (`rebuild_rollups`). One
-transaction holds the lines, the daily rollup and the ledger, so a failure leaves nothing.
+so is the first monthly rollup (`ResourceMonth`, by member and resource), and the others are
+summed from it in the database (`rebuild_rollups`). One transaction holds the lines, the
+daily and resource rollups and the ledger, so a failure leaves nothing.
 `check_books` proves both rollups equal the lines.
 """
 
@@ -316,22 +317,26 @@ def seed(
     ]
     with transaction.atomic():
         _load_settings()
-        with _bulk_load([BillLine, DailyCost, Journal], clock, "lines"):
+        with _bulk_load([BillLine, DailyCost, ResourceMonth, Journal], clock, "lines"):
             with connection.cursor() as cursor:
                 # emptied in this transaction, so COPY may write the rows frozen
                 cursor.execute(
                     "TRUNCATE "
                     + ", ".join(
-                        connection.ops.quote_name(m._meta.db_table) for m in (BillLine, DailyCost)
+                        connection.ops.quote_name(m._meta.db_table)
+                        for m in (BillLine, DailyCost, ResourceMonth)
                     )
                 )
             bar = progress(line_items, "bill lines") if progress else None
-            with clock.phase("lines and their daily costs: COPY", line_items):
+            with clock.phase("lines, their daily and resource totals: COPY", line_items):
                 first = 0
                 for m, size in enumerate(month_sizes(line_items, months)):
-                    daily = {}  # F5: a month's lines by console day, kept while streaming
-                    _copy(BillLine, columns, lines.month(m, first, size, daily, bar), freeze=True)
+                    daily, by_resource = {}, {}  # a month's sums, kept while streaming
+                    month = lines.month(m, first, size, daily, by_resource, bar)
+                    _copy(BillLine, columns, month, freeze=True)
                     _copy(DailyCost, DAILY_COLUMNS, lines.daily_rows(m, daily), freeze=True)
+                    rows = lines.resource_rows(m, by_resource)
+                    _copy(ResourceMonth, RESOURCE_COLUMNS, rows, freeze=True)
                     first += size
                 if bar:
                     bar.update(line_items % BATCH)
@@ -341,11 +346,11 @@ def seed(
         with clock.phase("ledger: deferred checks"), connection.cursor() as cursor:
             # each journal balances: the ledger's deferred trigger, timed here, not at commit
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    rollups = [ResourceMonth, BillSummary, PayerProductMonth, PobMemberMonth, PobDepartmentMonth]
+    rollups = [BillSummary, PayerProductMonth, PobMemberMonth, PobDepartmentMonth]
     with transaction.atomic():
         _load_settings()
         with _bulk_load(rollups, clock, "rollups"), clock.phase("rollups"):
-            rebuild_rollups()
+            rebuild_rollups(resource_months_loaded=True)  # the rest from ResourceMonth
     with clock.phase("vacuum, analyse"), connection.cursor() as cursor:
         # what autovacuum would do next, done now: statistics for the planner and a visibility
         # map for index-only scans (the lines are frozen already: this reads, not rewrites)
@@ -527,6 +532,9 @@ class _Lines:
         self.kit_products = [
             [self.products.index(r.product_id) for r in owned[a]] for a in self.accounts
         ]
+        self.kit_resources = [  # per member: its resources' (resource, product) ids
+            [(r.pk, r.product_id) for r in owned[a]] for a in self.accounts
+        ]
         subscription, payg = BillingMode.SUBSCRIPTION.value, BillingMode.PAYG.value
         self.kinds = [
             (subscription, TransactionType.NEW.value),
@@ -538,9 +546,10 @@ class _Lines:
         self.seen = [0] * len(accounts)
         self.totals = [0] * (len(accounts) * len(months))  # cash in cents per (member, month)
 
-    def month(self, m: int, first: int, size: int, daily: dict, bar):
+    def month(self, m: int, first: int, size: int, daily: dict, by_resource: dict, bar):
         """Lines first … first + size - 1, all in month m; `daily` sums them by console day,
-        member, product and kind (F5's key, the rest follows from the member and month)."""
+        member, product and kind (F5's key, the rest follows from the member and month),
+        `by_resource` by member and resource (`ResourceMonth`'s key, likewise)."""
         start, n_accounts, n_months, n_products = (
             self.months[m],
             self.n_accounts,
@@ -587,6 +596,17 @@ class _Lines:
                 sums[1] += discount
                 sums[2] += cash
                 sums[3] += 1
+            # the same four sums by member and resource, written out as above: a helper call
+            # per line and rollup would cost seconds over 10 million lines
+            key = owner * 64 + r  # r < HEAVY_RESOURCES < 64
+            sums = by_resource.get(key)
+            if sums is None:
+                by_resource[key] = [cents, discount, cash, 1]
+            else:
+                sums[0] += cents
+                sums[1] += discount
+                sums[2] += cash
+                sums[3] += 1
             yield (
                 f"{prefix}{heads[owner]}{kit[r]}{kinds[kind]}{money[cents]}\t"
                 f"{money[discount]}\t0.00\t{money[cash]}\t{stamps[t]}"
@@ -613,6 +633,34 @@ class _Lines:
                 f"{_money(list_cost)}\t{_money(discount)}\t0.00\t{_money(cash)}\t{count}\n"
             )
 
+    def resource_rows(self, m: int, by_resource: dict):
+        """Month m's `ResourceMonth` rows, in its unique key's order (what `ROLLUP_SQL` would
+        sum from the month's lines)."""
+        start, rows = self.months[m], []
+        for key, sums in by_resource.items():
+            owner, r = divmod(key, 64)
+            resource, product = self.kit_resources[owner][r]
+            rows.append((self.payers[owner], self.accounts[owner], resource, product, sums))
+        rows.sort()
+        for payer, owner, resource, product, (list_cost, discount, cash, count) in rows:
+            yield (
+                f"{start}\t{payer}\t{owner}\t{resource}\t{product}\t{_money(list_cost)}\t"
+                f"{_money(discount)}\t0.00\t{_money(cash)}\t{count}\n"
+            )
+
+
+RESOURCE_COLUMNS = [
+    "bill_month",
+    "payer_id",
+    "owner_id",
+    "resource_id",
+    "product_id",
+    "list_cost",
+    "discount",
+    "voucher_amount",
+    "cash_amount",
+    "line_count",
+]
 
 DAILY_COLUMNS = [
     *(f for f in DailyCost.KEY if f != "tag_set_id"),  # untagged: the scale members have no tags

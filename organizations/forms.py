@@ -391,7 +391,9 @@ class SubUserForm(forms.Form):
         self.fields["products"].choices = [
             (
                 p.code,
-                f"{p.name} ({_('not allowed by your policy')})" if p.code in refused else p.name,
+                f"{p.display_name} ({_('not allowed by your policy')})"
+                if p.code in refused
+                else p.display_name,
             )
             for p in products
         ]

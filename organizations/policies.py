@@ -122,7 +122,7 @@ def require_allowed(account, product, user=None) -> None:
     v = verdict(levels_for(membership), product.code)
     if not v.allowed:
         raise DomainError(
-            refusal(v, product.name), code=CODE_DENIED, field="spec", link=explainer_link()
+            refusal(v, product.display_name), code=CODE_DENIED, field="spec", link=explainer_link()
         )
 
 
@@ -200,7 +200,7 @@ def refusals(account, products) -> dict[str, str]:
     for product in products:
         v = verdict(levels, product.code)
         if not v.allowed:
-            out[product.code] = refusal(v, product.name)
+            out[product.code] = refusal(v, product.display_name)
     return out
 
 
@@ -242,7 +242,7 @@ def require_user_may(user, account, product) -> None:
     if not User.objects.filter(pk=user.pk).filter(granted).exists():
         raise DomainError(
             _("Your user may not use %(product)s: ask the account owner to grant it.")
-            % {"product": product.name},
+            % {"product": product.display_name},
             code="UnauthorizedOperation.ProductNotGranted",
             field="spec",
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db import connection
+from django.db.models import CharField, Count, OuterRef, StringAgg, Subquery, Value
+from django.db.models.functions import MD5, Cast, Coalesce, Concat, Lower
 from django.utils import timezone
 
 from tco_console.secrets import decrypt
@@ -240,3 +242,26 @@ def api_key_by_secret_id(secret_id: str) -> tuple[ApiKey, str] | None:
     if key is None:
         return None
     return key, api_key_secret(key)
+
+
+def structure_fingerprint(organization_id: int) -> str:
+    """Issue 16: a digest of who is in which department of the organization and where each
+    department sits in the tree, read in one query. Anything grouped or filtered by today's
+    departments (F6, F7) may be cached under it: a move, a new or removed member, a department
+    moved, added or deleted (by a service or an operator in the Django admin) changes it."""
+    member = Concat(
+        Cast("account_id", CharField()),
+        Value(":"),
+        Coalesce(Cast("department_id", CharField()), Value("-")),
+        Value(":"),
+        Coalesce("department__path", Value("-")),
+        output_field=CharField(),
+    )
+    members = Membership.objects.filter(organization_id=organization_id)
+    if not connection.features.supports_aggregate_order_by_clause:  # SQLite before 3.44: in Python
+        rows = members.order_by("account_id").values_list(member, flat=True)
+        return hashlib.md5(",".join(rows).encode()).hexdigest() if rows else ""
+    digest = members.aggregate(
+        d=MD5(StringAgg(member, delimiter=Value(","), order_by="account_id", default=Value("")))
+    )["d"]
+    return digest or ""

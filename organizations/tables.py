@@ -330,9 +330,9 @@ class SubUserTable(ConsoleTable):
             " ",
             "{}",
             (
-                (_blocked_badge(f"{p.name} · {_('blocked')}", why),)
+                (_blocked_badge(f"{p.display_name} · {_('blocked')}", why),)
                 if p.code in self.blocked
-                else (_badge(p.name),)
+                else (_badge(p.display_name),)
                 for p in products
             ),
         )

@@ -22,6 +22,7 @@ urlpatterns = [
     path("organization/delete/", organization.organization_delete, name="organization_delete"),
     path("organization/quit/", organization.organization_quit, name="organization_quit"),
     path("members/", members.members, name="members"),
+    path("members/tree/", departments.department_branch, name="department_branch"),
     path("members/invite/", invitations.member_invite, name="member_invite"),
     path("members/create/", members.member_create, name="member_create"),
     path("members/move/", members.members_move, name="members_move"),

@@ -15,6 +15,7 @@ slow client holds a thread rather than a whole process, and two processes take h
 of four.
 """
 
+import gc
 import os
 
 # One process per core, each serving up to `threads` requests at once.
@@ -23,3 +24,13 @@ worker_class = "gthread"
 threads = 4
 # Seconds an idle keep-alive connection is kept (a proxy in front reuses its connections).
 keepalive = 5
+
+# The app is imported once, in the master, and what it made is frozen before each fork: the
+# workers' collector then never walks Django's own thousands of long-lived objects (and the
+# pages holding them stay shared between the processes).
+preload_app = True
+
+
+def pre_fork(server, worker):
+    gc.collect()
+    gc.freeze()

@@ -14,7 +14,8 @@ a msgid (rows written before, text a user typed) and for a msgid whose parameter
 
 A parameter may itself be translatable: a nested `Msg`, or a lazy label (a field's
 `verbose_name`, a choice's label: `gettext_lazy`/`pgettext_lazy`), which becomes a nested
-`Msg`; a list renders its items joined with the language's list separator. Other parameters
+`Msg`; `Names(en, zh)` for a name an operator entered in both languages (the catalog's); a list
+renders its items joined with the language's list separator. Other parameters
 are kept as they were given (numbers) or as text (amounts, identifiers, names typed by users).
 Plural forms: `Msg(singular, plural=…, count="n", n=3)` renders through `ngettext`.
 
@@ -125,8 +126,37 @@ class Msg:
         return f"Msg({self.msgid!r}, {self.params!r})"
 
 
+class Names:
+    """A name an operator entered in English and Chinese (a catalog row's `name` and
+    `name_zh`): not a msgid, but read in the reader's language all the same, the English one
+    when the Chinese one is blank."""
+
+    __slots__ = ("en", "zh")
+
+    def __init__(self, en: str, zh: str = ""):
+        self.en, self.zh = str(en), str(zh or "")
+
+    def render(self) -> str:
+        chinese = (translation.get_language() or "").lower().startswith("zh")
+        return self.zh if chinese and self.zh else self.en
+
+    __str__ = render
+
+    def to_json(self) -> dict:
+        return {"en": self.en, "zh": self.zh}
+
+    def __eq__(self, other):
+        return isinstance(other, Names) and (self.en, self.zh) == (other.en, other.zh)
+
+    def __hash__(self):
+        return hash(self.en)
+
+    def __repr__(self):
+        return f"Names({self.en!r}, {self.zh!r})"
+
+
 def _param(value):
-    if isinstance(value, Msg | str | int | None):  # bool is an int
+    if isinstance(value, Msg | Names | str | int | None):  # bool is an int
         return value
     if isinstance(value, Promise):
         try:
@@ -141,7 +171,7 @@ def _param(value):
 
 
 def _rendered(value):
-    if isinstance(value, Msg):
+    if isinstance(value, Msg | Names):
         return value.render()
     if isinstance(value, list):
         # Translators: joins the items of a list inside a sentence (", " in English)
@@ -150,7 +180,7 @@ def _rendered(value):
 
 
 def _encoded(value):
-    if isinstance(value, Msg):
+    if isinstance(value, Msg | Names):
         return value.to_json()
     if isinstance(value, list):
         return [_encoded(item) for item in value]
@@ -159,7 +189,7 @@ def _encoded(value):
 
 def _decoded(value):
     if isinstance(value, dict):
-        return Msg.from_json(value)
+        return Msg.from_json(value) if "id" in value else Names(value["en"], value.get("zh", ""))
     if isinstance(value, list):
         return [_decoded(item) for item in value]
     return value

@@ -186,7 +186,8 @@ def test_a4_nothing_changed_is_not_a_change(client, operator, catalog):
     client.force_login(operator)
     region = Region.objects.first()
     client.post(
-        f"/admin/billing/region/{region.pk}/change/", {"code": region.code, "name": region.name}
+        f"/admin/billing/region/{region.pk}/change/",
+        {"code": region.code, "name": region.name, "name_zh": region.name_zh},
     )
     assert not _records(operator, "admin.change").exists()
 

@@ -240,6 +240,12 @@ def test_b13_a_settlement_memo_has_no_words_and_stores_no_msgid(catalog, member)
         )
     freeze = Journal.objects.get(kind=JournalKind.FREEZE)
     assert freeze.memo_i18n == Msg("Freeze for %(id)s", id=res.instance_id)
+    # the spec's name in the audit record is the catalog's, in both languages (Names)
+    activated = AuditRecord.objects.get(action="resource.activate")
+    s5 = spec("S5.MEDIUM4")
+    assert s5.name_zh and s5.name in activated.message
+    with translation.override("zh-hans"):
+        assert s5.name_zh in activated.shown_message and s5.name not in activated.shown_message
     start = dt.datetime(2021, 9, 1, tzinfo=dt.UTC)
     s = settlement.settle_cycle(
         resource_id=res.pk, cycle_start=start, cycle_end=start + dt.timedelta(hours=1)

@@ -25,8 +25,10 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.bill_selectors import add_months
 from billing.models import DailyCost, Product, Region
+from billing.models.catalog import localized
 from billing.models.choices import BillingMode, TransactionType
 from organizations.models import Account, Department, Membership, TagSet
+from organizations.selectors import structure_fingerprint
 
 from . import reach
 
@@ -252,11 +254,15 @@ def _cached_sums(ctx, query: Query, reach_q: Q, versions: dict[int, int] | None,
     the reach (its payers, members and F2 windows), the query, and the cost versions of the
     payers whose rows are read (F5: raised in the transaction that changes those rows, and
     read with the reach before the rows, so a cached result is never older than its key).
-    Not cached: a member's own rows (any payer may have paid them) and groups or filters by
-    department (they follow today's departments, which change without a version)."""
-    if versions is None or query.group_by == "department" or query.departments:
+    Groups and filters by department follow today's departments: their key adds the
+    organization's structure fingerprint (who is in which department, where each sits).
+    Not cached: a member's own rows (any payer may have paid them)."""
+    if versions is None:
         return _sums(ctx, query, qs)
-    raw = f"{reach_q}|{query}|{sorted(versions.items())}"
+    structure = ""
+    if ctx.organization_id is not None and (query.group_by == "department" or query.departments):
+        structure = structure_fingerprint(ctx.organization_id)
+    raw = f"{reach_q}|{query}|{sorted(versions.items())}|{structure}"
     key = "f6:" + hashlib.sha256(raw.encode()).hexdigest()
     cache = caches[CACHE]
     found = cache.get(key)
@@ -266,14 +272,16 @@ def _cached_sums(ctx, query: Query, reach_q: Q, versions: dict[int, int] | None,
     return found
 
 
-def analyse(ctx, query: Query) -> Analysis:
-    """F6: the top 10 groups of the range by spend and "Others", a cell per period."""
+def analyse(ctx, query: Query, department_names: dict | None = None) -> Analysis:
+    """F6: the top 10 groups of the range by spend and "Others", a cell per period.
+    `department_names` (id → name), when the page has read them already, label the groups
+    of a grouping by department without another query."""
     reach_q, versions = reach.cost_reach(ctx, 8)  # the versions read before the rows
     qs = rows_reached(ctx, query, reach_q)
     top, found = _cached_sums(ctx, query, reach_q, versions, qs)
     spans = periods(query.granularity, query.first_day, query.last_day)
     column = {p: i for i, p in enumerate(spans)}
-    labels = _labels(ctx, query, {r["g"] for r in found})
+    labels = _labels(ctx, query, {r["g"] for r in found}, department_names)
     groups: dict[object, Row] = {}
     for r in found:
         label = labels(r["g"])
@@ -314,7 +322,7 @@ def _top(groups: dict, ranked: list | None) -> list[Row]:
     return [*named[:TOP], *([others] if others else [])]
 
 
-def _labels(ctx, query: Query, keys: set):
+def _labels(ctx, query: Query, keys: set, department_names: dict | None = None):
     """key → label, with one query for the groups that need names."""
     group_by = query.group_by
     keys = {k for k in keys if k not in (None, OTHERS)}
@@ -331,12 +339,14 @@ def _labels(ctx, query: Query, keys: set):
         accounts = Account.objects.filter(pk__in=keys).select_related("membership")
         names = {a.pk: _member_label(a, ctx.organization_id) for a in accounts}
     elif group_by == "department":
-        names = dict(Department.objects.filter(pk__in=keys).values_list("pk", "name"))
+        if department_names is None:
+            department_names = Department.objects.filter(pk__in=keys).values_list("pk", "name")
+        names = dict(department_names)
         names[FORMER] = str(_("Former members"))
     elif group_by == "product":
-        names = dict(Product.objects.filter(pk__in=keys).values_list("pk", "name"))
+        names = dict(Product.objects.filter(pk__in=keys).values_list("pk", localized("name")))
     elif group_by == "region":
-        names = dict(Region.objects.filter(pk__in=keys).values_list("pk", "name"))
+        names = dict(Region.objects.filter(pk__in=keys).values_list("pk", localized("name")))
     else:
         names = dict(BillingMode.choices if group_by == "billing_mode" else TransactionType.choices)
     return lambda k: str(names.get(k, k))

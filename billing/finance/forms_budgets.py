@@ -92,7 +92,7 @@ class BudgetForm(forms.Form):
     )
     products = ModelMultipleChoiceField(
         label=_("Products (none: all)"),
-        queryset=Product.objects.order_by("name"),
+        queryset=Product.objects.order_by("position", "code"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -175,15 +175,19 @@ def granting_account_ids(ctx, perm: int) -> list[int]:
     return list(_granting(ctx, perm).values_list("account_id", flat=True))
 
 
-def members_granting_page(ctx, perm: int, limit: int) -> tuple[list[Membership], int]:
-    """The first `limit` of `members_granting` and how many there are, reading (on
-    PostgreSQL) only those: a page lists a bounded number of members."""
+def members_granting_page(
+    ctx, perm: int, limit: int, offset: int = 0
+) -> tuple[list[Membership], int]:
+    """`limit` of `members_granting` from `offset` on and how many there are in all, reading
+    (on PostgreSQL) only those: a page lists a bounded number of members."""
     if connection.vendor != "postgresql" or not (ctx.is_admin and ctx.can("billing.view_finance")):
         every = members_granting(ctx, perm)
-        return every[:limit], len(every)
+        return every[offset : offset + limit], len(every)
     candidates = _granting(ctx, perm)
-    first = list(candidates[:limit])
-    return first, len(first) if len(first) < limit else candidates.count()
+    page = list(candidates[offset : offset + limit])
+    if offset == 0 and len(page) < limit:
+        return page, len(page)
+    return page, candidates.count()
 
 
 def pay_on_behalf_members(ctx):

@@ -25,11 +25,19 @@ class BillLine(models.Model):
     payer = models.ForeignKey(
         "organizations.Account", on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    product = models.ForeignKey("billing.Product", on_delete=models.PROTECT, related_name="+")
+    # product, region and tag set: no index either; no page reads lines by them alone (the
+    # details filter them within an owner's or payer's index), and the only reader, deleting
+    # a catalog row or a tag set, is refused by PROTECT anyway: three fewer indexes for every
+    # line written and a quicker bulk load (issue 16)
+    product = models.ForeignKey(
+        "billing.Product", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     resource = models.ForeignKey(
         "billing.Resource", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    region = models.ForeignKey("billing.Region", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        "billing.Region", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     billing_mode = models.CharField(_("billing mode"), max_length=12, choices=BillingMode.choices)
     transaction_type = models.CharField(
         _("transaction type"), max_length=12, choices=TransactionType.choices
@@ -47,7 +55,12 @@ class BillLine(models.Model):
     )
     # F11: the owner's tags when the line was written (set by record_bill_lines)
     tag_set = models.ForeignKey(
-        "organizations.TagSet", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "organizations.TagSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
 
     # B11: the fields of a bill line item, in the order the details list, the CSV export and

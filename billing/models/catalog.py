@@ -1,10 +1,13 @@
 """The simulated cloud: regions, products (Tencent-like codes) and their specs with list prices."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from organizations.scoping import ScopedQuerySet
+from tco_console.msg import Names
 
 from .choices import BillingMode, Cycle, ResourceStatus, SuspendReason
 
@@ -45,9 +48,58 @@ class ValidityQuerySet(models.QuerySet):
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
-class Region(models.Model):
+# Issue 17: the catalog's names in the reader's language. Each name an operator edits in the
+# admin (region, product, description, usage unit, spec) has a Chinese column beside it;
+# blank, the English one shows. What follows the reader is `get_language()`: the page's
+# language, a CSV's `?lang=`, the API's `X-TC-Language`, a notice's recipient's language.
+
+
+def chinese() -> bool:
+    """Whether names are read in Chinese now (any zh-* language)."""
+    return (get_language() or "").lower().startswith("zh")
+
+
+def localized(path: str):
+    """The query expression for the name at `path` (`"name"`, `"product__name"`,
+    `"resource__spec__name"`) in the reader's language: its `_zh` column when Chinese is
+    read and that column is not blank, else the English one. For `values()`, annotations
+    and ordering; it reads the row's own join, so it adds no query."""
+    if not chinese():
+        return F(path)
+    return Coalesce(NullIf(F(f"{path}_zh"), Value("")), F(path))
+
+
+class LocalizedNames:
+    """`display_*` reads a catalog row's text in the reader's language (see `localized`)."""
+
+    def localized_text(self, field: str) -> str:
+        chinese_text = getattr(self, f"{field}_zh") if chinese() else ""
+        return chinese_text or getattr(self, field)
+
+    @property
+    def display_name(self) -> str:
+        return self.localized_text("name")
+
+    @property
+    def names(self) -> Names:
+        """The name in both languages, for a stored message read later (issue 17)."""
+        return Names(self.name, getattr(self, "name_zh", ""))
+
+
+def chinese_field(verbose_name, max_length):
+    return models.CharField(
+        verbose_name,
+        max_length=max_length,
+        blank=True,
+        default="",
+        help_text=_("Shown to users who read the console in Chinese; blank: the English text."),
+    )
+
+
+class Region(LocalizedNames, models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=60)
+    name_zh = chinese_field(_("Chinese name"), 60)
 
     class Meta:
         ordering = ["code"]
@@ -55,19 +107,22 @@ class Region(models.Model):
         verbose_name_plural = _("regions")
 
     def __str__(self):
-        return f"{self.name} ({self.code})"
+        return f"{self.display_name} ({self.code})"
 
 
-class Product(models.Model):
+class Product(LocalizedNames, models.Model):
     code = models.CharField(_("product code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=80)
+    name_zh = chinese_field(_("Chinese name"), 80)
     description = models.CharField(_("description"), max_length=300, blank=True, default="")
+    description_zh = chinese_field(_("Chinese description"), 300)
     sells_subscription = models.BooleanField(_("monthly subscription"), default=True)
     sells_payg = models.BooleanField(_("pay-as-you-go"), default=False)
     payg_cycle = models.CharField(
         _("settlement cycle"), max_length=10, choices=Cycle.choices, blank=True, default=""
     )
     payg_unit = models.CharField(_("usage unit"), max_length=20, blank=True, default="")
+    payg_unit_zh = chinese_field(_("Chinese usage unit"), 20)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -76,15 +131,24 @@ class Product(models.Model):
         verbose_name_plural = _("products")
 
     def __str__(self):
-        return f"{self.name} ({self.code})"
+        return f"{self.display_name} ({self.code})"
+
+    @property
+    def display_description(self) -> str:
+        return self.localized_text("description")
+
+    @property
+    def display_unit(self) -> str:
+        return self.localized_text("payg_unit")
 
 
-class Spec(models.Model):
+class Spec(LocalizedNames, models.Model):
     """A configuration of a product with its list prices. `rank` orders specs for upgrades."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="specs")
     code = models.CharField(_("spec code"), max_length=40)
     name = models.CharField(_("name"), max_length=80)
+    name_zh = chinese_field(_("Chinese name"), 80)
     rank = models.PositiveSmallIntegerField(_("rank"), default=0)
     monthly_price = models.DecimalField(_("monthly price (CNY)"), **MONEY, null=True, blank=True)
     payg_price = models.DecimalField(
@@ -116,7 +180,7 @@ class Spec(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.product.code} {self.name}"
+        return f"{self.product.code} {self.display_name}"
 
 
 class Resource(models.Model):

@@ -300,9 +300,12 @@ ROLLUP_SQL = {
 }
 
 
-def rebuild_rollups() -> None:
+def rebuild_rollups(*, resource_months_loaded: bool = False) -> None:
     """Recompute every rollup from the bill lines in the database (bulk loads, `seed_scale`).
-    Fixed SQL over table names from the models; nothing in it comes from input."""
+    Each rollup is summed from the one before it (`ROLLUP_SQL`), the first from the lines;
+    `resource_months_loaded`: a bulk loader has written `ResourceMonth` while streaming the
+    lines, and the rest is summed from it. Fixed SQL over table names from the models;
+    nothing in it comes from input."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("rollups are rebuilt in one transaction")
     names = {
@@ -317,9 +320,11 @@ def rebuild_rollups() -> None:
     }
     keys = {model: key for model, key, _self_paid in ROLLUPS}
     with connection.cursor() as cursor:
-        for model in ROLLUP_SQL:
+        rebuilt = [m for m in ROLLUP_SQL if not (resource_months_loaded and m is ResourceMonth)]
+        for model in rebuilt:
             model.objects.all().delete()
-        for model, select in ROLLUP_SQL.items():
+        for model in rebuilt:
+            select = ROLLUP_SQL[model]
             columns = ", ".join((*keys[model], *TOTALS))
             cursor.execute(
                 f"INSERT INTO {model._meta.db_table} ({columns}) {select.format(**names)}"

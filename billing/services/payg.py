@@ -139,7 +139,7 @@ def resource_activate(
     spec = Spec.objects.select_related("product").get(pk=spec.pk)
     if not spec.product.sells_payg or spec.payg_price is None:
         raise DomainError(
-            _("%(product)s is not sold pay-as-you-go.") % {"product": spec.product.name},
+            _("%(product)s is not sold pay-as-you-go.") % {"product": spec.product.display_name},
             field="spec",
         )
     payer, _mode, wallets = begin(owner)
@@ -188,7 +188,7 @@ def resource_activate(
         message=Msg(
             gettext_noop("Activated %(id)s (%(spec)s); froze %(freeze)s CNY on %(payer)s"),
             id=res.instance_id,
-            spec=spec.name,
+            spec=spec.names,  # in the reader's language (issue 17)
             freeze=freeze,
             payer=payer.uin,
         ),

@@ -100,7 +100,10 @@ class MemberTotalsTable(TotalsColumns, OrganizationScopedTable):
 
 
 class ProductTotalsTable(TotalsColumns, ConsoleTable):
-    product = tables.Column(accessor="product__name", verbose_name=_("Product"), orderable=False)
+    """Rows of `bill_selectors.by_product`: the product's name is read in the reader's
+    language by the query (`product_name`)."""
+
+    product = tables.Column(accessor="product_name", verbose_name=_("Product"), orderable=False)
 
     class Meta(ConsoleTable.Meta):
         sequence = ("product", "...")
@@ -110,7 +113,9 @@ class ProductTotalsTable(TotalsColumns, ConsoleTable):
 
 class ResourceTotalsTable(TotalsColumns, ConsoleTable):
     resource = tables.Column(verbose_name=_("Resource"), orderable=False, empty_values=())
-    product = tables.Column(accessor="product__name", verbose_name=_("Product"), orderable=False)
+    product = tables.Column(
+        accessor="product__display_name", verbose_name=_("Product"), orderable=False
+    )
 
     class Meta(ConsoleTable.Meta):
         sequence = ("resource", "product", "...")
@@ -123,5 +128,5 @@ class ResourceTotalsTable(TotalsColumns, ConsoleTable):
         return format_html(
             '<code class="text-body">{}</code><div class="small text-body-secondary">{}</div>',
             record.resource.instance_id,
-            record.resource.spec.name,
+            record.resource.spec.display_name,
         )

@@ -25,7 +25,7 @@ class VoucherTable(ConsoleTable):
     face_value = MoneyColumn(verbose_name=_("Face value"))
     remaining = MoneyColumn(verbose_name=_("Remaining"))
     product = tables.Column(
-        accessor="product__name",
+        accessor="product__display_name",
         verbose_name=_("Product scope"),
         default=_("All products"),
         order_by=("product__position",),

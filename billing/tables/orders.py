@@ -29,7 +29,9 @@ def _when(value):
 class OrderColumnsMixin(tables.Table):
     order_no = tables.Column(verbose_name=_("Order number"))
     product = tables.Column(
-        accessor="product__name", verbose_name=_("Product"), order_by=("product__position",)
+        accessor="product__display_name",
+        verbose_name=_("Product"),
+        order_by=("product__position",),
     )
     kind = tables.Column(verbose_name=_("Type"))
     amount = tables.Column(
@@ -46,7 +48,7 @@ class OrderColumnsMixin(tables.Table):
 
     def render_product(self, record, value):
         return format_html(
-            '{}<div class="text-body-secondary small">{}</div>', value, record.spec.name
+            '{}<div class="text-body-secondary small">{}</div>', value, record.spec.display_name
         )
 
     def render_amount(self, record):

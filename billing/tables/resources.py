@@ -51,9 +51,17 @@ def resource_status(record):
 
 class ResourceTable(ConsoleTable):
     instance_id = tables.Column(verbose_name=_("Instance ID"))
-    product = tables.Column(accessor="product__name", verbose_name=_("Product"))
-    spec = tables.Column(accessor="spec__name", verbose_name=_("Spec"), order_by=("spec__rank",))
-    region = tables.Column(accessor="region__name", verbose_name=_("Region"))
+    product = tables.Column(
+        accessor="product__display_name",
+        verbose_name=_("Product"),
+        order_by=("product__position",),
+    )
+    spec = tables.Column(
+        accessor="spec__display_name", verbose_name=_("Spec"), order_by=("spec__rank",)
+    )
+    region = tables.Column(
+        accessor="region__display_name", verbose_name=_("Region"), order_by=("region__code",)
+    )
     status = tables.Column(verbose_name=_("Status"))
     period_end = DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
     actions = TemplateColumn(
@@ -79,10 +87,16 @@ class PaygResourceTable(ConsoleTable):
 
     instance_id = tables.Column(verbose_name=_("Instance ID"))
     product = tables.Column(
-        accessor="product__name", verbose_name=_("Product"), order_by=("product__position",)
+        accessor="product__display_name",
+        verbose_name=_("Product"),
+        order_by=("product__position",),
     )
-    spec = tables.Column(accessor="spec__name", verbose_name=_("Spec"), order_by=("spec__rank",))
-    region = tables.Column(accessor="region__name", verbose_name=_("Region"))
+    spec = tables.Column(
+        accessor="spec__display_name", verbose_name=_("Spec"), order_by=("spec__rank",)
+    )
+    region = tables.Column(
+        accessor="region__display_name", verbose_name=_("Region"), order_by=("region__code",)
+    )
     status = tables.Column(verbose_name=_("Status"))
     frozen = tables.Column(
         accessor="frozen_amount",
@@ -146,7 +160,7 @@ class PackTable(ConsoleTable):
     """Products → Resource packs: usage bought in advance, drawn first by settlement (B8)."""
 
     spec = tables.Column(
-        accessor="spec__name",
+        accessor="spec__display_name",
         verbose_name=_("Spec"),
         order_by=("product__position", "spec__rank"),
     )
@@ -170,7 +184,7 @@ class PackTable(ConsoleTable):
 
     def render_spec(self, record, value):
         return format_html(
-            '{}<div class="text-body-secondary small">{}</div>', record.product.name, value
+            '{}<div class="text-body-secondary small">{}</div>', record.product.display_name, value
         )
 
     def render_quantity(self, value):
@@ -204,7 +218,9 @@ class PaidResourceTable(OrganizationScopedTable):
     owner = tables.Column(accessor="owner__name", verbose_name=_("Owner"))
     instance_id = tables.Column(verbose_name=_("Instance ID"))
     product = tables.Column(
-        accessor="product__name", verbose_name=_("Product"), order_by=("product__position",)
+        accessor="product__display_name",
+        verbose_name=_("Product"),
+        order_by=("product__position",),
     )
     billing_mode = tables.Column(verbose_name=_("Billing mode"))
     status = tables.Column(verbose_name=_("Status"))
@@ -225,7 +241,7 @@ class PaidResourceTable(OrganizationScopedTable):
 
     def render_product(self, record, value):
         return format_html(
-            '{}<div class="text-body-secondary small">{}</div>', value, record.spec.name
+            '{}<div class="text-body-secondary small">{}</div>', value, record.spec.display_name
         )
 
     def render_status(self, record):

@@ -141,7 +141,7 @@ def pob_bills(request):
         context |= {
             "rows": product_rows,
             "totals": bills.total(product_rows),
-            "chart": charts.split(bills.split(product_rows, label=lambda r: r["product__name"])),
+            "chart": charts.split(bills.split(product_rows, label=lambda r: r["product_name"])),
         }
     elif tab == "departments":
         department = _department(request, request.GET.get("department"))
@@ -242,7 +242,7 @@ def billing_center_bills(request, context: dict, reach=None):
         context["totals"] = bills.total(product_rows)
         table = ProductTotalsTable(product_rows)
         context["chart"] = charts.split(
-            bills.split(product_rows, label=lambda r: r["product__name"])
+            bills.split(product_rows, label=lambda r: r["product_name"])
         )
     elif member:
         context["totals"] = bills.month_total(rows, month)
@@ -258,6 +258,8 @@ def billing_center_bills(request, context: dict, reach=None):
 class MemberResourceTotalsTable(ResourceTotalsTable):
     """F3: a member's totals by resource, summed from its lines (rows are dicts)."""
 
+    product = tables.Column(accessor="product_name", verbose_name=_("Product"), orderable=False)
+
     class Meta(ResourceTotalsTable.Meta):
         pass
 
@@ -267,7 +269,7 @@ class MemberResourceTotalsTable(ResourceTotalsTable):
         return format_html(
             '<code class="text-body">{}</code><div class="small text-body-secondary">{}</div>',
             record["resource__instance_id"],
-            record["resource__spec__name"],
+            record["spec_name"],
         )
 
 
@@ -326,6 +328,6 @@ def overview_spend(request, root: Department | None = None) -> dict | None:
         "total": total,
         "trend": charts.trend(trend, href=lambda d: pob_bills_url("members", month=f"{d:%Y-%m}")),
         "members": charts.split(members),
-        "products": charts.split(bills.split(products, label=lambda r: r["product__name"])),
+        "products": charts.split(bills.split(products, label=lambda r: r["product_name"])),
         "departments": charts.split(bills.split(departments, label=_department_label)),
     }

@@ -12,7 +12,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +27,7 @@ from tco_console.htmx import is_partial
 from .. import charts
 from ..finance import costs
 from ..models import Product, Region
+from ..models.catalog import localized
 from ..models.choices import BillingMode, TransactionType
 
 UINS = re.compile(r"^\d{12}$")
@@ -91,6 +92,7 @@ class CostAnalysisForm(forms.Form):
     def __init__(self, *args, user, tag_keys, admin, **kwargs):
         super().__init__(*args, **kwargs)
         self.tag_keys = tag_keys
+        self._departments = None
         if admin:
             self.fields["department"].queryset = Department.objects.restrict(user, "view")
         else:
@@ -105,7 +107,7 @@ class CostAnalysisForm(forms.Form):
 
     def filters(self):
         """The filter fields (the range and grouping controls are drawn one by one), each with
-        its options as HTML (escaped by format_html_join): a select of an organization's
+        its options as HTML (each value escaped): a select of an organization's
         1,000 departments drawn by templates, option by option, costs more than the query."""
         out = []
         for name in self.fields:
@@ -115,13 +117,12 @@ class CostAnalysisForm(forms.Form):
             options = None
             if isinstance(bound.field.widget, forms.SelectMultiple):
                 chosen = {str(v) for v in (bound.value() or ())}
-                options = format_html_join(
-                    "",
-                    '<option value="{}"{}>{}</option>',
-                    (
-                        (v, mark_safe(" selected") if str(v) in chosen else "", label)
+                options = mark_safe(  # plain string building, every value escaped
+                    "".join(
+                        f'<option value="{escape(v)}"{" selected" if str(v) in chosen else ""}>'
+                        f"{escape(label)}</option>"
                         for v, label in self._choices(name)
-                    ),
+                    )
                 )
             out.append({"field": bound, "options": options})
         return out
@@ -129,11 +130,19 @@ class CostAnalysisForm(forms.Form):
     def _choices(self, name):
         field = self.fields[name]
         if name == "department":  # by path: each under its parent, indented by depth
-            rows = field.queryset.order_by("path").values_list("pk", "name", "depth")
-            return [(pk, f"{'· ' * depth}{label}") for pk, label, depth in rows]
+            return [(pk, f"{'· ' * depth}{label}") for pk, label, depth in self.departments()]
         if isinstance(field, forms.ModelMultipleChoiceField):
-            return list(field.queryset.values_list(field.to_field_name or "pk", "name"))
+            # products and regions: their name in the reader's language (issue 17)
+            return list(field.queryset.values_list(field.to_field_name or "pk", localized("name")))
         return field.choices
+
+    def departments(self) -> list[tuple[int, str, int]]:
+        """The departments the user may filter by (id, name, depth), in tree order, read once:
+        the filter's options and the labels of a grouping by department share them."""
+        if self._departments is None:
+            queryset = self.fields["department"].queryset.order_by("path")
+            self._departments = list(queryset.values_list("pk", "name", "depth"))
+        return self._departments
 
     def group_choices(self):
         return [*costs.GROUPS.items()] + [
@@ -235,7 +244,10 @@ def _analysis(request):
     ctx = request.console
     admin = ctx.is_admin
     form, query, problems = parse(request, admin=admin, tag_keys=costs.tag_keys(ctx))
-    return form, costs.analyse(ctx, query), problems
+    names = None
+    if query.group_by == "department" and "department" in form.fields:
+        names = {pk: name for pk, name, _depth in form.departments()}
+    return form, costs.analyse(ctx, query, department_names=names), problems
 
 
 def period_label(period: dt.date, granularity: str) -> str:

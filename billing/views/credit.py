@@ -4,6 +4,7 @@ allocation. The admin account's users with view_finance read it, those with mana
 change it (403 otherwise, and for members, as budgets); a member out of reach is a 404 (F1)."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -21,7 +22,7 @@ from ..finance.reach import member_reach, members_granting_page
 from ..models import Wallet
 
 EVENTS = ("creditChanged", "balanceChanged")
-LISTED = 200  # members listed; the others by their UIN (`?account=`)
+LISTED = 50  # members a page (`?page=`); one member by its UIN (`?account=`)
 
 
 @login_required
@@ -30,10 +31,19 @@ def credit(request):
     ctx = request.console
     uin = (request.GET.get("account") or "").strip()
     reach = member_reach(ctx, uin, sel.PERM) if uin else None  # F1: 404 out of reach
+    page = 1
     if reach:
         memberships, count = [reach.membership], 1
     else:  # a page of them, and how many there are (an organization of 10,000, issue 16)
-        memberships, count = members_granting_page(ctx, sel.PERM, LISTED)
+        page = parse_page(request.GET.get("page"))
+        memberships, count = members_granting_page(
+            ctx, sel.PERM, LISTED, offset=(page - 1) * LISTED
+        )
+        if not memberships and page > 1:  # past the end (members left): the last page
+            page = max(1, -(-count // LISTED))
+            memberships, count = members_granting_page(
+                ctx, sel.PERM, LISTED, offset=(page - 1) * LISTED
+            )
     rows = sel.member_credits(ctx, memberships)
     wallet = Wallet.objects.filter(account=ctx.account).first()
     return render(
@@ -42,13 +52,45 @@ def credit(request):
         {
             "viewed": reach,
             "rows": rows,
-            "more": max(count - LISTED, 0),
+            "pages": Pages(page, LISTED, count, len(memberships)),
             "wallet": wallet,
             "allocated": sel.allocated_by(ctx.account),
             "changes": sel.changes_of(ctx.account, reach.account if reach else None),
             "can_manage": ctx.can("billing.manage_finance"),
         },
     )
+
+
+def parse_page(value) -> int:
+    """`?page=`: a page number from 1 (anything else reads as the first page)."""
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) <= 100_000 else 1
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Where a page of members stands: rows `first`–`last` of `count`."""
+
+    number: int
+    size: int
+    count: int
+    shown: int
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.shown else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + self.shown - 1 if self.shown else 0
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.last < self.count else None
 
 
 @login_required

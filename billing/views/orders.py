@@ -159,8 +159,8 @@ def _order_summary(request, order: Order) -> str:
     ) % {
         "no": order.order_no,
         "kind": order.get_kind_display().lower(),
-        "product": order.product.name,
-        "spec": order.spec.name,
+        "product": order.product.display_name,
+        "spec": order.spec.display_name,
         "owner": member_name(order.owner, request.console.organization_id),
         "uin": order.owner.uin,
         "amount": format_cny(order.payable),

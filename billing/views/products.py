@@ -155,8 +155,8 @@ def products(request):
 
 def _spec_label(spec: Spec) -> str:
     args = {
-        "product": spec.product.name,
-        "spec": spec.name,
+        "product": spec.product.display_name,
+        "spec": spec.display_name,
         "price": format_cny(spec.monthly_price),
     }
     if spec.pack_quantity is not None:
@@ -196,7 +196,7 @@ def buy(request):
             "A resource pack holds %(size)s usage units of %(product)s per month bought. Your "
             "own pay-as-you-go usage of %(product)s draws on it first, before anything is "
             "charged; it is never used for other accounts' usage."
-        ) % {"size": format_quantity(chosen.pack_quantity), "product": chosen.product.name}
+        ) % {"size": format_quantity(chosen.pack_quantity), "product": chosen.product.display_name}
     else:
         title = _("Buy a subscription")
         description = _(
@@ -242,10 +242,10 @@ def activate(request):
                 pk,
                 _("%(product)s · %(spec)s — %(price)s per %(unit)s, settled %(cycle)s")
                 % {
-                    "product": s.product.name,
-                    "spec": s.name,
+                    "product": s.product.display_name,
+                    "spec": s.display_name,
                     "price": unit_price(s.payg_price),
-                    "unit": s.product.payg_unit,
+                    "unit": s.product.display_unit,
                     "cycle": s.product.get_payg_cycle_display().lower(),
                 },
             )
@@ -269,7 +269,7 @@ def activate(request):
             "it is terminated."
         ) % {
             "id": res.instance_id,
-            "spec": res.spec.name,
+            "spec": res.spec.display_name,
             "amount": format_cny(res.frozen_amount),
             "name": res.frozen_by.name,
             "uin": res.frozen_by.uin,

@@ -96,7 +96,7 @@ def resource_upgrade(request, instance_id):
                 pk,
                 _("%(spec)s — %(price)s per month (%(now)s now)")
                 % {
-                    "spec": s.name,
+                    "spec": s.display_name,
                     "price": format_cny(s.monthly_price),
                     "now": format_cny(pricing.price(res.owner, res.product, cost).payable),
                 },
@@ -142,7 +142,7 @@ def resource_downgrade(request, instance_id):
             (
                 pk,
                 _("%(spec)s — %(price)s per month")
-                % {"spec": s.name, "price": format_cny(s.monthly_price)},
+                % {"spec": s.display_name, "price": format_cny(s.monthly_price)},
             )
             for pk, s in specs.items()
         ],
@@ -158,7 +158,8 @@ def resource_downgrade(request, instance_id):
         )
         return refund_message(
             order,
-            _("%(id)s now runs on %(spec)s.") % {"id": res.instance_id, "spec": order.spec.name},
+            _("%(id)s now runs on %(spec)s.")
+            % {"id": res.instance_id, "spec": order.spec.display_name},
         )
 
     return form_view(

@@ -271,7 +271,7 @@ def _accept(*, change: PermissionChange, acting_user: User) -> PermissionChange:
             _("%(name)s (%(uin)s) accepted the permission change")
             % {"name": m.name, "uin": m.account.uin}
         ),
-        lambda: f"{_summary(c)} {_('It applies from now on.')}",
+        lambda: str(_summary(c)) + " " + _("It applies from now on."),
         link=reverse("organizations:member_detail", args=[m.account.uin]),
     )
     audit_record(
@@ -340,7 +340,9 @@ def _decide(
             return _("%(uin)s denied the permission change") % who
         return _("%(org)s withdrew its permission change request") % {"org": org.display_name}
 
-    money().notify(notice_to, title, lambda: f"{_summary(c)} {_('Nothing changed.')}", link=link)
+    money().notify(
+        notice_to, title, lambda: str(_summary(c)) + " " + _("Nothing changed."), link=link
+    )
     audit_record(
         actor=acting_user,
         action=action,

@@ -6,36 +6,88 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 register = template.Library()
 
 
+# Issue 16: a tree of at most this many departments is drawn whole; a larger one (an
+# organization may have 1,000) opens Root's level and the way down to the selected
+# department, and each other department with sub-departments loads them when asked.
+WHOLE_TREE = 200
+
+
 @register.simple_tag
-def department_tree(node, selected=None, interactive=False):
+def department_tree(node, selected=None, interactive=False, opened=None):
     """Nested `<li>`s: each department links to the members page filtered to it; the count
     is of members in the department and below. `interactive` (the members page) also loads
     the list in place: the `<ul>` around carries hx-target/hx-swap/hx-push-url/hx-include,
-    and console.js copies `data-department` into the filter form before htmx sends it."""
-    base = reverse("organizations:members")
-    title = escape(_("members in this department and below"))
+    and console.js copies `data-department` into the filter form before htmx sends it.
+    `opened`: the departments whose sub-departments are drawn (None: as WHOLE_TREE says)."""
+    if node is None:
+        return ""
+    if opened is None:
+        opened = _opened(node, selected)
+    return mark_safe(_Tree(selected, interactive, opened).render(node))
 
-    def render(n) -> str:
+
+def _opened(top, selected) -> set[int] | None:
+    """Which departments show their sub-departments: all of a small tree (None), else Root,
+    the selected department and its ancestors."""
+    parent_of, size, stack = {}, 0, [top]
+    while stack:
+        n = stack.pop()
+        size += 1
+        for c in n.children:
+            parent_of[c.department.pk] = n.department.pk
+            stack.append(c)
+    if size <= WHOLE_TREE:
+        return None
+    opened, pk = {top.department.pk}, selected if selected in parent_of else None
+    while pk is not None:  # the selected department and its ancestors
+        opened.add(pk)
+        pk = parent_of.get(pk)
+    return opened
+
+
+class _Tree:
+    def __init__(self, selected, interactive, opened):
+        self.selected, self.interactive, self.opened = selected, interactive, opened
+        self.base = reverse("organizations:members")
+        self.more_url = reverse("organizations:department_branch")
+        self.title = escape(_("members in this department and below"))
+
+    def render(self, n) -> str:
         # plain string building with every value escaped: a template include (or format_html)
         # per node cost more than the rest of the page at 1,000 departments
         d = n.department
         root = d.is_root
         value = "" if root else str(d.pk)
         name = escape(d.name)
-        active = " active" if selected == d.pk or (not selected and root) else ""
-        href = base if root else f"{base}?department={d.pk}"
-        hx = f' hx-get="{base}" data-department="{value}"' if interactive else ""
+        active = " active" if self.selected == d.pk or (not self.selected and root) else ""
+        href = self.base if root else f"{self.base}?department={d.pk}"
+        hx = f' hx-get="{self.base}" data-department="{value}"' if self.interactive else ""
         icon = "bi-building" if root else "bi-folder2"
-        children = "".join(render(c) for c in n.children)
+        below = ""
+        if n.children and (self.opened is None or d.pk in self.opened):
+            below = f"<ul>{''.join(self.render(c) for c in n.children)}</ul>"
+        elif n.children:
+            label = escape(
+                ngettext("%(n)s sub-department", "%(n)s sub-departments", len(n.children))
+                % {"n": len(n.children)}
+            )
+            show = escape(_("Show the sub-departments of %(name)s") % {"name": d.name})
+            mode = "&amp;interactive=1" if self.interactive else ""
+            below = (
+                f'<button type="button" class="dept-more" data-testid="dept-more" '
+                f'hx-get="{self.more_url}?node={d.pk}{mode}" hx-target="closest li" '
+                f'hx-swap="outerHTML" hx-push-url="false" hx-include="this" title="{show}" '
+                f'aria-label="{show}">'
+                f'<i class="bi bi-plus-square me-1" aria-hidden="true"></i>{label}</button>'
+            )
         return (
             f'<li><a class="dept-link{active}" href="{href}"{hx} data-dept="{name}">'
             f'<span><i class="bi {icon} me-1"></i>{name}</span>'
-            f'<span class="count" title="{title}">{n.subtree_count}</span></a>'
-            f"{f'<ul>{children}</ul>' if children else ''}</li>"
+            f'<span class="count" title="{self.title}">{n.subtree_count}</span></a>'
+            f"{below}</li>"
         )
-
-    return mark_safe(render(node)) if node is not None else ""

@@ -2,15 +2,18 @@
 which each action refreshes (MEMBERS_CHANGED)."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from tco_console.converters import parse_pk
 from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin
 
 from .. import selectors, services
 from ..forms import DepartmentCreateForm, DepartmentMoveForm, DepartmentRenameForm
 from ..models import Department
 from ..scoping import object_or_404
+from ..templatetags.org_tags import department_tree
 from .events import MEMBERS_CHANGED
 
 
@@ -124,3 +127,21 @@ def department_delete(request, pk):
         success_url=reverse("organizations:members"),
         events=(MEMBERS_CHANGED,),
     )
+
+
+@login_required
+def department_branch(request):
+    """O3, issue 16: a department of a large tree with its sub-departments, for the tree's
+    "Show sub-departments" button (each sub-department closed again, with its own button)."""
+    require_admin(request, "organizations.view_org")
+    pk = parse_pk(request.GET.get("node"))
+    stack = [selectors.department_tree(user=request.user)]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        if node.department.pk == pk:
+            interactive = request.GET.get("interactive") == "1"
+            return HttpResponse(department_tree(node, None, interactive, opened={pk}))
+        stack.extend(node.children)
+    raise Http404

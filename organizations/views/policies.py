@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from billing.models.catalog import Product
+from billing.models.catalog import Product, localized
 from tco_console.errors import DomainError
 from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin
 
@@ -44,7 +44,7 @@ def _explainer(membership: Membership) -> dict:
             {
                 "product": product,
                 "allowed": v.allowed,
-                "why": "" if v.allowed else policies.refusal(v, product.name),
+                "why": "" if v.allowed else policies.refusal(v, product.display_name),
                 "level": None if v.allowed else policies.level_label(v.level),
             }
         )
@@ -54,7 +54,7 @@ def _explainer(membership: Membership) -> dict:
             for level in levels
         ],
         "rows": rows,
-        "product_names": {p.code: p.name for p in products},
+        "product_names": {p.code: p.display_name for p in products},
         "enforced": membership.organization.scp_enabled and not membership.is_admin,
     }
 
@@ -259,7 +259,7 @@ def _attachment_view(request, org, policy, *, attach: bool):
     )
     verb = scp.policy_attach if attach else scp.policy_detach
     if request.method == "POST" and "preview" in request.POST and form.is_valid():
-        names = dict(Product.objects.values_list("code", "name"))
+        names = dict(Product.objects.values_list("code", localized("name")))
         try:
             target = _target(request, org, form.cleaned_data)
             if not attach:  # P1: say now that detaching the last policy will be refused

@@ -137,7 +137,7 @@ def describe_by_product(ctx, p: Params) -> dict:
         "Total": by_product.count(),
         "Items": [
             {
-                "ProductName": products[r["product_id"]].name,
+                "ProductName": products[r["product_id"]].display_name,
                 "ProductCode": products[r["product_id"]].code,
                 "TotalCost": _float(r["cost"]),
                 "Ratio": _ratio(r["cost"] or ZERO, total),

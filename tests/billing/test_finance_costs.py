@@ -378,22 +378,8 @@ def test_f6_query_count_does_not_grow_with_data(
     assert _count(client, **params) == small
     with django_assert_max_num_queries(
         15
-    ):  # 4 auth, 1 tag keys, 2 reach, 2 data, 1 labels, 1 badge, 3 choices
+    ):  # 4 auth, 1 tag keys, 2 reach, 2 data, 1 labels or structure, 1 badge, 3 choices
         get(client, **params)
-
-
-@pytest.fixture
-def costs_cache(settings):
-    """The F6 cache as in production (settings_test switches it off)."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "costs": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
-    }
-    from django.core.cache import caches
-
-    caches["costs"].clear()
-    yield caches["costs"]
-    caches["costs"].clear()
 
 
 def test_f6_cached_analysis_is_never_stale(client, funded, org, admin, costs_cache):
@@ -426,3 +412,51 @@ def test_f6_cached_analysis_is_never_stale(client, funded, org, admin, costs_cac
     Membership.objects.filter(account=pob.account).update(name="renamed")
     labels = totals_of(get(client, group_by="member", **MARCH))
     assert f"renamed ({pob.account.uin})" in labels
+
+
+def test_f6_cached_department_groupings_follow_todays_departments(
+    client, funded, org, admin, costs_cache
+):
+    """Issue 16: groups and filters by department are cached too, under the organization's
+    structure fingerprint: a member moved, a department moved under another parent, a member
+    removed, and an operator's edit in the Django admin (no service runs) each show at once."""
+    root = Department.objects.get(organization=org, parent=None)
+    with time_machine.travel(at(2026, 2, 1, 9), tick=False):
+        a = services.department_create(organization=org, parent=root, name="A", acting_user=admin)
+        b = services.department_create(organization=org, parent=root, name="B", acting_user=admin)
+    pob = org.admin_account
+    one = joined(org, admin, at(2026, 2, 1, 10), name="one", payer=pob, department=a)
+    two = joined(org, admin, at(2026, 2, 1, 10), name="two", payer=pob, department=b)
+    spend(at(2026, 3, 2, 10), one, "S5.SMALL2")  # 65
+    spend(at(2026, 3, 2, 10), two, "S5.MEDIUM4")  # 150
+    client.force_login(admin)
+    by_department = {"group_by": "department", **MARCH}
+    assert totals_of(get(client, **by_department)) == {
+        "A": Decimal("65.00"),
+        "B": Decimal("150.00"),
+        "Total": Decimal("215.00"),
+    }
+    in_a = {"group_by": "member", "department": [a.pk], **MARCH}
+    assert set(totals_of(get(client, **in_a))) == {f"one ({one.account.uin})", "Total"}
+    assert len(costs_cache._cache) == 2
+    with CaptureQueriesContext(connection) as warm:
+        get(client, **by_department)
+    assert not any("billing_dailycost" in q["sql"] for q in warm.captured_queries)
+
+    services.members_move(organization=org, uins=[two.account.uin], department=a, acting_user=admin)
+    assert totals_of(get(client, **by_department)) == {
+        "A": Decimal("215.00"),
+        "Total": Decimal("215.00"),
+    }
+    assert totals_of(get(client, **in_a))["Total"] == Decimal("215.00")
+
+    services.department_move(department=b, new_parent=a, acting_user=admin)
+    services.members_move(organization=org, uins=[two.account.uin], department=b, acting_user=admin)
+    assert totals_of(get(client, **in_a))["Total"] == Decimal("215.00")  # B is in A's subtree now
+    Department.objects.filter(pk=b.pk).update(parent=root, path=f"{root.path}{b.pk}/")  # operator
+    assert totals_of(get(client, **in_a))["Total"] == Decimal("65.00")
+    assert totals_of(get(client, **by_department)) == {
+        "A": Decimal("65.00"),
+        "B": Decimal("150.00"),
+        "Total": Decimal("215.00"),
+    }

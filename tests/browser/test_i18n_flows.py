@@ -156,6 +156,9 @@ def test_issue17_admin_in_chinese_invites_a_member_and_pays_an_order(
     row = page.get_by_test_id("orders-table").locator(f"tr[data-order='{order.order_no}']")
     expect(row.get_by_test_id("status")).to_have_text(zh("To be paid"))
     expect(row).to_contain_text(zh("%(amount)s CNY", amount="150.00"))  # 150.00 元
+    expect(row).to_contain_text("云服务器")  # the catalog's Chinese names (billing/catalog.py)
+    expect(row).to_contain_text("标准型 S5 · 2 核 · 4 GiB")
+    expect(row).not_to_contain_text("Cloud Virtual Machine")
     review_shot(shot, page, "05-orders-to-be-paid-zh")
     assert overflows(page) == []
     modal = open_modal(page, row.get_by_test_id("pay-order"))

@@ -424,3 +424,39 @@ def test_o5_admin_cancels_a_pending_invitation(
     shot(page, "02-cancelled")
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.CANCELLED
+
+
+# ---------------------------------------------------------------- O3, issue 16: a large tree
+
+
+def test_o3_a_large_tree_opens_branch_by_branch(
+    page, live_server, org, admin, password, shot, monkeypatch
+):
+    from organizations.templatetags import org_tags
+
+    monkeypatch.setattr(org_tags, "WHOLE_TREE", 2)
+    sales = services.department_create(
+        organization=org, parent=root_of(org), name="Sales", acting_user=admin
+    )
+    emea = services.department_create(
+        organization=org, parent=sales, name="EMEA", acting_user=admin
+    )
+    join(org, admin, name="emea-member", department=emea)
+    join(org, admin, name="root-member")
+    login(page, live_server, admin.username, password)
+    open_members(page)
+    tree = page.get_by_test_id("dept-tree")
+    expect(tree.locator("[data-dept=Sales]")).to_be_visible()
+    expect(tree.locator("[data-dept=EMEA]")).to_have_count(0)
+    more = tree.get_by_role("button", name="Show the sub-departments of Sales")
+    expect(more).to_have_text("1 sub-department")
+    more.click()
+    expect(tree.locator("[data-dept=EMEA]")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/members/$"))  # opening a branch selects nothing
+    shot(page, "01-branch-open")
+    tree.locator("[data-dept=EMEA]").click()  # the list follows, the branch stays open
+    expect(page).to_have_url(re.compile(rf"[?&]department={emea.pk}(&|$)"))
+    table = page.locator("#members-region table")
+    expect(table).to_contain_text("emea-member")
+    expect(table).not_to_contain_text("root-member")
+    expect(tree.locator("[data-dept=EMEA]")).to_be_visible()

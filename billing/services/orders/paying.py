@@ -278,7 +278,7 @@ def order_apply(*, order: Order, acting_user: User) -> Order:
         ),
         lambda: (
             _("%(amount)s CNY, %(kind)s of %(product)s.")
-            % {"amount": o.payable, "kind": o.get_kind_display(), "product": o.product.name}
+            % {"amount": o.payable, "kind": o.get_kind_display(), "product": o.product.display_name}
         ),
         order=o,
     )

@@ -218,7 +218,8 @@ def _order_buy(*, owner, acting_user, spec, region, months, idempotency_key) -> 
     sellable = spec.product.sells_subscription or spec.pack_quantity is not None
     if not sellable or spec.monthly_price is None:
         raise DomainError(
-            _("%(product)s is not sold by monthly subscription.") % {"product": spec.product.name},
+            _("%(product)s is not sold by monthly subscription.")
+            % {"product": spec.product.display_name},
             field="spec",
         )
     months = check_months(months)

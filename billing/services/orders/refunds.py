@@ -289,7 +289,7 @@ def order_downgrade(
         message=Msg(
             gettext_noop("Downgraded %(id)s to %(spec)s; refunded %(amount)s CNY"),
             id=res.instance_id,
-            spec=spec.name,
+            spec=spec.names,  # in the reader's language (issue 17)
             amount=order.refund_amount,
         ),
         organization=organization_of(res.owner),

@@ -7,7 +7,7 @@ import tco_console.msg
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0023_order_field_labels"),
+        ("billing", "0025_catalog_chinese_names"),
     ]
 
     operations = [
