@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from organizations.choices import MemberType
 from organizations.models import Account, Membership, Organization, User
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from . import inheritance, selectors
 from .finance import credit, credit_reads
@@ -105,11 +107,15 @@ class BillingMembershipMoney:
         # goes back to the admin (refused while the member would end below zero available)
         if membership.payer_id is not None:
             credit.credit_return(
-                membership, why=_("The member is now paid for by its payer (pay-on-behalf).")
+                membership,
+                why=Msg(gettext_noop("The member is now paid for by its payer (pay-on-behalf).")),
             )
         elif not credit.grants(membership, credit_reads.PERM):
             credit.credit_return(
-                membership, why=_("The member no longer grants the credit-limit permission (10).")
+                membership,
+                why=Msg(
+                    gettext_noop("The member no longer grants the credit-limit permission (10).")
+                ),
             )
 
     def payer_changed(self, membership: Membership, *, acting_user: User) -> None:
@@ -125,7 +131,7 @@ class BillingMembershipMoney:
             account=membership.account, organization=membership.organization
         )
         # F14: the credit its admin allocated to it goes back (refused below zero available)
-        credit.credit_return(membership, why=_("The member left the organization."))
+        credit.credit_return(membership, why=Msg(gettext_noop("The member left the organization.")))
 
     def department_deleted(self, department_id: int) -> None:
         bills.forget_department(department_id)

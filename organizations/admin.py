@@ -10,13 +10,14 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models, router, transaction
-from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_tasks_db.admin import DBTaskResultAdmin as BaseDBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
 from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 from tco_console.periodic import stale_cutoff, stuck_tasks
 
 from . import audit, services
@@ -102,19 +103,29 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
-        self._audit(request, obj, "add", _t("Operator added %(model)s “%(obj)s”"), message)
+        self._audit(
+            request, obj, "add", gettext_noop("Operator added %(model)s “%(obj)s”"), message
+        )
         return entry
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
         if message:  # "No fields changed." is not a change
-            self._audit(request, obj, "change", _t("Operator changed %(model)s “%(obj)s”"), message)
+            self._audit(
+                request,
+                obj,
+                "change",
+                gettext_noop("Operator changed %(model)s “%(obj)s”"),
+                message,
+            )
         return entry
 
     def log_deletions(self, request, queryset):
         entries = super().log_deletions(request, queryset)
         for obj in queryset:
-            self._audit(request, obj, "delete", _t("Operator deleted %(model)s “%(obj)s”"), [])
+            self._audit(
+                request, obj, "delete", gettext_noop("Operator deleted %(model)s “%(obj)s”"), []
+            )
         return entries
 
     def _audit(self, request, obj, verb, template, message):
@@ -132,7 +143,8 @@ class AuditedAdmin(admin.ModelAdmin):
         audit.audit_record(
             actor=request.user,
             action=f"admin.{verb}",
-            message=template % {"model": obj._meta.verbose_name, "obj": obj},
+            # issue 17: the model's name in each reader's language; the object as it reads now
+            message=Msg(template, model=obj._meta.verbose_name, obj=str(obj)),
             organization=membership.organization if membership else None,
             target_account=account,
             obj=obj,

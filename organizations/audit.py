@@ -5,6 +5,11 @@ many members) and builds each row exactly as `audit_record` does, so no caller h
 `AuditRecord` and skips a rule (the actor's name, the 300-character message).
 `organization_of` is the organization an audit record is filed under; billing's services use
 it too.
+
+Issue 17: `message` is a `Msg` (`Msg(gettext_noop("Created policy %(name)s"), name=…)`) so that
+each reader reads it in their own language: the row keeps it in English in `message` and the
+msgid with its parameters in `message_i18n`; `AuditRecord.shown_message` renders it. A plain
+string is kept as it is (the Django admin's own change messages).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+from tco_console.msg import Msg, english, stored
 
 from .models import Account, AuditRecord, Membership, Organization, User
 
@@ -33,7 +40,7 @@ def _build(
     *,
     actor: User | None,
     action: str,
-    message: str,
+    message: Msg | str,
     organization: Organization | None = None,
     target_account: Account | None = None,
     obj=None,
@@ -48,7 +55,8 @@ def _build(
         action=action,
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        message=message[:300],
+        message=english(message)[:300],
+        message_i18n=stored(message),
         changes=_marked(changes or {}),
     )
 
@@ -62,7 +70,7 @@ def audit_record(
     *,
     actor: User | None,
     action: str,
-    message: str,
+    message: Msg | str,
     organization: Organization | None = None,
     target_account: Account | None = None,
     obj=None,

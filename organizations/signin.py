@@ -23,10 +23,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.dispatch import receiver
 from django.shortcuts import render
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from tco_console.admin import ReadOnlyAdmin, ServiceAdmin
+from tco_console.msg import Msg
 
 from .audit import audit_record
 from .models import AuditRecord, User
@@ -118,17 +118,17 @@ def signin_lockout_record(*, username: str | None, ip_address: str | None) -> Au
     return audit_record(
         actor=None,
         action="signin.locked_out",
-        message=_(
-            "Sign-in locked for %(minutes)d minutes after failed attempts: login name "
-            "“%(username)s” (%(by_name)d failed), address %(ip)s (%(by_address)d failed)"
-        )
-        % {
-            "minutes": lockout_minutes(),
-            "username": username or "",
-            "by_name": by_name,
-            "ip": ip_address or "?",
-            "by_address": by_address,
-        },
+        message=Msg(
+            gettext_noop(
+                "Sign-in locked for %(minutes)d minutes after failed attempts: login name "
+                "“%(username)s” (%(by_name)d failed), address %(ip)s (%(by_address)d failed)"
+            ),
+            minutes=lockout_minutes(),
+            username=username or "",
+            by_name=by_name,
+            ip=ip_address or "?",
+            by_address=by_address,
+        ),
         target_account=_account_of(username),
         changes={
             "login_name": username or "",
@@ -158,15 +158,15 @@ def signin_lockout_lift(*, attempts, acting_user) -> int:
         audit_record(
             actor=acting_user,
             action="signin.lock_lifted",
-            message=_(
-                "Lifted the sign-in lock of login name “%(username)s”, address %(ip)s "
-                "(%(failures)d failed attempts cleared)"
-            )
-            % {
-                "username": attempt.username or "",
-                "ip": attempt.ip_address or "?",
-                "failures": attempt.failures_since_start,
-            },
+            message=Msg(
+                gettext_noop(
+                    "Lifted the sign-in lock of login name “%(username)s”, address %(ip)s "
+                    "(%(failures)d failed attempts cleared)"
+                ),
+                username=attempt.username or "",
+                ip=attempt.ip_address or "?",
+                failures=attempt.failures_since_start,
+            ),
             target_account=_account_of(attempt.username),
             changes={
                 "login_name": attempt.username or "",

@@ -248,6 +248,10 @@ class AuditTable(ConsoleTable):
     def render_action(self, value):
         return format_html('<code class="small">{}</code>', value)
 
+    def render_message(self, record):
+        """Issue 17: in the reader's language, whoever's request wrote it."""
+        return record.shown_message
+
 
 def _badge(text):
     return badge(text, "text-bg-light border fw-normal")

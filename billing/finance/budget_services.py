@@ -14,18 +14,21 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Budget, BudgetAlert, BudgetBlock, BudgetThreshold
 from billing.models.budgets import (
     MAX_THRESHOLDS,
     BudgetScope,
     ThresholdBasis,
+    ThresholdKind,
 )
 from billing.models.choices import MessageCategory
 from billing.services.messages import notify
 from organizations.audit import audit_record
 from organizations.locks import lock_org
 from organizations.models import Account, Organization, User
+from tco_console.msg import Msg, english
 
 from . import budgets as sel
 from .budget_rules import clean_budget
@@ -105,7 +108,7 @@ def budget_create(*, organization: Organization, acting_user: User, **fields) ->
     audit_record(
         actor=acting_user,
         action="budget.create",
-        message=_("Created budget %(name)s") % {"name": budget.name},
+        message=Msg(gettext_noop("Created budget %(name)s"), name=budget.name),
         organization=org,
         target_account=org.admin_account,
         obj=budget,
@@ -127,7 +130,7 @@ def budget_update(*, budget: Budget, acting_user: User, **fields) -> Budget:
     audit_record(
         actor=acting_user,
         action="budget.update",
-        message=_("Edited budget %(name)s") % {"name": b.name},
+        message=Msg(gettext_noop("Edited budget %(name)s"), name=b.name),
         organization=org,
         target_account=org.admin_account,
         obj=b,
@@ -137,12 +140,14 @@ def budget_update(*, budget: Budget, acting_user: User, **fields) -> Budget:
         audit_record(
             actor=acting_user,
             action="budget.block_orders",
-            message=(
-                _("Budget %(name)s now refuses new subscription orders when over")
+            message=Msg(
+                gettext_noop("Budget %(name)s now refuses new subscription orders when over")
                 if b.block_orders
-                else _("Budget %(name)s no longer refuses orders; its blocks are lifted")
-            )
-            % {"name": b.name},
+                else gettext_noop(
+                    "Budget %(name)s no longer refuses orders; its blocks are lifted"
+                ),
+                name=b.name,
+            ),
             organization=org,
             target_account=org.admin_account,
             obj=b,
@@ -161,8 +166,11 @@ def budget_delete(*, budget: Budget, acting_user: User) -> None:
     audit_record(
         actor=acting_user,
         action="budget.delete",
-        message=_("Deleted budget %(name)s (%(n)s order block(s) lifted)")
-        % {"name": b.name, "n": lifted},
+        message=Msg(
+            gettext_noop("Deleted budget %(name)s (%(n)s order block(s) lifted)"),
+            name=b.name,
+            n=lifted,
+        ),
         organization=org,
         target_account=org.admin_account,
         obj=b,
@@ -243,15 +251,29 @@ def _crossed(threshold, figs) -> bool:
     return spend is not None and spend >= sel.threshold_target(threshold, figs.amount)
 
 
-def _describe(threshold, figs) -> str:
+def _threshold(threshold) -> Msg:
+    """`str(threshold)` (`Actual ≥ 80%`) with its basis read in each reader's language."""
+    unit = "%" if threshold.kind == ThresholdKind.PERCENTAGE else " CNY"
+    return Msg(
+        # Translators: a budget threshold: its basis (Actual, Forecast) and its value
+        gettext_noop("%(basis)s ≥ %(value)s"),
+        basis=ThresholdBasis(threshold.basis).label,
+        value=f"{threshold.value.normalize():f}{unit}",
+    )
+
+
+def _describe(threshold, figs) -> Msg:
+    """F8: the alert's line, kept as a `Msg`: each recipient and reader reads it in their own
+    language (issue 17)."""
     target = sel.threshold_target(threshold, figs.amount)
     spend = figs.actual if threshold.basis == ThresholdBasis.ACTUAL else figs.forecast
-    return _("%(basis)s %(spend)s CNY reached the threshold %(t)s (%(target)s CNY)") % {
-        "basis": threshold.get_basis_display(),
-        "spend": spend,
-        "t": str(threshold),
-        "target": target,
-    }
+    return Msg(
+        gettext_noop("%(basis)s %(spend)s CNY reached the threshold %(t)s (%(target)s CNY)"),
+        basis=ThresholdBasis(threshold.basis).label,
+        spend=spend,
+        t=_threshold(threshold),
+        target=target,
+    )
 
 
 @transaction.atomic(durable=True)
@@ -288,7 +310,8 @@ def budget_evaluate(*, budget_id: int, now: dt.datetime) -> int:
             spend=figs.actual,
             forecast=figs.forecast,
             amount=figs.amount,
-            message=_describe(t, figs)[:300],
+            message=english(message := _describe(t, figs))[:300],
+            message_i18n=message,
             created_at=now,
         )
         try:
@@ -303,11 +326,13 @@ def budget_evaluate(*, budget_id: int, now: dt.datetime) -> int:
         audit_record(
             actor=None,
             action="budget.block",
-            message=_(
-                "Budget %(name)s is over its amount: new subscription orders of its "
-                "members are refused until the period ends"
-            )
-            % {"name": budget.name},
+            message=Msg(
+                gettext_noop(
+                    "Budget %(name)s is over its amount: new subscription orders of its "
+                    "members are refused until the period ends"
+                ),
+                name=budget.name,
+            ),
             organization=org,
             target_account=org.admin_account,
             obj=budget,
@@ -318,14 +343,15 @@ def budget_evaluate(*, budget_id: int, now: dt.datetime) -> int:
 def _send(budget: Budget, figs, alerts: list, org: Organization) -> None:
     """F8: the thresholds crossed in one evaluation arrive as one message per recipient."""
 
-    def title():  # made in each recipient's language (issue 17)
-        return _("Budget %(name)s: %(n)s threshold(s) reached") % {
-            "name": budget.name,
-            "n": len(alerts),
-        }
+    # made in each recipient's language, and kept for each reader's (issue 17)
+    title = Msg(
+        gettext_noop("Budget %(name)s: %(n)s threshold(s) reached"),
+        name=budget.name,
+        n=len(alerts),
+    )
 
     def body():
-        lines = [a.message for a in alerts]
+        lines = [a.shown_message for a in alerts]  # in the recipient's language
         lines.append(
             _("Period from %(start)s: %(actual)s of %(amount)s CNY spent.")
             % {"start": figs.period.start, "actual": figs.actual, "amount": figs.amount}
@@ -334,11 +360,11 @@ def _send(budget: Budget, figs, alerts: list, org: Organization) -> None:
 
     link = budget_path(budget)
     for account in _recipients(budget, figs, org):
-        notify(account, title, body, category=MessageCategory.BUDGET, link=link)
+        notify(account, title.render, body, category=MessageCategory.BUDGET, link=link)
     audit_record(
         actor=None,
         action="budget.alert",
-        message=title(),
+        message=title,
         organization=org,
         target_account=org.admin_account,
         obj=budget,

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import CreditAllocation, CreditChange, CreditChangeKind, Wallet
 from billing.models.choices import MessageCategory
@@ -35,11 +36,12 @@ from billing.money import ZERO, q
 from billing.services import lifecycle
 from billing.services.ledger import lock_wallets
 from billing.services.messages import notify
-from billing.templatetags.billing_tags import format_cny
+from billing.templatetags.billing_tags import cny_msg, format_cny
 from organizations.audit import audit_record, organization_of
 from organizations.locks import lock_accounts
 from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .credit_reads import MAX_CREDIT, PERM, credit_path
 from .reach import grants, is_self_pay_member
@@ -205,14 +207,17 @@ def _save_allocation(allocation, *, admin, member, amount, temporary_amount, unt
     return allocation
 
 
-def _describe(amount, temporary, until) -> str:
+def _describe(amount, temporary, until) -> Msg | str:
+    """The credit allocated, as a `Msg`: `str()` in the active language, and kept for each
+    reader's language in an audit record (issue 17)."""
     if temporary:
-        return _("%(amount)s permanent + %(temporary)s temporary until %(until)s") % {
-            "amount": format_cny(amount),
-            "temporary": format_cny(temporary),
-            "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M"),
-        }
-    return format_cny(amount)
+        return Msg(
+            gettext_noop("%(amount)s permanent + %(temporary)s temporary until %(until)s"),
+            amount=cny_msg(amount),
+            temporary=cny_msg(temporary),
+            until=timezone.localtime(until).strftime("%Y-%m-%d %H:%M"),
+        )
+    return cny_msg(amount)
 
 
 @transaction.atomic(durable=True)
@@ -315,12 +320,12 @@ def credit_allocate(
     audit_record(
         actor=acting_user,
         action="finance.credit_allocate",
-        message=_("Set the credit allocated to %(name)s (%(uin)s) to %(credit)s")
-        % {
-            "name": m.name,
-            "uin": member_account.uin,
-            "credit": _describe(amount, temporary_amount, until),
-        },
+        message=Msg(
+            gettext_noop("Set the credit allocated to %(name)s (%(uin)s) to %(credit)s"),
+            name=m.name,
+            uin=member_account.uin,
+            credit=_describe(amount, temporary_amount, until),
+        ),
         organization=m.organization,
         target_account=member_account,
         obj=change,
@@ -412,8 +417,11 @@ def credit_lapse(*, member_id: int, now: dt.datetime) -> bool:
     audit_record(
         actor=None,
         action="finance.credit_lapse",
-        message=_("The temporary credit of %(amount)s allocated to %(uin)s lapsed")
-        % {"amount": format_cny(old[1]), "uin": member.uin},
+        message=Msg(
+            gettext_noop("The temporary credit of %(amount)s allocated to %(uin)s lapsed"),
+            amount=cny_msg(old[1]),
+            uin=member.uin,
+        ),
         organization=organization_of(admin),
         target_account=member,
         obj=change,
@@ -521,7 +529,7 @@ def credits_lapse_due(now: dt.datetime | None = None) -> int:
     return sum(credit_lapse(member_id=pk, now=now) for pk in ids)
 
 
-def credit_return(membership: Membership, *, why: str) -> None:
+def credit_return(membership: Membership, *, why: Msg) -> None:
     """F14: the member left the organization, stopped granting 10 or became pay-on-behalf: the
     credit allocated to it goes back to the admin, inside the membership change's transaction
     (organizations locked the organization and membership; this takes the two wallets). If
@@ -573,17 +581,17 @@ def credit_return(membership: Membership, *, why: str) -> None:
     audit_record(
         actor=None,
         action="finance.credit_return",
-        message=_(
-            "The credit of %(credit)s allocated to %(name)s (%(uin)s) returned to %(admin)s: "
-            "%(why)s"
-        )
-        % {
-            "credit": format_cny(total),
-            "name": membership.name,
-            "uin": member.uin,
-            "admin": admin.uin,
-            "why": why,
-        },
+        message=Msg(
+            gettext_noop(
+                "The credit of %(credit)s allocated to %(name)s (%(uin)s) returned to %(admin)s: "
+                "%(why)s"
+            ),
+            credit=cny_msg(total),
+            name=membership.name,
+            uin=member.uin,
+            admin=admin.uin,
+            why=why,
+        ),
         organization=membership.organization,
         target_account=member,
         obj=change,

@@ -23,12 +23,14 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import BillExport, ExportMode, ExportStatus
 from organizations.audit import audit_record
 from organizations.locks import lock_org
 from organizations.scoping import console_context
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .export_files import (
     export_targets,
@@ -47,10 +49,13 @@ PROGRESS_EVERY = 2000  # lines between two progress updates
 EXPIRED = "ResourceNotFound.ExportExpired"
 
 
-def _uins(accounts) -> str:
+def _uins(accounts) -> str | Msg:
+    """The first ten UINs, then how many more, in each reader's language (issue 17)."""
     uins = [a.uin for a in accounts]
     text = ", ".join(uins[:10])
-    return text + (_(" and %(n)d more") % {"n": len(uins) - 10} if len(uins) > 10 else "")
+    if len(uins) <= 10:
+        return text
+    return Msg(gettext_noop("%(uins)s and %(n)d more"), uins=text, n=len(uins) - 10)
 
 
 @transaction.atomic(durable=True)
@@ -109,13 +114,15 @@ def bill_export_request(
     audit_record(
         actor=acting_user,
         action="bill_export.request",
-        message=_("Requested consolidated bills of %(n)d account(s), %(a)s to %(b)s: %(uins)s")
-        % {
-            "n": len(chosen),
-            "a": f"{month_from:%Y-%m}",
-            "b": f"{month_to:%Y-%m}",
-            "uins": _uins(t.account for t in chosen),
-        },
+        message=Msg(
+            gettext_noop(
+                "Requested consolidated bills of %(n)d account(s), %(a)s to %(b)s: %(uins)s"
+            ),
+            n=len(chosen),
+            a=f"{month_from:%Y-%m}",
+            b=f"{month_to:%Y-%m}",
+            uins=_uins(t.account for t in chosen),
+        ),
         organization=organization,
         target_account=ctx.account,
         obj=export,
@@ -134,9 +141,13 @@ def bill_export_request(
 # ------------------------------------------------------------------ build
 
 
-def _fail(export_id: int, message: str) -> None:
+def _fail(export_id: int, message: Msg) -> None:
+    """Mark the export failed; the requester reads why in its language (issue 17)."""
     BillExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
-        status=ExportStatus.FAILED, error=message[:300], finished_at=timezone.now()
+        status=ExportStatus.FAILED,
+        error=message.english()[:300],
+        error_i18n=message,
+        finished_at=timezone.now(),
     )
 
 
@@ -159,13 +170,18 @@ def _build(export: BillExport) -> str:
     ctx = _requester_context(export)
     targets = export_targets(ctx) if ctx is not None else None
     if targets is None or targets.own is None:
-        _fail(export.pk, _("The user who asked for this export may no longer export bills."))
+        _fail(
+            export.pk,
+            Msg(gettext_noop("The user who asked for this export may no longer export bills.")),
+        )
         return "failed"
     chosen = targets.ordered(export.account_ids)  # F1 again: reach now, at build time
     included = {t.account.pk for t in chosen}
     left_out = [pk for pk in export.account_ids if pk not in included]
     if not chosen:
-        _fail(export.pk, _("None of the chosen accounts is in reach any more (F1)."))
+        _fail(
+            export.pk, Msg(gettext_noop("None of the chosen accounts is in reach any more (F1)."))
+        )
         return "failed"
     chosen = with_windows(chosen, export.organization_id)
     span = (export.account_id, export.month_from, export.month_to)
@@ -188,9 +204,9 @@ def _build(export: BillExport) -> str:
         progress=progress,
         every=PROGRESS_EVERY,
     )
-    note = ""
+    note = None
     if left_out:
-        note = _("Left out, no longer in reach: %(n)d account(s).") % {"n": len(left_out)}
+        note = Msg(gettext_noop("Left out, no longer in reach: %(n)d account(s)."), n=len(left_out))
     finished = timezone.now()
     data = out.getvalue()
     BillExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
@@ -203,7 +219,8 @@ def _build(export: BillExport) -> str:
         lines_total=written,
         finished_at=finished,
         expires_at=finished + KEEP,
-        note=note,
+        note=note.english() if note else "",
+        note_i18n=note,
     )
     return "done"
 
@@ -222,7 +239,7 @@ def bill_export_build(export_id: int) -> str:
         return _build(export)
     except Exception:
         logger.exception("Consolidated bills export %s failed", export_id)
-        _fail(export_id, _("The export could not be prepared. Request it again."))
+        _fail(export_id, Msg(gettext_noop("The export could not be prepared. Request it again.")))
         return "failed"
 
 
@@ -251,7 +268,7 @@ def bill_export_download(*, export: BillExport, acting_user) -> tuple[str, bytes
     audit_record(
         actor=acting_user,
         action="bill_export.download",
-        message=_("Downloaded consolidated bills %(name)s") % {"name": row.filename},
+        message=Msg(gettext_noop("Downloaded consolidated bills %(name)s"), name=row.filename),
         organization=export.organization,
         target_account=export.account,
         obj=row,
@@ -270,12 +287,20 @@ def bill_exports_expire(now=None) -> int:
     stale = now - dt.timedelta(seconds=settings.TASKS_STALE_AFTER_SECONDS)
     BillExport.objects.filter(status=ExportStatus.RUNNING, started_at__lt=stale).update(
         status=ExportStatus.FAILED,
-        error=_("The export stopped before it was ready. Request it again."),
+        error=(
+            why := Msg(gettext_noop("The export stopped before it was ready. Request it again."))
+        ).english(),
+        error_i18n=why,
         finished_at=now,
     )
     BillExport.objects.filter(status=ExportStatus.QUEUED, created_at__lt=now - KEEP).update(
         status=ExportStatus.FAILED,
-        error=_("No worker started the export within 24 hours. Request it again."),
+        error=(
+            why := Msg(
+                gettext_noop("No worker started the export within 24 hours. Request it again.")
+            )
+        ).english(),
+        error_i18n=why,
         finished_at=now,
     )
     return dropped

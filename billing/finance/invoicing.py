@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Invoice, InvoiceTitle, MemberInvoicing
 from billing.models.choices import MessageCategory
@@ -30,6 +31,7 @@ from organizations.choices import FinancialPermission
 from organizations.locks import lock_accounts, lock_membership
 from organizations.models import Account, Membership, Organization, User
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .reach import refuse_unless_self_pay_granting
 
@@ -116,14 +118,16 @@ def _tell_member(m: Membership | None, title: str, body: str = "") -> None:
     )
 
 
-def _by_admin(m: Membership | None) -> str:
+def _by_admin(message: Msg, m: Membership | None) -> Msg:
+    """The audit message, saying so when the admin account acted for the member `m`."""
     if m is None:
-        return ""
-    admin = m.organization.admin_account
-    return " " + _("(by the admin account %(name)s for %(member)s)") % {
-        "name": admin.name,
-        "member": m.name,
-    }
+        return message
+    return Msg(
+        gettext_noop("%(action)s (by the admin account %(name)s for %(member)s)"),
+        action=message,
+        name=m.organization.admin_account.name,
+        member=m.name,
+    )
 
 
 # ------------------------------------------------------------------ titles
@@ -170,9 +174,14 @@ def invoice_title_create(
     audit_record(
         actor=acting_user,
         action="invoice.title_create",
-        message=_("Added the invoice title %(title)s (%(tax)s)")
-        % {"title": title, "tax": tax_number}
-        + _by_admin(m),
+        message=_by_admin(
+            Msg(
+                gettext_noop("Added the invoice title %(title)s (%(tax)s)"),
+                title=title,
+                tax=tax_number,
+            ),
+            m,
+        ),
         organization=org,
         target_account=account,
         obj=row,
@@ -217,9 +226,14 @@ def invoice_title_edit(
     audit_record(
         actor=acting_user,
         action="invoice.title_edit",
-        message=_("Changed the invoice title %(title)s (%(tax)s)")
-        % {"title": title, "tax": tax_number}
-        + _by_admin(m),
+        message=_by_admin(
+            Msg(
+                gettext_noop("Changed the invoice title %(title)s (%(tax)s)"),
+                title=title,
+                tax=tax_number,
+            ),
+            m,
+        ),
         organization=org,
         target_account=account,
         obj=row,
@@ -252,9 +266,14 @@ def invoice_title_delete(
     audit_record(
         actor=acting_user,
         action="invoice.title_delete",
-        message=_("Deleted the invoice title %(title)s (%(tax)s)")
-        % {"title": row.title, "tax": row.tax_number}
-        + _by_admin(m),
+        message=_by_admin(
+            Msg(
+                gettext_noop("Deleted the invoice title %(title)s (%(tax)s)"),
+                title=row.title,
+                tax=row.tax_number,
+            ),
+            m,
+        ),
         organization=org,
         target_account=account,
     )
@@ -295,8 +314,12 @@ def member_invoice_request(
     audit_record(
         actor=acting_user,
         action="invoice.request",
-        message=_("Requested an invoice of %(amount)s CNY for %(name)s (%(uin)s)")
-        % {"amount": invoice.amount, "name": m.name, "uin": m.account.uin},
+        message=Msg(
+            gettext_noop("Requested an invoice of %(amount)s CNY for %(name)s (%(uin)s)"),
+            amount=invoice.amount,
+            name=m.name,
+            uin=m.account.uin,
+        ),
         organization=org,
         target_account=m.account,
         obj=invoice,
@@ -350,12 +373,16 @@ def member_self_invoicing_set(
             setting = MemberInvoicing.objects.select_for_update().get(account=m.account)
     setting.self_invoicing_blocked, setting.set_by, setting.updated_at = blocked, acting_user, now
     setting.save()
-    verb = _("stopped") if blocked else _("allowed again")
     audit_record(
         actor=acting_user,
         action="invoice.self_invoicing",
-        message=_("%(verb)s %(name)s (%(uin)s) requesting invoices for itself")
-        % {"verb": verb.capitalize(), "name": m.name, "uin": m.account.uin},
+        message=Msg(
+            gettext_noop("Stopped %(name)s (%(uin)s) requesting invoices for itself")
+            if blocked
+            else gettext_noop("Allowed again %(name)s (%(uin)s) requesting invoices for itself"),
+            name=m.name,
+            uin=m.account.uin,
+        ),
         organization=org,
         target_account=m.account,
         obj=setting,

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import FundTakeBack, FundTransfer, Journal, Wallet
 from billing.models.choices import Book, JournalKind, MessageCategory
@@ -33,6 +34,7 @@ from organizations.choices import FinancialPermission, MemberType
 from organizations.locks import lock_accounts, lock_membership
 from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .reach import grants, refuse_unless_self_pay_granting
 
@@ -160,12 +162,13 @@ def fund_transfer_in(
     at = timezone.now()
     target = wallets[m.account_id]
     target.transferred_in += amount  # F13: into the transfer book (post caps it by cash)
-    memo = _("Fund transfer from %(src)s (%(suin)s) to %(dst)s (%(duin)s)") % {
-        "src": admin.name,
-        "suin": admin.uin,
-        "dst": m.name,
-        "duin": m.account.uin,
-    }
+    memo = Msg(
+        gettext_noop("Fund transfer from %(src)s (%(suin)s) to %(dst)s (%(duin)s)"),
+        src=admin.name,
+        suin=admin.uin,
+        dst=m.name,
+        duin=m.account.uin,
+    )
     journal = post(
         kind=JournalKind.TRANSFER,
         lines=[
@@ -190,8 +193,12 @@ def fund_transfer_in(
     audit_record(
         actor=acting_user,
         action="finance.transfer",
-        message=_("Transferred %(amount)s CNY to %(name)s (%(uin)s)")
-        % {"amount": amount, "name": m.name, "uin": m.account.uin},
+        message=Msg(
+            gettext_noop("Transferred %(amount)s CNY to %(name)s (%(uin)s)"),
+            amount=amount,
+            name=m.name,
+            uin=m.account.uin,
+        ),
         organization=org,
         target_account=m.account,
         obj=record,
@@ -274,8 +281,13 @@ def fund_take_back(
             Line(Book.CASH, amount, account=admin, owner=m.account),
         ],
         wallets=wallets,
-        memo=_("Fund transfer back from %(src)s (%(suin)s) to %(dst)s (%(duin)s)")
-        % {"src": m.name, "suin": m.account.uin, "dst": admin.name, "duin": admin.uin},
+        memo=Msg(
+            gettext_noop("Fund transfer back from %(src)s (%(suin)s) to %(dst)s (%(duin)s)"),
+            src=m.name,
+            suin=m.account.uin,
+            dst=admin.name,
+            duin=admin.uin,
+        ),
         acting_user=acting_user,
         at=at,
         idempotency_key=key,
@@ -288,8 +300,12 @@ def fund_take_back(
     audit_record(
         actor=acting_user,
         action="finance.take_back",
-        message=_("Took back %(amount)s CNY from %(name)s (%(uin)s)")
-        % {"amount": amount, "name": m.name, "uin": m.account.uin},
+        message=Msg(
+            gettext_noop("Took back %(amount)s CNY from %(name)s (%(uin)s)"),
+            amount=amount,
+            name=m.name,
+            uin=m.account.uin,
+        ),
         organization=org,
         target_account=m.account,
         obj=record,

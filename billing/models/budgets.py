@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.scoping import ScopedQuerySet
+from tco_console.msg import MsgField, shown
 
 from .catalog import MONEY
 
@@ -183,7 +184,9 @@ class BudgetAlert(models.Model):
     spend = models.DecimalField(_("actual spend"), **MONEY)
     forecast = models.DecimalField(_("forecast spend"), **MONEY, null=True, blank=True)
     amount = models.DecimalField(_("period amount"), **MONEY)
-    message = models.CharField(_("message"), max_length=300)
+    message = models.CharField(_("message"), max_length=300)  # in English
+    # Issue 17: what `message` means, rendered in the reader's language
+    message_i18n = MsgField(_("message (translatable)"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("time"))
 
     class Meta:
@@ -199,7 +202,12 @@ class BudgetAlert(models.Model):
         indexes = [models.Index(fields=["budget", "-created_at"], name="budgetalert_newest")]
 
     def __str__(self):
-        return self.message
+        return self.shown_message
+
+    @property
+    def shown_message(self) -> str:
+        """Issue 17: the alert in the reader's language (the stored text for older rows)."""
+        return shown(self.message, self.message_i18n)
 
 
 class BudgetBlock(models.Model):

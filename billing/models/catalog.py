@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from organizations.scoping import ScopedQuerySet
+from tco_console.msg import Names
 
 from .choices import BillingMode, Cycle, ResourceStatus, SuspendReason
 
@@ -78,6 +79,11 @@ class LocalizedNames:
     @property
     def display_name(self) -> str:
         return self.localized_text("name")
+
+    @property
+    def names(self) -> Names:
+        """The name in both languages, for a stored message read later (issue 17)."""
+        return Names(self.name, getattr(self, "name_zh", ""))
 
 
 def chinese_field(verbose_name, max_length):

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from organizations.scoping import ScopedQuerySet
+from tco_console.msg import MsgField, shown
 
 
 class ExportMode(models.TextChoices):
@@ -70,9 +71,13 @@ class BillExport(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    error = models.CharField(_("error"), max_length=300, blank=True, default="")
+    error = models.CharField(_("error"), max_length=300, blank=True, default="")  # English
     # accounts left out at build time because they were no longer in reach (F1)
-    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")  # English
+    # Issue 17: the worker writes these for the requester: msgid and parameters, read in the
+    # reader's language
+    error_i18n = MsgField(_("error (translatable)"), null=True, blank=True, editable=False)
+    note_i18n = MsgField(_("note (translatable)"), null=True, blank=True, editable=False)
 
     objects = BillExportQuerySet.as_manager()
 
@@ -96,6 +101,16 @@ class BillExport(models.Model):
     def __str__(self):
         months = f"{self.month_from:%Y-%m}..{self.month_to:%Y-%m}"
         return f"{self.organization_id} {months} {self.status}"
+
+    @property
+    def shown_error(self) -> str:
+        """Issue 17: why it failed, in the reader's language."""
+        return shown(self.error, self.error_i18n)
+
+    @property
+    def shown_note(self) -> str:
+        """Issue 17: the accounts left out, in the reader's language."""
+        return shown(self.note, self.note_i18n)
 
     @property
     def in_progress(self) -> bool:

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.msg import MsgField, shown
+
 from .catalog import MONEY, OwnedQuerySet
 from .choices import Book, JournalKind
 
@@ -70,7 +72,10 @@ class Wallet(models.Model):
 class Journal(models.Model):
     kind = models.CharField(_("type"), max_length=12, choices=JournalKind.choices)
     created_at = models.DateTimeField(_("time"), db_index=True)
-    memo = models.CharField(_("memo"), max_length=200, blank=True, default="")
+    memo = models.CharField(_("memo"), max_length=200, blank=True, default="")  # English
+    # Issue 17: what `memo` means (msgid and parameters), rendered in the reader's language;
+    # NULL for memos without words (a settlement's instance and cycle, batch-written by COPY)
+    memo_i18n = MsgField(_("memo (translatable)"), null=True, blank=True, editable=False)
     order = models.ForeignKey(
         "billing.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="journals"
     )
@@ -86,6 +91,11 @@ class Journal(models.Model):
 
     def __str__(self):
         return f"J{self.pk} {self.kind}"
+
+    @property
+    def shown_memo(self) -> str:
+        """Issue 17: the memo in the reader's language (the stored text for older rows)."""
+        return shown(self.memo, self.memo_i18n)
 
 
 class Entry(models.Model):

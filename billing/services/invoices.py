@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Invoice, InvoiceStatus, MemberInvoicing, PayerProductMonth
 from billing.money import ZERO, q
@@ -23,6 +24,7 @@ from organizations.choices import FinancialPermission, MemberType
 from organizations.locks import lock_accounts
 from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .messages import notify
 
@@ -132,7 +134,7 @@ def invoice_request(
     audit_record(
         actor=acting_user,
         action="invoice.request",
-        message=_("Requested an invoice of %(amount)s CNY") % {"amount": invoice.amount},
+        message=Msg(gettext_noop("Requested an invoice of %(amount)s CNY"), amount=invoice.amount),
         organization=organization_of(account),
         target_account=account,
         obj=invoice,
@@ -157,7 +159,9 @@ def _decide(invoice: Invoice, status: str, reason: str = "", *, acting_user: Use
         timezone.now(),
     )
     inv.save(update_fields=["status", "reason", "decided_by", "decided_at"])
-    verb = _("issued") if status == InvoiceStatus.ISSUED else _("rejected")
+    verb = Msg(
+        gettext_noop("issued") if status == InvoiceStatus.ISSUED else gettext_noop("rejected")
+    )
     notify(
         inv.account,
         lambda: (
@@ -172,8 +176,12 @@ def _decide(invoice: Invoice, status: str, reason: str = "", *, acting_user: Use
     audit_record(
         actor=acting_user,
         action=f"invoice.{status}",
-        message=_("Invoice %(id)s of %(amount)s CNY %(verb)s")
-        % {"id": inv.pk, "amount": inv.amount, "verb": verb},
+        message=Msg(
+            gettext_noop("Invoice %(id)s of %(amount)s CNY %(verb)s"),
+            id=inv.pk,
+            amount=inv.amount,
+            verb=verb,
+        ),
         organization=organization_of(inv.account),
         target_account=inv.account,
         obj=inv,

@@ -27,6 +27,7 @@ from billing.money import ZERO, q
 from organizations.locks import lock_accounts
 from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
+from tco_console.msg import Msg, english, stored
 
 MAX_TOP_UP = Decimal("1000000.00")  # B2: wallets.wallet_top_up enforces it; forms read it here
 
@@ -102,13 +103,16 @@ def post(
     kind: str,
     lines: list[Line],
     wallets: dict[int, Wallet],
-    memo: str = "",
+    memo: Msg | str = "",
     order=None,
     acting_user: User | None = None,
     at=None,
     idempotency_key: str | None = None,
 ) -> Journal:
-    """Write one balanced journal. Cash lines must be for wallets the caller has locked."""
+    """Write one balanced journal. Cash lines must be for wallets the caller has locked.
+
+    A `memo` with words is a `Msg` (issue 17): kept in English in `memo`, and rendered in the
+    reader's language from `memo_i18n`."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("post needs a transaction")
     lines = [line for line in lines if line.amount != 0]
@@ -120,7 +124,8 @@ def post(
     at = at or timezone.now()
     journal = Journal.objects.create(
         kind=kind,
-        memo=memo[:200],
+        memo=english(memo)[:200],
+        memo_i18n=stored(memo),
         order=order,
         created_by=acting_user,
         created_at=at,

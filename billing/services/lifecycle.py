@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Resource, Wallet
 from billing.models.choices import BillingMode, MessageCategory, ResourceStatus, SuspendReason
@@ -21,6 +22,7 @@ from organizations.audit import audit_record, organization_of
 from organizations.locks import lock_accounts
 from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .ledger import payer_of
 from .messages import notify
@@ -75,8 +77,11 @@ def reconcile(
             audit_record(
                 actor=acting_user,
                 action="resource.suspend",
-                message=_("%(n)s resource(s) suspended: %(uin)s is in arrears")
-                % {"n": len(targets), "uin": account.uin},
+                message=Msg(
+                    gettext_noop("%(n)s resource(s) suspended: %(uin)s is in arrears"),
+                    n=len(targets),
+                    uin=account.uin,
+                ),
                 target_account=account,
             )
         return len(targets), 0
@@ -98,8 +103,11 @@ def reconcile(
         audit_record(
             actor=acting_user,
             action="resource.recover",
-            message=_("%(n)s resource(s) recovered: %(uin)s is out of arrears")
-            % {"n": len(targets), "uin": account.uin},
+            message=Msg(
+                gettext_noop("%(n)s resource(s) recovered: %(uin)s is out of arrears"),
+                n=len(targets),
+                uin=account.uin,
+            ),
             target_account=account,
         )
     return 0, len(targets)
@@ -157,8 +165,11 @@ def resource_suspend_by_operator(
     audit_record(
         actor=acting_user,
         action="resource.operator_suspend",
-        message=_("Operator suspended %(id)s%(why)s")
-        % {"id": res.instance_id, "why": f": {reason}" if reason else ""},
+        message=Msg(
+            gettext_noop("Operator suspended %(id)s%(why)s"),
+            id=res.instance_id,
+            why=f": {reason}" if reason else "",
+        ),
         organization=organization_of(res.owner),
         target_account=res.owner,
         obj=res,
@@ -215,13 +226,13 @@ def resource_resume_by_operator(
     audit_record(
         actor=acting_user,
         action="resource.operator_resume",
-        message=_("Operator resumed %(id)s%(still)s")
-        % {
-            "id": res.instance_id,
-            "still": _(" (still suspended: %(uin)s is in arrears)") % {"uin": payer.uin}
+        message=Msg(
+            gettext_noop("Operator resumed %(id)s%(still)s"),
+            id=res.instance_id,
+            still=Msg(gettext_noop(" (still suspended: %(uin)s is in arrears)"), uin=payer.uin)
             if in_arrears
             else "",
-        },
+        ),
         organization=organization_of(res.owner),
         target_account=res.owner,
         obj=res,

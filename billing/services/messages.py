@@ -12,12 +12,13 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Message
 from billing.models.choices import MessageCategory
 from organizations.audit import audit_record
 from organizations.models import Account, User
+from tco_console.msg import Msg
 
 Text = str | Callable[[], str]
 
@@ -75,7 +76,7 @@ def message_mark_read(*, message: Message, acting_user: User) -> Message:
         audit_record(
             actor=acting_user,
             action="message.read",
-            message=_("Read message: %(title)s") % {"title": m.title},
+            message=Msg(gettext_noop("Read message: %(title)s"), title=m.title),
             target_account=m.account,
             obj=m,
         )
@@ -91,7 +92,7 @@ def messages_mark_all_read(*, acting_user: User) -> int:
         audit_record(
             actor=acting_user,
             action="message.read_all",
-            message=_("Marked %(n)s message(s) read") % {"n": count},
+            message=Msg(gettext_noop("Marked %(n)s message(s) read"), n=count),
             target_account=acting_user.account,
         )
     return count

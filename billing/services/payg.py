@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Journal, Resource, ResourceStatusChange, Spec
 from billing.models.choices import (
@@ -30,6 +31,7 @@ from organizations.audit import audit_record, organization_of
 from organizations.models import Account, User
 from organizations.policies import require_allowed, require_user_may
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from . import pricing
 from .ledger import Line, begin, lock_wallets, new_instance_id, post
@@ -175,7 +177,7 @@ def resource_activate(
         kind=JournalKind.FREEZE,
         lines=_freeze_lines(payer, freeze, res),
         wallets=wallets,
-        memo=_("Freeze for %(id)s") % {"id": res.instance_id},
+        memo=Msg(gettext_noop("Freeze for %(id)s"), id=res.instance_id),
         acting_user=acting_user,
         at=now,
         idempotency_key=key,
@@ -183,8 +185,13 @@ def resource_activate(
     audit_record(
         actor=acting_user,
         action="resource.activate",
-        message=_("Activated %(id)s (%(spec)s); froze %(freeze)s CNY on %(payer)s")
-        % {"id": res.instance_id, "spec": spec.display_name, "freeze": freeze, "payer": payer.uin},
+        message=Msg(
+            gettext_noop("Activated %(id)s (%(spec)s); froze %(freeze)s CNY on %(payer)s"),
+            id=res.instance_id,
+            spec=spec.names,  # in the reader's language (issue 17)
+            freeze=freeze,
+            payer=payer.uin,
+        ),
         organization=organization_of(owner),
         target_account=owner,
         obj=res,
@@ -193,7 +200,7 @@ def resource_activate(
 
 
 def release_freeze(
-    res: Resource, wallets: dict, *, acting_user: User | None, now, memo: str
+    res: Resource, wallets: dict, *, acting_user: User | None, now, memo: Msg
 ) -> None:
     if res.frozen_by_id is None or res.frozen_amount == 0:
         return
@@ -232,7 +239,7 @@ def resource_terminate(*, resource: Resource, acting_user: User) -> Resource:
         wallets,
         acting_user=acting_user,
         now=now,
-        memo=_("Released freeze of %(id)s") % {"id": res.instance_id},
+        memo=Msg(gettext_noop("Released freeze of %(id)s"), id=res.instance_id),
     )
     res.ended_at = now
     set_status(
@@ -251,7 +258,7 @@ def resource_terminate(*, resource: Resource, acting_user: User) -> Resource:
     audit_record(
         actor=acting_user,
         action="resource.terminate",
-        message=_("Terminated %(id)s") % {"id": res.instance_id},
+        message=Msg(gettext_noop("Terminated %(id)s"), id=res.instance_id),
         organization=organization_of(res.owner),
         target_account=res.owner,
         obj=res,
@@ -278,7 +285,7 @@ def move_freezes(*, owner: Account, to: Account, acting_user: User | None, now=N
         releases += _freeze_lines(res.frozen_by, -res.frozen_amount, res)
         freezes += _freeze_lines(to, res.frozen_amount, res)
         res.frozen_by = to
-    memo = _("Freezes of %(uin)s moved to %(to)s") % {"uin": owner.uin, "to": to.uin}
+    memo = Msg(gettext_noop("Freezes of %(uin)s moved to %(to)s"), uin=owner.uin, to=to.uin)
     post(
         kind=JournalKind.UNFREEZE,
         lines=releases,

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import CreditAllocation, Journal, Wallet
 from billing.models.choices import Book, JournalKind
@@ -19,6 +20,7 @@ from organizations.audit import audit_record, organization_of
 from organizations.locks import lock_accounts
 from organizations.models import Account, User
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .ledger import MAX_TOP_UP, Line, lock_wallets, post
 from .lifecycle import reconcile
@@ -53,14 +55,16 @@ def wallet_top_up(
             Line(Book.CLEARING, -amount),
         ],
         wallets=wallets,
-        memo=_("Top-up"),
+        memo=Msg(gettext_noop("Top-up")),
         acting_user=acting_user,
         idempotency_key=idempotency_key,
     )
     audit_record(
         actor=acting_user,
         action="wallet.top_up",
-        message=_("Topped up %(amount)s CNY to %(uin)s") % {"amount": amount, "uin": account.uin},
+        message=Msg(
+            gettext_noop("Topped up %(amount)s CNY to %(uin)s"), amount=amount, uin=account.uin
+        ),
         organization=organization_of(account),
         target_account=account,
         obj=journal,
@@ -100,8 +104,11 @@ def wallet_set_credit_limit(
     audit_record(
         actor=acting_user,
         action="wallet.credit_limit",
-        message=_("Set the credit limit of %(uin)s to %(limit)s CNY")
-        % {"uin": account.uin, "limit": limit},
+        message=Msg(
+            gettext_noop("Set the credit limit of %(uin)s to %(limit)s CNY"),
+            uin=account.uin,
+            limit=limit,
+        ),
         organization=organization_of(account),
         target_account=account,
         changes={"credit_limit": [str(old), str(limit)]},

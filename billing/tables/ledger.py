@@ -118,7 +118,7 @@ class TransactionTable(OrganizationScopedTable):
             return format_html(
                 '{}<div class="small text-body-secondary" data-testid="transfer-memo">{}</div>',
                 record.journal.get_kind_display(),
-                record.journal.memo,
+                record.journal.shown_memo,  # in the reader's language (issue 17)
             )
         return record.journal.get_kind_display()
 

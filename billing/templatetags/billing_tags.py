@@ -7,10 +7,11 @@ from django import template
 from django.utils.formats import localize
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from billing.money import q
+from tco_console.msg import Msg
 
 register = template.Library()
 
@@ -19,6 +20,17 @@ def format_cny(value, *, signed: bool = False) -> str:
     """`1,234.50 CNY`; `signed` puts + or − in front (transaction details, B13)."""
     if value is None or value == "":
         return "—"
+    return _cny_pattern(get_language()) % {"amount": _number(value, signed)}
+
+
+def cny_msg(value) -> Msg | str:
+    """`format_cny` for stored text (an audit record): read in each reader's language."""
+    if value is None or value == "":
+        return "—"
+    return Msg(gettext_noop("%(amount)s CNY"), amount=_number(value, False))
+
+
+def _number(value, signed: bool) -> str:
     amount = q(Decimal(value))
     text = f"{abs(amount):,.2f}"
     if amount < 0:
@@ -27,7 +39,7 @@ def format_cny(value, *, signed: bool = False) -> str:
         sign = "+"
     else:
         sign = ""
-    return _cny_pattern(get_language()) % {"amount": f"{sign}{text}"}
+    return f"{sign}{text}"
 
 
 @functools.lru_cache(maxsize=16)

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 from organizations.scoping import require_perm
 from tco_console.exports import csv_language, csv_response
 from tco_console.htmx import is_partial
+from tco_console.msg import shown
 from tco_console.viewkit import bound_data, form_view, table_page
 
 from .. import selectors, services
@@ -183,12 +184,13 @@ def transactions_export(request):
         "resource__instance_id",
         "owner__uin",
         "journal__memo",
+        "journal__memo_i18n",
         "voucher__code",
     )
 
     def rows():
         for row in entries.iterator(chunk_size=2000):
-            at, kind, book, amount, after, order_no, instance, owner, memo, voucher = row
+            at, kind, book, amount, after, order_no, instance, owner, memo, memo_i18n, voucher = row
             if book == Book.FROZEN:
                 kind = JournalKind.FREEZE if amount > 0 else JournalKind.UNFREEZE
             yield (
@@ -199,7 +201,7 @@ def transactions_export(request):
                 order_no or "",
                 instance or "",
                 owner or "",
-                memo,
+                shown(memo, memo_i18n),  # in the export's language (issue 17)
                 amount if book == Book.CASH else ZERO,  # B13: a voucher draw moves no cash
                 voucher or "",
             )

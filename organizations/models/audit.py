@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.scoping import ScopedQuerySet
+from tco_console.msg import MsgField, shown
 
 from .accounts import Account, User
 from .organization import Organization
@@ -46,7 +47,9 @@ class AuditRecord(models.Model):
     action = models.CharField(_("action"), max_length=60, db_index=True)
     object_type = models.CharField(_("object type"), max_length=60, blank=True, default="")
     object_id = models.CharField(_("object id"), max_length=40, blank=True, default="")
-    message = models.CharField(_("description"), max_length=300)
+    message = models.CharField(_("description"), max_length=300)  # in English when a Msg
+    # Issue 17: what `message` means (msgid and parameters), rendered in the reader's language
+    message_i18n = MsgField(_("description (translatable)"), null=True, blank=True, editable=False)
     changes = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = AuditRecordQuerySet.as_manager()
@@ -63,3 +66,8 @@ class AuditRecord(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"
+
+    @property
+    def shown_message(self) -> str:
+        """Issue 17: the description in the reader's language (the stored text for older rows)."""
+        return shown(self.message, self.message_i18n)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.scoping import ScopedQuerySet
+from tco_console.msg import MsgField, shown
 
 from ..choices import InvitationStatus
 from .accounts import Account, User
@@ -101,6 +102,8 @@ class Invitation(models.Model):
         default=InvitationStatus.PENDING,
     )
     status_reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+    # Issue 17: a reason the console gave (msgid and parameters), read in the reader's language
+    status_reason_i18n = MsgField(_("reason (translatable)"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("sent at"))
     expires_at = models.DateTimeField(_("expires at"))
     responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
@@ -130,6 +133,11 @@ class Invitation(models.Model):
 
     def __str__(self):
         return _("Invitation %(id)s to %(uin)s") % {"id": self.pk, "uin": self.invitee.uin}
+
+    @property
+    def shown_status_reason(self) -> str:
+        """Issue 17: the reason in the reader's language (what a user typed, as typed)."""
+        return shown(self.status_reason, self.status_reason_i18n)
 
     @property
     def effective_status(self) -> str:

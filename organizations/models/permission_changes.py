@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.scoping import ScopedQuerySet
+from tco_console.msg import MsgField, shown
 
 from ..choices import FinancialPermission, PermissionChangeStatus
 from .accounts import Account, User
@@ -98,6 +99,8 @@ class PermissionChange(models.Model):
         default=PermissionChangeStatus.VALID,
     )
     status_reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+    # Issue 17: a reason the console gave (msgid and parameters), read in the reader's language
+    status_reason_i18n = MsgField(_("reason (translatable)"), null=True, blank=True, editable=False)
     decided_by = models.ForeignKey(
         User, verbose_name=_("decided by"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -129,6 +132,11 @@ class PermissionChange(models.Model):
 
     def __str__(self):
         return _("Permission change %(id)s of %(uin)s") % {"id": self.pk, "uin": self.account.uin}
+
+    @property
+    def shown_status_reason(self) -> str:
+        """Issue 17: the reason in the reader's language (what a user typed, as typed)."""
+        return shown(self.status_reason, self.status_reason_i18n)
 
     @classmethod
     def expiry_for(cls, created_at):

@@ -12,8 +12,10 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record
 from ..models import Account, Entity, User
@@ -77,7 +79,7 @@ def account_sign_up(
     audit_record(
         actor=user,
         action="account.sign_up",
-        message=_("Signed up account %(uin)s") % {"uin": account.uin},
+        message=Msg(gettext_noop("Signed up account %(uin)s"), uin=account.uin),
         target_account=account,
         obj=account,
     )

@@ -21,9 +21,11 @@ import string
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console import secrets as crypto
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record, organization_of
 from ..models import MAX_KEYS_PER_USER, ApiKey, ApiKeyStatus, User
@@ -96,7 +98,7 @@ def _lock_key(key: ApiKey, *, acting_user: User, for_delete: bool = False) -> Ap
     return locked
 
 
-def _audit(*, key: ApiKey, acting_user: User, action: str, message: str, changes=None) -> None:
+def _audit(*, key: ApiKey, acting_user: User, action: str, message: Msg, changes=None) -> None:
     # K2: the SecretId only, never the SecretKey
     account = key.user.account
     audit_record(
@@ -132,8 +134,11 @@ def _create(*, user: User, acting_user: User, secret_id: str, secret_key: str) -
         key=key,
         acting_user=acting_user,
         action="api_key.create",
-        message=_("Created API key %(id)s for %(name)s")
-        % {"id": secret_id, "name": target.get_username()},
+        message=Msg(
+            gettext_noop("Created API key %(id)s for %(name)s"),
+            id=secret_id,
+            name=target.get_username(),
+        ),
     )
     return key
 
@@ -179,8 +184,12 @@ def _set_status(*, key: ApiKey, acting_user: User, status: str) -> ApiKey:
         key=locked,
         acting_user=acting_user,
         action="api_key.enable" if enable else "api_key.disable",
-        message=(_("Enabled API key %(id)s") if enable else _("Disabled API key %(id)s"))
-        % {"id": locked.secret_id},
+        message=Msg(
+            gettext_noop("Enabled API key %(id)s")
+            if enable
+            else gettext_noop("Disabled API key %(id)s"),
+            id=locked.secret_id,
+        ),
         changes={"status": [before, status]},
     )
     return locked
@@ -205,8 +214,11 @@ def api_key_delete(*, key: ApiKey, acting_user: User) -> None:
         key=locked,
         acting_user=acting_user,
         action="api_key.delete",
-        message=_("Deleted API key %(id)s of %(name)s")
-        % {"id": locked.secret_id, "name": locked.user.get_username()},
+        message=Msg(
+            gettext_noop("Deleted API key %(id)s of %(name)s"),
+            id=locked.secret_id,
+            name=locked.user.get_username(),
+        ),
     )
     locked.delete()
 

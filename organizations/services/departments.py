@@ -9,8 +9,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record
 from ..hooks import money
@@ -38,8 +40,11 @@ def department_create(
     audit_record(
         actor=acting_user,
         action="department.create",
-        message=_("Added department %(name)s under %(parent)s")
-        % {"name": name, "parent": parent.name},
+        message=Msg(
+            gettext_noop("Added department %(name)s under %(parent)s"),
+            name=name,
+            parent=parent.name,
+        ),
         organization=org,
         obj=dept,
     )
@@ -58,7 +63,7 @@ def department_rename(*, department: Department, name: str, acting_user: User) -
     audit_record(
         actor=acting_user,
         action="department.rename",
-        message=_("Renamed department %(old)s to %(new)s") % {"old": old, "new": dept.name},
+        message=Msg(gettext_noop("Renamed department %(old)s to %(new)s"), old=old, new=dept.name),
         organization=org,
         obj=dept,
         changes={"name": [old, dept.name]},
@@ -103,8 +108,12 @@ def department_move(
     audit_record(
         actor=acting_user,
         action="department.move",
-        message=_("Moved department %(name)s from %(old)s to %(new)s")
-        % {"name": dept.name, "old": old_parent_name, "new": parent.name},
+        message=Msg(
+            gettext_noop("Moved department %(name)s from %(old)s to %(new)s"),
+            name=dept.name,
+            old=old_parent_name,
+            new=parent.name,
+        ),
         organization=org,
         obj=dept,
         changes={"parent": [old_parent_name, parent.name]},
@@ -134,7 +143,7 @@ def department_delete(*, department: Department, acting_user: User) -> None:
     audit_record(
         actor=acting_user,
         action="department.delete",
-        message=_("Deleted department %(name)s") % {"name": dept.name},
+        message=Msg(gettext_noop("Deleted department %(name)s"), name=dept.name),
         organization=org,
         obj=dept,
     )

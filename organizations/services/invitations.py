@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record, audit_records_bulk
 from ..choices import InvitationStatus, MemberType
@@ -128,7 +130,7 @@ def invitation_send(
     audit_record(
         actor=acting_user,
         action="invitation.send",
-        message=_("Invited %(uin)s as %(name)s") % {"uin": invitee.uin, "name": name},
+        message=Msg(gettext_noop("Invited %(uin)s as %(name)s"), uin=invitee.uin, name=name),
         organization=org,
         target_account=invitee,
         obj=invitation,
@@ -137,12 +139,17 @@ def invitation_send(
     return invitation
 
 
-def _invalidate_pending_invitations(*, account: Account, reason: str, now) -> None:
+def _invalidate_pending_invitations(*, account: Account, reason: Msg, now) -> None:
     """O5: the account's pending, unexpired invitations become invalid (those past their
     expiry are expired already and stay so)."""
     Invitation.objects.filter(
         invitee=account, status=InvitationStatus.PENDING, expires_at__gt=now
-    ).update(status=InvitationStatus.INVALID, status_reason=reason, responded_at=now)
+    ).update(
+        status=InvitationStatus.INVALID,
+        status_reason=reason.english(),
+        status_reason_i18n=reason,
+        responded_at=now,
+    )
 
 
 def _refuse_if_not_pending(inv: Invitation) -> None:
@@ -163,7 +170,7 @@ def _expired_audit(inv: Invitation) -> dict:
     return {
         "actor": None,
         "action": "invitation.expire",
-        "message": _("The invitation to %(uin)s expired") % {"uin": inv.invitee.uin},
+        "message": Msg(gettext_noop("The invitation to %(uin)s expired"), uin=inv.invitee.uin),
         "organization": inv.organization,
         "target_account": inv.invitee,
         "obj": inv,
@@ -212,7 +219,7 @@ def _invitation_cancel(*, invitation: Invitation, acting_user: User) -> Invitati
     audit_record(
         actor=acting_user,
         action="invitation.cancel",
-        message=_("Cancelled the invitation to %(uin)s") % {"uin": inv.invitee.uin},
+        message=Msg(gettext_noop("Cancelled the invitation to %(uin)s"), uin=inv.invitee.uin),
         organization=org,
         target_account=inv.invitee,
         obj=inv,
@@ -242,7 +249,7 @@ def _invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitat
     audit_record(
         actor=acting_user,
         action="invitation.decline",
-        message=_("Declined the invitation from %(org)s") % {"org": org.display_name},
+        message=Msg(gettext_noop("Declined the invitation from %(org)s"), org=org.display_name),
         organization=org,
         target_account=inv.invitee,
         obj=inv,
@@ -298,7 +305,9 @@ def _invitation_accept(
         audit_record(
             actor=acting_user,
             action="invitation.invalid",
-            message=_("Invitation became invalid: %(reason)s") % {"reason": error.message},
+            message=Msg(
+                gettext_noop("Invitation became invalid: %(reason)s"), reason=error.message
+            ),
             organization=org,
             target_account=inv.invitee,
             obj=inv,
@@ -328,7 +337,9 @@ def _invitation_accept(
     # O5: the account is in an organization now: its other pending invitations can never be
     # accepted.
     _invalidate_pending_invitations(
-        account=inv.invitee, reason=_("The account joined another organization."), now=now
+        account=inv.invitee,
+        reason=Msg(gettext_noop("The account joined another organization.")),
+        now=now,
     )
     money().notify(
         org.admin_account,
@@ -341,8 +352,11 @@ def _invitation_accept(
     audit_record(
         actor=acting_user,
         action="invitation.accept",
-        message=_("%(name)s (%(uin)s) accepted the invitation and joined")
-        % {"name": inv.name, "uin": inv.invitee.uin},
+        message=Msg(
+            gettext_noop("%(name)s (%(uin)s) accepted the invitation and joined"),
+            name=inv.name,
+            uin=inv.invitee.uin,
+        ),
         organization=org,
         target_account=inv.invitee,
         obj=membership,

@@ -15,8 +15,10 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record, audit_records_bulk
 from ..choices import MemberType, PermissionChangeStatus
@@ -103,7 +105,9 @@ def member_create(
     audit_record(
         actor=acting_user,
         action="member.create",
-        message=_("Created member account %(name)s (%(uin)s)") % {"name": name, "uin": account.uin},
+        message=Msg(
+            gettext_noop("Created member account %(name)s (%(uin)s)"), name=name, uin=account.uin
+        ),
         organization=org,
         target_account=account,
         obj=membership,
@@ -200,8 +204,13 @@ def _member_update(
         audit_record(
             actor=acting_user,
             action="member.update",
-            message=_("Updated member %(name)s (%(uin)s): %(fields)s")
-            % {"name": m.name, "uin": m.account.uin, "fields": ", ".join(changes)},
+            message=Msg(
+                gettext_noop("Updated member %(name)s (%(uin)s): %(fields)s"),
+                name=m.name,
+                uin=m.account.uin,
+                # issue 17: the fields by their labels, in the reader's language
+                fields=[Membership._meta.get_field(f).verbose_name for f in changes],
+            ),
             organization=org,
             target_account=m.account,
             obj=m,
@@ -261,8 +270,12 @@ def members_move(
         {
             "actor": acting_user,
             "action": "member.move",
-            "message": _("Moved %(name)s from %(old)s to %(new)s")
-            % {"name": m.name, "old": old_names[m.pk], "new": dept.name},
+            "message": Msg(
+                gettext_noop("Moved %(name)s from %(old)s to %(new)s"),
+                name=m.name,
+                old=old_names[m.pk],
+                new=dept.name,
+            ),
             "organization": org,
             "target_account": m.account,
             "obj": m,
@@ -273,7 +286,7 @@ def members_move(
     return len(moved)
 
 
-def _leave(*, m: Membership, acting_user: User, action: str, message: str) -> None:
+def _leave(*, m: Membership, acting_user: User, action: str, message: Msg) -> None:
     now = timezone.now()
     _close_period(account=m.account, at=now)
     _invalidate_on_leave(account=m.account, now=now)  # F17
@@ -327,7 +340,9 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
         m=m,
         acting_user=acting_user,
         action="member.remove",
-        message=_("Removed member %(name)s (%(uin)s)") % {"name": m.name, "uin": m.account.uin},
+        message=Msg(
+            gettext_noop("Removed member %(name)s (%(uin)s)"), name=m.name, uin=m.account.uin
+        ),
     )
 
 
@@ -361,6 +376,7 @@ def member_quit(*, membership: Membership, acting_user: User) -> None:
         m=m,
         acting_user=acting_user,
         action="member.quit",
-        message=_("%(name)s (%(uin)s) quit the organization")
-        % {"name": m.name, "uin": m.account.uin},
+        message=Msg(
+            gettext_noop("%(name)s (%(uin)s) quit the organization"), name=m.name, uin=m.account.uin
+        ),
     )

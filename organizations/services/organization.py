@@ -8,8 +8,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record
 from ..choices import InvitationStatus, MemberType
@@ -60,12 +62,14 @@ def organization_create(*, account: Account, acting_user: User) -> Organization:
     # O5: like joining, creating puts the account in an organization: its pending
     # invitations can never be accepted now.
     _invalidate_pending_invitations(
-        account=account, reason=_("The account created its own organization."), now=now
+        account=account,
+        reason=Msg(gettext_noop("The account created its own organization.")),
+        now=now,
     )
     audit_record(
         actor=acting_user,
         action="organization.create",
-        message=_("Created the organization"),
+        message=Msg(gettext_noop("Created the organization")),
         organization=org,
         target_account=account,
         obj=org,
@@ -91,7 +95,8 @@ def organization_delete(*, organization: Organization, acting_user: User) -> Non
     pending = Invitation.objects.filter(organization=org, status=InvitationStatus.PENDING)
     pending.update(
         status=InvitationStatus.INVALID,
-        status_reason=_("The organization was deleted."),
+        status_reason=(reason := Msg(gettext_noop("The organization was deleted."))).english(),
+        status_reason_i18n=reason,
         responded_at=now,
     )
     admin = Membership.objects.select_for_update(no_key=False).get(  # deleted below
@@ -104,7 +109,7 @@ def organization_delete(*, organization: Organization, acting_user: User) -> Non
     audit_record(
         actor=acting_user,
         action="organization.delete",
-        message=_("Deleted the organization"),
+        message=Msg(gettext_noop("Deleted the organization")),
         organization=org,
         target_account=org.admin_account,
         obj=org,
@@ -125,7 +130,7 @@ def organization_set_member_limit(
     audit_record(
         actor=acting_user,
         action="organization.set_member_limit",
-        message=_("Set the member limit to %(limit)s") % {"limit": limit},
+        message=Msg(gettext_noop("Set the member limit to %(limit)s"), limit=limit),
         organization=org,
         obj=org,
         changes={"member_limit": [old, limit]},

@@ -15,8 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record, audit_records_bulk
 from ..choices import PermissionChangeStatus
@@ -33,17 +35,20 @@ def _perms_text(perms) -> str:
     return ", ".join(str(p) for p in perms) or "—"
 
 
-def _payer_text(payer: Account | None) -> str:
-    return f"{payer.name} ({payer.uin})" if payer else str(_("self-pay"))
+def _payer_text(payer: Account | None) -> Msg | str:
+    return f"{payer.name} ({payer.uin})" if payer else Msg(gettext_noop("self-pay"))
 
 
-def _summary(c: PermissionChange) -> str:
-    return _("Permissions %(old)s → %(new)s; payer %(old_payer)s → %(new_payer)s.") % {
-        "old": _perms_text(c.old_permissions),
-        "new": _perms_text(c.new_permissions),
-        "old_payer": _payer_text(c.old_payer),
-        "new_payer": _payer_text(c.new_payer),
-    }
+def _summary(c: PermissionChange) -> Msg:
+    """The change asked, as a `Msg`: `str()` renders it in the active language (a notice in
+    its recipient's), and an audit record keeps it for each reader's (issue 17)."""
+    return Msg(
+        gettext_noop("Permissions %(old)s → %(new)s; payer %(old_payer)s → %(new_payer)s."),
+        old=_perms_text(c.old_permissions),
+        new=_perms_text(c.new_permissions),
+        old_payer=_payer_text(c.old_payer),
+        new_payer=_payer_text(c.new_payer),
+    )
 
 
 def _changes(c: PermissionChange) -> dict:
@@ -96,7 +101,7 @@ def _request_change(
             % {"org": org.display_name}
         ),
         lambda: (
-            _summary(change)
+            str(_summary(change))
             + " "
             + _("Accept or deny it on your Overview before %(date)s; until then nothing changes.")
             % {"date": date_format(timezone.localtime(change.expires_at), "Y-m-d H:i")}
@@ -106,8 +111,12 @@ def _request_change(
     audit_record(
         actor=acting_user,
         action="member.permission_change.request",
-        message=_("Asked %(name)s (%(uin)s) to consent to a permission change: %(summary)s")
-        % {"name": m.name, "uin": m.account.uin, "summary": _summary(change)},
+        message=Msg(
+            gettext_noop("Asked %(name)s (%(uin)s) to consent to a permission change: %(summary)s"),
+            name=m.name,
+            uin=m.account.uin,
+            summary=_summary(change),
+        ),
         organization=org,
         target_account=m.account,
         obj=change,
@@ -123,8 +132,10 @@ def _expired_audit(c: PermissionChange) -> dict:
     return {
         "actor": None,
         "action": "member.permission_change.expire",
-        "message": _("The permission change asked of %(uin)s expired unanswered")
-        % {"uin": c.account.uin},
+        "message": Msg(
+            gettext_noop("The permission change asked of %(uin)s expired unanswered"),
+            uin=c.account.uin,
+        ),
         "organization": c.organization,
         "target_account": c.account,
         "obj": c,
@@ -194,7 +205,8 @@ def _invalidate_on_leave(*, account: Account, now) -> None:
     """F17: a member that leaves takes no pending change with it (inside `_leave`)."""
     PermissionChange.objects.filter(account=account, status=VALID).update(
         status=PermissionChangeStatus.EXPIRED,
-        status_reason=_("The member left the organization."),
+        status_reason=(reason := Msg(gettext_noop("The member left the organization."))).english(),
+        status_reason_i18n=reason,
         decided_at=now,
     )
 
@@ -259,14 +271,18 @@ def _accept(*, change: PermissionChange, acting_user: User) -> PermissionChange:
             _("%(name)s (%(uin)s) accepted the permission change")
             % {"name": m.name, "uin": m.account.uin}
         ),
-        lambda: _summary(c) + " " + _("It applies from now on."),
+        lambda: str(_summary(c)) + " " + _("It applies from now on."),
         link=reverse("organizations:member_detail", args=[m.account.uin]),
     )
     audit_record(
         actor=acting_user,
         action="member.permission_change.accept",
-        message=_("Accepted the permission change of %(name)s (%(uin)s): %(summary)s")
-        % {"name": m.name, "uin": m.account.uin, "summary": _summary(c)},
+        message=Msg(
+            gettext_noop("Accepted the permission change of %(name)s (%(uin)s): %(summary)s"),
+            name=m.name,
+            uin=m.account.uin,
+            summary=_summary(c),
+        ),
         organization=org,
         target_account=m.account,
         obj=c,
@@ -312,17 +328,21 @@ def _decide(
     if denied:
         notice_to = org.admin_account
         link = reverse("organizations:member_detail", args=[c.account.uin])
-        message = _("Denied the permission change asked by %(org)s") % {"org": org.display_name}
+        message = Msg(
+            gettext_noop("Denied the permission change asked by %(org)s"), org=org.display_name
+        )
     else:
         notice_to, link = c.account, reverse("home")
-        message = _("Cancelled the permission change asked of %(uin)s") % who
+        message = Msg(gettext_noop("Cancelled the permission change asked of %(uin)s"), **who)
 
     def title():  # in the recipient's language (issue 17)
         if denied:
             return _("%(uin)s denied the permission change") % who
         return _("%(org)s withdrew its permission change request") % {"org": org.display_name}
 
-    money().notify(notice_to, title, lambda: _summary(c) + " " + _("Nothing changed."), link=link)
+    money().notify(
+        notice_to, title, lambda: str(_summary(c)) + " " + _("Nothing changed."), link=link
+    )
     audit_record(
         actor=acting_user,
         action=action,

@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record
 from ..choices import MemberType
@@ -92,7 +94,7 @@ def policy_type_enable(*, organization: Organization, acting_user: User) -> Orga
     audit_record(
         actor=acting_user,
         action="policy.enable",
-        message=_("Enabled service control policies"),
+        message=Msg(gettext_noop("Enabled service control policies")),
         organization=org,
         obj=org,
         changes={"full_access_bound_to": len(new)} if new else None,
@@ -114,7 +116,7 @@ def policy_type_disable(*, organization: Organization, acting_user: User) -> Org
     audit_record(
         actor=acting_user,
         action="policy.disable",
-        message=_("Disabled service control policies"),
+        message=Msg(gettext_noop("Disabled service control policies")),
         organization=org,
         obj=org,
     )
@@ -180,7 +182,7 @@ def policy_create(
     audit_record(
         actor=acting_user,
         action="policy.create",
-        message=_("Created policy %(name)s") % {"name": name},
+        message=Msg(gettext_noop("Created policy %(name)s"), name=name),
         organization=org,
         obj=policy,
         changes=_content(policy),
@@ -236,7 +238,7 @@ def policy_update(
     audit_record(
         actor=acting_user,
         action="policy.update",
-        message=_("Edited policy %(name)s") % {"name": p.name},
+        message=Msg(gettext_noop("Edited policy %(name)s"), name=p.name),
         organization=org,
         obj=p,
         changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
@@ -257,7 +259,7 @@ def policy_delete(*, policy: ServiceControlPolicy, acting_user: User) -> None:
     audit_record(
         actor=acting_user,
         action="policy.delete",
-        message=_("Deleted policy %(name)s") % {"name": p.name},
+        message=Msg(gettext_noop("Deleted policy %(name)s"), name=p.name),
         organization=org,
         obj=p,
     )
@@ -275,15 +277,18 @@ def _target(org: Organization, department: Department | None, account: Account |
                 code="ResourceNotFound.OrganizationNodeNotExist",
             )
         if department.is_root:
-            return {"department": department}, _("Root")
-        return {"department": department}, _("department %(name)s") % {"name": department.name}
+            return {"department": department}, Msg(gettext_noop("Root"))
+        return {"department": department}, Msg(
+            gettext_noop("department %(name)s"), name=department.name
+        )
     member = Membership.objects.filter(account=account, organization=org).first()
     if member is None or member.is_admin:
         raise DomainError(
             _("The account is not a member of this organization."),
             code="ResourceNotFound.OrganizationMemberNotExist",
         )
-    return {"account": account}, _("member %(name)s") % {"name": member.name}
+    # issue 17: the label is a Msg, read in the language of each reader of the audit record
+    return {"account": account}, Msg(gettext_noop("member %(name)s"), name=member.name)
 
 
 @transaction.atomic(durable=True)
@@ -304,7 +309,7 @@ def policy_attach(
     audit_record(
         actor=acting_user,
         action="policy.attach",
-        message=_("Attached %(policy)s to %(target)s") % {"policy": p.name, "target": label},
+        message=Msg(gettext_noop("Attached %(policy)s to %(target)s"), policy=p.name, target=label),
         organization=org,
         target_account=account,
         obj=p,
@@ -312,7 +317,7 @@ def policy_attach(
     return attachment
 
 
-def _check_detachable(policy: ServiceControlPolicy, target: dict, label: str) -> None:
+def _check_detachable(policy: ServiceControlPolicy, target: dict, label: Msg) -> None:
     attached = PolicyAttachment.objects.filter(**target)
     if not attached.filter(policy=policy).exists():
         raise DomainError(
@@ -354,7 +359,9 @@ def policy_detach(
     audit_record(
         actor=acting_user,
         action="policy.detach",
-        message=_("Detached %(policy)s from %(target)s") % {"policy": p.name, "target": label},
+        message=Msg(
+            gettext_noop("Detached %(policy)s from %(target)s"), policy=p.name, target=label
+        ),
         organization=org,
         target_account=account,
         obj=p,

@@ -18,8 +18,10 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .. import policies
 from ..audit import audit_record, organization_of
@@ -135,7 +137,7 @@ def sub_user_create(
     audit_record(
         actor=acting_user,
         action="user.create",
-        message=_("Created sub-user %(name)s") % {"name": username},
+        message=Msg(gettext_noop("Created sub-user %(name)s"), name=username),
         organization=organization_of(account),
         target_account=account,
         obj=user,
@@ -181,7 +183,7 @@ def sub_user_update(
     audit_record(
         actor=acting_user,
         action="user.update",
-        message=_("Edited sub-user %(name)s") % {"name": target.get_username()},
+        message=Msg(gettext_noop("Edited sub-user %(name)s"), name=target.get_username()),
         organization=organization_of(target.account),
         target_account=target.account,
         obj=target,
@@ -199,7 +201,7 @@ def sub_user_set_products(*, user: User, all_products: bool, products, acting_us
     audit_record(
         actor=acting_user,
         action="user.products",
-        message=_("Set the products of user %(name)s") % {"name": target.get_username()},
+        message=Msg(gettext_noop("Set the products of user %(name)s"), name=target.get_username()),
         organization=organization_of(target.account),
         target_account=target.account,
         obj=target,
@@ -223,10 +225,12 @@ def sub_user_set_active(*, user: User, active: bool, acting_user: User) -> User:
     audit_record(
         actor=acting_user,
         action="user.reactivate" if active else "user.deactivate",
-        message=(
-            _("Reactivated sub-user %(name)s") if active else _("Deactivated sub-user %(name)s")
-        )
-        % {"name": target.get_username()},
+        message=Msg(
+            gettext_noop("Reactivated sub-user %(name)s")
+            if active
+            else gettext_noop("Deactivated sub-user %(name)s"),
+            name=target.get_username(),
+        ),
         organization=organization_of(target.account),
         target_account=target.account,
         obj=target,

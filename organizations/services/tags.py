@@ -15,8 +15,10 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from ..audit import audit_record, audit_records_bulk
 from ..locks import lock_membership, lock_org
@@ -38,8 +40,11 @@ def _tags_of(tag_set: TagSet | None) -> dict[str, str]:
     return tag_set.as_dict() if tag_set is not None else {}
 
 
-def _describe(tags: dict[str, str]) -> str:
-    return ", ".join(f"{k}:{v}" if v else k for k, v in sorted(tags.items())) or _("no tags")
+def _describe(tags: dict[str, str]) -> str | Msg:
+    """The tags as typed (`key:value`), or "no tags" in each reader's language (issue 17)."""
+    return ", ".join(f"{k}:{v}" if v else k for k, v in sorted(tags.items())) or Msg(
+        gettext_noop("no tags")
+    )
 
 
 class _TagSets:
@@ -69,8 +74,12 @@ def member_tags_set(*, membership: Membership, pairs, acting_user: User) -> Memb
     audit_record(
         actor=acting_user,
         action="member.tags",
-        message=_("Tags of %(name)s (%(uin)s) set to %(tags)s")
-        % {"name": m.name, "uin": m.account.uin, "tags": _describe(new)},
+        message=Msg(
+            gettext_noop("Tags of %(name)s (%(uin)s) set to %(tags)s"),
+            name=m.name,
+            uin=m.account.uin,
+            tags=_describe(new),
+        ),
         organization=org,
         target_account=m.account,
         obj=m,
@@ -94,8 +103,11 @@ def department_tags_set(*, department: Department, pairs, acting_user: User) -> 
     audit_record(
         actor=acting_user,
         action="department.tags",
-        message=_("Tags of department %(name)s set to %(tags)s")
-        % {"name": dept.name, "tags": _describe(new)},
+        message=Msg(
+            gettext_noop("Tags of department %(name)s set to %(tags)s"),
+            name=dept.name,
+            tags=_describe(new),
+        ),
         organization=org,
         obj=dept,
         changes={"tags": [old, new]},
@@ -179,8 +191,12 @@ def members_tags_bulk(
         {
             "actor": acting_user,
             "action": "member.tags",
-            "message": _("Tags of %(name)s (%(uin)s) set to %(tags)s")
-            % {"name": m.name, "uin": m.account.uin, "tags": _describe(new)},
+            "message": Msg(
+                gettext_noop("Tags of %(name)s (%(uin)s) set to %(tags)s"),
+                name=m.name,
+                uin=m.account.uin,
+                tags=_describe(new),
+            ),
             "organization": org,
             "target_account": m.account,
             "obj": m,

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from billing.finance import budgets as sel
 from billing.finance.budget_services import (
@@ -19,7 +20,7 @@ from billing.finance.budget_services import (
 from billing.models import Budget, BudgetAlert, BudgetBlock, DailyCost, Message, Order
 from billing.models.choices import MessageCategory
 from billing.services import order_renew, payg, settlement
-from organizations.models import AuditRecord, Department
+from organizations.models import AuditRecord, Department, User
 from tco_console.errors import DomainError
 from tests.billing.helpers import buy, fund, region, spec
 from tests.factories import join, make_org, sub_user
@@ -648,3 +649,25 @@ def test_f8_alerts_once_each_across_a_month_of_pay_as_you_go_settlement(world):
         budgets_evaluate()
     april = BudgetAlert.objects.filter(budget=budget, period_start=dt.date(2026, 4, 1))
     assert [a.threshold.value for a in april] == [D("50")]
+
+
+def test_f8_an_alert_reads_in_the_readers_language(world, client):
+    """Issue 17: the alert is written by the worker (in English) and kept as msgid and
+    parameters; the admin, who reads Chinese, gets the notice and the budget page in Chinese,
+    its threshold's basis included."""
+    admin = world["admin"]
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    with travel(2026, 3, 1, 8, 0):
+        budget = create(world, amount=D("100"))
+    with travel(2026, 3, 3, 10, 0):
+        buy(world["pob"], "S5.MEDIUM4")
+        with translation.override("en"):
+            budgets_evaluate()
+    alert = BudgetAlert.objects.filter(budget=budget).order_by("threshold__value").first()
+    assert alert.message.startswith("Actual spend 150.00 CNY reached the threshold Actual spend")
+    chinese = "实际费用 150.00 元，已达到阈值“实际费用 ≥ 50%”（50.00 元）"
+    assert chinese in budget_messages(admin.account).get().body
+    client.force_login(admin)
+    with translation.override("en"):  # the page activates Chinese; the next test starts in English
+        page = client.get(reverse("billing:budget_detail", args=[budget.pk])).content.decode()
+    assert chinese in page and "reached the threshold" not in page

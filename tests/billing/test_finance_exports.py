@@ -9,12 +9,13 @@ import zipfile
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from billing.finance import export_files
 from billing.finance.exports import bill_export_build, bill_export_request, bill_exports_expire
 from billing.models import BillExport, BillLine, ExportStatus
 from organizations import services as org_services
-from organizations.models import AuditRecord, Membership
+from organizations.models import AuditRecord, Membership, User
 from tco_console.errors import DomainError
 from tests.billing.helpers import buy, fund
 from tests.factories import UserFactory, join, make_org, update_and_accept
@@ -441,6 +442,24 @@ def test_f4_sweep_fails_exports_whose_worker_died_or_never_came(books, admin, se
     for e in (running, queued):
         e.refresh_from_db()
         assert e.status == ExportStatus.FAILED and "Request it again" in e.error
+
+
+def test_f4_the_workers_words_read_in_the_requesters_language(client, books, admin):
+    """Issue 17: the worker writes why an export failed or what it left out (in English, the
+    worker has no reader); a requester who reads Chinese reads them in Chinese."""
+    running = export(admin, [admin], build=False)
+    BillExport.objects.filter(pk=running.pk).update(
+        status=ExportStatus.RUNNING, started_at=at(2026, 5, 1, 10)
+    )
+    with travel(2026, 5, 2, 10, 1):
+        bill_exports_expire()
+    running.refresh_from_db()
+    assert running.error == "The export stopped before it was ready. Request it again."
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    client.force_login(admin)
+    with translation.override("en"):  # the page activates Chinese; the next test starts in English
+        page = client.get(URL).content.decode()
+    assert "导出在完成前中止，请重新发起导出。" in page and "Request it again" not in page
 
 
 def test_f4_members_past_the_list_are_chosen_by_typing_their_uins(

@@ -249,6 +249,7 @@ def _books(world):
             (
                 next(n("account", e.account_id) for e in entries if e.account_id),
                 _text(world, j.memo),
+                j.memo_i18n,  # issue 17: no words, no msgid, on both paths
                 [
                     (
                         e.book,

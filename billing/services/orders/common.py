@@ -12,13 +12,26 @@ from __future__ import annotations
 import secrets
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Order, Resource
-from billing.models.choices import BillingMode, OrderStatus, ResourceStatus
+from billing.models.choices import BillingMode, OrderKind, OrderStatus, ResourceStatus
 from organizations.models import Account
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 MAX_MONTHS = 36
+
+
+def kind_label(order: Order) -> Msg:
+    """The order's type as a label read in each reader's language (issue 17)."""
+    return Msg.of(OrderKind(order.kind).label)
+
+
+def order_memo(order: Order) -> Msg:
+    """B13: the memo of an order's journal (payment, refund): its type and number."""
+    # Translators: a ledger memo: an order's type ("Renewal") and its number
+    return Msg(gettext_noop("%(kind)s %(no)s"), kind=kind_label(order), no=order.order_no)
 
 
 def order_no(now) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Order, Resource, ResourcePack, Voucher
 from billing.models.choices import (
@@ -28,12 +29,14 @@ from organizations.locks import lock_accounts
 from organizations.models import Account, User
 from organizations.policies import require_user_may
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .. import bills, pricing
 from ..bills import record_bill_lines
 from ..ledger import Line, lock_wallets, new_instance_id, post
 from ..messages import notify
 from ..status import set_status
+from .common import order_memo
 
 
 def try_pay(order: Order, wallets: dict, *, acting_user: User, now) -> bool:
@@ -76,7 +79,7 @@ def try_pay(order: Order, wallets: dict, *, acting_user: User, now) -> bool:
             Line(Book.REVENUE, payable, owner=order.owner, order=order, resource=order.resource),
         ],
         wallets=wallets,
-        memo=f"{order.get_kind_display()} {order.order_no}",
+        memo=order_memo(order),
         order=order,
         acting_user=acting_user,
         at=now,
@@ -229,8 +232,12 @@ def order_pay(*, order: Order, acting_user: User) -> Order:
     audit_record(
         actor=acting_user,
         action="order.paid",
-        message=_("Order %(no)s paid: %(amount)s CNY by %(payer)s")
-        % {"no": o.order_no, "amount": o.payable, "payer": o.payer.uin},
+        message=Msg(
+            gettext_noop("Order %(no)s paid: %(amount)s CNY by %(payer)s"),
+            no=o.order_no,
+            amount=o.payable,
+            payer=o.payer.uin,
+        ),
         organization=organization_of(o.owner),
         target_account=o.owner,
         obj=o,
@@ -278,7 +285,7 @@ def order_apply(*, order: Order, acting_user: User) -> Order:
     audit_record(
         actor=acting_user,
         action="order.apply",
-        message=_("Applied for pay-on-behalf of order %(no)s") % {"no": o.order_no},
+        message=Msg(gettext_noop("Applied for pay-on-behalf of order %(no)s"), no=o.order_no),
         organization=organization_of(o.owner),
         target_account=o.owner,
         obj=o,
@@ -304,7 +311,7 @@ def order_cancel(*, order: Order, acting_user: User) -> Order:
     audit_record(
         actor=acting_user,
         action="order.cancel",
-        message=_("Cancelled order %(no)s") % {"no": o.order_no},
+        message=Msg(gettext_noop("Cancelled order %(no)s"), no=o.order_no),
         organization=organization_of(o.owner),
         target_account=o.owner,
         obj=o,

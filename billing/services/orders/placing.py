@@ -6,11 +6,10 @@ Every public service here is one durable transaction; the lock order is `organiz
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import BudgetBlock, Order, Region, Resource, Spec
 from billing.models.choices import MessageCategory, OrderKind, OrderStatus, PayMode, ResourceStatus
@@ -18,11 +17,19 @@ from organizations.audit import audit_record, organization_of
 from organizations.models import Account, User
 from organizations.policies import require_allowed, require_user_may
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .. import pricing
 from ..ledger import begin
 from ..messages import notify
-from .common import check_months, existing_order, lock_resource, no_open_order, order_no
+from .common import (
+    check_months,
+    existing_order,
+    kind_label,
+    lock_resource,
+    no_open_order,
+    order_no,
+)
 from .paying import try_pay
 
 
@@ -32,13 +39,13 @@ def _after_placement(order: Order, paid: bool, *, acting_user: User) -> None:
         audit_record(
             actor=acting_user,
             action="order.paid",
-            message=_("Order %(no)s (%(kind)s) paid: %(amount)s CNY by %(payer)s")
-            % {
-                "no": order.order_no,
-                "kind": order.get_kind_display(),
-                "amount": order.payable,
-                "payer": order.payer.uin,
-            },
+            message=Msg(
+                gettext_noop("Order %(no)s (%(kind)s) paid: %(amount)s CNY by %(payer)s"),
+                no=order.order_no,
+                kind=kind_label(order),
+                amount=order.payable,
+                payer=order.payer.uin,
+            ),
             organization=org,
             target_account=order.owner,
             obj=order,
@@ -47,8 +54,12 @@ def _after_placement(order: Order, paid: bool, *, acting_user: User) -> None:
     audit_record(
         actor=acting_user,
         action="order.to_be_paid",
-        message=_("Order %(no)s (%(kind)s) is to be paid: %(amount)s CNY")
-        % {"no": order.order_no, "kind": order.get_kind_display(), "amount": order.payable},
+        message=Msg(
+            gettext_noop("Order %(no)s (%(kind)s) is to be paid: %(amount)s CNY"),
+            no=order.order_no,
+            kind=kind_label(order),
+            amount=order.payable,
+        ),
         organization=org,
         target_account=order.owner,
         obj=order,
@@ -99,30 +110,32 @@ def refuse_if_budget_blocked(owner: Account, acting_user: User | None) -> None:
     budget = block.budget
     until = timezone.localtime(block.period_end).date()
 
-    def reason() -> str:  # said to the user in its language, to the owner in the owner's
-        return _(
+    # said to the user in its language, to the owner in the owner's, and read in the audit
+    # record in each reader's (issue 17)
+    reason = Msg(
+        gettext_noop(
             "Budget “%(name)s” of your organization is over its amount and refuses new "
             "subscription orders (purchases, renewals, upgrades) until %(until)s."
-        ) % {"name": budget.name, "until": until}
-
+        ),
+        name=budget.name,
+        until=until,
+    )
     _record_budget_refusal(owner, acting_user, budget, reason)
-    raise DomainError(reason(), code="OperationDenied.BudgetExceeded")
+    raise DomainError(str(reason), code="OperationDenied.BudgetExceeded")
 
 
 @transaction.atomic(durable=True)
-def _record_budget_refusal(
-    owner: Account, acting_user: User | None, budget, reason: Callable[[], str]
-) -> None:
+def _record_budget_refusal(owner: Account, acting_user: User | None, budget, reason: Msg) -> None:
     notify(
         owner,
         lambda: _("Order refused by budget %(name)s") % {"name": budget.name},
-        reason,
+        reason.render,
         category=MessageCategory.BUDGET,
     )
     audit_record(
         actor=acting_user,
         action="order.refused_by_budget",
-        message=reason(),
+        message=reason,
         organization=organization_of(owner),
         target_account=owner,
         obj=budget,

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Order, RefundShare, Resource, Spec
 from billing.models.choices import (
@@ -30,13 +31,14 @@ from organizations.audit import audit_record, organization_of
 from organizations.models import Account, User
 from organizations.policies import require_user_may
 from tco_console.errors import DomainError
+from tco_console.msg import Msg
 
 from .. import bills, pricing
 from ..bills import record_bill_lines
 from ..ledger import Line, begin, post
 from ..messages import notify
 from ..status import set_status
-from .common import existing_order, lock_resource, no_open_order, order_no
+from .common import existing_order, lock_resource, no_open_order, order_memo, order_no
 
 
 def _payments(resource: Resource) -> list[Order]:
@@ -128,7 +130,7 @@ def _refund(
         kind=JournalKind.REFUND,
         lines=lines,
         wallets=wallets,
-        memo=f"{refund_order.get_kind_display()} {refund_order.order_no}",
+        memo=order_memo(refund_order),
         order=refund_order,
         acting_user=acting_user,
         at=now,
@@ -284,8 +286,12 @@ def order_downgrade(
     audit_record(
         actor=acting_user,
         action="order.downgrade",
-        message=_("Downgraded %(id)s to %(spec)s; refunded %(amount)s CNY")
-        % {"id": res.instance_id, "spec": spec.display_name, "amount": order.refund_amount},
+        message=Msg(
+            gettext_noop("Downgraded %(id)s to %(spec)s; refunded %(amount)s CNY"),
+            id=res.instance_id,
+            spec=spec.names,  # in the reader's language (issue 17)
+            amount=order.refund_amount,
+        ),
         organization=organization_of(res.owner),
         target_account=res.owner,
         obj=order,
@@ -322,8 +328,11 @@ def order_unsubscribe(
     audit_record(
         actor=acting_user,
         action="order.unsubscribe",
-        message=_("Unsubscribed %(id)s; refunded %(amount)s CNY")
-        % {"id": res.instance_id, "amount": order.refund_amount},
+        message=Msg(
+            gettext_noop("Unsubscribed %(id)s; refunded %(amount)s CNY"),
+            id=res.instance_id,
+            amount=order.refund_amount,
+        ),
         organization=organization_of(res.owner),
         target_account=res.owner,
         obj=order,
