@@ -49,7 +49,10 @@ def resource_status(record):
 # ------------------------------------------------------------------ resources
 
 
-class ResourceTable(ConsoleTable):
+class _ResourceColumns(ConsoleTable):
+    """A resource's instance, catalog names (in the reader's language, catalog order) and
+    status: the first columns of the subscription and pay-as-you-go tables."""
+
     instance_id = tables.Column(verbose_name=_("Instance ID"))
     product = tables.Column(
         accessor="product__display_name",
@@ -63,6 +66,15 @@ class ResourceTable(ConsoleTable):
         accessor="region__display_name", verbose_name=_("Region"), order_by=("region__code",)
     )
     status = tables.Column(verbose_name=_("Status"))
+
+    def render_instance_id(self, value):
+        return format_html('<code class="text-body">{}</code>', value)
+
+    def render_status(self, record):
+        return resource_status(record)
+
+
+class ResourceTable(_ResourceColumns):
     period_end = DateTimeColumn(verbose_name=_("Expires"), format="Y-m-d H:i")
     actions = TemplateColumn(
         template_name="billing/inc/resource_actions.html", verbose_name="", orderable=False
@@ -75,29 +87,10 @@ class ResourceTable(ConsoleTable):
         empty_text = _("No subscription resources yet. Buy one from the catalog above.")
         row_attrs = {"data-instance": lambda record: record.instance_id}
 
-    def render_instance_id(self, value):
-        return format_html('<code class="text-body">{}</code>', value)
 
-    def render_status(self, record):
-        return resource_status(record)
-
-
-class PaygResourceTable(ConsoleTable):
+class PaygResourceTable(_ResourceColumns):
     """Products → Pay-as-you-go: the account's usage-billed resources and their freezes (B7)."""
 
-    instance_id = tables.Column(verbose_name=_("Instance ID"))
-    product = tables.Column(
-        accessor="product__display_name",
-        verbose_name=_("Product"),
-        order_by=("product__position",),
-    )
-    spec = tables.Column(
-        accessor="spec__display_name", verbose_name=_("Spec"), order_by=("spec__rank",)
-    )
-    region = tables.Column(
-        accessor="region__display_name", verbose_name=_("Region"), order_by=("region__code",)
-    )
-    status = tables.Column(verbose_name=_("Status"))
     frozen = tables.Column(
         accessor="frozen_amount",
         verbose_name=_("Frozen"),
@@ -125,12 +118,6 @@ class PaygResourceTable(ConsoleTable):
         order_by = ("-period_start",)
         empty_text = _("No pay-as-you-go resources yet. Activate one from the catalog above.")
         row_attrs = {"data-instance": lambda record: record.instance_id}
-
-    def render_instance_id(self, value):
-        return format_html('<code class="text-body">{}</code>', value)
-
-    def render_status(self, record):
-        return resource_status(record)
 
     def render_settled_until(self, record):
         """B8: the end of the last settled cycle. Until the first cycle it ran in ends, that
