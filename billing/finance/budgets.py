@@ -226,22 +226,29 @@ def figures(budget: Budget, now: dt.datetime | None = None) -> Figures | None:
 def _spend(budget: Budget, period: Period, today: dt.date) -> dict:
     """The period's spend and its spend before today (F8, F9), cached like F6's sums: keyed
     by the budget's revision (its scope, departments, members and products are saved with
-    it), the period and day, the reach, the cost versions of the payers it reads (F5) and,
-    for a department budget, the organization's structure fingerprint; all read before the
-    rows, so a cached figure is never older than its key."""
+    it), the period and day, and what the admin's reach for 9 is made of with the cost
+    versions of the payers it reads (F5) and, for a department budget, the organization's
+    structure fingerprint (`reach.cost_digest`, one query on PostgreSQL; elsewhere the reach
+    and versions themselves); all read before the rows, so a cached figure is never older
+    than its key."""
     organization = budget.organization
-    reach_q, versions = reach.cost_reach(admin_reach(organization), BUDGETS)
-    structure = ""
-    if budget.scope == BudgetScope.DEPARTMENTS:
-        structure = structure_fingerprint(organization.pk)
+    ctx = admin_reach(organization)
+    by_department = budget.scope == BudgetScope.DEPARTMENTS
+    reach_q = None
+    digest = reach.cost_digest(ctx, BUDGETS, structure=by_department)
+    if digest is None:
+        reach_q, versions = reach.cost_reach(ctx, BUDGETS)
+        structure = structure_fingerprint(organization.pk) if by_department else ""
+        digest = f"{reach_q}|{sorted((versions or {}).items())}|{structure}"
     raw = (
-        f"{budget.pk}|{budget.updated_at.isoformat()}|{period.start}|{period.end}|{today}|"
-        f"{reach_q}|{sorted((versions or {}).items())}|{structure}"
+        f"{budget.pk}|{budget.updated_at.isoformat()}|{period.start}|{period.end}|{today}|{digest}"
     )
     key = "f8:" + hashlib.sha256(raw.encode()).hexdigest()
     cache = caches[CACHE]
     found = cache.get(key)
     if found is None:
+        if reach_q is None:
+            reach_q = reach.cost_q(ctx, BUDGETS)
         measure = F("voucher_amount") + F("cash_amount")
         rows = DailyCost.objects.filter(
             reach_q, scope_q(budget), day__gte=period.start, day__lt=period.end
