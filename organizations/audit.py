@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from tco_console.msg import Msg, english, stored
 
 from .models import Account, AuditRecord, Membership, Organization, User
+from .models.audit import SYSTEM
 
 # Issue 15: a change made through the TCO API is audited like its console twin, marked with
 # the SecretId that signed it (the API endpoint sets this around the action it runs).
@@ -48,7 +49,7 @@ def _build(
 ) -> AuditRecord:
     return AuditRecord(
         actor=actor,
-        actor_name=actor.get_username() if actor else "system",
+        actor_name=actor.get_username() if actor else SYSTEM,
         actor_account_id=actor.account_id if actor else None,
         organization=organization,
         target_account=target_account,

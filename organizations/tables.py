@@ -248,6 +248,9 @@ class AuditTable(ConsoleTable):
     def render_action(self, value):
         return format_html('<code class="small">{}</code>', value)
 
+    def render_actor_name(self, record):
+        return record.shown_actor
+
     def render_message(self, record):
         """Issue 17: in the reader's language, whoever's request wrote it."""
         return record.shown_message

@@ -8,6 +8,7 @@ render it in the language they are read in. Rows without a msgid show their stor
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -103,6 +104,17 @@ def test_a4_overview_and_member_page_read_records_in_the_readers_language(client
     expected = f"joined-en（{user.account.uin}）接受邀请并加入集团组织"
     assert expected in _page(client, admin, "/")
     assert expected in _page(client, admin, f"/members/{user.account.uin}/")
+
+
+def test_a4_the_worker_reads_as_system_in_the_readers_language(client, org, admin):
+    """What the worker and the ticks do is done by "system": 系统 to a reader in Chinese; a
+    user who happens to be called "system" keeps its name."""
+    audit_record(actor=None, action="tick", message="A tick", organization=org)
+    _reads(admin, "zh-hans")
+    assert re.search(r"<td[^>]*>系统</td>", _page(client, admin, "/audit/"))
+    assert " · 系统 · A tick" in _page(client, admin, "/")
+    _reads(admin, "en")
+    assert re.search(r"<td[^>]*>system</td>", _page(client, admin, "/audit/"))
 
 
 def test_a4_a_record_without_a_msgid_shows_its_stored_text(client, org, admin):

@@ -3,6 +3,7 @@ the admin reads its organization's records, anyone its own account's."""
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from organizations.scoping import ScopedQuerySet
@@ -10,6 +11,8 @@ from tco_console.msg import MsgField, shown
 
 from .accounts import Account, User
 from .organization import Organization
+
+SYSTEM = "system"  # the actor name of what the worker and the ticks do
 
 
 class AuditRecordQuerySet(ScopedQuerySet):
@@ -66,6 +69,14 @@ class AuditRecord(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"
+
+    @property
+    def shown_actor(self) -> str:
+        """Who did it: the user's name, or "system" (the worker, a tick) in the reader's
+        language (issue 17; the worker's records have no actor account)."""
+        if self.actor_account_id is None and self.actor_name == SYSTEM:
+            return gettext("system")
+        return self.actor_name
 
     @property
     def shown_message(self) -> str:
