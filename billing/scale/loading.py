@@ -1,0 +1,112 @@
+"""The scale dataset's bulk loading on PostgreSQL (`billing.scale`): COPY, the load's memory
+settings, dropping and rebuilding a table's indexes and foreign keys, reserving ids."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+from django.db import connection
+
+BATCH = 10_000  # COPY text lines per write
+LOAD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "512MB"}
+
+
+def copy_rows(model, columns: list[str], rows, *, freeze: bool = False) -> None:
+    """COPY ready lines of COPY text into the model's table, in batches of `BATCH` lines.
+    FREEZE (a table emptied in this transaction) writes the rows frozen and all-visible, so
+    no vacuum has to rewrite them for index-only scans."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    if freeze:
+        sql += " WITH (FREEZE)"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == BATCH:
+                copy.write("".join(batch))
+                batch.clear()
+        if batch:
+            copy.write("".join(batch))
+
+
+class Clock:
+    """Times the load's phases; `report(name, seconds, rows)` hears of each as it ends."""
+
+    def __init__(self, report=None):
+        self.report = report
+
+    @contextmanager
+    def phase(self, name: str, rows: int | None = None):
+        began = time.monotonic()
+        yield
+        if self.report:
+            self.report(name, time.monotonic() - began, rows)
+
+
+def load_settings() -> None:
+    """Memory for this transaction's sorts, hashes and index builds (the server's defaults
+    are sized for many small queries)."""
+    with connection.cursor() as cursor:
+        for name, value in LOAD_SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+@contextmanager
+def bulk_load(models, clock: Clock, label: str):
+    """Load tables as bulk loaders do: without their secondary indexes and foreign keys, then
+    rebuild each index in one pass and validate each foreign key with one join (inside the
+    caller's transaction: a failure leaves the tables as they were). Constraint indexes
+    (primary and unique keys) stay. Names and definitions come from PostgreSQL's catalog,
+    none from input."""
+    quote = connection.ops.quote_name
+    dropped = []
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                [table],
+            )
+            foreign_keys = cursor.fetchall()
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+                "ORDER BY i.relname",
+                [table],
+            )
+            indexes = cursor.fetchall()
+            for name, _definition in foreign_keys:
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+            dropped.append((table, foreign_keys, indexes))
+    yield
+    with connection.cursor() as cursor:
+        with clock.phase(f"{label}: indexes"):
+            for _table, _foreign_keys, indexes in dropped:
+                for _name, definition in indexes:
+                    cursor.execute(definition)
+        with clock.phase(f"{label}: foreign keys"):
+            for table, foreign_keys, _indexes in dropped:
+                for name, definition in foreign_keys:
+                    cursor.execute(
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                    )
+
+
+def next_ids(model, n: int) -> int:
+    """Reserve `n` ids of the model's sequence; returns the first."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+            "COALESCE((SELECT MAX(id) FROM " + connection.ops.quote_name(table) + "), 0) + %s)",
+            [table, n],
+        )
+        last = cursor.fetchone()[0]
+    return last - n + 1
