@@ -28,7 +28,7 @@ from organizations.audit import audit_record
 from organizations.models import AuditRecord, Membership, User
 from tco_console.msg import Msg, shown
 from tests.billing.helpers import buy, fund, region, spec
-from tests.factories import UserFactory, join
+from tests.factories import UserFactory, join, sub_user
 
 pytestmark = pytest.mark.django_db
 
@@ -308,6 +308,17 @@ def test_the_same_notice_reads_in_english_for_a_reader_in_english(client, admin,
     assert "Top up, then pay it under Pay-on-behalf order management." in notice.body
     _reads(admin, "zh-hans")  # a choice in the header wins over the browser
     assert notice.title not in client.get("/messages/", **ENGLISH).content.decode()
+
+
+def test_a_sub_user_reads_the_owners_notice_in_its_own_language(admin, notice):
+    """The owner chose Chinese; a read-only sub-user of the same account who chose English
+    reads the same notice in English, and the owner in Chinese."""
+    _reads(admin, "zh-hans")
+    reader = sub_user(admin.account, services.READ_ONLY_GROUP)
+    _reads(reader, "en")
+    assert notice.title in _page(Client(), reader, "/messages/")
+    owner_page = _page(Client(), admin, "/messages/")
+    assert notice.title not in owner_page and notice.order.order_no in owner_page
 
 
 def test_a_notice_without_a_msgid_shows_its_stored_text(client, admin):
