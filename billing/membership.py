@@ -8,7 +8,7 @@ lock wallets and resources after that, as every money service does. Registered b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -139,8 +139,8 @@ class BillingMembershipMoney:
     def notify(
         self,
         account: Account,
-        title: str | Callable[[], str],
-        body: str | Callable[[], str] = "",
+        title: str | Msg,
+        body: str | Msg | list[Msg | str] = "",
         link: str = "",
     ) -> None:
         messages.notify(account, title, body, category=MessageCategory.ORGANIZATION, link=link)

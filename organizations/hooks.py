@@ -16,12 +16,14 @@ With nothing registered, `money()` raises: a membership change never silently sk
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from tco_console.msg import Msg
+
     from .models import Account, Membership, Organization, User
 
 
@@ -72,13 +74,13 @@ class MembershipMoney(Protocol):
     def notify(
         self,
         account: Account,
-        title: str | Callable[[], str],
-        body: str | Callable[[], str] = "",
+        title: str | Msg,
+        body: str | Msg | list[Msg | str] = "",
         link: str = "",
     ) -> None:
         """A message-center notice about an organization event (issue 4, B9 routing);
         `link` is the console page it is about (F17: the member's Overview). Title and body
-        given as callables are made in the recipient's language (issue 17)."""
+        given as `Msg` are read in each reader's language (issue 17)."""
 
 
 _money: MembershipMoney | None = None

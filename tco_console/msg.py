@@ -18,6 +18,8 @@ A parameter may itself be translatable: a nested `Msg`, or a lazy label (a field
 renders its items joined with the language's list separator. Other parameters
 are kept as they were given (numbers) or as text (amounts, identifiers, names typed by users).
 Plural forms: `Msg(singular, plural=…, count="n", n=3)` renders through `ngettext`.
+A text of several lines (a message center notice listing the budget thresholds crossed) is a
+list of `Msg`s and texts, one a line: `english`, `stored`, `shown` and `MsgField` take it.
 
 Writers mark the msgid with `gettext_noop` so that makemessages extracts it; this module is the
 kernel's, below organizations and billing, so both apps store and render the same way."""
@@ -195,40 +197,59 @@ def _decoded(value):
     return value
 
 
-def english(text: str | Msg) -> str:
-    """What a text column keeps: a `Msg` in English, other text as it is."""
+Lines = list[Msg | str]
+
+
+def english(text: str | Msg | Lines) -> str:
+    """What a text column keeps: a `Msg` in English, lines joined by newlines, other text as
+    it is."""
+    if isinstance(text, list):
+        return "\n".join(english(line) for line in text)
     return text.english() if isinstance(text, Msg) else text
 
 
-def stored(text: str | Msg) -> Msg | None:
-    """What a `MsgField` keeps: the `Msg`, or nothing for text that was given as text."""
+def stored(text: str | Msg | Lines) -> Msg | Lines | None:
+    """What a `MsgField` keeps: the `Msg` (or lines holding one), or nothing for text that was
+    given as text."""
+    if isinstance(text, list):
+        return text if any(isinstance(line, Msg) for line in text) else None
     return text if isinstance(text, Msg) else None
 
 
-def shown(text: str, msg: Msg | None) -> str:
+def shown(text: str, msg: Msg | Lines | None) -> str:
     """What a reader sees: the message in the reader's language, else the stored text (rows
     without a msgid, and any whose msgid no longer takes the parameters it was stored with)."""
     if msg is None:
         return text
     try:
+        if isinstance(msg, list):
+            return "\n".join(line.render() if isinstance(line, Msg) else line for line in msg)
         return msg.render()
     except (KeyError, ValueError, TypeError):
         return text
 
 
+def _from_json(value):
+    if isinstance(value, dict) and "id" in value:
+        return Msg.from_json(value)
+    if isinstance(value, list):  # lines: each a Msg or a text
+        return [_from_json(line) for line in value]
+    return value
+
+
 class MsgField(models.JSONField):
-    """A `Msg` stored as JSON (`{"id": msgid, "args": {...}}`), read back as a `Msg`."""
+    """A `Msg` stored as JSON (`{"id": msgid, "args": {...}}`), read back as a `Msg`; lines
+    as a JSON list of those and texts."""
 
     def from_db_value(self, value, expression, connection):
-        value = super().from_db_value(value, expression, connection)
-        return Msg.from_json(value) if isinstance(value, dict) and "id" in value else value
+        return _from_json(super().from_db_value(value, expression, connection))
 
     def get_prep_value(self, value):
         if isinstance(value, Msg):
             value = value.to_json()
+        elif isinstance(value, list):
+            value = [line.to_json() if isinstance(line, Msg) else line for line in value]
         return super().get_prep_value(value)
 
     def to_python(self, value):
-        if isinstance(value, dict) and "id" in value:
-            return Msg.from_json(value)
-        return value
+        return _from_json(value)

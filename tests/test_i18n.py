@@ -366,22 +366,24 @@ def test_bill_csv_header_keys_in_english_names_in_chinese(client, admin):
 
 
 @pytest.mark.django_db
-def test_a_message_is_written_in_its_recipients_language(catalog, org, admin, pob_member):
-    """The member orders in English; its payer, who chose Chinese, reads the notice about
-    the order in Chinese, and the member its own in English (billing.services.messages)."""
+def test_a_message_is_kept_in_english_with_its_msgid_whoever_sent_it(
+    catalog, org, admin, pob_member
+):
+    """The member orders in Chinese; the notice to its payer, who chose Chinese, and its own
+    keep their text in English (admin, search) and the msgid that each reader reads in their
+    own language (billing.services.messages; tests/test_i18n_stored_texts.py reads them)."""
     from billing.models import Message, Order
 
     User.objects.filter(pk=admin.pk).update(language="zh-hans")
-    with translation.override("en"):  # the member's request
+    with translation.override("zh-hans"):  # the member's request
         buy(pob_member, "S5.MEDIUM4")  # the payer has nothing: the order is to be paid
     order = Order.objects.get()
-    params = {"no": order.order_no, "uin": pob_member.account.uin}
-    payer_title = Message.objects.get(account=admin.account, order=order).title
-    with translation.override("zh-hans"):
-        chinese = translation.gettext("Order %(no)s of member %(uin)s is to be paid") % params
-    assert payer_title == chinese and re.search(r"[\u4e00-\u9fff]", payer_title)
-    member_title = Message.objects.get(account=pob_member.account, order=order).title
-    assert member_title == f"Order {order.order_no} is to be paid"
+    payer = Message.objects.get(account=admin.account, order=order)
+    assert payer.title == f"Order {order.order_no} of member {pob_member.account.uin} is to be paid"
+    assert payer.title_i18n.msgid == "Order %(no)s of member %(uin)s is to be paid"
+    member = Message.objects.get(account=pob_member.account, order=order)
+    assert member.title == f"Order {order.order_no} is to be paid"
+    assert not re.search(r"[\u4e00-\u9fff]", payer.body + member.body)
 
 
 @pytest.mark.django_db

@@ -1,5 +1,5 @@
-"""Issue 17 (A4, B13): texts stored when they are written — audit records, ledger memos — are
-read in the reader's language, whoever's request wrote them.
+"""Issue 17 (A4, B13): texts stored when they are written — audit records, ledger memos,
+message center notices — are read in the reader's language, whoever's request wrote them.
 
 The row keeps the text in English (the Django admin, search, the API and rows written before
 read it) and the msgid with its parameters (`tco_console.msg.Msg`); pages and CSV exports
@@ -17,18 +17,19 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from billing.finance import transfers
-from billing.models import Journal
+from billing.models import Journal, Message
 from billing.models.choices import JournalKind
 from billing.services import payg, settlement
+from billing.services.messages import notify
 from organizations import services
 from organizations.audit import audit_record
 from organizations.models import AuditRecord, Membership, User
 from tco_console.msg import Msg, shown
-from tests.billing.helpers import fund, region, spec
-from tests.factories import UserFactory, join
+from tests.billing.helpers import buy, fund, region, spec
+from tests.factories import UserFactory, join, sub_user
 
 pytestmark = pytest.mark.django_db
 
@@ -264,6 +265,120 @@ def test_b13_a_settlement_memo_has_no_words_and_stores_no_msgid(catalog, member)
     )
     assert s.journal.memo.startswith(res.instance_id) and s.journal.memo_i18n is None
     assert Journal.objects.get(pk=s.journal_id).shown_memo == s.journal.memo
+
+
+# ------------------------------------------------------------------ message center notices
+
+
+CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9,en;q=0.5"}
+ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
+
+
+@pytest.fixture
+def notice(catalog, admin, pob_member):
+    """The payer's notice about its member's order it could not pay (B4), written while the
+    member's request was in English; the payer's owner never chose a language."""
+    assert User.objects.get(pk=admin.pk).language == ""
+    with translation.override("en"):
+        order = buy(pob_member, "S5.MEDIUM4")
+    return Message.objects.get(account=admin.account, order=order)
+
+
+def _zh(msgid, **params):
+    with translation.override("zh-hans"):
+        return translation.gettext(msgid) % params
+
+
+def test_a_notice_reads_in_chinese_for_a_reader_in_chinese(client, admin, pob_member, notice):
+    """Issue 17: the owner follows the browser; a browser in Chinese reads the message
+    center's list and the opened notice in Chinese, title and content."""
+    order = notice.order
+    title = _zh(
+        "Order %(no)s of member %(uin)s is to be paid",
+        no=order.order_no,
+        uin=pob_member.account.uin,
+    )
+    body = _zh(
+        "Your available funds did not cover %(amount)s CNY. "
+        "Top up, then pay it under Pay-on-behalf order management.",
+        amount=str(order.payable),
+    )
+    client.force_login(admin)
+    page = client.get("/messages/", **CHINESE).content.decode()
+    assert title in page and notice.title not in page
+    detail = client.get(f"/messages/{notice.pk}/", **CHINESE).content.decode()
+    assert title in detail and body in detail and notice.body not in detail
+    assert "待支付" in title  # Chinese indeed, not the msgid passed through
+
+
+def test_the_same_notice_reads_in_english_for_a_reader_in_english(client, admin, notice):
+    client.force_login(admin)
+    page = client.get("/messages/", **ENGLISH).content.decode()
+    assert f"Order {notice.order.order_no} of member" in page and notice.title in page
+    detail = client.get(f"/messages/{notice.pk}/", **ENGLISH).content.decode()
+    assert notice.title in detail and notice.body in detail
+    assert "Top up, then pay it under Pay-on-behalf order management." in notice.body
+    _reads(admin, "zh-hans")  # a choice in the header wins over the browser
+    assert notice.title not in client.get("/messages/", **ENGLISH).content.decode()
+
+
+def test_a_sub_user_reads_the_owners_notice_in_its_own_language(admin, notice):
+    """The owner chose Chinese; a read-only sub-user of the same account who chose English
+    reads the same notice in English, and the owner in Chinese."""
+    _reads(admin, "zh-hans")
+    reader = sub_user(admin.account, services.READ_ONLY_GROUP)
+    _reads(reader, "en")
+    assert notice.title in _page(Client(), reader, "/messages/")
+    owner_page = _page(Client(), admin, "/messages/")
+    assert notice.title not in owner_page and notice.order.order_no in owner_page
+
+
+def test_a_notice_without_a_msgid_shows_its_stored_text(client, admin):
+    """Notices written before (in whichever language) and text a user typed read as written."""
+    old = Message.objects.create(account=admin.account, title="一条旧通知", body="Old content")
+    notify(admin.account, "Typed by an operator", "as typed")
+    assert Message.objects.filter(title_i18n__isnull=True).count() == 2
+    client.force_login(admin)
+    page = client.get("/messages/", **CHINESE).content.decode()
+    assert "一条旧通知" in page and "Typed by an operator" in page
+    detail = client.get(f"/messages/{old.pk}/", **ENGLISH).content.decode()
+    assert "一条旧通知" in detail and "Old content" in detail
+
+
+def test_a_notice_of_several_lines_reads_each_line_in_the_readers_language(client, admin):
+    notify(
+        admin.account,
+        Msg(gettext_noop("Order %(no)s is to be paid"), no="20260101000001"),
+        [
+            Msg(gettext_noop("Renew it to use it again.")),
+            "typed",
+            Msg(gettext_noop("Nothing changed.")),
+        ],
+    )
+    message = Message.objects.get()
+    assert message.body == "Renew it to use it again.\ntyped\nNothing changed."
+    client.force_login(admin)
+    detail = client.get(f"/messages/{message.pk}/", **CHINESE).content.decode()
+    lines = [_zh("Renew it to use it again."), "typed", _zh("Nothing changed.")]
+    assert (
+        "\n".join(lines) in detail
+        and _zh("Order %(no)s is to be paid", no="20260101000001") in detail
+    )
+
+
+def test_the_message_center_reads_the_same_number_of_queries_at_any_size(client, admin):
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/messages/", **CHINESE).status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(admin)
+    notify(admin.account, Msg(gettext_noop("Order %(no)s is to be paid"), no="1"))
+    client.get("/messages/", **CHINESE)  # warm caches
+    small = count()
+    for i in range(12):
+        notify(admin.account, Msg(gettext_noop("Order %(no)s is to be paid"), no=str(i)))
+    assert count() == small  # the msgid is a column of the row
 
 
 # ------------------------------------------------------------------ the value type

@@ -13,7 +13,6 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from billing.models import Budget, BudgetAlert, BudgetBlock, BudgetThreshold
@@ -343,24 +342,24 @@ def budget_evaluate(*, budget_id: int, now: dt.datetime) -> int:
 def _send(budget: Budget, figs, alerts: list, org: Organization) -> None:
     """F8: the thresholds crossed in one evaluation arrive as one message per recipient."""
 
-    # made in each recipient's language, and kept for each reader's (issue 17)
+    # kept for each reader's language (issue 17): one line per alert, then the period's spend
     title = Msg(
         gettext_noop("Budget %(name)s: %(n)s threshold(s) reached"),
         name=budget.name,
         n=len(alerts),
     )
-
-    def body():
-        lines = [a.shown_message for a in alerts]  # in the recipient's language
-        lines.append(
-            _("Period from %(start)s: %(actual)s of %(amount)s CNY spent.")
-            % {"start": figs.period.start, "actual": figs.actual, "amount": figs.amount}
+    body = [a.message_i18n or a.message for a in alerts]
+    body.append(
+        Msg(
+            gettext_noop("Period from %(start)s: %(actual)s of %(amount)s CNY spent."),
+            start=str(figs.period.start),
+            actual=figs.actual,
+            amount=figs.amount,
         )
-        return "\n".join(lines)
-
+    )
     link = budget_path(budget)
     for account in _recipients(budget, figs, org):
-        notify(account, title.render, body, category=MessageCategory.BUDGET, link=link)
+        notify(account, title, body, category=MessageCategory.BUDGET, link=link)
     audit_record(
         actor=None,
         action="budget.alert",

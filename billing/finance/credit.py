@@ -342,33 +342,32 @@ def credit_allocate(
     )
     notify(
         member_account,
-        lambda: (
-            _("Your credit limit is now %(limit)s")
-            % {"limit": format_cny(member_wallet.credit_limit)}
+        Msg(
+            gettext_noop("Your credit limit is now %(limit)s"),
+            limit=cny_msg(member_wallet.credit_limit),
         ),
-        lambda: (
-            _(
+        Msg(
+            gettext_noop(
                 "The admin account of your organization, %(admin)s (%(uin)s), set the credit it "
                 "allocates to you to %(credit)s."
-            )
-            % {
-                "admin": admin_account.name,
-                "uin": admin_account.uin,
-                "credit": _describe(amount, temporary_amount, until),
-            }
+            ),
+            admin=admin_account.name,
+            uin=admin_account.uin,
+            credit=_describe(amount, temporary_amount, until),
         ),
         category=MessageCategory.FINANCE,
         link=reverse("billing:billing_center"),
     )
     notify(
         admin_account,
-        lambda: (
-            _("Credit allocated to %(name)s: %(credit)s")
-            % {"name": m.name, "credit": format_cny(amount + temporary_amount)}
+        Msg(
+            gettext_noop("Credit allocated to %(name)s: %(credit)s"),
+            name=m.name,
+            credit=cny_msg(amount + temporary_amount),
         ),
-        lambda: (
-            _("Your unallocated credit is now %(left)s.")
-            % {"left": format_cny(admin_wallet.credit_limit)}
+        Msg(
+            gettext_noop("Your unallocated credit is now %(left)s."),
+            left=cny_msg(admin_wallet.credit_limit),
         ),
         category=MessageCategory.FINANCE,
         link=credit_path(member_account),
@@ -432,18 +431,25 @@ def credit_lapse(*, member_id: int, now: dt.datetime) -> bool:
     )
     notify(
         member,
-        lambda: _("Your temporary credit of %(amount)s has ended") % {"amount": format_cny(old[1])},
-        lambda: (
-            _("Your credit limit is now %(limit)s.%(arrears)s")
-            % {
-                "limit": format_cny(member_wallet.credit_limit),
-                "arrears": (
-                    " " + _("Your account is in arrears: top up to recover what it pays for.")
-                    if member_wallet.in_arrears
-                    else ""
-                ),
-            }
-        ),
+        Msg(gettext_noop("Your temporary credit of %(amount)s has ended"), amount=cny_msg(old[1])),
+        [  # the second line only in arrears
+            Msg(
+                gettext_noop("Your credit limit is now %(limit)s.%(arrears)s"),
+                limit=cny_msg(member_wallet.credit_limit),
+                arrears="",
+            ),
+            *(
+                [
+                    Msg(
+                        gettext_noop(
+                            "Your account is in arrears: top up to recover what it pays for."
+                        )
+                    )
+                ]
+                if member_wallet.in_arrears
+                else []
+            ),
+        ],
         category=MessageCategory.FINANCE,
         link=reverse("billing:billing_center"),
     )
@@ -479,18 +485,20 @@ def credit_ending_notice(*, member_id: int, now: dt.datetime) -> bool:
     allocation = CreditAllocation.objects.select_related("member", "admin").get(pk=member_id)
     ends = timezone.localtime(allocation.temporary_until).strftime("%Y-%m-%d %H:%M")
 
-    def title():  # made in each recipient's language (issue 17)
-        return _("A temporary credit of %(amount)s ends on %(ends)s") % {
-            "amount": format_cny(allocation.temporary_amount),
-            "ends": ends,
-        }
+    title = Msg(  # read in each reader's language (issue 17)
+        gettext_noop("A temporary credit of %(amount)s ends on %(ends)s"),
+        amount=cny_msg(allocation.temporary_amount),
+        ends=ends,
+    )
 
     notify(
         allocation.member,
         title,
-        lambda: _(
-            "Your credit limit then falls by that amount. If you use it, top up before then, "
-            "or your resources are suspended while your account is in arrears."
+        Msg(
+            gettext_noop(
+                "Your credit limit then falls by that amount. If you use it, top up before then, "
+                "or your resources are suspended while your account is in arrears."
+            )
         ),
         category=MessageCategory.FINANCE,
         link=reverse("billing:billing_center"),
@@ -498,7 +506,7 @@ def credit_ending_notice(*, member_id: int, now: dt.datetime) -> bool:
     notify(
         allocation.admin,
         title,
-        lambda: _("Allocated to %(uin)s.") % {"uin": allocation.member.uin},
+        Msg(gettext_noop("Allocated to %(uin)s."), uin=allocation.member.uin),
         category=MessageCategory.FINANCE,
         link=credit_path(allocation.member),
     )
@@ -599,13 +607,16 @@ def credit_return(membership: Membership, *, why: Msg) -> None:
     )
     notify(
         member,
-        lambda: (
-            _("The credit of %(credit)s allocated by your organization's admin was returned")
-            % {"credit": format_cny(total)}
+        Msg(
+            gettext_noop(
+                "The credit of %(credit)s allocated by your organization's admin was returned"
+            ),
+            credit=cny_msg(total),
         ),
-        lambda: (
-            _("%(why)s Your credit limit is now %(limit)s.")
-            % {"why": why, "limit": format_cny(member_wallet.credit_limit)}
+        Msg(
+            gettext_noop("%(why)s Your credit limit is now %(limit)s."),
+            why=why,
+            limit=cny_msg(member_wallet.credit_limit),
         ),
         category=MessageCategory.FINANCE,
     )

@@ -105,7 +105,7 @@ def _duplicate(account: Account, title: str, tax_number: str, exclude: int | Non
         )
 
 
-def _tell_member(m: Membership | None, title: str, body: str = "") -> None:
+def _tell_member(m: Membership | None, title: Msg, body: Msg | str = "") -> None:
     """F16: the member hears of what the admin did to its invoicing."""
     if m is None:
         return
@@ -188,9 +188,9 @@ def invoice_title_create(
     )
     _tell_member(
         m,
-        lambda: (
-            _("The admin account added the invoice title %(title)s to your account")
-            % {"title": title}
+        Msg(
+            gettext_noop("The admin account added the invoice title %(title)s to your account"),
+            title=title,
         ),
     )
     return row
@@ -241,9 +241,9 @@ def invoice_title_edit(
     )
     _tell_member(
         m,
-        lambda: (
-            _("The admin account changed the invoice title %(title)s of your account")
-            % {"title": title}
+        Msg(
+            gettext_noop("The admin account changed the invoice title %(title)s of your account"),
+            title=title,
         ),
     )
     return row
@@ -279,9 +279,9 @@ def invoice_title_delete(
     )
     _tell_member(
         m,
-        lambda: (
-            _("The admin account deleted the invoice title %(title)s of your account")
-            % {"title": row.title}
+        Msg(
+            gettext_noop("The admin account deleted the invoice title %(title)s of your account"),
+            title=row.title,
         ),
     )
 
@@ -327,16 +327,20 @@ def member_invoice_request(
     )
     _tell_member(
         m,
-        lambda: (
-            _("The admin account %(name)s requested an invoice of %(amount)s CNY for you")
-            % {"name": admin.name, "amount": invoice.amount}
+        Msg(
+            gettext_noop(
+                "The admin account %(name)s requested an invoice of %(amount)s CNY for you"
+            ),
+            name=admin.name,
+            amount=invoice.amount,
         ),
-        lambda: (
-            _(
+        Msg(
+            gettext_noop(
                 "It is issued to your title %(title)s (%(tax)s) and is in your invoice history; "
                 "the amount is no longer invoiceable unless the invoice is rejected."
-            )
-            % {"title": invoice.title, "tax": invoice.tax_number}
+            ),
+            title=invoice.title,
+            tax=invoice.tax_number,
         ),
     )
     return invoice
@@ -392,20 +396,23 @@ def member_self_invoicing_set(
     if blocked:
         _tell_member(
             m,
-            lambda: (
-                _("The admin account %(name)s now requests your invoices") % {"name": admin.name}
+            Msg(
+                gettext_noop("The admin account %(name)s now requests your invoices"),
+                name=admin.name,
             ),
-            lambda: _(
-                "While you grant the Invoicing permission (5), your account cannot request "
-                "invoices itself; the admin requests them for you. Revoking 5 lifts this."
+            Msg(
+                gettext_noop(
+                    "While you grant the Invoicing permission (5), your account cannot request "
+                    "invoices itself; the admin requests them for you. Revoking 5 lifts this."
+                )
             ),
         )
     else:
         _tell_member(
             m,
-            lambda: (
-                _("The admin account %(name)s lets you request invoices again")
-                % {"name": admin.name}
+            Msg(
+                gettext_noop("The admin account %(name)s lets you request invoices again"),
+                name=admin.name,
             ),
         )
     return setting

@@ -211,17 +211,23 @@ def fund_transfer_in(
     _tell_both(
         admin,
         m,
-        admin_title=lambda: (
-            _("%(amount)s CNY transferred to %(name)s (%(uin)s)")
-            % {"amount": amount, "name": m.name, "uin": m.account.uin}
+        admin_title=Msg(
+            gettext_noop("%(amount)s CNY transferred to %(name)s (%(uin)s)"),
+            amount=amount,
+            name=m.name,
+            uin=m.account.uin,
         ),
-        member_title=lambda: (
-            _("%(amount)s CNY transferred to you by %(name)s (%(uin)s)")
-            % {"amount": amount, "name": admin.name, "uin": admin.uin}
+        member_title=Msg(
+            gettext_noop("%(amount)s CNY transferred to you by %(name)s (%(uin)s)"),
+            amount=amount,
+            name=admin.name,
+            uin=admin.uin,
         ),
-        member_body=lambda: _(
-            "The funds are in your balance: you can spend them, but not transfer them on or "
-            "withdraw them. The admin can take back what you have not spent."
+        member_body=Msg(
+            gettext_noop(
+                "The funds are in your balance: you can spend them, but not transfer them on or "
+                "withdraw them. The admin can take back what you have not spent."
+            )
         ),
     )
     reconcile(m.account, acting_user=acting_user)  # B9: funds can end the member's arrears
@@ -319,13 +325,17 @@ def fund_take_back(
     _tell_both(
         admin,
         m,
-        admin_title=lambda: (
-            _("%(amount)s CNY taken back from %(name)s (%(uin)s)")
-            % {"amount": amount, "name": m.name, "uin": m.account.uin}
+        admin_title=Msg(
+            gettext_noop("%(amount)s CNY taken back from %(name)s (%(uin)s)"),
+            amount=amount,
+            name=m.name,
+            uin=m.account.uin,
         ),
-        member_title=lambda: (
-            _("%(name)s (%(uin)s) took back %(amount)s CNY it had transferred to you")
-            % {"amount": amount, "name": admin.name, "uin": admin.uin}
+        member_title=Msg(
+            gettext_noop("%(name)s (%(uin)s) took back %(amount)s CNY it had transferred to you"),
+            amount=amount,
+            name=admin.name,
+            uin=admin.uin,
         ),
         member_body="",
     )

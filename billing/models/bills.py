@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.msg import MsgField, shown
+
 from .catalog import MONEY, OwnedQuerySet
 from .choices import BillingMode, MessageCategory, TransactionType
 from .rollups import Totals
@@ -102,8 +104,11 @@ class Message(models.Model):
         "organizations.Account", on_delete=models.PROTECT, related_name="messages"
     )
     category = models.CharField(_("category"), max_length=16, choices=MessageCategory.choices)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200)  # in English for a notice (issue 17)
     body = models.TextField(_("content"), blank=True, default="")
+    # Issue 17: what a notice's title and content mean, rendered in the reader's language
+    title_i18n = MsgField(_("title (translatable)"), null=True, blank=True, editable=False)
+    body_i18n = MsgField(_("content (translatable)"), null=True, blank=True, editable=False)
     order = models.ForeignKey(
         "billing.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -124,7 +129,16 @@ class Message(models.Model):
         indexes = [models.Index(fields=["account", "read_at"], name="message_unread")]
 
     def __str__(self):
-        return self.title
+        return self.shown_title
+
+    @property
+    def shown_title(self) -> str:
+        """Issue 17: the title in the reader's language (the stored text for older rows)."""
+        return shown(self.title, self.title_i18n)
+
+    @property
+    def shown_body(self) -> str:
+        return shown(self.body, self.body_i18n)
 
 
 class BillSummary(Totals):

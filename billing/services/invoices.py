@@ -164,12 +164,10 @@ def _decide(invoice: Invoice, status: str, reason: str = "", *, acting_user: Use
     )
     notify(
         inv.account,
-        lambda: (
-            _("Your invoice of %(amount)s CNY was %(verb)s")
-            % {
-                "amount": inv.amount,
-                "verb": _("issued") if status == InvoiceStatus.ISSUED else _("rejected"),
-            }
+        Msg(
+            gettext_noop("Your invoice of %(amount)s CNY was %(verb)s"),
+            amount=inv.amount,
+            verb=verb,
         ),
         reason,
     )

@@ -39,7 +39,7 @@ def paid_by(account: Account):
     return Resource.objects.filter(own | Q(owner__in=members))
 
 
-def _notify_resource(res: Resource, payer: Account, title: str, body: str = "") -> None:
+def _notify_resource(res: Resource, payer: Account, title: Msg, body: Msg | str = "") -> None:
     recipient = payer if res.billing_mode == BillingMode.SUBSCRIPTION else res.owner
     notify(recipient, title, body, category=MessageCategory.RESOURCE, resource=res)
 
@@ -67,11 +67,12 @@ def reconcile(
             _notify_resource(
                 res,
                 account,
-                lambda res=res: (
-                    _("%(id)s is suspended: the paying account %(uin)s is in arrears")
-                    % {"id": res.instance_id, "uin": account.uin}
+                Msg(
+                    gettext_noop("%(id)s is suspended: the paying account %(uin)s is in arrears"),
+                    id=res.instance_id,
+                    uin=account.uin,
                 ),
-                lambda: _("Top up the paying account to recover it."),
+                Msg(gettext_noop("Top up the paying account to recover it.")),
             )
         if targets:
             audit_record(
@@ -96,8 +97,8 @@ def reconcile(
         _notify_resource(
             res,
             account,
-            lambda res=res: _("%(id)s recovered") % {"id": res.instance_id},
-            lambda: _("The paying account %(uin)s is out of arrears.") % {"uin": account.uin},
+            Msg(gettext_noop("%(id)s recovered"), id=res.instance_id),
+            Msg(gettext_noop("The paying account %(uin)s is out of arrears."), uin=account.uin),
         )
     if targets:
         audit_record(
@@ -159,8 +160,8 @@ def resource_suspend_by_operator(
     _notify_resource(
         res,
         payer,
-        lambda: _("%(id)s is suspended by an operator") % {"id": res.instance_id},
-        lambda: reason or _("Contact support to have it resumed."),
+        Msg(gettext_noop("%(id)s is suspended by an operator"), id=res.instance_id),
+        reason or Msg(gettext_noop("Contact support to have it resumed.")),
     )
     audit_record(
         actor=acting_user,
@@ -204,25 +205,18 @@ def resource_resume_by_operator(
         set_status(
             [res], status=ResourceStatus.SUSPENDED, reason=SuspendReason.ARREARS, at=timezone.now()
         )
-
-        def title():
-            return _("%(id)s: the operator's suspension is lifted; still suspended for arrears") % {
-                "id": res.instance_id
-            }
-
-        def body():
-            return _("Top up the paying account %(uin)s to recover it.") % {"uin": payer.uin}
+        title = Msg(
+            gettext_noop(
+                "%(id)s: the operator's suspension is lifted; still suspended for arrears"
+            ),
+            id=res.instance_id,
+        )
+        body = Msg(gettext_noop("Top up the paying account %(uin)s to recover it."), uin=payer.uin)
     else:
         set_status([res], status=ResourceStatus.ACTIVE, at=timezone.now())
-
-        def title():
-            return _("%(id)s is resumed by an operator") % {"id": res.instance_id}
-
-        def body():
-            return ""
-
+        title, body = Msg(gettext_noop("%(id)s is resumed by an operator"), id=res.instance_id), ""
     reason = (reason or "").strip()[:200]
-    _notify_resource(res, payer, title, lambda: reason or body())  # in the payer's language
+    _notify_resource(res, payer, title, reason or body)  # read in each reader's language
     audit_record(
         actor=acting_user,
         action="resource.operator_resume",
@@ -265,8 +259,8 @@ def subscriptions_expire(*, now=None) -> int:
         _notify_resource(
             res,
             payer,
-            lambda res=res: _("%(id)s expired") % {"id": res.instance_id},
-            lambda: _("Renew it to use it again."),
+            Msg(gettext_noop("%(id)s expired"), id=res.instance_id),
+            Msg(gettext_noop("Renew it to use it again.")),
         )
     return len(due)
 
@@ -291,11 +285,12 @@ def expiry_notices(*, now=None) -> int:
         _notify_resource(
             res,
             payer,
-            lambda res=res: (
-                _("%(id)s expires on %(date)s")
-                % {"id": res.instance_id, "date": f"{timezone.localtime(res.period_end):%Y-%m-%d}"}
+            Msg(
+                gettext_noop("%(id)s expires on %(date)s"),
+                id=res.instance_id,
+                date=f"{timezone.localtime(res.period_end):%Y-%m-%d}",
             ),
-            lambda: _("Renew it within 7 days to keep it running."),
+            Msg(gettext_noop("Renew it within 7 days to keep it running.")),
         )
         res.expiry_notice_at = now
     Resource.objects.bulk_update(due, ["expiry_notice_at"])

@@ -7,36 +7,22 @@ messages without importing another (issue 12).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from billing.models import Message
 from billing.models.choices import MessageCategory
 from organizations.audit import audit_record
 from organizations.models import Account, User
-from tco_console.msg import Msg
+from tco_console.msg import Lines, Msg, english, stored
 
-Text = str | Callable[[], str]
-
-
-def recipient_language(account: Account) -> str:
-    """Issue 17: the language `account`'s messages are written in: the one its owner chose in
-    the header, else the console's default."""
-    chosen = (
-        User.objects.filter(account=account, is_owner=True)
-        .values_list("language", flat=True)
-        .first()
-    )
-    return chosen or settings.LANGUAGE_CODE
+Text = str | Msg | Lines
 
 
 def notify(
     account: Account,
-    title: Text,
+    title: str | Msg,
     body: Text = "",
     *,
     category=MessageCategory.ORDER,
@@ -46,19 +32,18 @@ def notify(
 ) -> Message:
     """Put a message in `account`'s message center, inside the caller's transaction.
 
-    Issue 17: a message is stored as text, read later by the account's people; `title` and
-    `body` given as callables (`lambda: _("Order %(no)s is paid") % {...}`) are made in the
-    recipient's language (`recipient_language`), whoever sent it: a member acting in English,
-    or the worker, which has no user at all."""
-    if callable(title) or callable(body):
-        with translation.override(recipient_language(account)):
-            title = title() if callable(title) else title
-            body = body() if callable(body) else body
+    Issue 17: a notice is read later by the account's people, each in the language they read
+    in, whoever sent it (a member acting in English, the worker with no user at all). `title`
+    and `body` given as `Msg` (`Msg(gettext_noop("Order %(no)s is paid"), no=...)`; a body of
+    several lines as a list) keep their text in English and the `Msg` in `title_i18n` and
+    `body_i18n`; plain text (typed by a user) is kept as it is."""
     return Message.objects.create(
         account=account,
         category=category,
-        title=title[:200],
-        body=body,
+        title=english(title)[:200],
+        title_i18n=stored(title),
+        body=english(body),
+        body_i18n=stored(body),
         order=order,
         resource=resource,
         link=link,
@@ -76,7 +61,7 @@ def message_mark_read(*, message: Message, acting_user: User) -> Message:
         audit_record(
             actor=acting_user,
             action="message.read",
-            message=Msg(gettext_noop("Read message: %(title)s"), title=m.title),
+            message=Msg(gettext_noop("Read message: %(title)s"), title=m.title_i18n or m.title),
             target_account=m.account,
             obj=m,
         )

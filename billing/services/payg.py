@@ -250,8 +250,10 @@ def resource_terminate(*, resource: Resource, acting_user: User) -> Resource:
     )
     notify(  # B9: notices about pay-as-you-go resources go to the owner
         res.owner,
-        lambda: _("%(id)s terminated") % {"id": res.instance_id},
-        lambda: _("Its freeze was released; its last cycle is settled when the cycle ends."),
+        Msg(gettext_noop("%(id)s terminated"), id=res.instance_id),
+        Msg(
+            gettext_noop("Its freeze was released; its last cycle is settled when the cycle ends.")
+        ),
         category=MessageCategory.RESOURCE,
         resource=res,
     )

@@ -39,7 +39,7 @@ class MessageTable(ConsoleTable):
             ' data-testid="open-message">{}</a>',
             url,
             url,
-            value,
+            record.shown_title,  # in the reader's language (issue 17)
         )
 
     def render_related(self, record):

@@ -86,11 +86,11 @@ def message_detail(request, pk):
 
     def on_confirm():
         message_services.message_mark_read(message=message, acting_user=request.user)
-        return _("Marked as read: %(title)s") % {"title": message.title}
+        return _("Marked as read: %(title)s") % {"title": message.shown_title}
 
     return confirm_view(
         request,
-        title=message.title,
+        title=message.shown_title,
         submit_label=_("Mark read"),
         on_confirm=on_confirm,
         success_url=reverse("billing:messages"),

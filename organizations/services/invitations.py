@@ -121,10 +121,10 @@ def invitation_send(
     )
     money().notify(
         invitee,
-        lambda: _("%(org)s invites you to its organization") % {"org": org.display_name},
-        lambda: (
-            _("Review the invitation under Invitations before %(date)s.")
-            % {"date": f"{timezone.localtime(invitation.expires_at):%Y-%m-%d}"}
+        Msg(gettext_noop("%(org)s invites you to its organization"), org=org.display_name),
+        Msg(
+            gettext_noop("Review the invitation under Invitations before %(date)s."),
+            date=f"{timezone.localtime(invitation.expires_at):%Y-%m-%d}",
         ),
     )
     audit_record(
@@ -243,8 +243,8 @@ def _invitation_decline(*, invitation: Invitation, acting_user: User) -> Invitat
     inv.save(update_fields=["status", "responded_at"])
     money().notify(
         org.admin_account,
-        lambda: _("%(uin)s declined your invitation") % {"uin": inv.invitee.uin},
-        lambda: (_("The invitation to “%(name)s” was declined.") % {"name": inv.name},),
+        Msg(gettext_noop("%(uin)s declined your invitation"), uin=inv.invitee.uin),
+        Msg(gettext_noop("The invitation to “%(name)s” was declined."), name=inv.name),
     )
     audit_record(
         actor=acting_user,
@@ -343,11 +343,12 @@ def _invitation_accept(
     )
     money().notify(
         org.admin_account,
-        lambda: (
-            _("%(name)s (%(uin)s) accepted your invitation")
-            % {"name": inv.name, "uin": inv.invitee.uin}
+        Msg(
+            gettext_noop("%(name)s (%(uin)s) accepted your invitation"),
+            name=inv.name,
+            uin=inv.invitee.uin,
         ),
-        lambda: _("The account joined the organization."),
+        Msg(gettext_noop("The account joined the organization.")),
     )
     audit_record(
         actor=acting_user,

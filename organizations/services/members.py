@@ -333,8 +333,10 @@ def member_remove(*, membership: Membership, acting_user: User) -> None:
     _refuse_removal(m)
     money().notify(
         m.account,
-        lambda: _("You were removed from the organization of %(org)s") % {"org": org.display_name},
-        lambda: _("Your account itself is not affected and pays for itself from now on."),
+        Msg(
+            gettext_noop("You were removed from the organization of %(org)s"), org=org.display_name
+        ),
+        Msg(gettext_noop("Your account itself is not affected and pays for itself from now on.")),
     )
     _leave(
         m=m,
@@ -368,8 +370,8 @@ def member_quit(*, membership: Membership, acting_user: User) -> None:
         )
     money().notify(
         org.admin_account,
-        lambda: (
-            _("%(name)s (%(uin)s) quit the organization") % {"name": m.name, "uin": m.account.uin}
+        Msg(
+            gettext_noop("%(name)s (%(uin)s) quit the organization"), name=m.name, uin=m.account.uin
         ),
     )
     _leave(

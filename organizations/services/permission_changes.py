@@ -96,16 +96,20 @@ def _request_change(
     )
     money().notify(
         m.account,
-        lambda: (
-            _("%(org)s asks to change the financial permissions of your account")
-            % {"org": org.display_name}
+        Msg(
+            gettext_noop("%(org)s asks to change the financial permissions of your account"),
+            org=org.display_name,
         ),
-        lambda: (
-            str(_summary(change))
-            + " "
-            + _("Accept or deny it on your Overview before %(date)s; until then nothing changes.")
-            % {"date": date_format(timezone.localtime(change.expires_at), "Y-m-d H:i")}
-        ),
+        [
+            _summary(change),
+            Msg(
+                gettext_noop(
+                    "Accept or deny it on your Overview before %(date)s; until then nothing "
+                    "changes."
+                ),
+                date=date_format(timezone.localtime(change.expires_at), "Y-m-d H:i"),
+            ),
+        ],
         link=reverse("home"),
     )
     audit_record(
@@ -152,10 +156,15 @@ def _mark_expired(due: list[PermissionChange], *, now) -> None:
         for account in (c.account, c.organization.admin_account):
             money().notify(
                 account,
-                lambda c=c: (
-                    _("The permission change asked of %(uin)s expired") % {"uin": c.account.uin}
+                Msg(
+                    gettext_noop("The permission change asked of %(uin)s expired"),
+                    uin=c.account.uin,
                 ),
-                lambda: _("It was not answered within 15 days; the permissions did not change."),
+                Msg(
+                    gettext_noop(
+                        "It was not answered within 15 days; the permissions did not change."
+                    )
+                ),
             )
 
 
@@ -267,11 +276,12 @@ def _accept(*, change: PermissionChange, acting_user: User) -> PermissionChange:
     c.save(update_fields=["status", "decided_by", "decided_at"])
     money().notify(
         org.admin_account,
-        lambda: (
-            _("%(name)s (%(uin)s) accepted the permission change")
-            % {"name": m.name, "uin": m.account.uin}
+        Msg(
+            gettext_noop("%(name)s (%(uin)s) accepted the permission change"),
+            name=m.name,
+            uin=m.account.uin,
         ),
-        lambda: str(_summary(c)) + " " + _("It applies from now on."),
+        [_summary(c), Msg(gettext_noop("It applies from now on."))],
         link=reverse("organizations:member_detail", args=[m.account.uin]),
     )
     audit_record(
@@ -335,13 +345,14 @@ def _decide(
         notice_to, link = c.account, reverse("home")
         message = Msg(gettext_noop("Cancelled the permission change asked of %(uin)s"), **who)
 
-    def title():  # in the recipient's language (issue 17)
-        if denied:
-            return _("%(uin)s denied the permission change") % who
-        return _("%(org)s withdrew its permission change request") % {"org": org.display_name}
-
+    if denied:
+        title = Msg(gettext_noop("%(uin)s denied the permission change"), **who)
+    else:
+        title = Msg(
+            gettext_noop("%(org)s withdrew its permission change request"), org=org.display_name
+        )
     money().notify(
-        notice_to, title, lambda: str(_summary(c)) + " " + _("Nothing changed."), link=link
+        notice_to, title, [_summary(c), Msg(gettext_noop("Nothing changed."))], link=link
     )
     audit_record(
         actor=acting_user,

@@ -666,8 +666,12 @@ def test_f8_an_alert_reads_in_the_readers_language(world, client):
     alert = BudgetAlert.objects.filter(budget=budget).order_by("threshold__value").first()
     assert alert.message.startswith("Actual spend 150.00 CNY reached the threshold Actual spend")
     chinese = "实际费用 150.00 元，已达到阈值“实际费用 ≥ 50%”（50.00 元）"
-    assert chinese in budget_messages(admin.account).get().body
+    notice = budget_messages(admin.account).get()
+    assert notice.body.startswith(alert.message)  # kept in English, read in the reader's
     client.force_login(admin)
     with translation.override("en"):  # the page activates Chinese; the next test starts in English
         page = client.get(reverse("billing:budget_detail", args=[budget.pk])).content.decode()
+        opened = client.get(reverse("billing:message", args=[notice.pk])).content.decode()
     assert chinese in page and "reached the threshold" not in page
+    assert chinese in opened and "reached the threshold" not in opened
+    assert "2026-03-01" in opened and "Period from" not in opened  # every line in Chinese

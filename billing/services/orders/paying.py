@@ -36,7 +36,7 @@ from ..bills import record_bill_lines
 from ..ledger import Line, lock_wallets, new_instance_id, post
 from ..messages import notify
 from ..status import set_status
-from .common import order_memo
+from .common import kind_label, order_memo
 
 
 def try_pay(order: Order, wallets: dict, *, acting_user: User, now) -> bool:
@@ -245,9 +245,9 @@ def order_pay(*, order: Order, acting_user: User) -> Order:
     if o.payer_id != o.owner_id:
         notify(
             o.owner,
-            lambda: _("Order %(no)s was paid on your behalf") % {"no": o.order_no},
-            lambda: (
-                _("%(payer)s paid %(amount)s CNY.") % {"payer": o.payer.name, "amount": o.payable}
+            Msg(gettext_noop("Order %(no)s was paid on your behalf"), no=o.order_no),
+            Msg(
+                gettext_noop("%(payer)s paid %(amount)s CNY."), payer=o.payer.name, amount=o.payable
             ),
             order=o,
         )
@@ -272,13 +272,16 @@ def order_apply(*, order: Order, acting_user: User) -> Order:
     o.save(update_fields=["applied_at"])
     notify(
         o.payer,
-        lambda: (
-            _("Member %(uin)s applied for pay-on-behalf of order %(no)s")
-            % {"uin": o.owner.uin, "no": o.order_no}
+        Msg(
+            gettext_noop("Member %(uin)s applied for pay-on-behalf of order %(no)s"),
+            uin=o.owner.uin,
+            no=o.order_no,
         ),
-        lambda: (
-            _("%(amount)s CNY, %(kind)s of %(product)s.")
-            % {"amount": o.payable, "kind": o.get_kind_display(), "product": o.product.display_name}
+        Msg(
+            gettext_noop("%(amount)s CNY, %(kind)s of %(product)s."),
+            amount=o.payable,
+            kind=kind_label(o),
+            product=o.product.names,
         ),
         order=o,
     )
@@ -304,8 +307,8 @@ def order_cancel(*, order: Order, acting_user: User) -> Order:
     if acting_user.account_id != o.owner_id:
         notify(
             o.owner,
-            lambda: _("Order %(no)s was cancelled") % {"no": o.order_no},
-            lambda: _("%(payer)s cancelled it.") % {"payer": o.payer.name},
+            Msg(gettext_noop("Order %(no)s was cancelled"), no=o.order_no),
+            Msg(gettext_noop("%(payer)s cancelled it."), payer=o.payer.name),
             order=o,
         )
     audit_record(

@@ -67,28 +67,30 @@ def _after_placement(order: Order, paid: bool, *, acting_user: User) -> None:
     if order.pay_mode == PayMode.ON_BEHALF:
         notify(
             order.payer,
-            lambda: (
-                _("Order %(no)s of member %(uin)s is to be paid")
-                % {"no": order.order_no, "uin": order.owner.uin}
+            Msg(
+                gettext_noop("Order %(no)s of member %(uin)s is to be paid"),
+                no=order.order_no,
+                uin=order.owner.uin,
             ),
-            lambda: (
-                _(
+            Msg(
+                gettext_noop(
                     "Your available funds did not cover %(amount)s CNY. "
                     "Top up, then pay it under Pay-on-behalf order management."
-                )
-                % {"amount": order.payable}
+                ),
+                amount=order.payable,
             ),
             order=order,
         )
     notify(
         order.owner,
-        lambda: _("Order %(no)s is to be paid") % {"no": order.order_no},
-        lambda: (
-            _("The payer's available funds did not cover %(amount)s CNY.")
-            % {"amount": order.payable}
+        Msg(gettext_noop("Order %(no)s is to be paid"), no=order.order_no),
+        Msg(
+            gettext_noop("The payer's available funds did not cover %(amount)s CNY.")
             if order.pay_mode == PayMode.ON_BEHALF
-            else _("Your available funds did not cover %(amount)s CNY. Top up, then pay it.")
-            % {"amount": order.payable}
+            else gettext_noop(
+                "Your available funds did not cover %(amount)s CNY. Top up, then pay it."
+            ),
+            amount=order.payable,
         ),
         order=order,
     )
@@ -128,8 +130,8 @@ def refuse_if_budget_blocked(owner: Account, acting_user: User | None) -> None:
 def _record_budget_refusal(owner: Account, acting_user: User | None, budget, reason: Msg) -> None:
     notify(
         owner,
-        lambda: _("Order refused by budget %(name)s") % {"name": budget.name},
-        reason.render,
+        Msg(gettext_noop("Order refused by budget %(name)s"), name=budget.name),
+        reason,
         category=MessageCategory.BUDGET,
     )
     audit_record(

@@ -38,7 +38,14 @@ from ..bills import record_bill_lines
 from ..ledger import Line, begin, post
 from ..messages import notify
 from ..status import set_status
-from .common import existing_order, lock_resource, no_open_order, order_memo, order_no
+from .common import (
+    existing_order,
+    kind_label,
+    lock_resource,
+    no_open_order,
+    order_memo,
+    order_no,
+)
 
 
 def _payments(resource: Resource) -> list[Order]:
@@ -161,17 +168,16 @@ def _refund(
         if amount:
             notify(
                 accounts[account_id],
-                lambda amount=amount: (
-                    _("Refund of %(amount)s CNY for %(id)s")
-                    % {"amount": amount, "id": res.instance_id}
+                Msg(
+                    gettext_noop("Refund of %(amount)s CNY for %(id)s"),
+                    amount=amount,
+                    id=res.instance_id,
                 ),
-                lambda: (
-                    _("%(kind)s of %(id)s (owner %(uin)s).")
-                    % {
-                        "kind": refund_order.get_kind_display(),
-                        "id": res.instance_id,
-                        "uin": res.owner.uin,
-                    }
+                Msg(
+                    gettext_noop("%(kind)s of %(id)s (owner %(uin)s)."),
+                    kind=kind_label(refund_order),
+                    id=res.instance_id,
+                    uin=res.owner.uin,
                 ),
                 category=MessageCategory.FINANCE,
                 order=refund_order,
