@@ -236,7 +236,10 @@ class AuditTable(ConsoleTable):
     actor_name = tables.Column(verbose_name=_("User"))
     action = tables.Column(verbose_name=_("Action"))
     target = tables.Column(accessor="target_account__uin", verbose_name=_("Account"), default="—")
-    message = tables.Column(verbose_name=_("Description"), orderable=False)
+    # long unbroken words (API key ids, order numbers) wrap instead of widening the table
+    message = tables.Column(
+        verbose_name=_("Description"), orderable=False, attrs={"td": {"class": "text-break"}}
+    )
 
     class Meta(ConsoleTable.Meta):
         model = AuditRecord
