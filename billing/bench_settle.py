@@ -43,12 +43,13 @@ from billing.models import (
     Voucher,
 )
 from billing.models.choices import BillingMode, OfferKind, ResourceStatus
+from billing.scale.loading import join_members
+from billing.scale.shape import SELF_PAY_EVERY
 from billing.services import settlement_batch, wallets
 from billing.services.payg import cycle_bounds
-from organizations.models import Account, Department, Membership, MembershipPeriod, Organization
+from organizations.models import Account, Department, Membership, Organization
 
 ONE_DAY_CYCLES = 10_000 * 5 * 24  # the 10,000-member organization's one-day backlog
-SELF_PAY_EVERY = 10
 HOURLY_SPECS = ("S5.SMALL2", "S5.MEDIUM4", "CLB-STANDARD", "S5.LARGE8", "CLB-PERFORMANCE")
 
 
@@ -87,38 +88,7 @@ def build_load(*, members: int, resources_per_member: int, hours: int, now: date
         batch_size=5000,
     )
 
-    def payer(i):
-        return None if (i + 1) % SELF_PAY_EVERY == 0 else admin
-
-    Membership.objects.bulk_create(
-        [
-            Membership(
-                organization=org,
-                account=a,
-                member_type="created",
-                department=depts[i % len(depts)],
-                name=f"member-{i + 1:05d}",
-                payer=payer(i),
-                permissions=[1, 2] if payer(i) is None else [1, 2, 7],
-                joined_at=joined,
-            )
-            for i, a in enumerate(accounts)
-        ],
-        batch_size=5000,
-    )
-    MembershipPeriod.objects.bulk_create(
-        [
-            MembershipPeriod(
-                account=a,
-                organization=org,
-                member_type="created",
-                payer=payer(i),
-                started_at=joined,
-            )
-            for i, a in enumerate(accounts)
-        ],
-        batch_size=5000,
-    )
+    join_members(org, accounts, depts, admin_account=admin, self_pay=[1, 2], joined=joined)
     specs = {
         s.code: s for s in Spec.objects.filter(code__in=HOURLY_SPECS).select_related("product")
     }
@@ -159,7 +129,7 @@ def build_load(*, members: int, resources_per_member: int, hours: int, now: date
     # cash for a week of everything, so nothing goes into arrears mid-bench
     week = Decimal(members * resources_per_member * 24 * 7) * Decimal("0.6")
     for i, a in enumerate([admin, *accounts]):
-        if a is admin or payer(i - 1) is None:
+        if a is admin or i % SELF_PAY_EVERY == 0:  # the admin and the self-pay members
             share = week if a is admin else week / members
             while share > 0:
                 amount = min(share, wallets.MAX_TOP_UP)

@@ -61,13 +61,12 @@ from organizations.models import (
     Account,
     Department,
     Membership,
-    MembershipPeriod,
     Organization,
     User,
 )
 
 from .lines import DAILY_COLUMNS, RESOURCE_COLUMNS, Lines, write_ledger
-from .loading import BATCH, Clock, bulk_load, copy_rows, load_settings, next_ids
+from .loading import BATCH, Clock, bulk_load, copy_rows, join_members, load_settings, next_ids
 from .shape import HEAVY_RESOURCES, SELF_PAY_EVERY, measured_members, month_sizes
 from .shape import MEASURED_SHARE as MEASURED_SHARE  # for the tests and the bench
 from .shape import owner_shares as owner_shares
@@ -291,38 +290,15 @@ def _organization(*, members: int, departments: int, start: date, now: datetime)
         is_owner=True,
     )
     _groups(admin, member, self_pay)
-    Membership.objects.bulk_create(
-        [
-            Membership(
-                organization=org,
-                account=a,
-                member_type="created",
-                department=depts[i % len(depts)],
-                name=f"member-{i + 1:05d}",
-                payer=None if (i + 1) % SELF_PAY_EVERY == 0 else admin_account,
-                # self-pay members grant bills, balance, consolidated bills, cost analysis and
-                # budgets (F1), so the admin's finance pages reach them as a real org's would
-                permissions=[1, 2, 3, 4, 5, 8, 9, 10]
-                if (i + 1) % SELF_PAY_EVERY == 0
-                else [1, 2, 7],
-                joined_at=joined,
-            )
-            for i, a in enumerate(accounts)
-        ],
-        batch_size=2000,
-    )
-    MembershipPeriod.objects.bulk_create(
-        [
-            MembershipPeriod(
-                account=a,
-                organization=org,
-                member_type="created",
-                payer=None if (i + 1) % SELF_PAY_EVERY == 0 else admin_account,
-                started_at=joined,
-            )
-            for i, a in enumerate(accounts)
-        ],
-        batch_size=2000,
+    # self-pay members grant bills, balance, consolidated bills, cost analysis, budgets and
+    # credit (F1), so the admin's finance pages reach them as a real organization's would
+    join_members(
+        org,
+        accounts,
+        depts,
+        admin_account=admin_account,
+        self_pay=[1, 2, 3, 4, 5, 8, 9, 10],
+        joined=joined,
     )
     catalog = _catalog()
     heavy = set(measured_members(members))

@@ -110,3 +110,45 @@ def next_ids(model, n: int) -> int:
         )
         last = cursor.fetchone()[0]
     return last - n + 1
+
+
+def join_members(organization, accounts, departments, *, admin_account, self_pay, joined):
+    """Created members of `organization` for `accounts` (a membership and its period each),
+    round the departments, named member-00001 …; every `SELF_PAY_EVERY`-th pays for itself
+    and grants `self_pay`, the others are paid for by `admin_account` and grant 1, 2 and 7."""
+    from organizations.models import Membership, MembershipPeriod
+
+    from .shape import SELF_PAY_EVERY
+
+    def payer(i):
+        return None if (i + 1) % SELF_PAY_EVERY == 0 else admin_account
+
+    Membership.objects.bulk_create(
+        [
+            Membership(
+                organization=organization,
+                account=a,
+                member_type="created",
+                department=departments[i % len(departments)],
+                name=f"member-{i + 1:05d}",
+                payer=payer(i),
+                permissions=list(self_pay) if payer(i) is None else [1, 2, 7],
+                joined_at=joined,
+            )
+            for i, a in enumerate(accounts)
+        ],
+        batch_size=2000,
+    )
+    MembershipPeriod.objects.bulk_create(
+        [
+            MembershipPeriod(
+                account=a,
+                organization=organization,
+                member_type="created",
+                payer=payer(i),
+                started_at=joined,
+            )
+            for i, a in enumerate(accounts)
+        ],
+        batch_size=2000,
+    )
