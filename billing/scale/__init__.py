@@ -122,36 +122,27 @@ def _installed(label: str) -> bool:
     return True
 
 
+DEPARTMENT_LEVELS = (("Division {:02d}", 10), ("Team {:03d}", 100), ("Squad {:04d}", None))
+
+
 def _departments(org: Organization, root: Department, n: int) -> list[Department]:
-    """`n` departments below Root: 10 at level 1, up to 100 at level 2, the rest at level 3."""
-    made = [root]
-    level1 = [
-        Department(organization=org, parent=root, name=f"Division {i + 1:02d}", depth=1)
-        for i in range(min(10, n))
-    ]
-    made += _save_level(level1)
-    remaining = n - len(level1)
-    level2 = [
-        Department(
-            organization=org,
-            parent=level1[i % len(level1)],
-            name=f"Team {i + 1:03d}",
-            depth=2,
-        )
-        for i in range(min(100, max(remaining, 0)))
-    ]
-    made += _save_level(level2)
-    remaining -= len(level2)
-    level3 = [
-        Department(
-            organization=org,
-            parent=level2[i % len(level2)],
-            name=f"Squad {i + 1:04d}",
-            depth=3,
-        )
-        for i in range(max(remaining, 0))
-    ]
-    made += _save_level(level3)
+    """`n` departments below Root: 10 at level 1, up to 100 at level 2, the rest at level 3,
+    each level's spread round the level above."""
+    made, parents, remaining = [root], [root], n
+    for depth, (name, most) in enumerate(DEPARTMENT_LEVELS, start=1):
+        count = max(remaining, 0) if most is None else min(most, max(remaining, 0))
+        level = [
+            Department(
+                organization=org,
+                parent=parents[i % len(parents)],
+                name=name.format(i + 1),
+                depth=depth,
+            )
+            for i in range(count)
+        ]
+        made += _save_level(level)
+        remaining -= len(level)
+        parents = level
     return made
 
 
