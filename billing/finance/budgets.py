@@ -10,11 +10,9 @@ days), narrowed to the budget's scope and products.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.cache import caches
 from django.db.models import Exists, F, Q, Sum
 from django.utils import timezone
 
@@ -22,10 +20,9 @@ from billing.models import Budget, BudgetAlert, DailyCost
 from billing.models.budgets import MAX_PLANNED, BudgetPeriod, BudgetScope, PlanType, ThresholdKind
 from organizations.choices import FinancialPermission, MemberType
 from organizations.models import Department, Membership, Organization
-from organizations.selectors import structure_fingerprint
 
 from . import reach
-from .costs import CACHE, CACHE_SECONDS
+from .costs import cached_over_reach
 
 CENT = Decimal("0.01")
 MONTHS = {BudgetPeriod.MONTH: 1, BudgetPeriod.QUARTER: 3, BudgetPeriod.YEAR: 12}
@@ -224,40 +221,28 @@ def figures(budget: Budget, now: dt.datetime | None = None) -> Figures | None:
 
 
 def _spend(budget: Budget, period: Period, today: dt.date) -> dict:
-    """The period's spend and its spend before today (F8, F9), cached like F6's sums: keyed
-    by the budget's revision (its scope, departments, members and products are saved with
-    it), the period and day, and what the admin's reach for 9 is made of with the cost
-    versions of the payers it reads (F5) and, for a department budget, the organization's
-    structure fingerprint (`reach.cost_digest`, one query on PostgreSQL; elsewhere the reach
-    and versions themselves); all read before the rows, so a cached figure is never older
-    than its key."""
-    organization = budget.organization
-    ctx = admin_reach(organization)
-    by_department = budget.scope == BudgetScope.DEPARTMENTS
-    reach_q = None
-    digest = reach.cost_digest(ctx, BUDGETS, structure=by_department)
-    if digest is None:
-        reach_q, versions = reach.cost_reach(ctx, BUDGETS)
-        structure = structure_fingerprint(organization.pk) if by_department else ""
-        digest = f"{reach_q}|{sorted((versions or {}).items())}|{structure}"
-    raw = (
-        f"{budget.pk}|{budget.updated_at.isoformat()}|{period.start}|{period.end}|{today}|{digest}"
-    )
-    key = "f8:" + hashlib.sha256(raw.encode()).hexdigest()
-    cache = caches[CACHE]
-    found = cache.get(key)
-    if found is None:
-        if reach_q is None:
-            reach_q = reach.cost_q(ctx, BUDGETS)
-        measure = F("voucher_amount") + F("cash_amount")
+    """The period's spend and its spend before today (F8, F9), cached like F6's sums
+    (`cached_over_reach`): keyed also by the budget's revision (its scope, departments,
+    members and products are saved with it), the period and the day."""
+    measure = F("voucher_amount") + F("cash_amount")
+
+    def compute(reach_q):
         rows = DailyCost.objects.filter(
             reach_q, scope_q(budget), day__gte=period.start, day__lt=period.end
         )
-        found = rows.aggregate(
+        return rows.aggregate(
             actual=Sum(measure), before_today=Sum(measure, filter=Q(day__lt=today))
         )
-        cache.set(key, found, CACHE_SECONDS)
-    return found
+
+    return cached_over_reach(
+        admin_reach(budget.organization),
+        BUDGETS,
+        label=(
+            f"f8|{budget.pk}|{budget.updated_at.isoformat()}|{period.start}|{period.end}|{today}"
+        ),
+        by_department=budget.scope == BudgetScope.DEPARTMENTS,
+        compute=compute,
+    )
 
 
 def members_in_scope(budget: Budget, organization: Organization | None = None):

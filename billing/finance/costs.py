@@ -249,35 +249,47 @@ def _sums(ctx, query: Query, qs) -> tuple[list | None, list[dict]]:
     return top, list(found)
 
 
-def _cached_sums(ctx, query: Query) -> tuple[list | None, list[dict]]:
-    """F6 over 10 million lines: the sums are cached, keyed by what they were computed from:
-    the reach and the cost versions of the payers whose rows are read (F5: raised in the
-    transaction that changes those rows), as one digest read before the rows on PostgreSQL
-    (`reach.cost_digest`, so a hit builds no reach), else as the reach itself with the
-    versions read with it; and the query. Groups and filters by department follow today's
-    departments: their key adds the organization's structure fingerprint (who is in which
+def cached_over_reach(ctx, perm: int, *, label: str, by_department: bool, compute):
+    """Issue 16: `compute(reach_q)` over the admin's reach for `perm` (F6 sums, F8 figures),
+    cached, keyed by `label` and by what the reach is made of: the reach and the cost
+    versions of the payers whose rows are read (F5: raised in the transaction that changes
+    those rows), as one digest read before the rows on PostgreSQL (`reach.cost_digest`, so a
+    hit builds no reach), else as the reach itself with the versions read with it; with
+    `by_department`, the organization's structure fingerprint too (who is in which
     department, where each sits). Not cached: a member's own rows (any payer may have paid
     them). A cached result is never older than its key."""
-    by_department = ctx.organization_id is not None and (
-        query.group_by == "department" or bool(query.departments)
-    )
-    digest = reach.cost_digest(ctx, 8, structure=by_department)
+    digest = reach.cost_digest(ctx, perm, structure=by_department)
     reach_q = None
     if digest is None:
-        reach_q, versions = reach.cost_reach(ctx, 8)  # the versions read before the rows
+        reach_q, versions = reach.cost_reach(ctx, perm)  # the versions read before the rows
         if versions is None:
-            return _sums(ctx, query, rows_reached(ctx, query, reach_q))
+            return compute(reach_q)
         structure = structure_fingerprint(ctx.organization_id) if by_department else ""
         digest = f"{reach_q}|{sorted(versions.items())}|{structure}"
-    key = "f6:" + hashlib.sha256(f"{digest}|{query}".encode()).hexdigest()
+    key = hashlib.sha256(f"{label}|{digest}".encode()).hexdigest()
     cache = caches[CACHE]
     found = cache.get(key)
     if found is None:
         if reach_q is None:  # the digest's: the reach alone, no versions
-            reach_q = reach.cost_q(ctx, 8)
-        found = _sums(ctx, query, rows_reached(ctx, query, reach_q))
+            reach_q = reach.cost_q(ctx, perm)
+        found = compute(reach_q)
         cache.set(key, found, CACHE_SECONDS)
     return found
+
+
+def _cached_sums(ctx, query: Query) -> tuple[list | None, list[dict]]:
+    """F6 over 10 million lines: the sums, cached by the reach and the query; groups and
+    filters by department follow today's departments (`cached_over_reach`)."""
+    by_department = ctx.organization_id is not None and (
+        query.group_by == "department" or bool(query.departments)
+    )
+    return cached_over_reach(
+        ctx,
+        8,
+        label=f"f6|{query}",
+        by_department=by_department,
+        compute=lambda reach_q: _sums(ctx, query, rows_reached(ctx, query, reach_q)),
+    )
 
 
 def analyse(ctx, query: Query, department_names: dict | None = None) -> Analysis:
