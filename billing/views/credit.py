@@ -4,9 +4,9 @@ allocation. The admin account's users with view_finance read it, those with mana
 change it (403 otherwise, and for members, as budgets); a member out of reach is a 404 (F1)."""
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -52,7 +52,7 @@ def credit(request):
         {
             "viewed": reach,
             "rows": rows,
-            "pages": Pages(page, LISTED, count, len(memberships)),
+            "pages": Paginator(range(count), LISTED).page(page),  # where this page stands
             "wallet": wallet,
             "allocated": sel.allocated_by(ctx.account),
             "changes": sel.changes_of(ctx.account, reach.account if reach else None),
@@ -65,32 +65,6 @@ def parse_page(value) -> int:
     """`?page=`: a page number from 1 (anything else reads as the first page)."""
     text = (value or "").strip()
     return int(text) if text.isdigit() and 0 < int(text) <= 100_000 else 1
-
-
-@dataclass(frozen=True)
-class Pages:
-    """Where a page of members stands: rows `first`–`last` of `count`."""
-
-    number: int
-    size: int
-    count: int
-    shown: int
-
-    @property
-    def first(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.shown else 0
-
-    @property
-    def last(self) -> int:
-        return self.first + self.shown - 1 if self.shown else 0
-
-    @property
-    def previous(self) -> int | None:
-        return self.number - 1 if self.number > 1 else None
-
-    @property
-    def next(self) -> int | None:
-        return self.number + 1 if self.last < self.count else None
 
 
 @login_required
