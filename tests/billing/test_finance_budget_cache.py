@@ -26,7 +26,7 @@ def travel(*args):
     return time_machine.travel(dt.datetime(*args, tzinfo=CST), tick=False)
 
 
-def test_cached_budget_figures_are_never_stale(catalog, costs_cache):
+def test_f8_f9_cached_budget_figures_are_never_stale(catalog, costs_cache):
     with travel(2026, 2, 15, 9, 0):
         org, admin = make_org()
         root = Department.objects.get(organization=org, parent=None)

@@ -30,14 +30,14 @@ def names(html: str) -> set[str]:
     return {n for n in ("Root", "Sales", "EMEA", "Paris", "Ops") if f'data-dept="{n}"' in html}
 
 
-def test_a_small_tree_is_drawn_whole(client, admin, tree):
+def test_o3_a_small_tree_is_drawn_whole(client, admin, tree):
     client.force_login(admin)
     html = client.get("/members/").content.decode()
     assert names(html) == {"Root", "Sales", "EMEA", "Paris", "Ops"}
     assert 'data-testid="dept-more"' not in html
 
 
-def test_a_large_tree_opens_branch_by_branch(client, admin, tree, monkeypatch):
+def test_o3_a_large_tree_opens_branch_by_branch(client, admin, tree, monkeypatch):
     monkeypatch.setattr(org_tags, "WHOLE_TREE", 3)
     client.force_login(admin)
     html = client.get("/members/").content.decode()
@@ -62,12 +62,12 @@ def test_a_large_tree_opens_branch_by_branch(client, admin, tree, monkeypatch):
 
 
 @pytest.mark.parametrize("node", ["0", "x", "", "99999999"])
-def test_the_branch_refuses_what_is_not_a_department_of_the_organization(client, admin, tree, node):
+def test_o3_the_branch_refuses_what_is_not_a_department_of_its_own(client, admin, tree, node):
     client.force_login(admin)
     assert client.get("/members/tree/", {"node": node}).status_code == 404
 
 
-def test_the_branch_is_the_admins_alone(client, admin, tree, other_org, member):
+def test_o3_a2_the_branch_is_the_admins_alone(client, admin, tree, other_org, member):
     other_root = Department.objects.get(organization=other_org[0], parent=None)
     client.force_login(admin)
     assert client.get("/members/tree/", {"node": other_root.pk}).status_code == 404
