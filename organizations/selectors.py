@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import CharField, Count, OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import MD5, Cast, Coalesce, Concat, Lower
 from django.utils import timezone
@@ -257,19 +256,17 @@ def _structure_row():
 
 def structure_fingerprint(organization_id: int) -> str:
     """Issue 16: a digest of who is in which department of the organization and where each
-    department sits in the tree, read in one query. Anything grouped or filtered by today's
-    departments (F6, F7) may be cached under it: a move, a new or removed member, a department
-    moved, added or deleted (by a service or an operator in the Django admin) changes it."""
-    members = Membership.objects.filter(organization_id=organization_id)
-    if not connection.features.supports_aggregate_order_by_clause:  # SQLite before 3.44: in Python
-        rows = members.order_by("account_id").values_list(_structure_row(), flat=True)
-        return hashlib.md5(",".join(rows).encode()).hexdigest() if rows else ""
-    return (
-        Organization.objects.filter(pk=organization_id)
-        .values_list(structure_fingerprint_sql(OuterRef("pk")), flat=True)
-        .first()
-        or ""
+    department sits in the tree. Anything grouped or filtered by today's departments (F6, F7)
+    may be cached under it: a move, a new or removed member, a department moved, added or
+    deleted (by a service or an operator in the Django admin) changes it. Read here, in
+    Python, where the database has no ordered aggregates (SQLite); elsewhere billing reads
+    `structure_fingerprint_sql` inside its own query."""
+    rows = (
+        Membership.objects.filter(organization_id=organization_id)
+        .order_by("account_id")
+        .values_list(_structure_row(), flat=True)
     )
+    return hashlib.md5(",".join(rows).encode()).hexdigest() if rows else ""
 
 
 def structure_fingerprint_sql(organization_id) -> Subquery:
