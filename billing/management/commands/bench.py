@@ -2,10 +2,11 @@
 
 For each size the scale dataset (`billing.scale`, skewed: the measured members own many
 lines, so their pages are full at both sizes) is loaded into a database of its own
-(`<NAME>_bench`, dropped afterwards unless --keep), then every page is requested in-process
-(Django's test client: server time, no network) by the admin, a pay-on-behalf member and a
-self-paying member: warm-ups, then `--repeat` timed requests (p50, p95) and one counted
-request (queries). The framework floor is the lightest authenticated console page, measured
+(`<NAME>_bench`, dropped afterwards unless --keep), then every page is requested by the
+admin, a pay-on-behalf member and a self-paying member in a process of its own started as a
+server worker starts (`billing.bench_pages`; Django's test client: server time, no network):
+warm-ups, then `--repeat` timed requests (p50, p95) and one counted request (queries). The
+framework floor is the lightest authenticated console page, measured
 the same way; every page's p50 is compared with it. Each admin summary page is compared with
 one hand-written SQL query computing the same numbers straight from the bill lines: what the
 page would cost without rollups. Then, at the large size, `--load` drives gunicorn with 20
@@ -19,139 +20,25 @@ settle-floor <settlement time / floor time>`.
 
 from __future__ import annotations
 
-import gc
-import statistics
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
-from billing import scale
+from billing import bench_pages, scale
+from billing.bench_load import database_url
+from billing.bench_pages import FLOOR, PAGES
 from billing.management.commands.seed_scale import progress_bar
 
 FULL_SIZES = (1_000, 10_000_000)
 QUICK_SIZES = (1_000, 100_000)
-STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # issue 16: p50 ≤ 3× the framework floor, p95 ≤ 100 ms, growth ≤ 1.2, ≤ 15 queries, admin
 # summary pages ≤ 0.2× the SQL over the lines
 TARGETS = {"growth": 1.2, "floor": 3.0, "sql": 0.2, "queries": 15, "p95_ms": 100.0}
-# The framework floor: the lightest authenticated console page (the layout, the sidebar, the
-# session and the user's permissions, and one small table), measured in the same run.
-FLOOR = ("Framework floor · API keys", "member", "/users/api-keys/", None)
-
-COSTS = "/billing/cost-analysis/?preset=30d&group_by="
-# (label, user, url, SQL name or None). Users: admin (the payer), member (pay-on-behalf),
-# selfpay (pays for itself).
-PAGES = (
-    ("Overview", "admin", "/", "trend"),
-    ("Member accounts", "admin", "/members/", None),
-    ("Pay-on-behalf orders", "admin", "/pay-on-behalf/orders/", None),
-    ("Bills · by member", "admin", "/pay-on-behalf/bills/?tab=members", "members"),
-    ("Bills · by product", "admin", "/pay-on-behalf/bills/?tab=products", "products"),
-    ("Bills · by department", "admin", "/pay-on-behalf/bills/?tab=departments", "departments"),
-    ("Bills · by month", "admin", "/pay-on-behalf/bills/?tab=trend", "trend"),
-    ("Bills · details", "admin", "/pay-on-behalf/bills/?tab=details", None),
-    ("Billing Center · orders", "admin", "/billing/", None),
-    ("Billing Center · transactions", "admin", "/billing/?tab=transactions", None),
-    ("Invoices", "admin", "/billing/invoices/", "invoiceable"),
-    ("Overview", "member", "/", None),
-    ("Bills · by member", "member", "/pay-on-behalf/bills/?tab=members", "m_members"),
-    ("Bills · by product", "member", "/pay-on-behalf/bills/?tab=products", "m_products"),
-    ("Bills · by month", "member", "/pay-on-behalf/bills/?tab=trend", "m_trend"),
-    ("Bills · details", "member", "/pay-on-behalf/bills/?tab=details", None),
-    ("Billing Center · bills by month", "selfpay", "/billing/?tab=bills", "s_trend"),
-    (
-        "Billing Center · bills by product",
-        "selfpay",
-        "/billing/?tab=bills&view=product",
-        "s_products",
-    ),
-    (
-        "Billing Center · bills by resource",
-        "selfpay",
-        "/billing/?tab=bills&view=resource",
-        "s_resources",
-    ),
-    ("Billing Center · transactions", "selfpay", "/billing/?tab=transactions", None),
-    # F6 cost analysis, daily, last 30 days (from the daily rollup)
-    ("Cost analysis · by member", "admin", f"{COSTS}member", "c_members"),
-    ("Cost analysis · by department", "admin", f"{COSTS}department", "c_departments"),
-    ("Cost analysis · by product", "member", f"{COSTS}product", "c_products"),
-    # F3: the admin switched to a self-pay member in Billing Center
-    ("Member view · bills by month", "admin", "/billing/?account={selfpay_uin}&tab=bills", None),
-    (
-        "Member view · transactions",
-        "admin",
-        "/billing/?account={selfpay_uin}&tab=transactions",
-        None,
-    ),
-    # F4, F7: consolidated bills and budgets (budgets made by the bench, below)
-    ("Consolidated bills", "admin", "/billing/exports/", None),
-    ("Budgets", "admin", "/billing/budgets/", None),
-    ("Budget · organization", "admin", "/billing/budgets/{budget}/", None),
-    # F12: fund transfer, the members that grant 3 (a page of them) and one member's records
-    ("Fund transfer", "admin", "/billing/transfers/", None),
-    ("Fund transfer · member", "admin", "/billing/transfers/?account={selfpay_uin}", None),
-    # F14, F16: credit limits of the members that grant 10; one member's invoices (5)
-    ("Credit limits", "admin", "/billing/credit/", None),
-    ("Invoices · member", "admin", "/billing/invoices/?account={selfpay_uin}", None),
-)
-
-SUMS = "SUM(cash_amount), SUM(voucher_amount), SUM(discount), SUM(list_cost), COUNT(*)"
-LINES = "billing_billline"
-# The same numbers as each summary page, from the line items (parameters: %(payer)s, …).
-SQL = {
-    "members": f"""SELECT owner_id, {SUMS} FROM {LINES}
-        WHERE payer_id = %(payer)s AND owner_id <> payer_id AND bill_month = %(month)s
-        GROUP BY owner_id ORDER BY 2 DESC, owner_id LIMIT 25""",
-    "products": f"""SELECT product_id, {SUMS} FROM {LINES}
-        WHERE payer_id = %(payer)s AND owner_id <> payer_id AND bill_month = %(month)s
-        GROUP BY product_id""",
-    "departments": f"""SELECT d.path, {SUMS} FROM {LINES} l
-        JOIN organizations_membership m ON m.account_id = l.owner_id
-        JOIN organizations_department d ON d.id = m.department_id
-        WHERE l.payer_id = %(payer)s AND l.owner_id <> l.payer_id AND l.bill_month = %(month)s
-        GROUP BY d.path""",
-    "trend": f"""SELECT bill_month, {SUMS} FROM {LINES}
-        WHERE payer_id = %(payer)s AND owner_id <> payer_id AND bill_month >= %(since)s
-        GROUP BY bill_month""",
-    "invoiceable": f"SELECT SUM(cash_amount) FROM {LINES} WHERE payer_id = %(payer)s",
-    "m_members": f"""SELECT payer_id, {SUMS} FROM {LINES}
-        WHERE owner_id = %(member)s AND payer_id <> owner_id AND bill_month = %(month)s
-        GROUP BY payer_id""",
-    "m_products": f"""SELECT product_id, {SUMS} FROM {LINES}
-        WHERE owner_id = %(member)s AND payer_id <> owner_id AND bill_month = %(month)s
-        GROUP BY product_id""",
-    "m_trend": f"""SELECT bill_month, {SUMS} FROM {LINES}
-        WHERE owner_id = %(member)s AND payer_id <> owner_id AND bill_month >= %(since)s
-        GROUP BY bill_month""",
-    "s_trend": f"""SELECT bill_month, {SUMS} FROM {LINES}
-        WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month >= %(since12)s
-        GROUP BY bill_month""",
-    "s_products": f"""SELECT product_id, {SUMS} FROM {LINES}
-        WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month = %(month)s
-        GROUP BY product_id""",
-    # F6: spend after discounts by day of the last 30 days, ranked by group
-    "c_members": f"""SELECT owner_id, SUM(voucher_amount + cash_amount) FROM {LINES}
-        WHERE payer_id = %(payer)s AND created_at >= %(since30)s
-        GROUP BY owner_id ORDER BY 2 DESC LIMIT 11""",
-    "c_departments": f"""SELECT m.department_id, SUM(l.voucher_amount + l.cash_amount)
-        FROM {LINES} l LEFT JOIN organizations_membership m ON m.account_id = l.owner_id
-        WHERE l.payer_id = %(payer)s AND l.created_at >= %(since30)s
-        GROUP BY m.department_id ORDER BY 2 DESC LIMIT 11""",
-    "c_products": f"""SELECT product_id, SUM(voucher_amount + cash_amount) FROM {LINES}
-        WHERE owner_id = %(member)s AND created_at >= %(since30)s GROUP BY product_id""",
-    "s_resources": f"""SELECT resource_id, {SUMS} FROM {LINES}
-        WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month = %(month)s
-        GROUP BY resource_id ORDER BY 2 DESC LIMIT 25""",
-}
 
 
 @dataclass
@@ -160,13 +47,6 @@ class Result:
     p95: float = 0.0
     queries: int = 0
     sql_p50: float | None = None
-    times: list = field(default_factory=list)
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[k]
 
 
 class Command(BaseCommand):
@@ -208,12 +88,7 @@ class Command(BaseCommand):
         if len(sizes) != 2 or min(sizes) < 1:
             raise CommandError("--sizes takes two positive line-item counts.")
         repeat = options["repeat"] or (15 if options["quick"] else 40)
-        # the test client's host; static URLs without a collectstatic manifest
-        storages = {**settings.STORAGES, "staticfiles": {"BACKEND": STATIC_STORAGE}}
-        with override_settings(
-            ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], STORAGES=storages
-        ):
-            self._run(sizes, repeat, options)
+        self._run(sizes, repeat, options)
 
     def _run(self, sizes, repeat, options):
         created = None
@@ -253,64 +128,20 @@ class Command(BaseCommand):
             progress=progress_bar(self.stderr._out),
         )
         self.stdout.write(f"{size:,} line items loaded in {time.monotonic() - began:.0f} s")
-        users = {"admin": data.admin, "member": data.member, "selfpay": data.self_pay}
-        clients = {}
-        for role, user in users.items():
-            clients[role] = Client()
-            clients[role].force_login(user)
-        month = timezone.localdate().replace(day=1)
-        from billing.bill_selectors import add_months
-
-        params = {
-            "payer": data.admin.account_id,
-            "member": data.member.account_id,
-            "selfpay": data.self_pay.account_id,
-            "month": month,
-            "since": add_months(month, -6),
-            "since12": add_months(month, -12),
-            "since30": timezone.make_aware(
-                datetime.combine(timezone.localdate() - timedelta(days=29), datetime.min.time())
-            ),
-        }
         fmt = {"selfpay_uin": data.self_pay.account.uin, "budget": self._budgets(data)}
-        # what the load left behind is collected and the rest frozen, as a gunicorn worker
-        # starts (tco_console/gunicorn_conf.py): pages are timed in a server's state, not
-        # in a process that has just streamed millions of lines
-        gc.collect()
-        gc.freeze()
-        try:
-            return self._pages(clients, params, fmt, repeat)
-        finally:
-            gc.unfreeze()
-
-    def _pages(self, clients, params, fmt, repeat) -> dict:
-        out = {}
-        for label, role, url, sql in (FLOOR, *PAGES):
-            url = url.format(**fmt)
-            client = clients[role]
-            for _ in range(3):
-                self._get(client, url)
-            result = Result()
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                self._get(client, url)
-                result.times.append((time.perf_counter() - t0) * 1000)
-            with CaptureQueriesContext(connection) as ctx:
-                self._get(client, url)
-            result.queries = len(ctx.captured_queries)
-            result.p50 = statistics.median(result.times)
-            result.p95 = _percentile(result.times, 95)
-            if sql:
-                times = []
-                with connection.cursor() as cursor:
-                    for _ in range(max(5, repeat // 3)):
-                        t0 = time.perf_counter()
-                        cursor.execute(SQL[sql], params)
-                        cursor.fetchall()
-                        times.append((time.perf_counter() - t0) * 1000)
-                result.sql_p50 = statistics.median(times)
-            out[label, role] = result
-        return out
+        timed = bench_pages.run(
+            database_url(connection.settings_dict),
+            users={
+                "admin": data.admin.username,
+                "member": data.member.username,
+                "selfpay": data.self_pay.username,
+            },
+            fmt=fmt,
+            repeat=repeat,
+        )
+        return {
+            key: Result(r["p50"], r["p95"], r["queries"], r["sql_p50"]) for key, r in timed.items()
+        }
 
     def _load(self, options) -> None:
         """Issue 16, target 3: requests a second, p50/p95/p99 and errors through gunicorn."""
@@ -400,12 +231,6 @@ class Command(BaseCommand):
         )
         return budgets[0].pk
 
-    def _get(self, client, url):
-        response = client.get(url)
-        if response.status_code != 200:
-            raise CommandError(f"{url}: HTTP {response.status_code}")
-        return response
-
     def _report(self, sizes, results):
         small, large = sizes
         w = self.stdout.write
@@ -437,8 +262,9 @@ class Command(BaseCommand):
             )
         w("─" * len(header))
         w(
-            "times in ms (server time, in-process); ×floor: p50 over the floor's p50; SQL: the "
-            "same numbers from the line items (page/SQL counts for admin pages only)"
+            "times in ms (server time, in a fresh process: billing.bench_pages); ×floor: p50 over "
+            "the floor's p50; SQL: the same numbers from the line items (page/SQL counts for "
+            "admin pages only)"
         )
         self.worst = worst
         missed = [k for k, limit in TARGETS.items() if worst[k] > limit]
