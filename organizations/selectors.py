@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Count, OuterRef, StringAgg, Subquery, Value
-from django.db.models.functions import MD5, Cast, Coalesce, Concat, Lower
+from django.db.models import CharField, Count, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.utils import timezone
 
+from tco_console.digests import Hash64, TextHash64, rows_digest
 from tco_console.secrets import decrypt
 
 from .choices import InvitationStatus, MemberType
@@ -259,8 +260,8 @@ def structure_fingerprint(organization_id: int) -> str:
     department sits in the tree. Anything grouped or filtered by today's departments (F6, F7)
     may be cached under it: a move, a new or removed member, a department moved, added or
     deleted (by a service or an operator in the Django admin) changes it. Read here, in
-    Python, where the database has no ordered aggregates (SQLite); elsewhere billing reads
-    `structure_fingerprint_sql` inside its own query."""
+    Python, on SQLite; on PostgreSQL billing reads `structure_fingerprint_sql` inside its own
+    query."""
     rows = (
         Membership.objects.filter(organization_id=organization_id)
         .order_by("account_id")
@@ -269,20 +270,17 @@ def structure_fingerprint(organization_id: int) -> str:
     return hashlib.md5(",".join(rows).encode()).hexdigest() if rows else ""
 
 
-def structure_fingerprint_sql(organization_id) -> Subquery:
-    """`structure_fingerprint` as an expression (databases with ordered aggregates), for a
-    caller that reads it in a query of its own."""
-    digest = (
-        Membership.objects.filter(organization_id=organization_id)
-        .order_by()
-        .values("organization_id")
-        .annotate(
-            d=MD5(
-                StringAgg(
-                    _structure_row(), delimiter=Value(","), order_by="account_id", default=Value("")
-                )
-            )
-        )
-        .values("d")
+def structure_fingerprint_sql(organization_id) -> Concat:
+    """What `structure_fingerprint` reads, as an expression (PostgreSQL), for a caller that
+    reads it in a query of its own: a digest of who is in which department (each member's
+    account hashed under its department) and one of where each department sits (its path),
+    order-free (tco_console/digests.py)."""
+    department = Coalesce("department_id", Value(-1))
+    members = Membership.objects.filter(organization_id=organization_id)
+    departments = Department.objects.filter(organization_id=organization_id)
+    return Concat(
+        rows_digest(members, Hash64("account_id", department), Hash64(department, "account_id")),
+        Value("/"),
+        rows_digest(departments, TextHash64("path", Value(0)), TextHash64("path", Value(1))),
+        output_field=CharField(),
     )
-    return Coalesce(Subquery(digest), Value(""), output_field=CharField())

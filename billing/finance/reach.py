@@ -19,8 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import CharField, F, OuterRef, Q, StringAgg, Subquery, Value
-from django.db.models.functions import MD5, Cast, Coalesce, Concat
+from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from billing.models import CostVersion
 from organizations.choices import FinancialPermission, MemberType
 from organizations.models import Account, Membership, MembershipPeriod, Organization
 from organizations.selectors import structure_fingerprint_sql
+from tco_console.digests import Hash64, TextHash64, rows_digest
 from tco_console.errors import DomainError
 
 Perm = FinancialPermission
@@ -246,71 +247,52 @@ def cost_reach(ctx, perm: int) -> tuple[Q, dict[int, int] | None]:
 
 
 def cost_digest(ctx, perm: int, *, structure: bool = False) -> str | None:
-    """Issue 16: one digest of everything an admin's `cost_reach` for `perm` is made of: the
-    admin's cost version and, for each self-pay member granting `perm` now, its permissions,
-    cost version and membership periods in the organization (F1, F2, F5); with `structure`,
-    the organization's structure fingerprint too; all read in one query. A cache keyed by it
-    is never staler than that query, which runs before the rows; a hit then needs no reach at
-    all. None where no such digest is read: a member (any payer may have paid its rows), or a
-    database without ordered aggregates (SQLite: the caller keys by the reach itself)."""
+    """Issue 16: one digest of everything an admin's `cost_reach` for `perm` is made of: for
+    the admin and each self-pay member granting `perm` now, its permissions, its cost version
+    and its membership periods in the organization (F1, F2, F5); with `structure`, the
+    organization's structure fingerprint too; all read in one query, order-free
+    (tco_console/digests.py). A cache keyed by it is never staler than that query, which runs
+    before the rows; a hit then needs no reach at all. None where no such digest is read: a
+    member (any payer may have paid its rows), or SQLite (the caller keys by the reach)."""
     if not (ctx.is_admin and ctx.can("billing.view_finance")):
         return None
-    if not connection.features.supports_aggregate_order_by_clause:
+    if connection.vendor != "postgresql":
         return None
     admin_id = ctx.account.pk
-    version = CostVersion.objects.filter(payer_id=OuterRef("account_id")).values("version")
-    periods = (
-        MembershipPeriod.objects.filter(
-            account_id=OuterRef("account_id"), organization_id=ctx.organization_id
-        )
-        .order_by()
-        .values("account_id")
-        .annotate(
-            s=StringAgg(
-                Concat(
-                    Cast("started_at", CharField()),
-                    Value("~"),
-                    Coalesce(Cast("ended_at", CharField()), Value("")),
-                    output_field=CharField(),
-                ),
-                delimiter=Value(";"),
-                order_by="started_at",
-            )
-        )
-        .values("s")
-    )
     granting = Q(payer__isnull=True, permissions__contains=[int(perm)]) & ~Q(
         member_type=MemberType.ADMIN
     )
-    digest = (
-        Membership.objects.filter(organization_id=OuterRef("pk"))
-        .filter(granting | Q(account_id=admin_id))
-        .annotate(
-            row=Concat(
-                Cast("account_id", CharField()),
-                Value(":"),
-                Cast("permissions", CharField()),
-                Value(":"),
-                Coalesce(Cast(Subquery(version), CharField()), Value("0")),
-                Value(":"),
-                Coalesce(Subquery(periods), Value(""), output_field=CharField()),
-                output_field=CharField(),
-            )
-        )
-        .order_by()
-        .values("organization_id")
-        .annotate(d=MD5(StringAgg("row", delimiter=Value(","), order_by="account_id")))
-        .values("d")
+    members = Membership.objects.filter(organization_id=ctx.organization_id).filter(
+        granting | Q(account_id=admin_id)
     )
+    accounts = members.values("account_id")
+    permissions = Cast("permissions", CharField())
+    versions = CostVersion.objects.filter(payer_id__in=accounts)
+    periods = MembershipPeriod.objects.filter(
+        organization_id=ctx.organization_id, account_id__in=accounts
+    )
+    period = Concat(
+        Cast("started_at", CharField()),
+        Value("~"),
+        Coalesce(Cast("ended_at", CharField()), Value("")),
+        output_field=CharField(),
+    )
+    other_seed = -F("account_id") - 1
     found = (
         Organization.objects.filter(pk=ctx.organization_id)
         .values_list(
-            Coalesce(Subquery(digest), Value(""), output_field=CharField()),
+            rows_digest(
+                members,
+                TextHash64(permissions, "account_id"),
+                TextHash64(permissions, other_seed),
+            ),
+            rows_digest(versions, Hash64("version", "payer_id"), Hash64("payer_id", "version")),
+            rows_digest(periods, TextHash64(period, "account_id"), TextHash64(period, other_seed)),
             structure_fingerprint_sql(OuterRef("pk")) if structure else Value(""),
         )
         .first()
     )
-    return f"{admin_id}|{int(perm)}|{found[0]}|{found[1]}" if found else None
+    return f"{admin_id}|{int(perm)}|{'|'.join(found)}" if found else None
 
 
 def _cost_reach(ctx, perm, day_field, *, versions):
