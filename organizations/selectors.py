@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import CharField, Count, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.utils import timezone
 
-from tco_console.digests import Hash64, TextHash64, rows_digest
+from tco_console.digests import digest_sql
 from tco_console.secrets import decrypt
 
 from .choices import InvitationStatus, MemberType
@@ -270,17 +271,22 @@ def structure_fingerprint(organization_id: int) -> str:
     return hashlib.md5(",".join(rows).encode()).hexdigest() if rows else ""
 
 
-def structure_fingerprint_sql(organization_id) -> Concat:
-    """What `structure_fingerprint` reads, as an expression (PostgreSQL), for a caller that
-    reads it in a query of its own: a digest of who is in which department (each member's
-    account hashed under its department) and one of where each department sits (its path),
-    order-free (tco_console/digests.py)."""
-    department = Coalesce("department_id", Value(-1))
-    members = Membership.objects.filter(organization_id=organization_id)
-    departments = Department.objects.filter(organization_id=organization_id)
-    return Concat(
-        rows_digest(members, Hash64("account_id", department), Hash64(department, "account_id")),
-        Value("/"),
-        rows_digest(departments, TextHash64("path", Value(0)), TextHash64("path", Value(1))),
-        output_field=CharField(),
+def structure_fingerprint_sql() -> str:
+    """What `structure_fingerprint` reads, as SQL text (PostgreSQL) for a caller that reads it
+    in a query of its own, with one parameter, `%(organization)s`: a digest of who is in which
+    department (each member's account hashed under its department) and one of where each
+    department sits (its path), order-free (tco_console/digests.py)."""
+    members, departments = (
+        connection.ops.quote_name(m._meta.db_table) for m in (Membership, Department)
+    )
+    mine = "organization_id = %(organization)s"
+    return (
+        digest_sql(
+            members,
+            mine,
+            "hashint8extended(account_id, coalesce(department_id, -1))",
+            "hashint8extended(coalesce(department_id, -1), account_id)",
+        )
+        + " || '/' || "
+        + digest_sql(departments, mine, "hashtextextended(path, 0)", "hashtextextended(path, 1)")
     )

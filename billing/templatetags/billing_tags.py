@@ -4,7 +4,8 @@ import functools
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import localize
+from django.conf import settings
+from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_noop
@@ -103,20 +104,26 @@ def stacked_chart(chart: dict, chart_id: str, chart_title: str):
     legend, and the figures as text for screen readers. Plain string building with every
     value escaped: 31 periods × 11 groups through format_html cost more than the query."""
     parts, desc = [], []
+    money = _MoneyHtml()
+    escaped = {}  # a group's label and colour, escaped once for the whole chart
     for bar in chart["bars"]:
         period = escape(localize(bar["period"]))
         figures = []
         rects = []
         for s in bar["segments"]:
-            label, amount = escape(s["label"]), escape(format_cny(s["value"]))
+            key = (s["label"], s["color"])
+            if key not in escaped:
+                escaped[key] = (escape(s["label"]), escape(s["color"]))
+            label, color = escaped[key]
+            amount = money.text(s["value"])
             figures.append(f"{label} {amount}")
             rects.append(
                 f'<rect x="{bar["x"]}" y="{s["y"]}" width="{bar["w"]}" height="{s["h"]}" '
-                f'fill="{escape(s["color"])}" data-series="{label}">'
+                f'fill="{color}" data-series="{label}">'
                 f"<title>{period} · {label}: {amount}</title></rect>"
             )
         desc.append(
-            f"{period}: {escape(format_cny(bar['total']))}"
+            f"{period}: {money.text(bar['total'])}"
             + (f" ({', '.join(figures)})" if figures else "")
         )
         text = ""
@@ -148,11 +155,36 @@ def stacked_chart(chart: dict, chart_id: str, chart_title: str):
 @register.simple_tag
 def cost_cells(row: list, foot: bool = False):
     """A cost analysis row (F6): its label as the row header, then each amount (plain string
-    building, every value escaped: a page has about 400 of these cells)."""
+    building, every value escaped: a page has about 400 of these cells). An amount (a
+    Decimal) is written as `localize` and `format_cny` would write it, with the language's
+    money pattern escaped once rather than each figure escaped: digits, separators and a
+    minus sign need no escaping."""
     label, *amounts = row
     head = "" if foot else ' class="fw-normal text-nowrap"'
+    money = _MoneyHtml()
     cells = "".join(
-        f'<td class="text-end" data-value="{escape(localize(a))}">{escape(format_cny(a))}</td>'
-        for a in amounts
+        f'<td class="text-end" data-value="{money.value(a)}">{money.text(a)}</td>' for a in amounts
     )
     return mark_safe(f'<th scope="row"{head}>{conditional_escape(label)}</th>{cells}')
+
+
+class _MoneyHtml:
+    """Amounts as `escape(localize(a))` and `escape(format_cny(a))` write them, for pages of
+    hundreds (issue 16): for a Decimal, the language's money pattern is escaped once and the
+    figure written straight (digits, separators and a minus sign need no escaping)."""
+
+    def __init__(self):
+        self.pattern = escape(_cny_pattern(get_language()))
+        self.point = get_format("DECIMAL_SEPARATOR")
+        self.grouped = settings.USE_THOUSAND_SEPARATOR  # localize would group: not here
+
+    def _plain(self, a) -> bool:
+        return isinstance(a, Decimal) and a.is_finite() and not self.grouped
+
+    def value(self, a) -> str:
+        return f"{a:f}".replace(".", self.point) if self._plain(a) else escape(localize(a))
+
+    def text(self, a) -> str:
+        if self._plain(a):
+            return self.pattern % {"amount": _number(a, False)}
+        return escape(format_cny(a))

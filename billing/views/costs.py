@@ -6,13 +6,13 @@ Read only from the daily rollup (`billing.finance.costs`)."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -107,8 +107,9 @@ class CostAnalysisForm(forms.Form):
 
     def filters(self):
         """The filter fields (the range and grouping controls are drawn one by one), each with
-        its options as HTML (each value escaped): a select of an organization's
-        1,000 departments drawn by templates, option by option, costs more than the query."""
+        its options as HTML (each value escaped by `html.escape`, what Django's `escape` calls
+        under its lazy-text wrapper): a select of an organization's 1,000 departments drawn by
+        templates, option by option, costs more than the query."""
         out = []
         for name in self.fields:
             if name in HEAD:
@@ -119,8 +120,9 @@ class CostAnalysisForm(forms.Form):
                 chosen = {str(v) for v in (bound.value() or ())}
                 options = mark_safe(  # plain string building, every value escaped
                     "".join(
-                        f'<option value="{escape(v)}"{" selected" if str(v) in chosen else ""}>'
-                        f"{escape(label)}</option>"
+                        f'<option value="{html.escape(str(v))}"'
+                        f"{' selected' if str(v) in chosen else ''}>"
+                        f"{html.escape(str(label))}</option>"
                         for v, label in self._choices(name)
                     )
                 )
