@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import CharField, Count, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Concat, Lower
+from django.db.models import CharField, Count, JSONField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Lower
 from django.utils import timezone
 
 from tco_console.digests import digest_sql
@@ -176,13 +176,25 @@ def organization_summary(*, user, organization) -> OrgSummary:
         found = qs.filter(**filters).order_by().values(k=Value(1)).annotate(n=Count("pk"))
         return Coalesce(Subquery(found.values("n")[:1]), 0)
 
-    counts = (
+    # the members counted in one pass over them (issue 16: four counting subqueries read
+    # an organization's 10,000 members four times)
+    by_type = (
+        members.order_by()
+        .values(k=Value(1))
+        .annotate(
+            j=JSONObject(
+                n_members=Count("pk", filter=~Q(member_type=MemberType.ADMIN)),
+                n_invited=Count("pk", filter=Q(member_type=MemberType.INVITED)),
+                n_created=Count("pk", filter=Q(member_type=MemberType.CREATED)),
+                n_pay_on_behalf=Count("pk", filter=Q(payer__isnull=False)),
+            )
+        )
+        .values("j")[:1]
+    )
+    found = (
         Organization.objects.filter(pk=organization.pk)
         .values(
-            n_members=count(members.exclude(member_type=MemberType.ADMIN)),
-            n_invited=count(members, member_type=MemberType.INVITED),
-            n_created=count(members, member_type=MemberType.CREATED),
-            n_pay_on_behalf=count(members, payer__isnull=False),
+            members=Subquery(by_type, output_field=JSONField()),
             n_departments=count(Department.objects.restrict(user, "view"), parent__isnull=False),
             n_pending=count(
                 Invitation.objects.filter(organization=organization),
@@ -192,6 +204,8 @@ def organization_summary(*, user, organization) -> OrgSummary:
         )
         .get()
     )
+    none = {"n_members": 0, "n_invited": 0, "n_created": 0, "n_pay_on_behalf": 0}
+    counts = {**(found["members"] or none), **found}
     return OrgSummary(
         members=counts["n_members"],
         accounts_used=counts["n_members"] + 1 + counts["n_pending"],  # O2: admin and pending count
