@@ -8,9 +8,10 @@ from django.http import Http404
 from django.template import Context, Template
 from django.template.loader import get_template
 from django.utils import dateformat, timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import OrderByTuple
+
+from .html import format_html, format_html_join
 
 PER_PAGE_CHOICES = (25, 50, 100)
 

@@ -3,10 +3,10 @@ totals by member, and Billing Center's self-paid totals by product and by resour
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.html import format_html
 from tco_console.tables import (
     ConsoleTable,
     DateColumn,

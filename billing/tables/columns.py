@@ -3,9 +3,9 @@ organization (O4) and money amounts."""
 
 import django_tables2 as tables
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.html import format_html
 from tco_console.tables import badge
 
 from ..models.choices import OrderStatus, ResourceStatus

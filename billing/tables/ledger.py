@@ -3,9 +3,9 @@ entries of its cash and frozen books."""
 
 import django_tables2 as tables
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.html import format_html
 from tco_console.tables import (
     ConsoleTable,
     DateTimeColumn,

@@ -2,9 +2,9 @@
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.html import format_html
 from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
 from ..models import Message

@@ -2,10 +2,10 @@
 
 import django_tables2 as tables
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from tco_console.html import format_html
 from tco_console.tables import ConsoleTable, DateTimeColumn, OrganizationScopedTable, TemplateColumn
 
 from ..models import Order

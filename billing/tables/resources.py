@@ -3,9 +3,9 @@ the resources it pays for (B9), each with its status badge and the reason below 
 
 import django_tables2 as tables
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from tco_console.html import format_html
 from tco_console.tables import (
     ConsoleTable,
     DateTimeColumn,

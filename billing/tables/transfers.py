@@ -3,10 +3,10 @@ member (with what can be taken back of each now, F13) and the admin's recent tra
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Membership
+from tco_console.html import format_html
 from tco_console.tables import ConsoleTable, DateTimeColumn
 
 from ..models import FundTransfer
