@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, Count, JSONField, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, Count, JSONField, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Lower
 from django.utils import timezone
 
@@ -55,63 +55,73 @@ def pending_change(changes: list[PermissionChange]) -> PermissionChange | None:
     return changes[0] if changes and changes[0].is_pending else None
 
 
-@dataclass(frozen=True)
 class DepartmentRef:
     """A department in the tree below Root: what the tree shows of it."""
 
-    pk: int
-    name: str
-    parent_id: int
+    __slots__ = ("name", "parent_id", "pk")
     is_root = False
 
+    def __init__(self, pk: int, name: str, parent_id: int):
+        self.pk, self.name, self.parent_id = pk, name, parent_id
 
-@dataclass
+
 class DepartmentNode:
-    department: Department | DepartmentRef  # Root is the model (its tags head the page)
-    member_count: int = 0
-    subtree_count: int = 0
-    children: list[DepartmentNode] = field(default_factory=list)
+    """A department of the tree with its members (`member_count`), those of its subtree
+    (`subtree_count`) and its sub-departments, in tree order. Root's `department` is the model
+    (its tags head the page)."""
+
+    __slots__ = ("children", "department", "member_count", "subtree_count")
+
+    def __init__(self, department: Department | DepartmentRef, member_count: int = 0):
+        self.department, self.member_count = department, member_count
+        self.subtree_count = member_count
+        self.children: list[DepartmentNode] = []
 
 
 ROOT_FIELDS = ("id", "organization_id", "parent_id", "name", "depth", "path", "tag_set_id")
 
 
 def department_tree(*, user) -> DepartmentNode | None:
-    """The whole tree of the admin's organization with member counts, in one query. The
-    rows are read as tuples (a model instance per department cost more than the rest of the
-    page at 1,000 departments); Root is built as the model, with its tags (F11)."""
-    members = (  # members per department: one probe of the (organization, department) index
-        Membership.objects.filter(
-            organization_id=OuterRef("organization_id"), department_id=OuterRef("pk")
-        )
-        .order_by()
-        .values("department_id")
-        .annotate(n=Count("pk"))
-        .values("n")
+    """The whole tree of the admin's organization with member counts, in one query: the
+    departments the user may see, each with its members counted once for all (a count per
+    department read an organization's index a thousand times: 5 ms of the query's 7 at 1,000
+    departments, issue 16). Rows are read as tuples (a model instance per department cost
+    more than the rest of the page); Root is built as the model, with its tags (F11). The SQL
+    is written here around the ORM's own SQL for the departments the user may see."""
+    visible, params = (
+        Department.objects.restrict(user, "view").order_by().values("pk").query.sql_with_params()
     )
-    rows = list(
-        Department.objects.restrict(user, "view")
-        .annotate(n=Coalesce(Subquery(members), 0))
-        .order_by("depth", "name", "pk")
-        .values_list(*ROOT_FIELDS, "tag_set__tags", "n")
+    quote = connection.ops.quote_name
+    department, membership, tag_set = (
+        quote(m._meta.db_table) for m in (Department, Membership, TagSet)
     )
+    columns = ", ".join(f"d.{quote(f)}" for f in ROOT_FIELDS)
+    sql = (
+        f"SELECT {columns}, t.tags, COALESCE(c.n, 0) FROM {department} d "
+        f"LEFT JOIN {tag_set} t ON t.id = d.tag_set_id "
+        f"LEFT JOIN (SELECT department_id, COUNT(*) AS n FROM {membership} "
+        f"WHERE department_id IN ({visible}) GROUP BY department_id) c "
+        "ON c.department_id = d.id "
+        f"WHERE d.id IN ({visible}) ORDER BY d.depth, d.name, d.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, *params))
+        rows = cursor.fetchall()
     if not rows or rows[0][2] is not None:
         return None
     root = Department.from_db("default", ROOT_FIELDS, rows[0][:-2])
     if root.tag_set_id is not None:
-        root.tag_set = TagSet.from_db("default", ("id", "tags"), (root.tag_set_id, rows[0][-2]))
-    top = DepartmentNode(department=root, member_count=rows[0][-1])
+        tags = TagSet._meta.get_field("tags").from_db_value(rows[0][-2], None, connection)
+        root.tag_set = TagSet.from_db("default", ("id", "tags"), (root.tag_set_id, tags))
+    top = DepartmentNode(root, rows[0][-1])
     nodes = {root.pk: top}
+    ordered = [top]
     for pk, _org, parent_id, name, *_rest, n in rows[1:]:
-        nodes[pk] = DepartmentNode(department=DepartmentRef(pk, name, parent_id), member_count=n)
-    for node in list(nodes.values())[1:]:
-        nodes[node.department.parent_id].children.append(node)
-
-    def total(node: DepartmentNode) -> int:
-        node.subtree_count = node.member_count + sum(total(c) for c in node.children)
-        return node.subtree_count
-
-    total(top)
+        node = nodes[pk] = DepartmentNode(DepartmentRef(pk, name, parent_id), n)
+        nodes[parent_id].children.append(node)  # parents come first: by depth
+        ordered.append(node)
+    for node in reversed(ordered[1:]):  # deepest first: each subtree is complete when added
+        nodes[node.department.parent_id].subtree_count += node.subtree_count
     return top
 
 
