@@ -4,7 +4,7 @@ is idempotent: running it twice, or on two workers at once, has the effect of ru
 from django.tasks import task
 from django.utils import timezone
 
-from billing.finance import credit, exports
+from billing.finance import credit_lapse, exports
 from billing.finance.budget_services import budgets_evaluate
 from billing.models import Wallet
 from billing.services import lifecycle
@@ -49,7 +49,7 @@ def evaluate_budgets() -> int:
 @task()
 def lapse_temporary_credit() -> int:
     """F15: temporary credit allocated to members whose end has come goes back to the admin."""
-    return credit.credits_lapse_due(timezone.now())
+    return credit_lapse.credits_lapse_due(timezone.now())
 
 
 # F4: defined beside their services (billing.finance.exports), which enqueue the build.

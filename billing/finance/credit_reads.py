@@ -1,6 +1,6 @@
 """F14, F15 reads: what an admin may allocate to a member now (Alibaba's Min/MaxCanAllocate),
 each member's allocation and wallet for the Credit limits page, and the history. The writes,
-with the lock order, are in `billing/finance/credit.py`, which re-exports these."""
+with the lock order, are in `billing/finance/credit.py` (the lapse in `credit_lapse.py`)."""
 
 from __future__ import annotations
 

@@ -153,36 +153,37 @@ def refuse_unless_self_pay_granting(m: Membership, perm: int, *, why_not_on_beha
         )
 
 
-def _granting(ctx, perm: int):
-    candidates = (
-        Membership.objects.filter(organization_id=ctx.organization_id, payer__isnull=True)
-        .exclude(member_type=MemberType.ADMIN)
+def _granting_q(perm: int, via: str = "") -> Q:
+    """F1 as a filter on memberships (`via`: the path to them from the rows filtered): a
+    self-pay member (no payer, not the admin account) that grants `perm` now, read by
+    PostgreSQL's jsonb containment, so an organization of thousands of self-pay members reads
+    only those that grant it. SQLite has no JSON `contains`: there the filter keeps every
+    self-pay member and the readers check `grants` in Python."""
+    q = Q(**{f"{via}payer__isnull": True}) & ~Q(**{f"{via}member_type": MemberType.ADMIN})
+    if connection.vendor == "postgresql":
+        q &= Q(**{f"{via}permissions__contains": [int(perm)]})
+    return q
+
+
+def granting_candidates(ctx, perm: int):
+    """The one reader of the admin's self-pay members granting `perm` (F1), by name, as a
+    queryset each caller shapes (a list, a page and its count, one member by UIN, their cost
+    versions, F12's table with their wallets): exactly those on PostgreSQL, every self-pay
+    member on SQLite (see `_granting_q`). None for anyone but the admin account's users with
+    `billing.view_finance`."""
+    if not (ctx.is_admin and ctx.can("billing.view_finance")):
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(_granting_q(perm), organization_id=ctx.organization_id)
         .select_related("account")
         .order_by("name", "pk")
     )
-    if connection.vendor == "postgresql":
-        # jsonb containment, so an organization of thousands of self-pay members reads only
-        # those that grant `perm`; SQLite has no JSON `contains`, the callers check in Python.
-        candidates = candidates.filter(permissions__contains=[int(perm)])
-    return candidates
 
 
 def members_granting(ctx, perm: int) -> list[Membership]:
     """F1: the admin's self-pay members that grant `perm` now, by name (none for anyone but
     the admin account's users with `billing.view_finance`)."""
-    if not (ctx.is_admin and ctx.can("billing.view_finance")):
-        return []
-    return [m for m in _granting(ctx, perm) if grants(m, perm)]
-
-
-def granting_account_ids(ctx, perm: int) -> list[int]:
-    """The accounts of `members_granting`, read as numbers (an organization of thousands of
-    granting members would otherwise build a model instance each)."""
-    if not (ctx.is_admin and ctx.can("billing.view_finance")):
-        return []
-    if connection.vendor != "postgresql":
-        return [m.account_id for m in members_granting(ctx, perm)]
-    return list(_granting(ctx, perm).values_list("account_id", flat=True))
+    return [m for m in granting_candidates(ctx, perm) if grants(m, perm)]
 
 
 def members_granting_page(
@@ -190,10 +191,10 @@ def members_granting_page(
 ) -> tuple[list[Membership], int]:
     """`limit` of `members_granting` from `offset` on and how many there are in all, reading
     (on PostgreSQL) only those: a page lists a bounded number of members."""
-    if connection.vendor != "postgresql" or not (ctx.is_admin and ctx.can("billing.view_finance")):
+    if connection.vendor != "postgresql":
         every = members_granting(ctx, perm)
         return every[offset : offset + limit], len(every)
-    candidates = _granting(ctx, perm)
+    candidates = granting_candidates(ctx, perm)
     page = list(candidates[offset : offset + limit])
     if offset == 0 and len(page) < limit:
         return page, len(page)
@@ -212,16 +213,7 @@ def pay_on_behalf_members(ctx):
 def member_reach(ctx, uin: str, perm: int) -> Reach:
     """F1: the self-pay member with this UIN, for `perm`, or 404: not the admin's user with
     view_finance, not a member of its organization, pay-on-behalf, or not granting `perm`."""
-    if not (ctx.is_admin and ctx.can("billing.view_finance")):
-        raise Http404
-    membership = (
-        Membership.objects.filter(
-            organization_id=ctx.organization_id, account__uin=str(uin)[:12], payer__isnull=True
-        )
-        .exclude(member_type=MemberType.ADMIN)
-        .select_related("account")
-        .first()
-    )
+    membership = granting_candidates(ctx, perm).filter(account__uin=str(uin)[:12]).first()
     if membership is None or not grants(membership, perm):
         raise Http404
     return Reach(
@@ -273,7 +265,7 @@ def cost_digest(ctx, perm: int, *, structure: bool = False) -> str | None:
 
 @functools.cache
 def _digest_sql(structure: bool) -> str:
-    """`cost_digest`'s query: the granting members (the test `_granting` makes, F1) and the
+    """`cost_digest`'s query: the granting members (the test of `_granting_q`, F1) and the
     admin, then a digest of their permissions, of their cost versions and of their periods
     in the organization. SQL written here, table names from the models, values as
     parameters; composed through the ORM it took twice as long to compile as to run."""
@@ -320,7 +312,7 @@ def _cost_reach(ctx, perm, day_field, *, versions):
     q = Q(payer_id=ctx.account.pk)
     admin_id = ctx.account.pk
     found = {}
-    candidates = _granting(ctx, perm).order_by()
+    candidates = granting_candidates(ctx, perm).order_by()
     if versions:
         version = CostVersion.objects.filter(payer_id=OuterRef("account_id")).values("version")
         mine = CostVersion.objects.filter(payer_id=admin_id).values("version")
@@ -340,16 +332,12 @@ def _cost_reach(ctx, perm, day_field, *, versions):
         windows = _windows(
             MembershipPeriod.objects.filter(
                 organization_id=ctx.organization_id,
-                **{
-                    f"{member}organization_id": ctx.organization_id,
-                    f"{member}payer__isnull": True,
-                    f"{member}permissions__contains": [int(perm)],
-                },
-            ).exclude(**{f"{member}member_type": MemberType.ADMIN})
+                **{f"{member}organization_id": ctx.organization_id},
+            ).filter(_granting_q(perm, via=member))  # a join made inner: its NOT needs no IS NULL
         )
         granting = list(windows)
     else:
-        granting = granting_account_ids(ctx, perm)
+        granting = [m.account_id for m in members_granting(ctx, perm)]
         windows = windows_for(granting, ctx.organization_id)
     by_windows = defaultdict(list)
     for account_id, account_windows in windows.items():

@@ -30,13 +30,13 @@ from billing.services.ledger import Line, lock_wallets, post
 from billing.services.lifecycle import reconcile
 from billing.services.messages import notify
 from organizations.audit import audit_record
-from organizations.choices import FinancialPermission, MemberType
+from organizations.choices import FinancialPermission
 from organizations.locks import lock_accounts, lock_membership
 from organizations.models import Account, Membership, User
 from tco_console.errors import DomainError
 from tco_console.msg import Msg
 
-from .reach import grants, refuse_unless_self_pay_granting
+from .reach import granting_candidates, grants, refuse_unless_self_pay_granting
 
 PERM = FinancialPermission.FUND_TRANSFER
 MAX_TRANSFER = Decimal("10000000.00")  # F12: one transfer moves at most 10,000,000.00 CNY
@@ -62,15 +62,9 @@ def revocable(record: FundTransfer, wallet: Wallet | None) -> Decimal:
 def transfer_members(ctx):
     """F12: the admin's self-pay members that grant 3 now, with their wallets, as a queryset
     to page in the database (none for anyone but the admin's users with view_finance)."""
-    if not (ctx.is_admin and ctx.can("billing.view_finance")):
-        return Membership.objects.none()
-    members = (
-        Membership.objects.filter(organization_id=ctx.organization_id, payer__isnull=True)
-        .exclude(member_type=MemberType.ADMIN)
-        .select_related("account__wallet")
-    )
+    members = granting_candidates(ctx, PERM).select_related("account__wallet")
     if connection.vendor == "postgresql":
-        return members.filter(permissions__contains=[int(PERM)])  # jsonb containment
+        return members  # exactly those (jsonb containment)
     rows = members.select_related(None).only("pk", "permissions")
     granting = [m.pk for m in rows if grants(m, PERM)]
     return members.filter(pk__in=granting)  # SQLite has no JSON containment

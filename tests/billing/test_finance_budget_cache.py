@@ -2,28 +2,19 @@
 never stale: new spend of the admin or of a granting member, a permission revoked, the
 budget's scope or products edited, a member moved out of a department budget's subtree."""
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
-import time_machine
 
 from billing.finance import budgets as sel
 from billing.finance.budget_services import budget_create, budget_update
 from billing.models import Product
 from organizations import services
 from organizations.models import Department, Membership
-from tests.billing.helpers import buy, fund
-from tests.billing.test_finance_budgets import fields as budget_fields
+from tests.billing.budget_helpers import fields as budget_fields
+from tests.billing.budget_helpers import travel
+from tests.billing.helpers import D, buy, fund
 from tests.factories import join, make_org
 
 pytestmark = pytest.mark.django_db
-CST = dt.timezone(dt.timedelta(hours=8))
-D = Decimal
-
-
-def travel(*args):
-    return time_machine.travel(dt.datetime(*args, tzinfo=CST), tick=False)
 
 
 def test_f8_f9_cached_budget_figures_are_never_stale(catalog, costs_cache):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import services
-from billing.finance import credit, credit_reads
+from billing.finance import credit, credit_lapse, credit_reads
 from billing.models import (
     CreditAllocation,
     CreditChange,
@@ -314,7 +314,7 @@ def test_f15_temporary_credit_lapses_by_itself_even_into_arrears(world):
 def test_f14_a_raise_brings_the_member_out_of_arrears_and_its_resource_recovers(world):
     member, resource = _member_on_temporary_credit(world)
     with time_machine.travel(at(2026, 3, 4, 1), tick=False):
-        credit.credits_lapse_due()
+        credit_lapse.credits_lapse_due()
         resource.refresh_from_db()
         assert resource.status == ResourceStatus.SUSPENDED
         allocate(world, member, "200")
@@ -329,7 +329,7 @@ def test_f15_a_temporary_credit_adds_to_the_permanent_one(world):
     allocate(world, member, "100", "50", timezone.now() + dt.timedelta(days=2))
     assert limit(member) == D("150.00")
     with time_machine.travel(timezone.now() + dt.timedelta(days=3), tick=False):
-        credit.credits_lapse_due()
+        credit_lapse.credits_lapse_due()
     allocation = CreditAllocation.objects.get(member=member.account)
     assert (allocation.amount, allocation.temporary_amount, allocation.temporary_until) == (
         D("100.00"),

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from billing import services
-from billing.finance import credit
+from billing.finance import credit, credit_lapse
 from billing.models import CreditAllocation, CreditChange, CreditChangeKind, Order, Wallet
 from billing.models.choices import OrderStatus
 from organizations import services as org_services
@@ -89,7 +89,7 @@ def test_f15_two_workers_lapse_a_temporary_credit_once(catalog):
     _, admin, [member] = _org()
     allocate(admin, member, "100", "200", timezone.now() + dt.timedelta(hours=1))
     later = timezone.now() + dt.timedelta(hours=2)
-    results = run_concurrently(*[lambda: credit.credits_lapse_due(later) for _ in range(2)])
+    results = run_concurrently(*[lambda: credit_lapse.credits_lapse_due(later) for _ in range(2)])
     assert sorted(r for r, _e in results) == [0, 1], results
     assert CreditChange.objects.filter(kind=CreditChangeKind.LAPSE).count() == 1
     assert (limit(member), limit(admin)) == (D("100.00"), D("900.00"))

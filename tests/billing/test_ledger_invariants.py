@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import services
-from billing.finance import credit
+from billing.finance import credit, credit_lapse
 from billing.finance.transfers import fund_take_back, fund_transfer_in
 from billing.management.commands.check_books import problems, summary_problems
 from billing.models import (
@@ -230,7 +230,7 @@ def apply(op, world):
             acting_user=admin,
         )
     elif kind == "lapse":
-        credit.credits_lapse_due()
+        credit_lapse.credits_lapse_due()
 
 
 COVERAGE = {
