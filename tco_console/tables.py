@@ -39,7 +39,12 @@ class ConsoleTable(tables.Table):
             per_page = self._meta.per_page
         if not isinstance(page, int) or page < 1:
             page = 1
-        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        found = super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        if getattr(self.paginator, "count", None) == 0:
+            # nothing to read: Django would compile the whole query (its joins and ordering)
+            # for an empty slice before finding it empty, 3 ms on a page of orders (issue 16)
+            self.page.object_list = []
+        return found
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
