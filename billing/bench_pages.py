@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # The framework floor: the lightest authenticated console page (the layout, the sidebar, the
@@ -152,6 +153,7 @@ def run(database_url: str, *, users: dict, fmt: dict, repeat: int) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url}
     done = subprocess.run(
         [sys.executable, "-m", "billing.bench_pages", spec],
+        cwd=Path(__file__).resolve().parent.parent,  # the project, wherever bench runs from
         env=env,
         capture_output=True,
         text=True,
