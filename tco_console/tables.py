@@ -8,6 +8,8 @@ from django.http import Http404
 from django.template import Context, Template
 from django.template.loader import get_template
 from django.utils import dateformat, timezone
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import OrderByTuple
 
@@ -157,6 +159,30 @@ class DateTimeColumn(tables.Column):
 class DateColumn(DateTimeColumn):
     def __init__(self, *args, format="Y-m-d", **kwargs):
         super().__init__(*args, format=format, **kwargs)
+
+
+class ChoiceLabels:
+    """`instance.get_FOO_display()` for one field, its choices read once: Django builds a
+    dictionary of all the field's choices for every call, hashing each lazy label on the way
+    (a translation lookup per choice, twenty for a journal's kind), issue 16."""
+
+    def __init__(self, field):
+        self.labels = dict(make_hashable(field.flatchoices))
+
+    def __call__(self, value) -> str:
+        return force_str(self.labels.get(make_hashable(value), value), strings_only=True)
+
+    @classmethod
+    def of(cls, model, name: str) -> "ChoiceLabels":
+        """The labels of `model.name`, made once per process (the labels stay lazy: each call
+        reads them in the active language)."""
+        key = (model, name)
+        if key not in _CHOICE_LABELS:
+            _CHOICE_LABELS[key] = cls(model._meta.get_field(name))
+        return _CHOICE_LABELS[key]
+
+
+_CHOICE_LABELS: dict = {}
 
 
 def badge(label, css: str = "", *, testid: str | None = None, title: str | None = None):

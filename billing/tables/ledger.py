@@ -7,13 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from tco_console.html import format_html
 from tco_console.tables import (
+    ChoiceLabels,
     ConsoleTable,
     DateTimeColumn,
     LazyCountPaginator,
     OrganizationScopedTable,
 )
 
-from ..models import Entry, Voucher
+from ..models import Entry, Journal, Voucher
 from ..models.choices import Book, JournalKind
 from ..money import ZERO
 from ..templatetags.billing_tags import format_cny
@@ -67,6 +68,11 @@ class VoucherTable(ConsoleTable):
 # ------------------------------------------------------------------ transaction details (B13)
 
 
+def kind_label(kind: str) -> str:
+    """A journal's `get_kind_display()`, its choices read once (tco_console.tables)."""
+    return ChoiceLabels.of(Journal, "kind")(kind)
+
+
 class TransactionTable(OrganizationScopedTable):
     created_at = DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
     kind = tables.Column(
@@ -117,10 +123,10 @@ class TransactionTable(OrganizationScopedTable):
             # F12: both sides' details name the other party (the memo says from whom to whom)
             return format_html(
                 '{}<div class="small text-body-secondary" data-testid="transfer-memo">{}</div>',
-                record.journal.get_kind_display(),
+                kind_label(record.journal.kind),
                 record.journal.shown_memo,  # in the reader's language (issue 17)
             )
-        return record.journal.get_kind_display()
+        return kind_label(record.journal.kind)
 
     def render_amount(self, record, value):
         if record.book == Book.FROZEN:  # a freeze never moves cash: no gain/loss colours

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tco_console.html import format_html
 from tco_console.tables import (
+    ChoiceLabels,
     ConsoleTable,
     DateTimeColumn,
     OrganizationScopedTable,
@@ -27,8 +28,10 @@ def resource_status(record):
     """The status badge and, below it, why: the suspension reason (B9), the expiry (B10) or
     the termination date. "Running" alone needs no explanation."""
     reason = ""
+    status = ChoiceLabels.of(Resource, "status")(record.status)  # get_status_display()
     if record.status == ResourceStatus.SUSPENDED:
-        reason = record.get_suspended_reason_display() or _("Suspended")
+        reasons = ChoiceLabels.of(Resource, "suspended_reason")
+        reason = reasons(record.suspended_reason) or _("Suspended")
     elif record.status == ResourceStatus.EXPIRED:
         reason = _("Expired on %(date)s. Renew it to use it again.") % {
             "date": _date(record.period_end, "%Y-%m-%d")
@@ -36,11 +39,11 @@ def resource_status(record):
     elif record.status == ResourceStatus.TERMINATED and record.ended_at:
         reason = _("On %(date)s") % {"date": _date(record.ended_at, "%Y-%m-%d")}
     if not reason:
-        return status_badge(record.status, record.get_status_display())
+        return status_badge(record.status, status)
     css = "text-danger" if record.status == ResourceStatus.SUSPENDED else "text-body-secondary"
     return format_html(
         '{}<div class="small {}" data-testid="status-reason">{}</div>',
-        status_badge(record.status, record.get_status_display()),
+        status_badge(record.status, status),
         css,
         reason,
     )

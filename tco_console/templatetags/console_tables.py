@@ -11,6 +11,9 @@ none is computed from the record. Values are looked up as `Accessor.resolve` doe
 first trying a model instance as a dictionary (django-tables2 3.0, pinned in pyproject).
 """
 
+import inspect
+from functools import partialmethod
+
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
@@ -20,6 +23,8 @@ from django_tables2 import Column
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
 from django_tables2.utils import A, signature
+
+from tco_console.tables import ChoiceLabels
 
 register = template.Library()
 
@@ -68,7 +73,7 @@ class _Cell:
             bound_column.link
         )
         self.wants, self.catch_all = signature(render)
-        self.displays = {}  # record class → the choices field's display method name, or None
+        self.displays = {}  # (record, owner) classes → how a choices field shows, or None
 
     def value(self, row, record):
         penultimate = _resolve(record, self.penultimate, self.path, quiet=True)
@@ -77,7 +82,7 @@ class _Cell:
         if isinstance(penultimate, Model):
             display = self._display(record, penultimate)
             if display is not None:
-                value, remainder = getattr(penultimate, display)(), None
+                value, remainder = display(penultimate), None
         if remainder:
             try:
                 value = _resolve(record, self.accessor, self.bits)
@@ -92,6 +97,8 @@ class _Cell:
         return self.render(row, value)
 
     def _display(self, record, penultimate):
+        """What shows a choices field's value: Django's own `get_FOO_display` read through
+        `ChoiceLabels` (the same text, the choices read once), or the model's own method."""
         key = (type(record), type(penultimate))
         if key not in self.displays:
             name = f"get_{self.remainder}_display"
@@ -99,8 +106,16 @@ class _Cell:
                 field = self.accessor.get_field(record)
             except FieldDoesNotExist:
                 field = None
-            has = getattr(field, "choices", ()) and hasattr(penultimate, name)
-            self.displays[key] = name if has else None
+            display = None
+            if getattr(field, "choices", ()) and hasattr(penultimate, name):
+                method = inspect.getattr_static(type(penultimate), name, None)
+                if isinstance(method, partialmethod) and method.func is Model._get_FIELD_display:
+                    own = method.keywords["field"]  # the field Django's method reads
+                    labels, attname = ChoiceLabels(own), own.attname
+                    display = lambda obj: labels(getattr(obj, attname))  # noqa: E731
+                else:
+                    display = lambda obj: getattr(obj, name)()  # noqa: E731
+            self.displays[key] = display
         return self.displays[key]
 
     def render(self, row, value):
