@@ -13,22 +13,32 @@ LOAD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "512MB"}
 
 
 def copy_rows(model, columns: list[str], rows, *, freeze: bool = False) -> None:
-    """COPY ready lines of COPY text into the model's table, in batches of `BATCH` lines.
-    FREEZE (a table emptied in this transaction) writes the rows frozen and all-visible, so
-    no vacuum has to rewrite them for index-only scans."""
+    """COPY ready lines of COPY text into the model's table, in batches of `BATCH` lines."""
+    copy_chunks(model, columns, _batches(rows), freeze=freeze)
+
+
+def _batches(rows):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield "".join(batch)
+            batch.clear()
+    if batch:
+        yield "".join(batch)
+
+
+def copy_chunks(model, columns: list[str], chunks, *, freeze: bool = False) -> None:
+    """COPY chunks of COPY text (whole lines each) into the model's table. FREEZE (a table
+    emptied in this transaction) writes the rows frozen and all-visible, so no vacuum has to
+    rewrite them for index-only scans."""
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     if freeze:
         sql += " WITH (FREEZE)"
     with connection.cursor() as cursor, cursor.copy(sql) as copy:
-        batch = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH:
-                copy.write("".join(batch))
-                batch.clear()
-        if batch:
-            copy.write("".join(batch))
+        for chunk in chunks:
+            copy.write(chunk)
 
 
 class Clock:
