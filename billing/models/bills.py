@@ -49,8 +49,14 @@ class BillLine(models.Model):
     voucher_amount = models.DecimalField(_("voucher deduction"), **MONEY)
     cash_amount = models.DecimalField(_("cash paid"), **MONEY)
     created_at = models.DateTimeField(_("time"))
+    # order: indexed only where set (Meta.indexes); settlement lines have none
     order = models.ForeignKey(
-        "billing.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="bill_lines"
+        "billing.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bill_lines",
+        db_index=False,
     )
     journal = models.ForeignKey(
         "billing.Journal", on_delete=models.PROTECT, related_name="bill_lines"
@@ -93,6 +99,11 @@ class BillLine(models.Model):
             # the details lists, newest first: a page is an index range, whatever the size
             models.Index(fields=["payer", "-created_at", "-id"], name="billline_payer_newest"),
             models.Index(fields=["owner", "-created_at", "-id"], name="billline_owner_newest"),
+            # an order's lines (`order_id = X` implies it is set): settlement lines, most of
+            # them, have no order, so the index leaves them out; a quicker bulk load (issue 16)
+            models.Index(
+                fields=["order"], name="billline_order", condition=models.Q(order__isnull=False)
+            ),
         ]
 
     def __str__(self):

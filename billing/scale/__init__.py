@@ -66,7 +66,15 @@ from organizations.models import (
 )
 
 from .lines import DAILY_COLUMNS, RESOURCE_COLUMNS, Lines, write_ledger
-from .loading import BATCH, Clock, bulk_load, copy_rows, join_members, load_settings, next_ids
+from .loading import (
+    Clock,
+    bulk_load,
+    copy_chunks,
+    copy_rows,
+    join_members,
+    load_settings,
+    next_ids,
+)
 from .shape import HEAVY_RESOURCES, SELF_PAY_EVERY, measured_members, month_sizes
 from .shape import MEASURED_SHARE as MEASURED_SHARE  # for the tests and the bench
 from .shape import owner_shares as owner_shares
@@ -212,13 +220,12 @@ def seed(
                 for m, size in enumerate(month_sizes(line_items, months)):
                     daily, by_resource = {}, {}  # a month's sums, kept while streaming
                     month = lines.month(m, first, size, daily, by_resource, bar)
-                    copy_rows(BillLine, columns, month, freeze=True)
+                    copy_chunks(BillLine, columns, month, freeze=True)
                     copy_rows(DailyCost, DAILY_COLUMNS, lines.daily_rows(m, daily), freeze=True)
                     rows = lines.resource_rows(m, by_resource)
                     copy_rows(ResourceMonth, RESOURCE_COLUMNS, rows, freeze=True)
                     first += size
                 if bar:
-                    bar.update(line_items % BATCH)
                     bar.close()
             with clock.phase("ledger"):
                 write_ledger(accounts, payer, lines.totals, month_starts, first_journal, now)

@@ -32,12 +32,31 @@ def money(cents: int) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
+FIELD = 48  # bits per sum in a packed int: room for 2**48 cents or lines
+MASK = (1 << FIELD) - 1
+
+
+def pack(cents: int, discount: int, count: int) -> int:
+    """A rollup's sums (list cost and discount in cents, lines) as one int, so a line adds
+    to its rollups with one addition each; cash is list cost - discount."""
+    return (cents << 2 * FIELD) | (discount << FIELD) | count
+
+
+def unpack(sums: int) -> tuple[int, int, int]:
+    return sums >> 2 * FIELD, (sums >> FIELD) & MASK, sums & MASK
+
+
 class Lines:
     """The bill lines as COPY text rows (tab-separated; every value is a number, a date or a
     choice, so nothing needs escaping), month by month, and their F5 daily rollup. Line j's
     member is where the golden ratio's j-th step falls among the members' shares, so every
     stretch of lines (a month) splits between members in their shares; each member's lines go
-    round its resources. Amounts are whole cents; `totals` sums each (member, month)'s cash."""
+    round its resources. Amounts are whole cents; `totals` sums each (member, month)'s cash.
+
+    Everything a line's text and rollup keys take from its member and resource, or from
+    j % 840 (the period of its time, kind and discount), is made before the loop, which only
+    looks up, adds and joins; the rollup keys are ints that sort in their tables' unique key
+    order (issue 16: 10 million lines)."""
 
     def __init__(self, rng, *, accounts, payer, resources, region, months, first_journal):
         self.rng, self.months, self.first_journal = rng, months, first_journal
@@ -48,132 +67,155 @@ class Lines:
         self.payers = [
             a.pk if (i + 1) % SELF_PAY_EVERY == 0 else payer.pk for i, a in enumerate(accounts)
         ]
-        self.heads = [f"{a}\t{p}\t" for a, p in zip(self.accounts, self.payers, strict=True)]
+        # the members in the rollups' key order (payer, then member); each one's place, and
+        # its payer's place among the payers
+        n = len(accounts)
+        self.by_rank = sorted(range(n), key=lambda i: (self.payers[i], self.accounts[i]))
+        self.rank = [0] * n
+        for place, owner in enumerate(self.by_rank):
+            self.rank[owner] = place
+        payer_place = {p: i for i, p in enumerate(sorted(set(self.payers)))}
+        self.payer_place = [payer_place[p] for p in self.payers]
         self.products = sorted({r.product_id for r in resources})
         self.region_id = region.pk
         owned = {}
         for res in resources:
             owned.setdefault(res.owner_id, []).append(res)
-        self.kits = [  # per member: its resources' columns, and their products' indexes
-            [f"{r.product_id}\t{r.pk}\t{region.pk}\t" for r in owned[a]] for a in self.accounts
-        ]
-        self.kit_products = [
-            [self.products.index(r.product_id) for r in owned[a]] for a in self.accounts
-        ]
-        self.kit_resources = [  # per member: its resources' (resource, product) ids
-            [(r.pk, r.product_id) for r in owned[a]] for a in self.accounts
-        ]
-        subscription, payg = BillingMode.SUBSCRIPTION.value, BillingMode.PAYG.value
+        # per member: its resources (id, product id), in the order its lines go round them
+        self.kit_resources = [[(r.pk, r.product_id) for r in owned[a]] for a in self.accounts]
         self.kinds = [
-            (subscription, TransactionType.NEW.value),
-            (subscription, TransactionType.RENEW.value),
-            (payg, TransactionType.SETTLEMENT.value),
+            (BillingMode.SUBSCRIPTION.value, TransactionType.NEW.value),
+            (BillingMode.SUBSCRIPTION.value, TransactionType.RENEW.value),
+            (BillingMode.PAYG.value, TransactionType.SETTLEMENT.value),
         ]
         self.kind_of = [0, 1, 2, 2, 2, 2, 2, 2, 2, 2]  # by j % 10
-        self.money = [money(c) for c in range(50_001)]
-        self.seen = [0] * len(accounts)
-        self.totals = [0] * (len(accounts) * len(months))  # cash in cents per (member, month)
+        # the daily key's strides: payer, console day (+ 1, from -1), member, product, kind
+        self.stride_member = len(self.products) * 3
+        self.stride_day = n * self.stride_member
+        self.stride_payer = 32 * self.stride_day
+        cents = [money(c) for c in range(50_001)]
+        # a line's amounts (list cost, discount, voucher, cash) and their packed sums by its
+        # cents, without and with a discount (every third line's is 5 %)
+        self.amounts = (
+            [f"{c}\t0.00\t0.00\t{c}\t" for c in cents],
+            [f"{cents[c]}\t{cents[c // 20]}\t0.00\t{cents[c - c // 20]}\t" for c in range(50_001)],
+        )
+        self.packed = (
+            [pack(c, 0, 1) for c in range(50_001)],
+            [pack(c, c // 20, 1) for c in range(50_001)],
+        )
+        self.seen = [0] * n
+        self.totals = [0] * (n * len(months))  # cash in cents per (member, month)
+
+    def _kits(self, m: int):
+        """Per member, per resource in the round: the line's head (month, member, payer,
+        product, resource, region), its tail (the journal), its daily key's member part and
+        its resource key (the member's place, then the resource's place by id)."""
+        start, n_months, journal = self.months[m], self.n_months, self.first_journal + m
+        kits = []
+        for owner, resources in enumerate(self.kit_resources):
+            head = f"{start}\t{self.accounts[owner]}\t{self.payers[owner]}\t"
+            tail = f"{journal + owner * n_months}\n"
+            member = self.payer_place[owner] * self.stride_payer
+            member += self.rank[owner] * self.stride_member
+            by_id = sorted(resources)
+            kits.append(
+                [
+                    (
+                        f"{head}{product}\t{resource}\t{self.region_id}\t",
+                        tail,
+                        member + self.products.index(product) * 3,
+                        self.rank[owner] * 64 + by_id.index((resource, product)),
+                    )
+                    for resource, product in resources
+                ]
+            )
+        return kits
+
+    def _turns(self, m: int):
+        """What line j takes from j % 840: its kind, its amounts and packed sums tables
+        (discounted or not), its time (day 1 + j % 28, hour j % 24, minute j % 60) and its
+        daily key's day and kind part (F5: the console day)."""
+        start, turns = self.months[m], []
+        for t in range(840):
+            at = datetime(start.year, start.month, 1 + t % 28, t % 24, t % 60, tzinfo=UTC)
+            day = (timezone.localtime(at).date() - start).days
+            kind = self.kind_of[t % 10]
+            mode, transaction_type = self.kinds[kind]
+            turns.append(
+                (
+                    f"{mode}\t{transaction_type}\t",
+                    self.amounts[t % 3 == 0],
+                    f"{at.isoformat()}\t",
+                    (day + 1) * self.stride_day + kind,
+                    self.packed[t % 3 == 0],
+                )
+            )
+        return turns
 
     def month(self, m: int, first: int, size: int, daily: dict, by_resource: dict, bar):
-        """Lines first … first + size - 1, all in month m; `daily` sums them by console day,
-        member, product and kind (F5's key, the rest follows from the member and month),
-        `by_resource` by member and resource (`ResourceMonth`'s key, likewise)."""
-        start, n_accounts, n_months, n_products = (
-            self.months[m],
-            self.n_accounts,
-            self.n_months,
-            len(self.products),
-        )
-        prefix = f"{start.isoformat()}\t"
-        # the line's time: day 1 + j % 28, hour j % 24, minute j % 60 (840 = their period)
-        times = [
-            datetime(start.year, start.month, 1 + t % 28, t % 24, t % 60, tzinfo=UTC)
-            for t in range(840)
-        ]
-        stamps = [f"{t.isoformat()}\t" for t in times]
-        days = [(timezone.localtime(t).date() - start).days for t in times]  # F5: console day
-        kinds = [f"{mode}\t{kind}\t" for mode, kind in self.kinds]
-        cdf, seen, kits, kit_products, heads = (
-            self.cdf,
-            self.seen,
-            self.kits,
-            self.kit_products,
-            self.heads,
-        )
-        kind_of, money, totals = self.kind_of, self.money, self.totals
-        random, step, where = self.rng.random, PHI, bisect_right
-        journal = self.first_journal + m
-        for j in range(first, first + size):
-            owner = where(cdf, (j * step) % 1.0)
-            k = seen[owner]
-            seen[owner] = k + 1
-            kit = kits[owner]
-            r = k % len(kit)
-            kind = kind_of[j % 10]
-            t = j % 840
-            cents = int(random() * 50_000) + 1
-            discount = cents // 20 if j % 3 == 0 else 0
-            cash = cents - discount
-            totals[owner * n_months + m] += cash
-            key = ((days[t] * n_accounts + owner) * n_products + kit_products[owner][r]) * 3 + kind
-            sums = daily.get(key)
-            if sums is None:
-                daily[key] = [cents, discount, cash, 1]
-            else:
-                sums[0] += cents
-                sums[1] += discount
-                sums[2] += cash
-                sums[3] += 1
-            # the same four sums by member and resource, written out as above: a helper call
-            # per line and rollup would cost seconds over 10 million lines
-            key = owner * 64 + r  # r < HEAVY_RESOURCES < 64
-            sums = by_resource.get(key)
-            if sums is None:
-                by_resource[key] = [cents, discount, cash, 1]
-            else:
-                sums[0] += cents
-                sums[1] += discount
-                sums[2] += cash
-                sums[3] += 1
-            yield (
-                f"{prefix}{heads[owner]}{kit[r]}{kinds[kind]}{money[cents]}\t"
-                f"{money[discount]}\t0.00\t{money[cash]}\t{stamps[t]}"
-                f"{journal + owner * n_months}\n"
-            )
-            if bar and j % BATCH == BATCH - 1:
-                bar.update(BATCH)
+        """Lines first … first + size - 1, all in month m, as chunks of COPY text of up to
+        `BATCH` lines; `daily` sums them by F5's key (the rest follows from the member and
+        month), `by_resource` by `ResourceMonth`'s (likewise), as packed ints (`pack`)."""
+        kits, turns = self._kits(m), self._turns(m)
+        cdf, seen, where, step, random = self.cdf, self.seen, bisect_right, PHI, self.rng.random
+        daily_get, resource_get = daily.get, by_resource.get
+        end = first + size
+        for chunk in range(first, end, BATCH):
+            out = []
+            add = out.append
+            for j in range(chunk, min(chunk + BATCH, end)):
+                owner = where(cdf, (j * step) % 1.0)
+                k = seen[owner]
+                seen[owner] = k + 1
+                kit = kits[owner]
+                head, tail, member_key, resource_key = kit[k % len(kit)]
+                kind, amounts, stamp, day_key, packed = turns[j % 840]
+                cents = int(random() * 50_000) + 1
+                sums = packed[cents]
+                key = day_key + member_key
+                daily[key] = daily_get(key, 0) + sums
+                by_resource[resource_key] = resource_get(resource_key, 0) + sums
+                add(f"{head}{kind}{amounts[cents]}{stamp}{tail}")
+            yield "".join(out)
+            if bar:
+                bar.update(len(out))
+        totals, n_months = self.totals, self.n_months
+        for key, sums in by_resource.items():  # each member's cash, from its resources'
+            list_cost, discount, _count = unpack(sums)
+            totals[self.by_rank[key >> 6] * n_months + m] += list_cost - discount
 
     def daily_rows(self, m: int, daily: dict):
         """Month m's F5 daily rollup rows (untagged), in its unique key's order."""
-        start, n_accounts, n_products = self.months[m], self.n_accounts, len(self.products)
-        rows = []
-        for key, sums in daily.items():
-            key, kind = divmod(key, 3)
-            key, product = divmod(key, n_products)
-            day, owner = divmod(key, n_accounts)
-            rows.append((self.payers[owner], day, self.accounts[owner], product, kind, sums))
-        rows.sort()  # the first five are the key: no two rows tie
-        for payer, day, owner, product, kind, (list_cost, discount, cash, count) in rows:
-            mode, transaction_type = self.kinds[kind]
+        start, by_rank, region = self.months[m], self.by_rank, self.region_id
+        days = [f"{start + timedelta(days=day - 1)}\t{start}\t" for day in range(32)]
+        members = [f"{self.payers[o]}\t{self.accounts[o]}\t" for o in by_rank]
+        products = [f"{p}\t{region}\t" for p in self.products]
+        kinds = [f"{mode}\t{transaction_type}\t" for mode, transaction_type in self.kinds]
+        for key in sorted(daily):  # the key's order: no two rows tie
+            list_cost, discount, count = unpack(daily[key])
+            rest = key % self.stride_payer
+            day, rest = divmod(rest, self.stride_day)
+            rank, rest = divmod(rest, self.stride_member)
+            product, kind = divmod(rest, 3)
             yield (
-                f"{start + timedelta(days=day)}\t{start}\t{payer}\t{owner}\t"
-                f"{self.products[product]}\t{self.region_id}\t{mode}\t{transaction_type}\t"
-                f"{money(list_cost)}\t{money(discount)}\t0.00\t{money(cash)}\t{count}\n"
+                f"{days[day]}{members[rank]}{products[product]}{kinds[kind]}"
+                f"{money(list_cost)}\t{money(discount)}\t0.00\t{money(list_cost - discount)}\t"
+                f"{count}\n"
             )
 
     def resource_rows(self, m: int, by_resource: dict):
         """Month m's `ResourceMonth` rows, in its unique key's order (what `ROLLUP_SQL` would
         sum from the month's lines)."""
-        start, rows = self.months[m], []
-        for key, sums in by_resource.items():
-            owner, r = divmod(key, 64)
-            resource, product = self.kit_resources[owner][r]
-            rows.append((self.payers[owner], self.accounts[owner], resource, product, sums))
-        rows.sort()
-        for payer, owner, resource, product, (list_cost, discount, cash, count) in rows:
+        start = self.months[m]
+        for key in sorted(by_resource):
+            list_cost, discount, count = unpack(by_resource[key])
+            owner = self.by_rank[key >> 6]
+            resource, product = sorted(self.kit_resources[owner])[key & 63]
             yield (
-                f"{start}\t{payer}\t{owner}\t{resource}\t{product}\t{money(list_cost)}\t"
-                f"{money(discount)}\t0.00\t{money(cash)}\t{count}\n"
+                f"{start}\t{self.payers[owner]}\t{self.accounts[owner]}\t{resource}\t{product}\t"
+                f"{money(list_cost)}\t{money(discount)}\t0.00\t{money(list_cost - discount)}\t"
+                f"{count}\n"
             )
 
 

@@ -5,30 +5,57 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from queue import Queue
 
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
 BATCH = 10_000  # COPY text lines per write
+QUEUED = 64  # pieces of COPY text waiting for the sending thread
 LOAD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "512MB"}
 
 
 def copy_rows(model, columns: list[str], rows, *, freeze: bool = False) -> None:
-    """COPY ready lines of COPY text into the model's table, in batches of `BATCH` lines.
-    FREEZE (a table emptied in this transaction) writes the rows frozen and all-visible, so
-    no vacuum has to rewrite them for index-only scans."""
+    """COPY ready lines of COPY text into the model's table, in batches of `BATCH` lines."""
+    copy_chunks(model, columns, _batches(rows), freeze=freeze)
+
+
+def _batches(rows):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield "".join(batch)
+            batch.clear()
+    if batch:
+        yield "".join(batch)
+
+
+def copy_chunks(model, columns: list[str], chunks, *, freeze: bool = False) -> None:
+    """COPY chunks of COPY text (whole lines each) into the model's table. FREEZE (a table
+    emptied in this transaction) writes the rows frozen and all-visible, so no vacuum has to
+    rewrite them for index-only scans."""
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     if freeze:
         sql += " WITH (FREEZE)"
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
-        batch = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH:
-                copy.write("".join(batch))
-                batch.clear()
-        if batch:
-            copy.write("".join(batch))
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: Django's wrapper takes no writer
+        with raw.copy(sql, writer=SendingWriter(raw)) as copy:
+            for chunk in chunks:
+                copy.write(chunk)
+
+
+class SendingWriter(QueuedLibpqWriter):
+    """psycopg's threaded COPY writer: a thread sends each chunk while this one makes the
+    next, so PostgreSQL parses while Python generates (with the plain writer each waited for
+    the other: a chunk is larger than the socket's buffers). Its queue is kept short: it holds
+    128 kB pieces, so at most 8 MB wait when PostgreSQL is the slower side (psycopg's 1,024
+    would be 128 MB)."""
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._queue = Queue(maxsize=QUEUED)
 
 
 class Clock:
