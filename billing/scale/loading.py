@@ -51,7 +51,8 @@ class SendingWriter(QueuedLibpqWriter):
     next, so PostgreSQL parses while Python generates (with the plain writer each waited for
     the other: a chunk is larger than the socket's buffers). Its queue is kept short: it holds
     128 kB pieces, so at most 8 MB wait when PostgreSQL is the slower side (psycopg's 1,024
-    would be 128 MB)."""
+    would be 128 MB; a psycopg that named its queue otherwise would keep its own, costing that
+    much more memory, nothing else)."""
 
     def __init__(self, cursor):
         super().__init__(cursor)
