@@ -1,6 +1,7 @@
 """`seed_scale` and `bench --quick` work end to end (issue 5), at a size CI can afford: the
 dataset balances and its rollups equal its lines, and the bench prints its summary line."""
 
+import gc
 import io
 import re
 from decimal import Decimal
@@ -143,3 +144,36 @@ def test_issue16_every_member_has_lines_at_ten_million():
     assert min(shares) * 10_000_000 >= 12
     assert shares[0] == shares[scale.SELF_PAY_EVERY - 1] == scale.MEASURED_SHARE
     assert scale.month_sizes(1000, 12)[-1] * scale.MEASURED_SHARE >= 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue16_bench_pages_time_every_page_for_its_user(small_scale):
+    """What `bench` runs in a process of its own (billing.bench_pages), run here: every page
+    of the bench answers its user, within the query limit, and each admin summary page has
+    its SQL yardstick timed."""
+    from billing import bench_pages
+    from billing.management.commands.bench import Command
+
+    spec = {
+        "users": {
+            "admin": small_scale.admin.username,
+            "member": small_scale.member.username,
+            "selfpay": small_scale.self_pay.username,
+        },
+        "fmt": {
+            "selfpay_uin": small_scale.self_pay.account.uin,
+            "budget": Command(stdout=io.StringIO())._budgets(small_scale),
+        },
+        "repeat": 1,
+    }
+    try:
+        timed = bench_pages._main(spec)
+    finally:
+        gc.unfreeze()  # _main freezes what it loaded, as a worker does
+    pages = [(bench_pages.FLOOR[0], bench_pages.FLOOR[1])] + [
+        (label, role) for label, role, _url, _sql in bench_pages.PAGES
+    ]
+    assert [(r["label"], r["role"]) for r in timed] == pages
+    assert all(0 < r["p50"] <= r["p95"] and r["queries"] <= 15 for r in timed)
+    with_sql = {(label, role) for label, role, _url, sql in bench_pages.PAGES if sql}
+    assert {(r["label"], r["role"]) for r in timed if r["sql_p50"] is not None} == with_sql
