@@ -24,14 +24,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_choice_labels_read_as_get_foo_display_does(language):
+def test_issue16_choice_labels_read_as_get_foo_display_does(language):
     labels = ChoiceLabels.of(Journal, "kind")
     with translation.override(language):
         for kind in [*JournalKind.values, "not-a-kind", ""]:
             assert labels(kind) == Journal(kind=kind).get_kind_display()
 
 
-def test_format_html_escapes_as_django_does():
+def test_issue16_format_html_escapes_as_django_does():
     values = ["<b>", "a & b", mark_safe("<i>kept</i>"), 3, None, gettext_lazy("Amount"), '"q"']
     for value in values:
         assert html.format_html("<td>{}</td>", value) == django_format_html("<td>{}</td>", value)
@@ -43,7 +43,7 @@ def test_format_html_escapes_as_django_does():
         html.format_html("<br>")
 
 
-def test_table_rows_match_the_librarys_own_cells():
+def test_issue16_table_rows_match_the_librarys_own_cells():
     """Every cell as the library's BoundRow renders it (accessor, a choices field's display,
     default, render method, link, `td` attributes, odd/even rows), in either language."""
 
