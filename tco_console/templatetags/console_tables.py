@@ -111,7 +111,7 @@ class _Cell:
                 method = inspect.getattr_static(type(penultimate), name, None)
                 if isinstance(method, partialmethod) and method.func is Model._get_FIELD_display:
                     own = method.keywords["field"]  # the field Django's method reads
-                    labels, attname = ChoiceLabels(own), own.attname
+                    labels, attname = ChoiceLabels.of(own.model, own.name), own.attname
                     display = lambda obj: labels(getattr(obj, attname))  # noqa: E731
                 else:
                     display = lambda obj: getattr(obj, name)()  # noqa: E731
