@@ -134,11 +134,7 @@ class QuickSelectMultiple(forms.SelectMultiple):
         for group_value, group_label in self.choices:
             grouped = isinstance(group_label, (list, tuple))
             options = group_label if grouped else [(group_value, group_label)]
-            drawn = "".join(
-                f'<option value="{escape(str(v))}"{" selected" if str(v) in chosen else ""}>'
-                f"{escape(str(label))}</option>"
-                for v, label in ((("" if v is None else v), label) for v, label in options)
-            )
+            drawn = "".join(_option(v, label, chosen) for v, label in options)
             parts.append(
                 f'<optgroup label="{escape(str(group_value))}">{drawn}</optgroup>'
                 if grouped
@@ -147,3 +143,10 @@ class QuickSelectMultiple(forms.SelectMultiple):
         return mark_safe(  # every value above is escaped
             f'<select name="{escape(str(name))}"{flatatt(attrs)}>{"".join(parts)}</select>'
         )
+
+
+def _option(value, label, chosen: set[str]) -> str:
+    """One `<option>` as Django draws it: None's value is empty; selected when chosen."""
+    value = "" if value is None else str(value)
+    selected = " selected" if value in chosen else ""
+    return f'<option value="{escape(value)}"{selected}>{escape(str(label))}</option>'
