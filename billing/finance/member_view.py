@@ -23,7 +23,7 @@ from organizations.models import Membership
 
 from ..models import Entry
 from ..models.ledger import CUSTOMER_BOOKS
-from .reach import Perm, Reach, grants, member_reach, own, windows_of
+from .reach import Perm, Reach, granted, grants, member_reach, own, windows_of
 
 VIEW_BILLS = Perm.VIEW_BILLS
 VIEW_BALANCE = Perm.VIEW_BALANCE
@@ -83,11 +83,10 @@ def account_choices(ctx) -> AccountChoices:
     else:  # SQLite (the demo): no JSON containment, every member read
         rows = base.filter(Q(payer_id=ctx.account.pk) | Q(payer__isnull=True))
     self_pay, pob = [], []
-    wanted = {int(VIEW_BILLS), int(VIEW_BALANCE)}
     for name, _pk, payer_id, permissions, uin in sorted(rows, key=lambda r: (r[0], r[1])):
         if payer_id is not None:
             pob.append(Choice(name, uin))
-        elif wanted & {int(p) for p in permissions or ()}:  # grants 1 or 2 (F1)
+        elif granted(permissions, VIEW_BILLS) or granted(permissions, VIEW_BALANCE):
             self_pay.append(Choice(name, uin))
     more = len(pob) > LISTED or len(self_pay) > LISTED
     return AccountChoices(self_pay[:LISTED], pob[:LISTED], more)

@@ -125,7 +125,12 @@ def own(ctx) -> Reach:
 
 
 def grants(membership: Membership, perm: int) -> bool:
-    return int(perm) in {int(p) for p in membership.permissions or ()}
+    return granted(membership.permissions, perm)
+
+
+def granted(permissions, perm: int) -> bool:
+    """F1: `perm` is among these permissions (a membership's, read as a plain row)."""
+    return int(perm) in {int(p) for p in permissions or ()}
 
 
 def is_self_pay_member(membership: Membership) -> bool:
