@@ -27,6 +27,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from billing.bench_load import percentile
+
 STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # The framework floor: the lightest authenticated console page (the layout, the sidebar, the
 # session and the user's permissions, and one small table), measured in the same run.
@@ -138,12 +140,6 @@ SQL = {
         WHERE payer_id = %(selfpay)s AND owner_id = payer_id AND bill_month = %(month)s
         GROUP BY resource_id ORDER BY 2 DESC LIMIT 25""",
 }
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[k]
 
 
 def run(database_url: str, *, users: dict, fmt: dict, repeat: int) -> dict:
