@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, Count, JSONField, Q, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Lower
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.utils import timezone
 
 from tco_console.digests import digest_sql
@@ -22,11 +22,11 @@ from .models import (
     Invitation,
     Membership,
     MembershipPeriod,
-    Organization,
     PermissionChange,
     TagSet,
     unconfirmed_exists,
 )
+from .scoping import console_context
 
 
 def member_list(*, user):
@@ -67,27 +67,36 @@ class DepartmentRef:
 
 class DepartmentNode:
     """A department of the tree with its members (`member_count`), those of its subtree
-    (`subtree_count`) and its sub-departments, in tree order. Root's `department` is the model
-    (its tags head the page)."""
+    (`subtree_count`), how many sub-departments it has (`child_count`) and those of them that
+    were read (`children`, in tree order: all of them, or none where the tree is read in part).
+    Root's `department` is the model (its tags head the page)."""
 
-    __slots__ = ("children", "department", "member_count", "subtree_count")
+    __slots__ = ("child_count", "children", "department", "member_count", "subtree_count")
 
-    def __init__(self, department: Department | DepartmentRef, member_count: int = 0):
-        self.department, self.member_count = department, member_count
-        self.subtree_count = member_count
+    def __init__(self, department: Department | DepartmentRef, counts: tuple[int, int, int]):
+        self.department = department
+        self.member_count, self.subtree_count, self.child_count = counts
         self.children: list[DepartmentNode] = []
 
 
 ROOT_FIELDS = ("id", "organization_id", "parent_id", "name", "depth", "path", "tag_set_id")
+# Issue 16: a tree of at most this many departments is read and drawn whole; of a larger one
+# (an organization may have 1,000) only Root's level and the way down to the selected
+# department: each other department with sub-departments loads them when asked.
+WHOLE_TREE = 200
 
 
-def department_tree(*, user) -> DepartmentNode | None:
-    """The whole tree of the admin's organization with member counts, in one query: the
-    departments the user may see, each with its members counted once for all (a count per
-    department read an organization's index a thousand times: 5 ms of the query's 7 at 1,000
-    departments, issue 16). Rows are read as tuples (a model instance per department cost
-    more than the rest of the page); Root is built as the model, with its tags (F11). The SQL
-    is written here around the ORM's own SQL for the departments the user may see."""
+def department_tree(*, user, selected: int | None = None) -> DepartmentNode | None:
+    """The admin's organization's tree with member counts, in one query: the departments the
+    user may see, each with its members counted from the organization's members grouped by
+    department (an index of the organization's members read once, in order; a count per
+    department read it a thousand times, issue 16). The nodes returned are those drawn: the
+    whole tree, or past WHOLE_TREE departments, Root, its sub-departments and those of each
+    department on the way down to `selected` (building a thousand nodes to draw a dozen took
+    more than the rest of the page). Each node still counts the members of its whole subtree
+    and all its sub-departments. Rows are read as tuples; Root is built as the model, with
+    its tags (F11). The SQL is written here around the ORM's own SQL for the departments the
+    user may see."""
     visible, params = (
         Department.objects.restrict(user, "view").order_by().values("pk").query.sql_with_params()
     )
@@ -100,29 +109,39 @@ def department_tree(*, user) -> DepartmentNode | None:
         f"SELECT {columns}, t.tags, COALESCE(c.n, 0) FROM {department} d "
         f"LEFT JOIN {tag_set} t ON t.id = d.tag_set_id "
         f"LEFT JOIN (SELECT department_id, COUNT(*) AS n FROM {membership} "
-        f"WHERE department_id IN ({visible}) GROUP BY department_id) c "
-        "ON c.department_id = d.id "
+        "WHERE organization_id = %s GROUP BY department_id) c ON c.department_id = d.id "
         f"WHERE d.id IN ({visible}) ORDER BY d.depth, d.name, d.id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*params, *params))
+        cursor.execute(sql, (console_context(user).organization_id, *params))
         rows = cursor.fetchall()
     if not rows or rows[0][2] is not None:
         return None
+    # by depth: a department's parent comes before it, so deepest first completes each
+    # subtree before adding it to its parent's
+    own = {row[0]: row[-1] for row in rows}
+    below, parent_of, child_count = dict(own), {}, dict.fromkeys(own, 0)
+    for pk, _org, parent_id, *_rest in reversed(rows[1:]):
+        below[parent_id] += below[pk]
+        parent_of[pk] = parent_id
+        child_count[parent_id] += 1
+    opened = None  # every department's sub-departments
+    if len(rows) > WHOLE_TREE:
+        opened, pk = {rows[0][0]}, selected if selected in parent_of else None
+        while pk is not None:  # the selected department and its ancestors
+            opened.add(pk)
+            pk = parent_of.get(pk)
     root = Department.from_db("default", ROOT_FIELDS, rows[0][:-2])
     if root.tag_set_id is not None:
         tags = TagSet._meta.get_field("tags").from_db_value(rows[0][-2], None, connection)
         root.tag_set = TagSet.from_db("default", ("id", "tags"), (root.tag_set_id, tags))
-    top = DepartmentNode(root, rows[0][-1])
-    nodes = {root.pk: top}
-    ordered = [top]
-    for pk, _org, parent_id, name, *_rest, n in rows[1:]:
-        node = nodes[pk] = DepartmentNode(DepartmentRef(pk, name, parent_id), n)
-        nodes[parent_id].children.append(node)  # parents come first: by depth
-        ordered.append(node)
-    for node in reversed(ordered[1:]):  # deepest first: each subtree is complete when added
-        nodes[node.department.parent_id].subtree_count += node.subtree_count
-    return top
+    nodes = {root.pk: DepartmentNode(root, (own[root.pk], below[root.pk], child_count[root.pk]))}
+    for pk, _org, parent_id, name, *_rest in rows[1:]:
+        if opened is None or parent_id in opened:  # its parent is drawn, and open
+            ref, counts = DepartmentRef(pk, name, parent_id), (own[pk], below[pk], child_count[pk])
+            node = nodes[pk] = DepartmentNode(ref, counts)
+            nodes[parent_id].children.append(node)
+    return nodes[root.pk]
 
 
 def department_choices(*, user) -> list[tuple[int, str]]:
@@ -179,52 +198,65 @@ class OrgSummary:
 
 
 def organization_summary(*, user, organization) -> OrgSummary:
-    """Counts for the admin overview: one query of counting subqueries, whatever the size."""
-    members = Membership.objects.restrict(user, "view").filter(organization=organization)
-
-    def count(qs, **filters):
-        found = qs.filter(**filters).order_by().values(k=Value(1)).annotate(n=Count("pk"))
-        return Coalesce(Subquery(found.values("n")[:1]), 0)
-
-    # the members counted in one pass over them (issue 16: four counting subqueries read
-    # an organization's 10,000 members four times)
-    by_type = (
-        members.order_by()
-        .values(k=Value(1))
-        .annotate(
-            j=JSONObject(
-                n_members=Count("pk", filter=~Q(member_type=MemberType.ADMIN)),
-                n_invited=Count("pk", filter=Q(member_type=MemberType.INVITED)),
-                n_created=Count("pk", filter=Q(member_type=MemberType.CREATED)),
-                n_pay_on_behalf=Count("pk", filter=Q(payer__isnull=False)),
-            )
-        )
-        .values("j")[:1]
+    """Counts for the admin overview: one query, whatever the size. The members are counted
+    in one pass over them (four counting subqueries read an organization's 10,000 members four
+    times), and the SQL is written here around the ORM's own SQL for the rows the user may see
+    (composed through the ORM, the query took twice as long to compile as to run: issue 16)."""
+    members = (
+        Membership.objects.restrict(user, "view")
+        .filter(organization=organization)
+        .order_by()
+        .values("member_type", "payer_id")
     )
-    found = (
-        Organization.objects.filter(pk=organization.pk)
-        .values(
-            members=Subquery(by_type, output_field=JSONField()),
-            n_departments=count(Department.objects.restrict(user, "view"), parent__isnull=False),
-            n_pending=count(
-                Invitation.objects.filter(organization=organization),
-                status=InvitationStatus.PENDING,
-                expires_at__gt=timezone.now(),
-            ),
-        )
-        .get()
+    departments = (
+        Department.objects.restrict(user, "view")
+        .filter(parent__isnull=False)
+        .order_by()
+        .values("pk")
     )
-    none = {"n_members": 0, "n_invited": 0, "n_created": 0, "n_pay_on_behalf": 0}
-    counts = {**(found["members"] or none), **found}
+    pending = (
+        Invitation.objects.filter(
+            organization=organization,
+            status=InvitationStatus.PENDING,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by()
+        .values("pk")
+    )
+    parts = [q.query.sql_with_params() for q in (members, departments, pending)]
+    (members_sql, members_params), (departments_sql, departments_params) = parts[:2]
+    pending_sql, pending_params = parts[2]
+
+    def of_type(condition: str) -> str:
+        return f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
+
+    sql = (
+        f"SELECT {of_type('m.member_type <> %s')}, {of_type('m.member_type = %s')}, "
+        f"{of_type('m.member_type = %s')}, {of_type('m.payer_id IS NOT NULL')}, "
+        f"(SELECT COUNT(*) FROM ({departments_sql}) d), "
+        f"(SELECT COUNT(*) FROM ({pending_sql}) i) "
+        f"FROM ({members_sql}) m"
+    )
+    params = (
+        MemberType.ADMIN.value,
+        MemberType.INVITED.value,
+        MemberType.CREATED.value,
+        *departments_params,
+        *pending_params,
+        *members_params,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        n_members, invited, created, pay_on_behalf, n_departments, n_pending = cursor.fetchone()
     return OrgSummary(
-        members=counts["n_members"],
-        accounts_used=counts["n_members"] + 1 + counts["n_pending"],  # O2: admin and pending count
-        invited=counts["n_invited"],
-        created=counts["n_created"],
-        pay_on_behalf=counts["n_pay_on_behalf"],
-        self_pay=counts["n_members"] - counts["n_pay_on_behalf"],
-        departments=counts["n_departments"],
-        pending_invitations=counts["n_pending"],
+        members=n_members,
+        accounts_used=n_members + 1 + n_pending,  # O2: the admin and pending invitations count
+        invited=invited,
+        created=created,
+        pay_on_behalf=pay_on_behalf,
+        self_pay=n_members - pay_on_behalf,
+        departments=n_departments,
+        pending_invitations=n_pending,
         member_limit=organization.member_limit,
     )
 

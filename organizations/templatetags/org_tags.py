@@ -11,43 +11,19 @@ from django.utils.translation import ngettext
 register = template.Library()
 
 
-# Issue 16: a tree of at most this many departments is drawn whole; a larger one (an
-# organization may have 1,000) opens Root's level and the way down to the selected
-# department, and each other department with sub-departments loads them when asked.
-WHOLE_TREE = 200
-
-
 @register.simple_tag
 def department_tree(node, selected=None, interactive=False, opened=None):
-    """Nested `<li>`s: each department links to the members page filtered to it; the count
-    is of members in the department and below. `interactive` (the members page) also loads
-    the list in place: the `<ul>` around carries hx-target/hx-swap/hx-push-url/hx-include,
-    and console.js copies `data-department` into the filter form before htmx sends it.
-    `opened`: the departments whose sub-departments are drawn (None: as WHOLE_TREE says)."""
+    """Nested `<li>`s of the departments read (`selectors.department_tree`: a small tree
+    whole; of a large one, Root's level and the way down to the selected department): each
+    links to the members page filtered to it; the count is of members in the department and
+    below; a department whose sub-departments were not read has a button that loads them.
+    `interactive` (the members page) also loads the list in place: the `<ul>` around carries
+    hx-target/hx-swap/hx-push-url/hx-include, and console.js copies `data-department` into the
+    filter form before htmx sends it. `opened`: the departments whose sub-departments are drawn
+    (None: every one read)."""
     if node is None:
         return ""
-    if opened is None:
-        opened = _opened(node, selected)
     return mark_safe(_Tree(selected, interactive, opened).render(node))
-
-
-def _opened(top, selected) -> set[int] | None:
-    """Which departments show their sub-departments: all of a small tree (None), else Root,
-    the selected department and its ancestors."""
-    parent_of, size, stack = {}, 0, [top]
-    while stack:
-        n = stack.pop()
-        size += 1
-        for c in n.children:
-            parent_of[c.department.pk] = n.department.pk
-            stack.append(c)
-    if size <= WHOLE_TREE:
-        return None
-    opened, pk = {top.department.pk}, selected if selected in parent_of else None
-    while pk is not None:  # the selected department and its ancestors
-        opened.add(pk)
-        pk = parent_of.get(pk)
-    return opened
 
 
 class _Tree:
@@ -71,10 +47,10 @@ class _Tree:
         below = ""
         if n.children and (self.opened is None or d.pk in self.opened):
             below = f"<ul>{''.join(self.render(c) for c in n.children)}</ul>"
-        elif n.children:
+        elif n.child_count:
             label = escape(
-                ngettext("%(n)s sub-department", "%(n)s sub-departments", len(n.children))
-                % {"n": len(n.children)}
+                ngettext("%(n)s sub-department", "%(n)s sub-departments", n.child_count)
+                % {"n": n.child_count}
             )
             show = escape(_("Show the sub-departments of %(name)s") % {"name": d.name})
             mode = "&amp;interactive=1" if self.interactive else ""

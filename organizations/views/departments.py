@@ -135,7 +135,7 @@ def department_branch(request):
     "Show sub-departments" button (each sub-department closed again, with its own button)."""
     require_admin(request, "organizations.view_org")
     pk = parse_pk(request.GET.get("node"))
-    stack = [selectors.department_tree(user=request.user)]
+    stack = [selectors.department_tree(user=request.user, selected=pk)]
     while stack:
         node = stack.pop()
         if node is None:

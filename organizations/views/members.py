@@ -29,7 +29,7 @@ def members(request):
     can_manage = request.console.can("organizations.manage_org")
     table = MemberTable(filterset.qs, can_manage=can_manage)
     selected_department = parse_pk(request.GET.get("department"))
-    tree = selectors.department_tree(user=request.user)
+    tree = selectors.department_tree(user=request.user, selected=selected_department)
     department = _selected_department(request, selected_department)
     if selected_department is None and tree is not None:
         department = tree.department  # Root, with its tags (F11)

@@ -432,9 +432,9 @@ def test_o5_admin_cancels_a_pending_invitation(
 def test_o3_a_large_tree_opens_branch_by_branch(
     page, live_server, org, admin, password, shot, monkeypatch
 ):
-    from organizations.templatetags import org_tags
+    from organizations import selectors
 
-    monkeypatch.setattr(org_tags, "WHOLE_TREE", 2)
+    monkeypatch.setattr(selectors, "WHOLE_TREE", 2)
     sales = services.department_create(
         organization=org, parent=root_of(org), name="Sales", acting_user=admin
     )

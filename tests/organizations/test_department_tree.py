@@ -5,9 +5,8 @@ overview); the branch answers only the admin's own organization's departments.""
 
 import pytest
 
-from organizations import services
+from organizations import selectors, services
 from organizations.models import Department
-from organizations.templatetags import org_tags
 from tests.factories import join
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +37,7 @@ def test_o3_a_small_tree_is_drawn_whole(client, admin, tree):
 
 
 def test_o3_a_large_tree_opens_branch_by_branch(client, admin, tree, monkeypatch):
-    monkeypatch.setattr(org_tags, "WHOLE_TREE", 3)
+    monkeypatch.setattr(selectors, "WHOLE_TREE", 3)
     client.force_login(admin)
     html = client.get("/members/").content.decode()
     assert names(html) == {"Root", "Sales", "Ops"}  # Root's level
