@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tco_console.html import format_html, format_html_join
-from tco_console.tables import ConsoleTable, DateTimeColumn, TemplateColumn, badge
+from tco_console.tables import CheckBoxColumn, ConsoleTable, DateTimeColumn, TemplateColumn, badge
 
 from .choices import MemberType, PermissionStatus
 from .models import AuditRecord, Invitation, Membership
@@ -12,7 +12,7 @@ from .roles import ROLE_LABELS
 
 
 class MemberTable(ConsoleTable):
-    select = tables.CheckBoxColumn(
+    select = CheckBoxColumn(
         accessor="account__uin",
         attrs={
             "th__input": {"aria-label": _("Select all"), "data-select-all": "uins"},

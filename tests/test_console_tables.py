@@ -78,3 +78,37 @@ def test_issue16_table_rows_match_the_librarys_own_cells():
                 for row in library.rows
             )
             assert table_rows(Context(), Kinds(Journal.objects.order_by("pk"))) == expected
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"td__input": {"name": "uins", "form": "f", "class": "form-check-input"}},
+        {"input": {"data-x": 'a"b'}},
+        {"td__input": {"value": "fixed"}},
+        {"td__input": {"data-pk": lambda record: record.pk}},
+        {},
+    ],
+)
+def test_issue16_checkbox_cells_are_the_librarys_own(attrs):
+    """A checkbox column's `<input>` worked out once is the one the library builds for every
+    row: its attributes in the library's order, its value escaped, and a computed attribute
+    or an attribute setting the value left to the library."""
+    from tco_console.tables import CheckBoxColumn
+
+    class Picks(ConsoleTable):
+        ours = CheckBoxColumn(accessor="memo", attrs=attrs)
+        theirs = tables.CheckBoxColumn(accessor="memo", attrs=attrs)
+
+        class Meta(ConsoleTable.Meta):
+            model = Journal
+            fields = ("ours", "theirs")
+
+    for memo in ('<a&"b>', "plain"):
+        Journal.objects.create(kind=JournalKind.TOPUP, memo=memo, created_at=timezone.now())
+    table = Picks(Journal.objects.order_by("pk"))
+    for row in table.rows:
+        cells = dict(row.items())
+        ours, theirs = (cells[table.columns[name]] for name in ("ours", "theirs"))
+        assert ours == theirs.replace('name="theirs"', 'name="ours"')
+        assert type(ours) is type(theirs)

@@ -6,7 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tco_console.html import format_html
-from tco_console.tables import ConsoleTable, DateTimeColumn, OrganizationScopedTable, TemplateColumn
+from tco_console.tables import (
+    CheckBoxColumn,
+    ConsoleTable,
+    DateTimeColumn,
+    OrganizationScopedTable,
+    TemplateColumn,
+)
 
 from ..models import Order
 from ..models.choices import REFUNDING_KINDS
@@ -93,7 +99,7 @@ class PayOnBehalfOrderTable(OrderColumnsMixin, OrganizationScopedTable):
     """Pay-on-behalf order management: the payer's view of its members' orders, or a
     member's view of its own orders paid by the payer."""
 
-    select = tables.CheckBoxColumn(
+    select = CheckBoxColumn(
         accessor="order_no",
         attrs={
             "th__input": {"aria-label": _("Select all"), "data-select-all": "orders"},

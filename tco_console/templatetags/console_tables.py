@@ -11,6 +11,7 @@ none is computed from the record. Values are looked up as `Accessor.resolve` doe
 first trying a model instance as a dictionary (django-tables2 3.0, pinned in pyproject).
 """
 
+import html
 import inspect
 from functools import partialmethod
 
@@ -18,7 +19,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.template.base import render_value_in_context
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django_tables2 import Column
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
@@ -33,6 +34,7 @@ register = template.Library()
 def table_rows(context, table):
     cells = [_Cell(column, table) for column in table.columns]  # the visible ones, once
     row_html = _RowAttrs(table)
+    shown = _Shown(context)
     rows = []
     for row in table.paginated_rows:
         record = row.record
@@ -44,7 +46,7 @@ def table_rows(context, table):
                 td = cell.column.attrs["td"].as_html()
             else:
                 td = cell.td
-            html.append(f"<td {td}>{render_value_in_context(value, context)}</td>")
+            html.append(f"<td {td}>{shown(value)}</td>")
         rows.append(f"<tr {row_html(row)}>{''.join(html)}</tr>")
     return mark_safe("\n".join(rows))
 
@@ -137,6 +139,24 @@ class _Cell:
         if self.column.link:
             return self.column.link(content, **kwargs)
         return content
+
+
+class _Shown:
+    """`render_value_in_context(value, context)`: a cell's value as `{{ cell }}` shows it.
+    Text (most cells: what render methods return) is shown as it is when safe and escaped
+    when not, as the template engine would after finding it is neither a date nor a number;
+    anything else goes through the engine's own function."""
+
+    def __init__(self, context):
+        self.context, self.autoescape = context, context.autoescape
+
+    def __call__(self, value) -> str:
+        kind = type(value)
+        if self.autoescape and kind is SafeString:
+            return value
+        if self.autoescape and kind is str:
+            return html.escape(value)
+        return render_value_in_context(value, self.context)
 
 
 class _RowAttrs:
