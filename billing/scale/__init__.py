@@ -2,9 +2,10 @@
 
 One organization, "Scale Corp": an admin account that pays for 90 % of its members (the rest
 pay for themselves), `departments` departments three levels deep, `members` members spread
-over them, and `line_items` bill lines over `months` months. Every line is backed by the
-ledger: one settlement journal per (member, month) whose cash entry equals its lines, and a
-top-up that keeps the payer's wallet positive, so `check_books` holds.
+over them (the first in Root, the others below it), and `line_items` bill lines over `months`
+months. Every line is backed by the ledger: one settlement journal per (member, month) whose
+cash entry equals its lines, and a top-up that keeps the payer's wallet positive, so
+`check_books` holds.
 
 Spend is skewed, as in real organizations (issue 16: growth is measured on pages that are full
 at both sizes): the two measured members (`member`, pay-on-behalf, and `self_pay`) own

@@ -142,11 +142,12 @@ def next_ids(model, n: int) -> int:
 
 def join_members(organization, accounts, departments, *, admin_account, self_pay, joined):
     """Created members of `organization` for `accounts` (a membership and its period each),
-    round the departments, named member-00001 …; every `SELF_PAY_EVERY`-th pays for itself
+    the first in Root (`departments[0]`) and the others round the departments below it
+    (`shape.department_of`), named member-00001 …; every `SELF_PAY_EVERY`-th pays for itself
     and grants `self_pay`, the others are paid for by `admin_account` and grant 1, 2 and 7."""
     from organizations.models import Membership, MembershipPeriod
 
-    from .shape import SELF_PAY_EVERY
+    from .shape import SELF_PAY_EVERY, department_of
 
     def payer(i):
         return None if (i + 1) % SELF_PAY_EVERY == 0 else admin_account
@@ -157,7 +158,7 @@ def join_members(organization, accounts, departments, *, admin_account, self_pay
                 organization=organization,
                 account=a,
                 member_type="created",
-                department=departments[i % len(departments)],
+                department=departments[department_of(i, len(departments))],
                 name=f"member-{i + 1:05d}",
                 payer=payer(i),
                 permissions=list(self_pay) if payer(i) is None else [1, 2, 7],

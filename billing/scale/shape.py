@@ -12,6 +12,17 @@ HEAVY_RESOURCES = 30  # resources of each measured member (others have 2)
 PHI = (5**0.5 - 1) / 2  # the golden ratio's step spreads members evenly over the lines
 
 
+def department_of(member: int, departments: int) -> int:
+    """The index of the `member`-th member's department among `departments` (Root first):
+    Root holds the first measured member alone, the others go round the departments below it.
+    So the page of Root's own members lists the same members at every size (issue 16's
+    growth): when every 1,001st member sat in Root too, those members, ranked low in the
+    Zipf-like spend, had no line in the month at 1,000 lines and all had one at 10 million."""
+    if member == 0 or departments == 1:
+        return 0
+    return 1 + (member - 1) % (departments - 1)
+
+
 def measured_members(members: int) -> list[int]:
     """The indexes of the measured members: `member` and `self_pay`."""
     return sorted({0, min(SELF_PAY_EVERY, members) - 1})

@@ -120,6 +120,15 @@ def test_issue16_measured_members_pages_are_full_at_1000_lines(small_scale, clie
     for user in (small_scale.member, small_scale.self_pay):
         assert BillLine.objects.filter(owner=user.account, bill_month=current).count() >= 25
 
+    # the admin's bills by department: Root's own members are the admin and the measured
+    # member alone, whose month's lines it lists at every size
+    root = Department.objects.get(organization=small_scale.organization, depth=0)
+    in_root = set(Membership.objects.filter(department=root).values_list("account", flat=True))
+    assert in_root == {small_scale.admin.account_id, small_scale.member.account_id}
+    client.force_login(small_scale.admin)
+    rows, _page = page_rows(client, "/pay-on-behalf/bills/?tab=departments")
+    assert [r.record.owner_id for r in rows] == [small_scale.member.account_id]
+
 
 @pytest.mark.django_db(transaction=True)
 def test_small_scale_dataset_balances_and_its_rollups_equal_its_lines(small_scale):
