@@ -4,8 +4,11 @@
 with the dataset's database: a fresh process that sets Django up, signs the bench's users in
 and freezes what it has loaded, as a gunicorn worker starts (tco_console/gunicorn_conf.py),
 then requests every page in-process (Django's test client: server time, no network): three
-warm-ups, `repeat` timed requests (p50, p95), one counted request (queries), and for each admin
-summary page the hand-written SQL computing the same numbers from the bill lines. Pages are
+warm-ups each, then `repeat` rounds that each time every page once, in turn (p50, p95), then
+one counted request each (queries), and for each admin summary page the hand-written SQL
+computing the same numbers from the bill lines. In rounds, a change in the machine's speed
+during the run (a shared 2-core machine's speed wandered by a third within minutes) weighs on
+every page and on the floor alike, instead of on the pages timed while it lasted. Pages are
 not timed in the process that has just loaded the dataset: measured there, the heavier
 pages took up to twice as long as the same pages in a fresh process on the same data
 (member accounts 62–70 ms against 40–45, bill details 62–65 against 29–36; the framework
@@ -214,17 +217,22 @@ def _pages(clients, params, fmt, repeat) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    out = []
-    for label, role, url, sql in (FLOOR, *PAGES):
-        url = url.format(**fmt)
-        client = clients[role]
+    pages = [
+        (label, clients[role], url.format(**fmt)) for label, role, url, _sql in (FLOOR, *PAGES)
+    ]
+    for _label, client, url in pages:
         for _ in range(3):
             _get(client, url)
-        times = []
-        for _ in range(repeat):
+    timed = [[] for _ in pages]
+    for _ in range(repeat):  # rounds: every page once, in turn
+        for times, (_label, client, url) in zip(timed, pages, strict=True):
             t0 = time.perf_counter()
             _get(client, url)
             times.append((time.perf_counter() - t0) * 1000)
+    out = []
+    for times, (label, role, url, sql) in zip(timed, (FLOOR, *PAGES), strict=True):
+        url = url.format(**fmt)
+        client = clients[role]
         with CaptureQueriesContext(connection) as ctx:
             _get(client, url)
         sql_p50 = None

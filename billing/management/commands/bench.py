@@ -262,9 +262,9 @@ class Command(BaseCommand):
             )
         w("─" * len(header))
         w(
-            "times in ms (server time, in a fresh process: billing.bench_pages); ×floor: p50 over "
-            "the floor's p50; SQL: the same numbers from the line items (page/SQL counts for "
-            "admin pages only)"
+            "times in ms (server time, in a fresh process, every page once a round: "
+            "billing.bench_pages); ×floor: p50 over the floor's p50; SQL: the same numbers from "
+            "the line items (page/SQL counts for admin pages only)"
         )
         self.worst = worst
         missed = [k for k, limit in TARGETS.items() if worst[k] > limit]
