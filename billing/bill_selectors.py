@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum, Value
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Left, StrIndex, Substr
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
@@ -216,39 +216,34 @@ def by_department(*, user, month: date | None, department: Department) -> list[D
     if account_id is None or month is None:
         return []
     # Group in the database by the child of `department` each row's path runs through:
-    # "12/40/41/" under "12/" → "40"; "" for the department's own members.
+    # "12/40/41/" under "12/" → "40"; "" for the department's own members; at Root, None for
+    # the accounts that have left (their row has no department), in the same query.
     rest = Substr("department__path", len(department.path) + 1)
+    under = Q(department__path__startswith=department.path)
+    if department.is_root:
+        under |= Q(department__isnull=True)
     rows = (
-        PobDepartmentMonth.objects.filter(
-            payer_id=account_id,
-            bill_month=month,
-            department__path__startswith=department.path,
-        )
+        PobDepartmentMonth.objects.filter(under, payer_id=account_id, bill_month=month)
         .annotate(child=Left(rest, StrIndex(rest, Value("/")) - 1))
         .values("child")
         .annotate(**_sums())
         .order_by()
     )
-    groups = {
-        int(row["child"]) if row["child"] else department.pk: {f: row[f] for f in TOTALS}
-        for row in rows
-    }
+    groups, former = {}, None
+    for row in rows:
+        totals = {f: row[f] for f in TOTALS}
+        if row["child"] is None:
+            former = totals
+        else:
+            groups[int(row["child"]) if row["child"] else department.pk] = totals
     found = Department.objects.in_bulk(list(groups))
     out = [
         DepartmentRow(found[pk], pk == department.pk, totals)
         for pk, totals in groups.items()
         if pk in found and any(totals.values())
     ]
-    if department.is_root:
-        former = (
-            PobDepartmentMonth.objects.filter(
-                payer_id=account_id, bill_month=month, department__isnull=True
-            )
-            .values(*TOTALS)
-            .first()
-        )
-        if former and any(former.values()):
-            out.append(DepartmentRow(None, False, former))
+    if former and any(former.values()):
+        out.append(DepartmentRow(None, False, former))
     out.sort(key=lambda r: (-r.totals["cash_amount"], r.department.path if r.department else ""))
     return out
 

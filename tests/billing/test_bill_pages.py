@@ -235,7 +235,7 @@ PINNED = {
     ("members", "pob_member"): 11,
     ("products", "admin"): 8,
     ("products", "pob_member"): 8,
-    ("departments", "admin"): 14,
+    ("departments", "admin"): 13,
     ("departments", "pob_member"): 11,  # no department tab: the member's first tab
     ("trend", "admin"): 7,
     ("trend", "pob_member"): 7,
