@@ -11,7 +11,6 @@ none is computed from the record. Values are looked up as `Accessor.resolve` doe
 first trying a model instance as a dictionary (django-tables2 3.0, pinned in pyproject).
 """
 
-import html
 import inspect
 from functools import partialmethod
 
@@ -25,6 +24,7 @@ from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
 from django_tables2.utils import A, signature
 
+from tco_console.html import escaped
 from tco_console.tables import ChoiceLabels
 
 register = template.Library()
@@ -143,19 +143,17 @@ class _Cell:
 
 class _Shown:
     """`render_value_in_context(value, context)`: a cell's value as `{{ cell }}` shows it.
-    Text (most cells: what render methods return) is shown as it is when safe and escaped
-    when not, as the template engine would after finding it is neither a date nor a number;
-    anything else goes through the engine's own function."""
+    Text (most cells: what render methods return) is shown as `conditional_escape` shows it
+    (`tco_console.html.escaped`: as it is when safe, escaped when not), as the template engine
+    would after finding it is neither a date nor a number; anything else goes through the
+    engine's own function."""
 
     def __init__(self, context):
         self.context, self.autoescape = context, context.autoescape
 
     def __call__(self, value) -> str:
-        kind = type(value)
-        if self.autoescape and kind is SafeString:
-            return value
-        if self.autoescape and kind is str:
-            return html.escape(value)
+        if self.autoescape and type(value) in (str, SafeString):
+            return escaped(value)
         return render_value_in_context(value, self.context)
 
 
