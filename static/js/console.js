@@ -33,12 +33,31 @@
     (e.detail.value || e.detail || []).forEach(function (m) { toast(m.level, m.text); });
   });
   document.body.addEventListener("closeModal", function () { modal().hide(); });
+  // A form swapped into the modal gets the keyboard: its first field in error, else its first
+  // field. When the modal opens, that waits for Bootstrap's "shown" (until then the dialog
+  // takes the focus itself); when a form comes back with errors into the open modal, it waits
+  // for htmx's settle, which is when the fields get their is-invalid class. Never later, and
+  // never off a field the person has already moved to.
+  function focusForm(content) {
+    var active = document.activeElement;
+    if (active && content.contains(active) && active.matches("input, select, textarea")) return;
+    var usable = ":not([type=hidden]):not([disabled])";
+    var field = content.querySelector(".is-invalid" + usable) ||
+      content.querySelector("input" + usable + ", select" + usable + ", textarea" + usable);
+    if (field) field.focus();
+  }
+  var opening = false;
   document.body.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target && e.detail.target.id === "modal-content") {
-      modal().show();
-      var first = e.detail.target.querySelector("input:not([type=hidden]):not([disabled]), select, textarea");
-      if (first) setTimeout(function () { first.focus(); }, 150);
-    }
+    var content = e.detail.target;
+    var el = document.getElementById("modal");
+    if (!content || content.id !== "modal-content" || el.classList.contains("show")) return;
+    opening = true;
+    el.addEventListener("shown.bs.modal", function () { opening = false; focusForm(content); }, { once: true });
+    modal().show();
+  });
+  document.body.addEventListener("htmx:afterSettle", function (e) {
+    var content = e.detail.target;
+    if (content && content.id === "modal-content" && !opening) focusForm(content);
   });
   document.body.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr.status;
