@@ -43,7 +43,7 @@ OWN, PAY_ON_BEHALF, SELF_PAY = "own", "pob", "self_pay"
 class Target:
     """One account an export may hold, and how its lines are chosen."""
 
-    account: object  # organizations.Account
+    account: object  # organizations.Account; in a page's listing, its reach.AccountRef
     kind: str  # OWN, PAY_ON_BEHALF or SELF_PAY
     name: str = ""
     windows: tuple = field(default=())  # F2, for SELF_PAY (filled at build time)
@@ -106,8 +106,9 @@ def export_targets(ctx, *, listed: int | None = None) -> Targets:
             pay_on_behalf=tuple(Target(m.account, PAY_ON_BEHALF, m.name) for m in pob),
             granting=tuple(Target(m.account, SELF_PAY, m.name) for m in granting),
         )
-    granting, granting_count = reach.members_granting_page(ctx, CONSOLIDATED_BILLS, listed)
-    first = list(pob[:listed])
+    # a page's listing: plain values (reach.Listed), not two hundred model instances a group
+    granting, granting_count = reach.members_granting_listed(ctx, CONSOLIDATED_BILLS, listed)
+    first = reach.listed_rows(pob.values_list(*reach.LISTED_VALUES)[:listed])
     return Targets(
         own=own,
         pay_on_behalf=tuple(Target(m.account, PAY_ON_BEHALF, m.name) for m in first),

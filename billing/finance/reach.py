@@ -19,6 +19,7 @@ import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import F, OuterRef, Q, Subquery
@@ -204,6 +205,43 @@ def members_granting_page(
     if offset == 0 and len(page) < limit:
         return page, len(page)
     return page, candidates.count()
+
+
+class AccountRef(NamedTuple):
+    """An account as a list of members names it: its id and its UIN."""
+
+    pk: int
+    uin: str
+
+
+class Listed(NamedTuple):
+    """A member as a selector offers it: its membership's id and name and its account, read
+    as plain values. Two hundred memberships built as model instances with their accounts
+    took 25 ms of a page at ten thousand members (issue 16); the options need four values."""
+
+    pk: int
+    name: str
+    account: AccountRef
+
+
+LISTED_VALUES = ("pk", "name", "account_id", "account__uin")
+
+
+def listed_rows(rows) -> list[Listed]:
+    """`Listed` members from `values_list(*LISTED_VALUES)` rows."""
+    return [Listed(pk, name, AccountRef(account_id, uin)) for pk, name, account_id, uin in rows]
+
+
+def members_granting_listed(ctx, perm: int, limit: int) -> tuple[list[Listed], int]:
+    """The first `limit` of `members_granting` as a selector lists them, and how many there
+    are in all."""
+    if connection.vendor != "postgresql":
+        every = members_granting(ctx, perm)
+        rows = [(m.pk, m.name, m.account_id, m.account.uin) for m in every[:limit]]
+        return listed_rows(rows), len(every)
+    candidates = granting_candidates(ctx, perm)
+    page = listed_rows(candidates.values_list(*LISTED_VALUES)[:limit])
+    return page, (len(page) if len(page) < limit else candidates.count())
 
 
 def pay_on_behalf_members(ctx):

@@ -14,7 +14,7 @@ from organizations.scoping import require_perm
 from tco_console.viewkit import bound_data, confirm_view, form_view, require_admin, table_page
 
 from ..finance import invoicing as svc
-from ..finance.reach import member_reach, members_granting_page
+from ..finance.reach import member_reach, members_granting_listed
 from ..forms import InvoiceRequestForm, InvoiceTitleForm, SelfInvoicingForm
 from ..models import Invoice, InvoiceTitle
 from ..services import invoices as invoice_services
@@ -34,7 +34,7 @@ def _reach(ctx, uin: str):
 
 
 def _members(ctx):
-    return members_granting_page(ctx, svc.PERM, LISTED)[0] if ctx.is_admin else []
+    return members_granting_listed(ctx, svc.PERM, LISTED)[0] if ctx.is_admin else []
 
 
 @login_required
