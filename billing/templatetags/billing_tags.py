@@ -188,3 +188,19 @@ class _MoneyHtml:
         if self._plain(a):
             return self.pattern % {"amount": _number(a, False)}
         return escape(format_cny(a))
+
+
+@register.simple_tag
+def member_options(choices, *, selected=None, with_uin=True, note=""):
+    """F3's account selector: an <option> a member (`member_view.Choice`: name, UIN), its
+    label "name (UIN)" (or the name alone in a datalist's suggestions), then " · note".
+    Built in one pass: a hundred of them through the template engine took 5 ms of Billing
+    Center at ten thousand members (issue 16). Names and notes are escaped."""
+    chosen = str(selected) if selected else None
+    note = f" · {escape(note)}" if note else ""
+    options = []
+    for name, uin in choices:
+        label = f"{escape(name)} ({escape(uin)})" if with_uin else escape(name)
+        mark = " selected" if uin == chosen else ""
+        options.append(f'<option value="{escape(uin)}"{mark}>{label}{note}</option>')
+    return mark_safe("".join(options))

@@ -258,6 +258,41 @@ def test_f3_pay_on_behalf_member_points_to_pob_bills(client, world):
     assert details.count("data-bill-line=") == 1
 
 
+def test_f3_selector_names_each_member_marks_the_one_shown_and_escapes_names(client, world):
+    """The options: "name (UIN)", " · pay-on-behalf" for a member the admin pays for, the
+    member on show selected, and a member's name shown as text, never as markup."""
+    admin, member, pob = world["admin"], world["member"], world["pob"]
+    Membership.objects.filter(account=member.account).update(name="<b>Self & co</b>")
+    client.force_login(admin)
+    html = client.get(BILLING).content.decode()
+    uin = member.account.uin
+    assert f'<option value="{uin}">&lt;b&gt;Self &amp; co&lt;/b&gt; ({uin})</option>' in html
+    assert "<b>Self" not in html
+    assert (
+        f'<option value="{pob.account.uin}">pob-one ({pob.account.uin}) · pay-on-behalf</option>'
+        in html
+    )
+    shown = _view(client, member).content.decode()
+    assert f'<option value="{uin}" selected>&lt;b&gt;Self' in shown
+    assert f'<option value="{pob.account.uin}" selected>' not in shown
+
+
+def test_f3_the_typed_uin_box_suggests_members_by_name(
+    client, catalog, org, admin, member, pob_member, monkeypatch
+):
+    """Past LISTED members, the datalist suggests the first of each kind by name alone."""
+    from billing.finance import member_view
+
+    monkeypatch.setattr(member_view, "LISTED", 1)
+    join(org, admin, name="second-self-pay")
+    client.force_login(admin)
+    html = client.get("/billing/").content.decode()
+    options = html.split("<datalist", 1)[1].split("</datalist>", 1)[0]
+    first = Membership.objects.filter(account=member.account).get().name
+    assert f'<option value="{member.account.uin}">{first}</option>' in options
+    assert options.count("<option") == 2 and " · pay-on-behalf</option>" in options
+
+
 def test_f3_member_view_csv_equals_member_own_csv(client, catalog):
     with on(2026, 2, 10, 15):
         org, admin = make_org()
