@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
@@ -188,6 +189,83 @@ class _MoneyHtml:
         if self._plain(a):
             return self.pattern % {"amount": _number(a, False)}
         return escape(format_cny(a))
+
+
+@register.simple_tag
+def split_chart(chart: dict, chart_id: str, chart_title: str):
+    """Horizontal share bars (billing/charts.py `split`), each labelled and titled with its
+    amount and share, or a note when nothing was billed. Written in one pass, every value
+    escaped: Overview draws three, and through template loops they cost 7–10 ms of it at ten
+    thousand members (issue 16)."""
+    cid = escape(chart_id)
+    if not chart or not chart["rows"]:
+        note = escape(_("Nothing billed in this month."))
+        return mark_safe(
+            f'<p class="text-body-secondary small mb-0" data-testid="{cid}-empty">{note}</p>'
+        )
+    others = _("Others")
+    figures, rows = [], []
+    for row in chart["rows"]:
+        label = row["label"] or others
+        amount = escape(format_cny(row["value"]))
+        share = escape(localize(row["share"]))
+        name = escape(label)
+        figures.append(f"{name} {amount} ({share}%)")
+        bar = (
+            f'<text x="0" y="17" font-size="12" fill="currentColor">'
+            f"{escape(Truncator(label).chars(24))}</text>"
+            f'<rect x="{chart["bar_x"]}" y="6" width="{row["w"]}" height="14" rx="2" '
+            f'fill="{escape(row["color"])}"><title>{name}: {amount} ({share}%)</title></rect>'
+        )
+        if row.get("href"):
+            bar = f'<a href="{escape(row["href"])}">{bar}</a>'
+        rows.append(
+            f'<g transform="translate(0 {row["y"]})" data-split-row>{bar}'
+            f'<text x="{chart["value_x"]}" y="17" font-size="12" text-anchor="end" '
+            f'fill="currentColor">{escape(cny_short(row["value"]))} · {share}%</text></g>'
+        )
+    w, h = chart["width"], chart["height"]
+    return mark_safe(  # every value above is escaped or a number
+        f'<svg role="img" aria-labelledby="{cid}-title" viewBox="0 0 {w} {h}" width="100%" '
+        f'class="chart" data-testid="{cid}">'
+        f'<title id="{cid}-title">{escape(chart_title)}: {"; ".join(figures)}</title>'
+        f"{chr(10).join(rows)}</svg>"
+    )
+
+
+@register.simple_tag
+def trend_chart(chart: dict, chart_id: str, chart_title: str):
+    """A bar a month (billing/charts.py `trend`); a bar with an href drills into its month.
+    Written in one pass, every value escaped, as `split_chart`."""
+    if not chart:
+        return ""
+    cid = escape(chart_id)
+    figures, bars = [], []
+    for bar in chart["bars"]:
+        month = f"{bar['month']:%Y-%m}"
+        amount = escape(format_cny(bar["value"]))
+        figures.append(f"{month}: {amount}")
+        drawn = (
+            f'<rect x="{bar["x"]}" y="{bar["y"]}" width="{bar["w"]}" height="{bar["h"]}" rx="2" '
+            f'fill="var(--bs-primary)" data-month="{month}"><title>{month}: {amount}</title>'
+            f'</rect><text x="{bar["cx"]}" y="{bar["label_y"]}" text-anchor="middle" '
+            f'font-size="11" fill="currentColor" fill-opacity="0.75">'
+            f"{escape(cny_short(bar['value']))}</text>"
+            f'<text x="{bar["cx"]}" y="{chart["text_y"]}" text-anchor="middle" font-size="11" '
+            f'fill="currentColor">{month}</text>'
+        )
+        if bar.get("href"):
+            drawn = f'<a href="{escape(bar["href"])}" data-month="{month}">{drawn}</a>'
+        bars.append(drawn)
+    w, h, base = chart["width"], chart["height"], chart["base"]
+    return mark_safe(  # every value above is escaped or a number
+        f'<svg role="img" aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {w} {h}" '
+        f'width="100%" class="chart" data-testid="trend-chart">'
+        f'<title id="{cid}-title">{escape(chart_title)}</title>'
+        f'<desc id="{cid}-desc">{"; ".join(figures)}</desc>'
+        f'<line x1="0" y1="{base}" x2="{w}" y2="{base}" stroke="currentColor" '
+        f'stroke-opacity="0.25"/>{chr(10).join(bars)}</svg>'
+    )
 
 
 @register.simple_tag
