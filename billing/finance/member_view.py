@@ -92,7 +92,7 @@ def _first_choices(ctx) -> tuple[list[Choice], list[Choice]]:
     twice as long to compile as to run (issue 16). Nothing in it comes from the request."""
     members, accounts = Membership._meta.db_table, Account._meta.db_table
     first = (
-        f"(SELECT m.payer_id IS NOT NULL, m.name, a.uin FROM {members} m "
+        f"(SELECT m.payer_id IS NOT NULL, m.name, a.uin, m.id FROM {members} m "
         f"JOIN {accounts} a ON a.id = m.account_id "
         "WHERE m.organization_id = %s AND m.member_type <> %s AND {kind} "
         "ORDER BY m.name, m.id LIMIT %s)"
@@ -104,7 +104,7 @@ def _first_choices(ctx) -> tuple[list[Choice], list[Choice]]:
     common = (ctx.organization_id, MemberType.ADMIN.value)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{pob} UNION ALL {granting}",
+            f"{pob} UNION ALL {granting} ORDER BY 2, 4",  # by name, as each page was read
             (
                 *common,
                 ctx.account.pk,
@@ -116,8 +116,8 @@ def _first_choices(ctx) -> tuple[list[Choice], list[Choice]]:
             ),
         )
         rows = cursor.fetchall()
-    pob_choices = [Choice(name, uin) for paid, name, uin in rows if paid]
-    return pob_choices, [Choice(name, uin) for paid, name, uin in rows if not paid]
+    pob_choices = [Choice(name, uin) for paid, name, uin, _pk in rows if paid]
+    return pob_choices, [Choice(name, uin) for paid, name, uin, _pk in rows if not paid]
 
 
 @dataclass(frozen=True)
