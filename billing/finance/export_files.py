@@ -113,7 +113,7 @@ def export_targets(ctx, *, listed: int | None = None) -> Targets:
         own=own,
         pay_on_behalf=tuple(Target(m.account, PAY_ON_BEHALF, m.name) for m in first),
         granting=tuple(Target(m.account, SELF_PAY, m.name) for m in granting),
-        counts=(len(first) if len(first) < listed else pob.count(), granting_count),
+        counts=(reach.counted(first, pob, listed), granting_count),
     )
 
 

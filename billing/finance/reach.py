@@ -202,9 +202,13 @@ def members_granting_page(
         return every[offset : offset + limit], len(every)
     candidates = granting_candidates(ctx, perm)
     page = list(candidates[offset : offset + limit])
-    if offset == 0 and len(page) < limit:
-        return page, len(page)
-    return page, candidates.count()
+    return page, counted(page, candidates, limit, offset)
+
+
+def counted(page: list, rows, limit: int, offset: int = 0) -> int:
+    """How many `rows` there are in all, given the `page` of at most `limit` read from
+    `offset`: a first page that is not full holds them all; otherwise one COUNT."""
+    return len(page) if offset == 0 and len(page) < limit else rows.count()
 
 
 class AccountRef(NamedTuple):
@@ -241,7 +245,7 @@ def members_granting_listed(ctx, perm: int, limit: int) -> tuple[list[Listed], i
         return listed_rows(rows), len(every)
     candidates = granting_candidates(ctx, perm)
     page = listed_rows(candidates.values_list(*LISTED_VALUES)[:limit])
-    return page, (len(page) if len(page) < limit else candidates.count())
+    return page, counted(page, candidates, limit)
 
 
 def pay_on_behalf_members(ctx):
