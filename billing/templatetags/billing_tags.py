@@ -278,7 +278,8 @@ def member_options(choices, *, selected=None, with_uin=True, note=""):
     note = f" · {escape(note)}" if note else ""
     options = []
     for name, uin in choices:
-        label = f"{escape(name)} ({escape(uin)})" if with_uin else escape(name)
+        value = escape(uin)
+        label = f"{escape(name)} ({value})" if with_uin else escape(name)
         mark = " selected" if uin == chosen else ""
-        options.append(f'<option value="{escape(uin)}"{mark}>{label}{note}</option>')
+        options.append(f'<option value="{value}"{mark}>{label}{note}</option>')
     return mark_safe("".join(options))
