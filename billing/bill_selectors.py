@@ -132,18 +132,19 @@ def by_product(rows, month: date | None) -> list[dict]:
     )
 
 
-def trend(rows, *, until: date, n: int = TREND_MONTHS) -> list[dict]:
+def trend(rows, *, until: date, n: int = TREND_MONTHS, less=None) -> list[dict]:
     """The last `n` months up to `until` (oldest first), each with its totals and the
-    month-on-month growth of cash paid. One query: `n + 1` months, the first for growth."""
+    month-on-month growth of cash paid. One query: `n + 1` months, the first for growth;
+    a second with `less`, rows whose totals are taken off their months' (`member_trend`)."""
     last = month_start(until)
     first = add_months(last, -n)
-    found = {
-        row["bill_month"]: row
-        for row in rows.filter(bill_month__gte=first, bill_month__lte=last)
-        .values("bill_month")
-        .annotate(**_sums())
-        .order_by("bill_month")
-    }
+    found = _month_sums(rows, first, last)
+    if less is not None:
+        for month, row in _month_sums(less, first, last).items():
+            kept = found.setdefault(month, _zero())
+            for name, value in row.items():
+                if name != "bill_month" and value is not None:
+                    kept[name] = (kept.get(name) or 0) - value
     out = []
     previous = None
     for i in range(n + 1):
@@ -156,6 +157,16 @@ def trend(rows, *, until: date, n: int = TREND_MONTHS) -> list[dict]:
             out.append(row)
         previous = row
     return out
+
+
+def _month_sums(rows, first: date, last: date) -> dict[date, dict]:
+    return {
+        row["bill_month"]: row
+        for row in rows.filter(bill_month__gte=first, bill_month__lte=last)
+        .values("bill_month")
+        .annotate(**_sums())
+        .order_by("bill_month")
+    }
 
 
 # ------------------------------------------------------------------ by member
@@ -366,12 +377,29 @@ def csv_rows(qs):
 
 
 def member_daily_rows(reach):
-    """F3: the member's self-paid daily rollup rows (F5) on its F2 days; `trend`,
-    `pick_month`, `by_product` and `month_total` read them like the monthly rollups."""
+    """F3: the member's self-paid daily rollup rows (F5) on its F2 days; `pick_month`,
+    `by_product` and `month_total` read them like the monthly rollups."""
     account_id = reach.account.pk
     return DailyCost.objects.filter(payer_id=account_id, owner_id=account_id).filter(
         reach.days("day")
     )
+
+
+def member_trend(reach, *, until: date, n: int = TREND_MONTHS) -> list[dict]:
+    """F3: the member's months (`trend`) on its F2 days: each month's self-paid totals from
+    the monthly rollup, less its daily rollup rows (F5) of the days outside its windows. Both
+    rollups are written from the same lines in the same transaction (`check_books` checks
+    each against the lines), so this is the sum of its daily rows on its days, which the
+    month view summed before (issue 16): twelve months of a member's daily rows are thousands
+    of rows at ten million lines, its days outside usually none."""
+    account_id = reach.account.pk
+    monthly = PayerProductMonth.objects.filter(payer_id=account_id, on_behalf=False)
+    outside = None
+    if not reach.own:
+        outside = DailyCost.objects.filter(payer_id=account_id, owner_id=account_id).exclude(
+            reach.days("day")
+        )
+    return trend(monthly, until=until, n=n, less=outside)
 
 
 def member_lines(reach):

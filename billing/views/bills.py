@@ -204,8 +204,9 @@ BILL_VIEWS = (
 
 def billing_center_bills(request, context: dict, reach=None):
     """Billing Center's Bills tab: the account's self-paid bills (B11); with `reach`, a
-    self-pay member's (F3): its months and products summed from the daily rollup over its F2
-    days, its resources from its own lines of those days."""
+    self-pay member's (F3) on its F2 days: its months from the monthly rollup less its days
+    outside (`member_trend`), its products from the daily rollup of its days, its resources
+    from its own lines of those days."""
     member = reach is not None and not reach.own
     if member:
         rows = bills.member_daily_rows(reach)
@@ -222,7 +223,10 @@ def billing_center_bills(request, context: dict, reach=None):
         "account_query": urlencode(account_q) + "&" if account_q else "",
     }
     if view == "month":
-        trend = bills.trend(rows, until=timezone.localdate(), n=12)
+        if member:
+            trend = bills.member_trend(reach, until=timezone.localdate(), n=12)
+        else:
+            trend = bills.trend(rows, until=timezone.localdate(), n=12)
 
         def month_url(m):
             query = {**account_q, "tab": "bills", "view": "product", "month": f"{m:%Y-%m}"}

@@ -216,7 +216,8 @@ def test_f2_no_data_from_outside_membership_periods(client, catalog):
         html = client.get(BILLING, {"account": uin}).content.decode()
         assert "Data available from 2026-03-02" in html and want in html
         assert "2026-03-02 – 2026-03-03" in html and "2026-03-07 – now" in html
-        for view in ("product", "resource"):
+        for view in ("month", "product", "resource"):  # month: the monthly rollup less
+            # the daily rows of the days outside (the join day, the leaving day, away, …)
             html = client.get(BILLING, {"account": uin, "tab": "bills", "view": view}).content
             assert want in html.decode(), view
             assert f'data-total="line_count">{len(inside)}<' in html.decode(), view
@@ -299,11 +300,13 @@ def test_f3_member_view_csv_equals_member_own_csv(client, catalog):
 
 # Pinned maxima of a member's view (after a warming request): session, user, console
 # membership, 2 × permissions, the member (F1), its periods (F2), its wallet (2), the
-# selector's members, the unread-messages badge, and the page's own reads: the rollup's months
-# and totals, the resource page's count and rows, the transactions page's rows (no COUNT; its
-# joins planned as written on PostgreSQL, tco_console/planning.py: `queries_added`).
+# selector's members, the unread-messages badge, and the page's own reads: the months (the
+# monthly rollup, and the daily rows of the days outside the F2 windows to take off them), the
+# rollup's months and totals, the resource page's count and rows, the transactions page's
+# rows (no COUNT; its joins planned as written on PostgreSQL, tco_console/planning.py:
+# `queries_added`).
 MEMBER_PAGES = {
-    "bills-month": ({"tab": "bills", "view": "month"}, 11),
+    "bills-month": ({"tab": "bills", "view": "month"}, 12),
     "bills-product": ({"tab": "bills", "view": "product"}, 12),
     "bills-resource": ({"tab": "bills", "view": "resource"}, 14),
     "transactions": ({"tab": "transactions"}, 11 + queries_added()),
