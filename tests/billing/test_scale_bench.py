@@ -81,6 +81,8 @@ def test_bench_quick_prints_its_summary_line():
     assert found, last
     assert int(found[1]) <= 20
     assert "Framework floor" in text and "settle bench:" in text
+    # each size's load written out before its pages are timed (or why it could not be)
+    assert text.count("checkpoint after the load") + text.count("no checkpoint after") == 2
 
 
 @pytest.fixture
