@@ -4,7 +4,8 @@
 with the dataset's database: a fresh process that sets Django up, signs the bench's users in
 and freezes what it has loaded, as a gunicorn worker starts (tco_console/gunicorn_conf.py),
 then requests every page in-process (Django's test client: server time, no network): three
-warm-ups each, then `repeat` rounds that each time every page once, in turn (p50, p95), then
+warm-ups each (then what they built is frozen too, as a worker's by its 100th request), then
+`repeat` rounds that each time every page once, in turn (p50, p95), then
 one counted request each (queries), and for each admin summary page the hand-written SQL
 computing the same numbers from the bill lines. In rounds, a change in the machine's speed
 during the run (a shared 2-core machine's speed wandered by a third within minutes) weighs on
@@ -223,6 +224,10 @@ def _pages(clients, params, fmt, repeat) -> list[dict]:
     for _label, client, url in pages:
         for _ in range(3):
             _get(client, url)
+    # frozen again once warm, as a gunicorn worker is after its 100th request
+    # (tco_console/gunicorn_conf.py: FREEZE_AFTER)
+    gc.collect()
+    gc.freeze()
     timed = [[] for _ in pages]
     for _ in range(repeat):  # rounds: every page once, in turn
         for times, (_label, client, url) in zip(timed, pages, strict=True):
