@@ -1,22 +1,24 @@
-"""The bench's page timings (issue 16, target 2), in a process of their own.
+"""The bench's page timings (issue 16, target 2), in processes of their own.
 
-`manage.py bench` loads a dataset, then runs this module (`python -m billing.bench_pages`)
-with the dataset's database: a fresh process that sets Django up, signs the bench's users in
-and freezes what it has loaded, as a gunicorn worker starts (tco_console/gunicorn_conf.py),
-then requests every page in-process (Django's test client: server time, no network): three
-warm-ups each (then what they built is frozen too, as a worker's by its 100th request), then
-`repeat` rounds that each time every page once, in turn (p50, p95), then
-one counted request each (queries), and for each admin summary page the hand-written SQL
-computing the same numbers from the bill lines. In rounds, a change in the machine's speed
-during the run (a shared 2-core machine's speed wandered by a third within minutes) weighs on
-every page and on the floor alike, instead of on the pages timed while it lasted. Pages are
+`manage.py bench` loads each dataset into a database of its own, then runs this module
+(`python -m billing.bench_pages`) once per dataset: fresh processes that set Django up, sign
+the bench's users in and freeze what they have loaded, as a gunicorn worker starts
+(tco_console/gunicorn_conf.py), then request every page in-process (Django's test client:
+server time, no network): three warm-ups each (then what they built is frozen too, as a
+worker's by its 100th request), then `repeat` rounds, each of which times every page once, in
+turn, at the small size and then at the large (p50, p95); then one counted request each
+(queries), and for each admin summary page the hand-written SQL computing the same numbers
+from the bill lines. In rounds, a change in the machine's speed during the run (a shared
+2-core machine's speed wandered by a third within minutes) weighs on every page, on the floor
+and on both sizes alike, instead of on the pages or the size timed while it lasted. Pages are
 not timed in the process that has just loaded the dataset: measured there, the heavier
 pages took up to twice as long as the same pages in a fresh process on the same data
 (member accounts 62–70 ms against 40–45, bill details 62–65 against 29–36; the framework
 floor the same), a state no reader of the console meets; its cause was not found.
 
-The parent passes a JSON spec as the one argument ({"users": {role: username}, "fmt": {...},
-"repeat": n}) and reads a JSON list (one object a page) from the last line of the output.
+A child gets a JSON spec as its one argument ({"users": {role: username}, "fmt": {...}}),
+prints READY once warm, times a round for each `round` line on its standard input (printing
+DONE after each), and at `finish` prints a JSON list (one object a page) as its last line.
 """
 
 from __future__ import annotations
@@ -146,26 +148,90 @@ SQL = {
 }
 
 
-def run(database_url: str, *, users: dict, fmt: dict, repeat: int) -> dict:
-    """Time every page in a child process on `database_url`; {(label, role): {p50, p95,
-    queries, sql_p50}}. The child inherits the environment (the settings module, DEBUG, …)."""
-    spec = json.dumps({"users": users, "fmt": fmt, "repeat": repeat})
-    env = {**os.environ, "DATABASE_URL": database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "billing.bench_pages", spec],
-        cwd=Path(__file__).resolve().parent.parent,  # the project, wherever bench runs from
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench_pages failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    return {(r["label"], r["role"]): r for r in found}
+READY, DONE = "bench_pages: ready", "bench_pages: round done"
+
+
+def run(sizes: dict, *, repeat: int) -> dict:
+    """Time every page at each size, each in a child process on its own database, in the
+    same rounds: `sizes` maps a size to {"url": DATABASE_URL, "users": {role: username},
+    "fmt": {...}}. Both children sign in and warm up, then each round every page is timed
+    once at the first size, then once at the second, so a change in the machine's speed
+    weighs on both sizes alike (timed one size after the other, minutes apart, the floor
+    itself once came out 11 % slower at the large size, and with it every page's growth).
+    Returns {size: {(label, role): {p50, p95, queries, sql_p50}}}. The children inherit the
+    environment (the settings module, DEBUG, …)."""
+    root = Path(__file__).resolve().parent.parent  # the project, wherever bench runs from
+    children = {}
+    try:
+        for size, setup in sizes.items():  # one at a time: a warm-up is not timed beside one
+            spec = json.dumps({"users": setup["users"], "fmt": setup["fmt"]})
+            children[size] = child = subprocess.Popen(
+                [sys.executable, "-m", "billing.bench_pages", spec],
+                cwd=root,
+                env={**os.environ, "DATABASE_URL": setup["url"]},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            _expect(child, READY)
+        for _ in range(repeat):
+            for child in children.values():
+                child.stdin.write("round\n")
+                child.stdin.flush()
+                _expect(child, DONE)
+        found = {}
+        for size, child in children.items():
+            out, err = child.communicate("finish\n")
+            if child.returncode != 0:
+                raise RuntimeError(f"bench_pages failed ({child.returncode}):\n{err[-4000:]}")
+            rows = json.loads(out.strip().splitlines()[-1])
+            found[size] = {(r["label"], r["role"]): r for r in rows}
+        return found
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+def _expect(child, line: str) -> None:
+    """Read the child's output up to `line` (anything else it printed is passed over)."""
+    while True:
+        got = child.stdout.readline()
+        if not got:
+            child.wait()
+            raise RuntimeError(
+                f"bench_pages stopped ({child.returncode}):\n{child.stderr.read()[-4000:]}"
+            )
+        if got.rstrip("\n") == line:
+            return
 
 
 def _main(spec: dict) -> list[dict]:
+    """Set up, sign in, warm up and time `spec["repeat"]` rounds in this process (what a
+    child of `run` does, its rounds asked for one at a time on its standard input)."""
+    timer = _setup(spec)
+    try:
+        for _ in range(spec["repeat"]):
+            timer.round()
+        return timer.finish()
+    finally:
+        timer.override.disable()
+
+
+def _child(spec: dict) -> None:
+    timer = _setup(spec)
+    print(READY, flush=True)
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
+        timer.round()
+        print(DONE, flush=True)
+    print(json.dumps(timer.finish()), flush=True)
+
+
+def _setup(spec: dict) -> _Timer:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tco_console.settings")
@@ -177,9 +243,11 @@ def _main(spec: dict) -> list[dict]:
 
     # the test client's host; static URLs without a collectstatic manifest
     storages = {**settings.STORAGES, "staticfiles": {"BACKEND": STATIC_STORAGE}}
-    with override_settings(
+    override = override_settings(
         ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], STORAGES=storages
-    ):
+    )
+    override.enable()
+    try:
         users = {
             role: get_user_model().objects.select_related("account").get(username=name)
             for role, name in spec["users"].items()
@@ -191,7 +259,10 @@ def _main(spec: dict) -> list[dict]:
         params = _params(users)
         gc.collect()
         gc.freeze()  # as a gunicorn worker starts (tco_console/gunicorn_conf.py)
-        return _pages(clients, params, spec["fmt"], spec["repeat"])
+        return _Timer(clients, params, spec["fmt"], override)
+    except BaseException:
+        override.disable()
+        raise
 
 
 def _params(users) -> dict:
@@ -214,53 +285,62 @@ def _params(users) -> dict:
     }
 
 
-def _pages(clients, params, fmt, repeat) -> list[dict]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+class _Timer:
+    """Every page, timed once a round, in turn: `round()`; then `finish()`: p50, p95, one
+    counted request each (queries) and the SQL yardsticks."""
 
-    pages = [
-        (label, clients[role], url.format(**fmt)) for label, role, url, _sql in (FLOOR, *PAGES)
-    ]
-    for _label, client, url in pages:
-        for _ in range(3):
-            _get(client, url)
-    # frozen again once warm, as a gunicorn worker is after its 100th request
-    # (tco_console/gunicorn_conf.py: FREEZE_AFTER)
-    gc.collect()
-    gc.freeze()
-    timed = [[] for _ in pages]
-    for _ in range(repeat):  # rounds: every page once, in turn
-        for times, (_label, client, url) in zip(timed, pages, strict=True):
+    def __init__(self, clients, params, fmt, override):
+        self.clients, self.params, self.override = clients, params, override
+        self.pages = [
+            (label, clients[role], url.format(**fmt)) for label, role, url, _sql in (FLOOR, *PAGES)
+        ]
+        for _label, client, url in self.pages:
+            for _ in range(3):
+                _get(client, url)
+        # frozen again once warm, as a gunicorn worker is after its 100th request
+        # (tco_console/gunicorn_conf.py: FREEZE_AFTER)
+        gc.collect()
+        gc.freeze()
+        self.timed = [[] for _ in self.pages]
+
+    def round(self) -> None:
+        for times, (_label, client, url) in zip(self.timed, self.pages, strict=True):
             t0 = time.perf_counter()
             _get(client, url)
             times.append((time.perf_counter() - t0) * 1000)
-    out = []
-    for times, (label, role, url, sql) in zip(timed, (FLOOR, *PAGES), strict=True):
-        url = url.format(**fmt)
-        client = clients[role]
-        with CaptureQueriesContext(connection) as ctx:
-            _get(client, url)
-        sql_p50 = None
-        if sql:
-            sql_times = []
-            with connection.cursor() as cursor:
-                for _ in range(max(5, repeat // 3)):
-                    t0 = time.perf_counter()
-                    cursor.execute(SQL[sql], params)
-                    cursor.fetchall()
-                    sql_times.append((time.perf_counter() - t0) * 1000)
-            sql_p50 = statistics.median(sql_times)
-        out.append(
-            {
-                "label": label,
-                "role": role,
-                "p50": statistics.median(times),
-                "p95": percentile(times, 95),
-                "queries": len(ctx.captured_queries),
-                "sql_p50": sql_p50,
-            }
-        )
-    return out
+
+    def finish(self) -> list[dict]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        out = []
+        repeat = len(self.timed[0])
+        for times, page, (label, role, _url, sql) in zip(
+            self.timed, self.pages, (FLOOR, *PAGES), strict=True
+        ):
+            with CaptureQueriesContext(connection) as ctx:
+                _get(page[1], page[2])
+            sql_p50 = None
+            if sql:
+                sql_times = []
+                with connection.cursor() as cursor:
+                    for _ in range(max(5, repeat // 3)):
+                        t0 = time.perf_counter()
+                        cursor.execute(SQL[sql], self.params)
+                        cursor.fetchall()
+                        sql_times.append((time.perf_counter() - t0) * 1000)
+                sql_p50 = statistics.median(sql_times)
+            out.append(
+                {
+                    "label": label,
+                    "role": role,
+                    "p50": statistics.median(times),
+                    "p95": percentile(times, 95),
+                    "queries": len(ctx.captured_queries),
+                    "sql_p50": sql_p50,
+                }
+            )
+        return out
 
 
 def _get(client, url):
@@ -271,4 +351,4 @@ def _get(client, url):
 
 
 if __name__ == "__main__":
-    print(json.dumps(_main(json.loads(sys.argv[1]))))
+    _child(json.loads(sys.argv[1]))

@@ -81,6 +81,9 @@ def test_bench_quick_prints_its_summary_line():
     assert found, last
     assert int(found[1]) <= 20
     assert "Framework floor" in text and "settle bench:" in text
+    # the small size in a database of its own (in place: the large one in the configured one),
+    # so that both sizes' pages are timed in the same rounds
+    assert re.search(r"bench database: \S+_bench_small\n", text)
     # each size's load written out before its pages are timed (or why it could not be)
     assert text.count("checkpoint after the load") + text.count("no checkpoint after") == 2
 

@@ -2,11 +2,12 @@
 
 For each size the scale dataset (`billing.scale`, skewed: the measured members own many
 lines, so their pages are full at both sizes) is loaded into a database of its own
-(`<NAME>_bench`, dropped afterwards unless --keep), then every page is requested by the
-admin, a pay-on-behalf member and a self-paying member in a process of its own started as a
-server worker starts (`billing.bench_pages`; Django's test client: server time, no network):
-warm-ups, then `--repeat` timed requests (100; 15 with --quick) in rounds (p50, p95) and
-one counted request (queries), after a checkpoint has written out what the load wrote. The
+(`<NAME>_bench_small` and `<NAME>_bench`, dropped afterwards unless --keep), and a checkpoint
+writes out what the load wrote; then every page is requested by the admin, a pay-on-behalf
+member and a self-paying member, at each size in a process of its own started as a server
+worker starts (`billing.bench_pages`; Django's test client: server time, no network):
+warm-ups, then `--repeat` rounds (100; 15 with --quick) that time every page once at the
+small size and once at the large (p50, p95), and one counted request (queries). The
 framework floor is the lightest authenticated console page, measured
 the same way; every page's p50 is compared with it. Each admin summary page is compared with
 one hand-written SQL query computing the same numbers straight from the bill lines: what the
@@ -62,9 +63,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--in-place",
             action="store_true",
-            help="Use (and empty) the configured database instead of a database of its own.",
+            help="Use (and empty) the configured database for the large size instead of a "
+            "database of its own (the small size still gets one).",
         )
-        parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
+        parser.add_argument("--keep", action="store_true", help="Keep the bench databases.")
         parser.add_argument(
             "--load",
             action="store_true",
@@ -93,25 +95,39 @@ class Command(BaseCommand):
         self._run(sizes, repeat, options)
 
     def _run(self, sizes, repeat, options):
-        created = None
-        if not options["in_place"]:
-            name = settings.DATABASES["default"]["NAME"]
-            settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"{name}_bench"
-            created = connection.creation.create_test_db(
-                verbosity=0, autoclobber=True, keepdb=False
-            )
-            self.stdout.write(f"bench database: {created}")
+        small, large = sizes
+        default = settings.DATABASES["default"]
+        name, test_name = default["NAME"], connection.settings_dict["TEST"].get("NAME")
+        made = []  # the databases this run created (dropped at the end unless --keep)
         try:
-            results = {}
-            for size in sizes:
-                results[size] = self._measure(size, options, repeat)
+            # each size in a database of its own, both kept until their pages are timed side
+            # by side (bench_pages.run); with --in-place the large one is the configured one
+            made.append(self._database(f"{name}_bench_small"))
+            setups = {small: self._prepare(small, options)}
+            if options["in_place"]:
+                self._switch(name)
+            else:
+                made.append(self._database(f"{name}_bench"))
+            setups[large] = self._prepare(large, options)
+            timed = bench_pages.run(setups, repeat=repeat)
+            results = {
+                size: {
+                    key: Result(r["p50"], r["p95"], r["queries"], r["sql_p50"])
+                    for key, r in found.items()
+                }
+                for size, found in timed.items()
+            }
             self._report(sizes, results)
-            if options["load"]:  # the large dataset is the one loaded now
+            if options["load"]:  # the large dataset, the connection's database now
                 self._load(options)
             settle = self._settlement(options)
         finally:
-            if created and not options["keep"]:
-                connection.creation.destroy_test_db(name, verbosity=0)
+            if not options["keep"]:
+                for database in made:
+                    self._switch(database)
+                    connection.creation.destroy_test_db(name, verbosity=0)
+            self._switch(name)
+            self._test_name(test_name)
         worst = self.worst
         self.stdout.write(
             f"bench: growth {worst['growth']:.2f} floor {worst['floor']:.2f} sql "
@@ -119,7 +135,24 @@ class Command(BaseCommand):
             f"settle-floor {settle['floor_ratio']:.2f}"
         )
 
-    def _measure(self, size: int, options, repeat: int) -> dict:
+    def _database(self, database: str) -> str:
+        """Create and migrate `database`, and use it (Django's test database creation)."""
+        self._test_name(database)
+        created = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        self.stdout.write(f"bench database: {created}")
+        return created
+
+    def _test_name(self, database: str | None) -> None:
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = database
+        connection.settings_dict["TEST"]["NAME"] = database
+
+    def _switch(self, database: str) -> None:
+        """Use `database` from the next query on."""
+        connection.close()
+        settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"] = database
+
+    def _prepare(self, size: int, options) -> dict:
+        """Load `size` lines into the connection's database: what its pages are timed with."""
         began = time.monotonic()
         scale.reset()
         caches["costs"].clear()  # F6 entries of the previous size (the versions restart)
@@ -131,19 +164,14 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{size:,} line items loaded in {time.monotonic() - began:.0f} s")
         self._checkpoint()
-        fmt = {"selfpay_uin": data.self_pay.account.uin, "budget": self._budgets(data)}
-        timed = bench_pages.run(
-            database_url(connection.settings_dict),
-            users={
+        return {
+            "url": database_url(connection.settings_dict),
+            "users": {
                 "admin": data.admin.username,
                 "member": data.member.username,
                 "selfpay": data.self_pay.username,
             },
-            fmt=fmt,
-            repeat=repeat,
-        )
-        return {
-            key: Result(r["p50"], r["p95"], r["queries"], r["sql_p50"]) for key, r in timed.items()
+            "fmt": {"selfpay_uin": data.self_pay.account.uin, "budget": self._budgets(data)},
         }
 
     def _checkpoint(self) -> None:
