@@ -29,7 +29,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -162,37 +164,50 @@ def run(sizes: dict, *, repeat: int) -> dict:
     environment (the settings module, DEBUG, …)."""
     root = Path(__file__).resolve().parent.parent  # the project, wherever bench runs from
     children = {}
-    try:
-        for size, setup in sizes.items():  # one at a time: a warm-up is not timed beside one
-            spec = json.dumps({"users": setup["users"], "fmt": setup["fmt"]})
-            children[size] = child = subprocess.Popen(
-                [sys.executable, "-m", "billing.bench_pages", spec],
-                cwd=root,
-                env={**os.environ, "DATABASE_URL": setup["url"]},
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            _expect(child, READY)
-        for _ in range(repeat):
+    with ExitStack() as files:
+        try:
+            return _rounds(sizes, repeat, root, children, files)
+        finally:
             for child in children.values():
-                child.stdin.write("round\n")
-                child.stdin.flush()
-                _expect(child, DONE)
-        found = {}
-        for size, child in children.items():
-            out, err = child.communicate("finish\n")
-            if child.returncode != 0:
-                raise RuntimeError(f"bench_pages failed ({child.returncode}):\n{err[-4000:]}")
-            rows = json.loads(out.strip().splitlines()[-1])
-            found[size] = {(r["label"], r["role"]): r for r in rows}
-        return found
-    finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.kill()
+                if child.poll() is None:
+                    child.kill()
                 child.wait()
+                child.stdin.close()
+                child.stdout.close()
+
+
+def _rounds(sizes, repeat, root, children, files: ExitStack) -> dict:
+    """`run`'s children started (each warm before the next starts), their rounds and
+    their results; `children` is filled as they start, for `run` to stop them."""
+    for size, setup in sizes.items():  # one at a time: a warm-up is not timed beside one
+        spec = json.dumps({"users": setup["users"], "fmt": setup["fmt"]})
+        # its standard error to a file, not a pipe: what a child logs while the parent reads
+        # only its standard output would fill a pipe and stop the child mid-round
+        log = files.enter_context(tempfile.TemporaryFile("w+"))  # noqa: SIM115 (the stack closes it)
+        children[size] = child = subprocess.Popen(
+            [sys.executable, "-m", "billing.bench_pages", spec],
+            cwd=root,
+            env={**os.environ, "DATABASE_URL": setup["url"]},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        child.log = log
+        _expect(child, READY)
+    for _ in range(repeat):
+        for child in children.values():
+            child.stdin.write("round\n")
+            child.stdin.flush()
+            _expect(child, DONE)
+    found = {}
+    for size, child in children.items():
+        out, _err = child.communicate("finish\n")
+        if child.returncode != 0:
+            raise RuntimeError(f"bench_pages failed ({child.returncode}):\n{_logged(child)}")
+        rows = json.loads(out.strip().splitlines()[-1])
+        found[size] = {(r["label"], r["role"]): r for r in rows}
+    return found
 
 
 def _expect(child, line: str) -> None:
@@ -201,11 +216,16 @@ def _expect(child, line: str) -> None:
         got = child.stdout.readline()
         if not got:
             child.wait()
-            raise RuntimeError(
-                f"bench_pages stopped ({child.returncode}):\n{child.stderr.read()[-4000:]}"
-            )
+            raise RuntimeError(f"bench_pages stopped ({child.returncode}):\n{_logged(child)}")
         if got.rstrip("\n") == line:
             return
+
+
+def _logged(child) -> str:
+    """The end of what a child wrote to its standard error (its file)."""
+    log = child.log
+    log.seek(0)
+    return log.read()[-4000:]
 
 
 def _main(spec: dict) -> list[dict]:

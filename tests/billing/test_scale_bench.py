@@ -191,3 +191,17 @@ def test_issue16_bench_pages_time_every_page_for_its_user(small_scale):
     assert all(0 < r["p50"] <= r["p95"] and r["queries"] <= 15 for r in timed)
     with_sql = {(label, role) for label, role, _url, sql in bench_pages.PAGES if sql}
     assert {(r["label"], r["role"]) for r in timed if r["sql_p50"] is not None} == with_sql
+
+
+def test_bench_pages_reports_what_a_child_that_stopped_wrote():
+    """A child that cannot start (here: a database that does not exist) stops the bench with
+    the end of what it wrote to its standard error, read back from its file."""
+    from billing import bench_pages
+
+    setup = {
+        "url": "postgresql://nobody@127.0.0.1:1/no_such_database",
+        "users": {"admin": "a", "member": "m", "selfpay": "s"},
+        "fmt": {"selfpay_uin": "0", "budget": 0},
+    }
+    with pytest.raises(RuntimeError, match=r"bench_pages stopped \(1\):\n(.|\n)*Error"):
+        bench_pages.run({1000: setup}, repeat=1)
