@@ -142,9 +142,8 @@ def trend(rows, *, until: date, n: int = TREND_MONTHS, less=None) -> list[dict]:
     if less is not None:
         for month, row in _month_sums(less, first, last).items():
             kept = found.setdefault(month, _zero())
-            for name, value in row.items():
-                if name != "bill_month" and value is not None:
-                    kept[name] = (kept.get(name) or 0) - value
+            for name in TOTALS:  # sums of at least one row each: never None
+                kept[name] -= row[name]
     out = []
     previous = None
     for i in range(n + 1):
