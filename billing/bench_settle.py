@@ -191,7 +191,9 @@ FLOOR_SQL = {
             AS u(rid, start, finish, oid, pid, qty, list, disc, vouch, cash, jid)""",
 }
 SUMS = "SUM(list_cost), SUM(discount), SUM(voucher_amount), SUM(cash_amount), COUNT(*)"
-LINES = "(SELECT * FROM billing_billline WHERE journal_id > %(base)s)"
+# the floor's lines: those after the last line before it (its journals' lines, by the primary
+# key: bill lines have no journal index)
+LINES = "(SELECT * FROM billing_billline WHERE id > %(lines_after)s)"
 FLOOR_ROLLUPS = {
     BillSummary: f"""
         INSERT INTO billing_billsummary (bill_month, payer_id, owner_id, product_id,
@@ -313,6 +315,8 @@ def floor_seconds(resource_ids: list[int], voucher_id: int) -> tuple[float, dict
             [params["n"]],
         )
         params["base"] = cursor.fetchone()[0] - params["n"]
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM billing_billline")
+        params["lines_after"] = cursor.fetchone()[0]
         params["s_jid"] = [None if n is None else params["base"] + n for n in params["s_jn"]]
         for name, sql in FLOOR_SQL.items():
             cursor.execute(sql, params)

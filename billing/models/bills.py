@@ -34,8 +34,17 @@ class BillLine(models.Model):
     product = models.ForeignKey(
         "billing.Product", on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    # resource and journal: no index either; no page or service reads lines by them (a
+    # resource's bills come from `ResourceMonth`), and neither a resource nor a journal is
+    # ever deleted (the admin may not, the ledger is append-only): two fewer indexes for
+    # every line written and ~9 s off the 10-million-line load (issue 16)
     resource = models.ForeignKey(
-        "billing.Resource", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "billing.Resource",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     region = models.ForeignKey(
         "billing.Region", on_delete=models.PROTECT, related_name="+", db_index=False
@@ -59,7 +68,7 @@ class BillLine(models.Model):
         db_index=False,
     )
     journal = models.ForeignKey(
-        "billing.Journal", on_delete=models.PROTECT, related_name="bill_lines"
+        "billing.Journal", on_delete=models.PROTECT, related_name="bill_lines", db_index=False
     )
     # F11: the owner's tags when the line was written (set by record_bill_lines)
     tag_set = models.ForeignKey(
