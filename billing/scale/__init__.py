@@ -15,9 +15,11 @@ at 1,000 lines each measured member has a full page of lines (25), of resources 
 product in the current month, and at 10 million lines every member has some lines.
 
 Loading follows the bulk loaders' recipe: the lines are generated chunk by chunk and streamed
-to COPY (never held in memory) with FREEZE into a table emptied in the same transaction and
-stripped of its secondary indexes and foreign keys, which are then rebuilt in one pass each;
-the ledger is written from per-(member, month) totals kept while streaming. F5's daily
+to COPY (never held in memory) in COPY's binary format, so PostgreSQL parses no text, with
+FREEZE into a table emptied in the same transaction and stripped of its secondary indexes and
+foreign keys, which are then rebuilt in one pass each; the ledger is written from
+per-(member, month) totals kept while streaming, its entries' foreign keys likewise validated
+in one pass each rather than row by row. F5's daily
 rollup is summed while streaming too, a month at a time (a month's lines are consecutive), and
 copied after each month: one pass in Python instead of a GROUP BY of every line on nine keys;
 so is the first monthly rollup (`ResourceMonth`, by member and resource), and the others are
@@ -29,6 +31,7 @@ daily and resource rollups and the ledger, so a failure leaves nothing.
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -43,6 +46,7 @@ from billing.models import (
     BillLine,
     BillSummary,
     DailyCost,
+    Entry,
     Journal,
     PayerProductMonth,
     PobDepartmentMonth,
@@ -199,13 +203,16 @@ def seed(
         months=month_starts,
         first_journal=first_journal,
     )
-    columns = [  # B11: the one field list, as columns (`owner` → `owner_id`)
-        *(BillLine._meta.get_field(f).attname for f in BillLine.B11_FIELDS),
-        "journal_id",
-    ]
+    # B11: the one field list, as columns (`owner` → `owner_id`), and the journal; a field
+    # added to B11 must be added to the rows
+    b11 = [BillLine._meta.get_field(f).attname for f in BillLine.B11_FIELDS]
+    if sorted(Lines.COLUMNS) != sorted([*b11, "journal_id"]):
+        raise RuntimeError(f"the scale lines' columns {Lines.COLUMNS} are not B11's {b11}")
     with transaction.atomic():
         load_settings()
-        with bulk_load([BillLine, DailyCost, ResourceMonth, Journal], clock, "lines"):
+        # the entries keep their indexes: the ledger's balance check reads them (below)
+        tables = [BillLine, DailyCost, ResourceMonth, Journal, Entry]
+        with bulk_load(tables, clock, "lines", keep_indexes=[Entry]):
             with connection.cursor() as cursor:
                 # emptied in this transaction, so COPY may write the rows frozen
                 cursor.execute(
@@ -219,9 +226,9 @@ def seed(
             with clock.phase("lines, their daily and resource totals: COPY", line_items):
                 first = 0
                 for m, size in enumerate(month_sizes(line_items, months)):
-                    daily, by_resource = {}, {}  # a month's sums, kept while streaming
+                    daily, by_resource = defaultdict(int), defaultdict(int)  # a month's sums
                     month = lines.month(m, first, size, daily, by_resource, bar)
-                    copy_chunks(BillLine, columns, month, freeze=True)
+                    copy_chunks(BillLine, Lines.COLUMNS, month, freeze=True, binary=True)
                     copy_rows(DailyCost, DAILY_COLUMNS, lines.daily_rows(m, daily), freeze=True)
                     rows = lines.resource_rows(m, by_resource)
                     copy_rows(ResourceMonth, RESOURCE_COLUMNS, rows, freeze=True)
@@ -230,9 +237,11 @@ def seed(
                     bar.close()
             with clock.phase("ledger"):
                 write_ledger(accounts, payer, lines.totals, month_starts, first_journal, now)
-        with clock.phase("ledger: deferred checks"), connection.cursor() as cursor:
-            # each journal balances: the ledger's deferred trigger, timed here, not at commit
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            with clock.phase("ledger: deferred checks"), connection.cursor() as cursor:
+                # each journal balances: the ledger's deferred trigger, timed here, not at
+                # commit, and run before the foreign keys are added back (PostgreSQL alters
+                # no table that has checks pending)
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     rollups = [BillSummary, PayerProductMonth, PobMemberMonth, PobDepartmentMonth]
     with transaction.atomic():
         load_settings()

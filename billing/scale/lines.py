@@ -1,12 +1,12 @@
-"""The scale dataset's bill lines as COPY text, their daily and resource rollups summed while
-streaming, and the ledger behind them (`billing.scale`)."""
+"""The scale dataset's bill lines as rows of binary COPY, their daily and resource rollups
+summed while streaming, and the ledger behind them (`billing.scale`)."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from itertools import accumulate
+from itertools import accumulate, cycle
 
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from billing.models.choices import (
     TransactionType,
 )
 
-from .loading import BATCH, copy_rows
+from .loading import BATCH, copy_rows, field, row
 from .shape import PHI, SELF_PAY_EVERY, owner_shares
 
 
@@ -47,8 +47,8 @@ def unpack(sums: int) -> tuple[int, int, int]:
 
 
 class Lines:
-    """The bill lines as COPY text rows (tab-separated; every value is a number, a date or a
-    choice, so nothing needs escaping), month by month, and their F5 daily rollup. Line j's
+    """The bill lines as rows of binary COPY (`loading.field`), month by month, and their F5
+    daily rollup. Line j's
     member is where the golden ratio's j-th step falls among the members' shares, so every
     stretch of lines (a month) splits between members in their shares; each member's lines go
     round its resources. Amounts are whole cents; `totals` sums each (member, month)'s cash.
@@ -56,7 +56,16 @@ class Lines:
     Everything a line's text and rollup keys take from its member and resource, or from
     j % 840 (the period of its time, kind and discount), is made before the loop, which only
     looks up, adds and joins; the rollup keys are ints that sort in their tables' unique key
-    order (issue 16: 10 million lines)."""
+    order (issue 16: 10 million lines). A row is three pieces made before the loop: its
+    member's and resource's fields, its time's and kind's, and its amounts' (`COLUMNS`)."""
+
+    # B11's fields and the journal, in the order of a row's pieces
+    COLUMNS = [
+        *("bill_month", "owner_id", "payer_id", "product_id", "resource_id", "region_id"),
+        "journal_id",
+        *("billing_mode", "transaction_type", "created_at"),
+        *("list_cost", "discount", "voucher_amount", "cash_amount"),
+    ]
 
     def __init__(self, rng, *, accounts, payer, resources, region, months, first_journal):
         self.rng, self.months, self.first_journal = rng, months, first_journal
@@ -93,37 +102,43 @@ class Lines:
         self.stride_member = len(self.products) * 3
         self.stride_day = n * self.stride_member
         self.stride_payer = 32 * self.stride_day
-        cents = [money(c) for c in range(50_001)]
+        cents = [field("numeric", Decimal(money(c))) for c in range(50_001)]
         # a line's amounts (list cost, discount, voucher, cash) and their packed sums by its
         # cents, without and with a discount (every third line's is 5 %)
         self.amounts = (
-            [f"{c}\t0.00\t0.00\t{c}\t" for c in cents],
-            [f"{cents[c]}\t{cents[c // 20]}\t0.00\t{cents[c - c // 20]}\t" for c in range(50_001)],
+            [c + cents[0] + cents[0] + c for c in cents],
+            [cents[c] + cents[c // 20] + cents[0] + cents[c - c // 20] for c in range(50_001)],
         )
         self.packed = (
             [pack(c, 0, 1) for c in range(50_001)],
             [pack(c, c // 20, 1) for c in range(50_001)],
         )
-        self.seen = [0] * n
+        # per member: where its lines are in the round of its resources
+        self.rounds = [cycle(range(len(r))) for r in self.kit_resources]
         self.totals = [0] * (n * len(months))  # cash in cents per (member, month)
 
     def _kits(self, m: int):
-        """Per member, per resource in the round: the line's head (month, member, payer,
-        product, resource, region), its tail (the journal), its daily key's member part and
-        its resource key (the member's place, then the resource's place by id)."""
+        """Per member, per resource in the round: the line's first piece (the row's start,
+        month, member, payer, product, resource, region and journal), its daily key's member
+        part and its resource key (the member's place, then the resource's place by id)."""
         start, n_months, journal = self.months[m], self.n_months, self.first_journal + m
+        month, region = row(len(self.COLUMNS)) + field("date", start), field("int8", self.region_id)
         kits = []
         for owner, resources in enumerate(self.kit_resources):
-            head = f"{start}\t{self.accounts[owner]}\t{self.payers[owner]}\t"
-            tail = f"{journal + owner * n_months}\n"
+            member_fields = field("int8", self.accounts[owner]) + field("int8", self.payers[owner])
+            journal_field = field("int8", journal + owner * n_months)
             member = self.payer_place[owner] * self.stride_payer
             member += self.rank[owner] * self.stride_member
             by_id = sorted(resources)
             kits.append(
                 [
                     (
-                        f"{head}{product}\t{resource}\t{self.region_id}\t",
-                        tail,
+                        month
+                        + member_fields
+                        + field("int8", product)
+                        + field("int8", resource)
+                        + region
+                        + journal_field,
                         member + self.products.index(product) * 3,
                         self.rank[owner] * 64 + by_id.index((resource, product)),
                     )
@@ -133,9 +148,9 @@ class Lines:
         return kits
 
     def _turns(self, m: int):
-        """What line j takes from j % 840: its kind, its amounts and packed sums tables
-        (discounted or not), its time (day 1 + j % 28, hour j % 24, minute j % 60) and its
-        daily key's day and kind part (F5: the console day)."""
+        """What line j takes from j % 840: its second piece (kind and time: day 1 + j % 28,
+        hour j % 24, minute j % 60), its amounts and packed sums tables (discounted or not)
+        and its daily key's day and kind part (F5: the console day)."""
         start, turns = self.months[m], []
         for t in range(840):
             at = datetime(start.year, start.month, 1 + t % 28, t % 24, t % 60, tzinfo=UTC)
@@ -144,42 +159,39 @@ class Lines:
             mode, transaction_type = self.kinds[kind]
             turns.append(
                 (
-                    f"{mode}\t{transaction_type}\t",
+                    field("varchar", mode)
+                    + field("varchar", transaction_type)
+                    + field("timestamptz", at),
                     self.amounts[t % 3 == 0],
-                    f"{at.isoformat()}\t",
                     (day + 1) * self.stride_day + kind,
                     self.packed[t % 3 == 0],
                 )
             )
         return turns
 
-    def month(self, m: int, first: int, size: int, daily: dict, by_resource: dict, bar):
-        """Lines first … first + size - 1, all in month m, as chunks of COPY text of up to
-        `BATCH` lines; `daily` sums them by F5's key (the rest follows from the member and
-        month), `by_resource` by `ResourceMonth`'s (likewise), as packed ints (`pack`)."""
+    def month(self, m: int, first: int, size: int, daily, by_resource, bar):
+        """Lines first … first + size - 1, all in month m, as chunks of binary COPY of up to
+        `BATCH` rows; `daily` sums them by F5's key (the rest follows from the member and
+        month), `by_resource` by `ResourceMonth`'s (likewise), as packed ints (`pack`): both
+        are `defaultdict(int)`."""
         kits, turns = self._kits(m), self._turns(m)
-        cdf, seen, where, step, random = self.cdf, self.seen, bisect_right, PHI, self.rng.random
-        daily_get, resource_get = daily.get, by_resource.get
+        cdf, rounds, where, step, random = self.cdf, self.rounds, bisect_right, PHI, self.rng.random
         end = first + size
         for chunk in range(first, end, BATCH):
             out = []
-            add = out.append
+            add = out.extend
             for j in range(chunk, min(chunk + BATCH, end)):
                 owner = where(cdf, (j * step) % 1.0)
-                k = seen[owner]
-                seen[owner] = k + 1
-                kit = kits[owner]
-                head, tail, member_key, resource_key = kit[k % len(kit)]
-                kind, amounts, stamp, day_key, packed = turns[j % 840]
+                head, member_key, resource_key = kits[owner][next(rounds[owner])]
+                turn, amounts, day_key, packed = turns[j % 840]
                 cents = int(random() * 50_000) + 1
                 sums = packed[cents]
-                key = day_key + member_key
-                daily[key] = daily_get(key, 0) + sums
-                by_resource[resource_key] = resource_get(resource_key, 0) + sums
-                add(f"{head}{kind}{amounts[cents]}{stamp}{tail}")
-            yield "".join(out)
+                daily[day_key + member_key] += sums
+                by_resource[resource_key] += sums
+                add((head, turn, amounts[cents]))
+            yield b"".join(out)
             if bar:
-                bar.update(len(out))
+                bar.update(len(out) // 3)
         totals, n_months = self.totals, self.n_months
         for key, sums in by_resource.items():  # each member's cash, from its resources'
             list_cost, discount, _count = unpack(sums)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from functools import cache
 from queue import Queue
 
 from django.db import connection
 from psycopg.copy import QueuedLibpqWriter
+from psycopg.postgres import adapters, types
+from psycopg.pq import Format
 
 BATCH = 10_000  # COPY text lines per write
 QUEUED = 64  # pieces of COPY text waiting for the sending thread
@@ -31,19 +34,54 @@ def _batches(rows):
         yield "".join(batch)
 
 
-def copy_chunks(model, columns: list[str], chunks, *, freeze: bool = False) -> None:
-    """COPY chunks of COPY text (whole lines each) into the model's table. FREEZE (a table
-    emptied in this transaction) writes the rows frozen and all-visible, so no vacuum has to
-    rewrite them for index-only scans."""
+def copy_chunks(
+    model, columns: list[str], chunks, *, freeze: bool = False, binary: bool = False
+) -> None:
+    """COPY chunks of COPY text (whole lines each) into the model's table, or with `binary`
+    chunks of whole rows in COPY's binary format (`field`, `row`). FREEZE (a table emptied in
+    this transaction) writes the rows frozen and all-visible, so no vacuum has to rewrite them
+    for index-only scans."""
     table = connection.ops.quote_name(model._meta.db_table)
+    options = [option for option, on in (("FORMAT binary", binary), ("FREEZE", freeze)) if on]
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    if freeze:
-        sql += " WITH (FREEZE)"
+    if options:
+        sql += f" WITH ({', '.join(options)})"
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper takes no writer
         with raw.copy(sql, writer=SendingWriter(raw)) as copy:
+            if binary:  # psycopg adds neither to chunks written whole
+                copy.write(SIGNATURE)
             for chunk in chunks:
                 copy.write(chunk)
+            if binary:
+                copy.write(TRAILER)
+
+
+# COPY's binary format (PostgreSQL's COPY page, "Binary Format"): a signature, then rows,
+# each its number of fields and the fields, then a trailer. PostgreSQL parses no text: 2.4
+# times the rows a second of text COPY on this machine (issue 16: the loader's rate).
+SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(4) + bytes(4)  # then flags and extension: none
+TRAILER = (-1).to_bytes(2, "big", signed=True)
+NULL = (-1).to_bytes(4, "big", signed=True)
+
+
+def field(pg_type: str, value) -> bytes:
+    """`value` as one field of a binary COPY row: its length, then the value in PostgreSQL's
+    binary form for `pg_type`, made by psycopg's dumper for that type. None is NULL."""
+    if value is None:
+        return NULL
+    data = bytes(_dumper(pg_type, type(value)).dump(value))
+    return len(data).to_bytes(4, "big") + data
+
+
+@cache
+def _dumper(pg_type: str, python_type: type):
+    return adapters.get_dumper_by_oid(types[pg_type].oid, Format.BINARY)(python_type)
+
+
+def row(fields: int) -> bytes:
+    """A binary COPY row's start: its number of fields; the fields follow."""
+    return fields.to_bytes(2, "big")
 
 
 class SendingWriter(QueuedLibpqWriter):
@@ -82,12 +120,13 @@ def load_settings() -> None:
 
 
 @contextmanager
-def bulk_load(models, clock: Clock, label: str):
+def bulk_load(models, clock: Clock, label: str, *, keep_indexes=()):
     """Load tables as bulk loaders do: without their secondary indexes and foreign keys, then
     rebuild each index in one pass and validate each foreign key with one join (inside the
     caller's transaction: a failure leaves the tables as they were). Constraint indexes
-    (primary and unique keys) stay. Names and definitions come from PostgreSQL's catalog,
-    none from input."""
+    (primary and unique keys) stay, and all the indexes of the `keep_indexes` models (a
+    table with deferred checks pending can't be indexed). Names and definitions come from
+    PostgreSQL's catalog, none from input."""
     quote = connection.ops.quote_name
     dropped = []
     with connection.cursor() as cursor:
@@ -107,7 +146,7 @@ def bulk_load(models, clock: Clock, label: str):
                 "ORDER BY i.relname",
                 [table],
             )
-            indexes = cursor.fetchall()
+            indexes = [] if model in keep_indexes else cursor.fetchall()
             for name, _definition in foreign_keys:
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
             for name, _definition in indexes:
