@@ -170,6 +170,13 @@ CACHES = {
         "LOCATION": "costs",
         "OPTIONS": {"MAX_ENTRIES": 500},
     },
+    # F6 charts drawn as HTML, keyed by what they are drawn from (billing/views/costs.py);
+    # up to ~100 kB each, so fewer of them
+    "charts": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "charts",
+        "OPTIONS": {"MAX_ENTRIES": 64},
+    },
 }
 
 LANGUAGE_CODE = "en"

@@ -27,4 +27,5 @@ TRUSTED_PROXY_COUNT = 0
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "costs": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    "charts": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }

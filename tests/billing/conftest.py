@@ -29,10 +29,13 @@ def costs_cache(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "costs": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
+        "charts": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "c"},
     }
     caches["costs"].clear()
+    caches["charts"].clear()
     yield caches["costs"]
     caches["costs"].clear()
+    caches["charts"].clear()
 
 
 @pytest.fixture

@@ -9,13 +9,17 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import F, Sum
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from billing import services as billing_services
 from billing.finance import costs
 from billing.models import BillLine, DailyCost
+from billing.views.costs import CHART_TITLE
 from organizations import services
 from organizations.models import Department, Membership, TagSet
 from tests.billing.helpers import fund, region, spec
@@ -47,6 +51,19 @@ def get(client, url=URL, **params):
 def table(response) -> dict[str, list[Decimal]]:
     """label → [cells per period…, total, list cost, discount, voucher, cash] as shown."""
     return {row[0]: list(row[1:]) for row in [*response.context["body"], response.context["foot"]]}
+
+
+def legend_of(response) -> list[str]:
+    """The chart's legend as shown."""
+    legend = re.search(
+        r'data-testid="cost-chart-legend"[^>]*>(.*?)</ul>', response.content.decode()
+    )
+    return re.findall(r"</svg> ([^<]*)</li>", legend.group(1))
+
+
+def chart_of(response) -> str:
+    """The chart's markup as shown (the SVG: bars, titles, text alternative)."""
+    return re.search(r'<svg role="img".*?</svg>', response.content.decode(), re.S).group(0)
 
 
 def totals_of(response) -> dict[str, Decimal]:
@@ -221,9 +238,9 @@ def test_f6_top_10_and_others(client, funded, org, admin):
     assert others[-5] == Decimal("65.00") * (1 + 2 + 3)
     assert sum(others[:-5]) == others[-5]
     assert rows[11][1][-5] == Decimal("65.00") * sum(range(1, 14))
-    chart = response.context["chart"]
-    assert [item["label"] for item in chart["legend"]][-1] == "Others"
-    assert len(chart["legend"]) == 11
+    legend = legend_of(response)
+    assert legend[-1] == "Others"
+    assert len(legend) == 11
     html = response.content.decode()
     assert 'data-testid="cost-chart"' in html and "<desc" in html
     # few groups: no Others row
@@ -412,6 +429,37 @@ def test_f6_cached_analysis_is_never_stale(client, funded, org, admin, costs_cac
     Membership.objects.filter(account=pob.account).update(name="renamed")
     labels = totals_of(get(client, group_by="member", **MARCH))
     assert f"renamed ({pob.account.uin})" in labels
+
+
+def test_f6_cached_chart_is_the_one_its_figures_draw(client, funded, org, admin, costs_cache):
+    """Issue 16: the chart is drawn once for the figures it shows (the "charts" cache), and
+    a cached one is never shown for other figures, another name or another language."""
+    pob = joined(org, admin, at(2026, 2, 1, 10), name="pob", payer=org.admin_account)
+    spend(at(2026, 3, 2, 10), pob, "S5.SMALL2")
+    client.force_login(admin)
+    first = chart_of(get(client, group_by="member", **MARCH))
+    assert len(caches["charts"]._cache) == 1
+    assert chart_of(get(client, group_by="member", **MARCH)) == first  # from the cache
+    assert "2026-03-02 · pob" in first
+
+    spend(at(2026, 3, 3, 10), pob, "S5.MEDIUM4")  # new figures: a new chart
+    second = chart_of(get(client, group_by="member", **MARCH))
+    assert second != first and "2026-03-03 · pob" in second
+    assert len(caches["charts"]._cache) == 2
+
+    Membership.objects.filter(account=pob.account).update(name="renamed")  # a new label
+    renamed = chart_of(get(client, group_by="member", **MARCH))
+    assert "2026-03-03 · renamed" in renamed and "· pob" not in renamed
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = chart_of(get(client, group_by="member", **MARCH))
+    with translation.override("zh-hans"):
+        title_zh = str(CHART_TITLE)
+    with translation.override("en"):
+        title_en = str(CHART_TITLE)
+    assert title_zh != title_en
+    assert title_zh in chinese and title_en not in chinese
+    assert title_en in renamed and "2026-03-03 · renamed" in chinese  # the same figures
 
 
 def test_f6_cached_department_groupings_follow_todays_departments(
