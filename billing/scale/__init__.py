@@ -19,12 +19,12 @@ to COPY (never held in memory) in COPY's binary format, so PostgreSQL parses no 
 FREEZE into a table emptied in the same transaction and stripped of its secondary indexes and
 foreign keys, which are then rebuilt in one pass each; the ledger is written from
 per-(member, month) totals kept while streaming, its entries' foreign keys likewise validated
-in one pass each rather than row by row. F5's daily
-rollup is summed while streaming too, a month at a time (a month's lines are consecutive), and
-copied after each month: one pass in Python instead of a GROUP BY of every line on nine keys;
-so is the first monthly rollup (`ResourceMonth`, by member and resource), and the others are
-summed from it in the database (`rebuild_rollups`). One transaction holds the lines, the
-daily and resource rollups and the ledger, so a failure leaves nothing.
+in one pass each rather than row by row. F5's daily rollup is summed while streaming too, a
+month at a time (a month's lines are consecutive), and copied after each month: one pass in
+Python instead of a GROUP BY of every line on nine keys; so is the first monthly rollup
+(`ResourceMonth`, by member and resource), and the others are summed from it in the database
+(`rebuild_rollups`). One transaction holds the lines, the daily and resource rollups and the
+ledger, so a failure leaves nothing.
 `check_books` proves both rollups equal the lines.
 """
 

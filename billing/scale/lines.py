@@ -48,12 +48,12 @@ def unpack(sums: int) -> tuple[int, int, int]:
 
 class Lines:
     """The bill lines as rows of binary COPY (`loading.field`), month by month, and their F5
-    daily rollup. Line j's
-    member is where the golden ratio's j-th step falls among the members' shares, so every
-    stretch of lines (a month) splits between members in their shares; each member's lines go
-    round its resources. Amounts are whole cents; `totals` sums each (member, month)'s cash.
+    daily rollup. Line j's member is where the golden ratio's j-th step falls among the
+    members' shares, so every stretch of lines (a month) splits between members in their
+    shares; each member's lines go round its resources. Amounts are whole cents; `totals`
+    sums each (member, month)'s cash.
 
-    Everything a line's text and rollup keys take from its member and resource, or from
+    Everything a line's fields and rollup keys take from its member and resource, or from
     j % 840 (the period of its time, kind and discount), is made before the loop, which only
     looks up, adds and joins; the rollup keys are ints that sort in their tables' unique key
     order (issue 16: 10 million lines). A row is three pieces made before the loop: its
