@@ -58,8 +58,9 @@ def copy_chunks(
 
 
 # COPY's binary format (PostgreSQL's COPY page, "Binary Format"): a signature, then rows,
-# each its number of fields and the fields, then a trailer. PostgreSQL parses no text: 2.4
-# times the rows a second of text COPY on this machine (issue 16: the loader's rate).
+# each its number of fields and the fields, then a trailer. PostgreSQL parses no text: a
+# million ready lines into the line table (its primary key kept, ids from its sequence) in
+# 2.0 s here, against 2.9 s as text (issue 16: the loader's rate).
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(4) + bytes(4)  # then flags and extension: none
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 NULL = (-1).to_bytes(4, "big", signed=True)
