@@ -285,12 +285,11 @@ def cost_chart(periods: list[str], series: list[dict]) -> str:
         [(str(s["label"]), bool(s["others"]), s["values"]) for s in series],
     )
     key = "f6-chart|" + hashlib.sha256(repr(drawn_from).encode()).hexdigest()
-    cache = caches[CHARTS]
-    chart = cache.get(key)
-    if chart is None:
-        chart = stacked_chart(charts.stacked(periods, series), "cost-chart", title)
-        cache.set(key, chart, CHART_SECONDS)
-    return chart
+    return caches[CHARTS].get_or_set(
+        key,
+        lambda: stacked_chart(charts.stacked(periods, series), "cost-chart", title),
+        CHART_SECONDS,
+    )
 
 
 @login_required
