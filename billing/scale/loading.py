@@ -13,8 +13,8 @@ from psycopg.copy import QueuedLibpqWriter
 from psycopg.postgres import adapters, types
 from psycopg.pq import Format
 
-BATCH = 10_000  # COPY text lines per write
-QUEUED = 64  # pieces of COPY text waiting for the sending thread
+BATCH = 10_000  # COPY rows (text lines or binary rows) per write
+QUEUED = 64  # pieces of COPY data waiting for the sending thread
 LOAD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "512MB"}
 
 
